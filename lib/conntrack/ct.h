@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ct.h - the whole API of lib/conntrack: packet parsing into tuples, the per-lcore
+ * connection table, protocol state machines (TCP with window tracking, UDP, ICMP),
+ * timeouts, expiry and per-lcore counters.
+ *
+ * Threading model (see shared/DESIGN.md "Ownership"):
+ *  - A struct ct_table is owned by exactly one lcore (its "owner"), the only one that
+ *    may call the functions marked [owner]. They take no locks and never allocate.
+ *  - Any other thread (the control plane) may call the functions marked [any]: they read
+ *    entries with a per-entry sequence count and never block or slow the owner.
+ *  - Time is always an argument: `now` is in microseconds on a monotonic clock chosen by
+ *    the caller (TSC-derived in natgw, pcap timestamps in natgw-replay, a virtual clock in
+ *    tests). The library never reads a clock.
+ *
+ * Tuples are stored in network byte order. The key layout has a family field so an IPv6
+ * table type can be added beside the IPv4 one without touching callers' burst code; only
+ * IPv4 is parsed today.
+ */
+#ifndef NATGW_CT_H
+#define NATGW_CT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Microseconds on the caller's monotonic clock. */
+typedef uint64_t ct_time_t;
+
+#define CT_USEC_PER_SEC UINT64_C(1000000)
+
+/* ----------------------------------------------------------------------------------------
+ * Tuples
+ */
+
+enum ct_dir {
+	CT_DIR_ORIG = 0,	/**< the direction of the packet that created the connection */
+	CT_DIR_REPLY = 1,
+};
+
+#define CT_FAMILY_IPV4 4
+#define CT_FAMILY_IPV6 6	/* reserved: not parsed yet */
+
+/**
+ * A connection key, 16 bytes, network byte order, padding zero (it is hashed and compared
+ * as raw bytes). For TCP/UDP sport/dport are the ports. For ICMP queries (echo, timestamp,
+ * info, address mask) both sport and dport hold the query identifier, so that a reply
+ * (whose addresses are swapped) has the inverted tuple. For other protocols both are 0.
+ */
+struct ct_tuple {
+	uint32_t src;		/**< IPv4 source address, network order */
+	uint32_t dst;		/**< IPv4 destination address, network order */
+	uint16_t sport;		/**< network order */
+	uint16_t dport;		/**< network order */
+	uint8_t proto;		/**< IPPROTO_* */
+	uint8_t family;		/**< CT_FAMILY_IPV4 */
+	uint16_t zero;		/**< must be 0 */
+} __attribute__((aligned(8)));
+
+/** Return the tuple of a packet going the other way (addresses and ports swapped). */
+static inline struct ct_tuple
+ct_tuple_invert(const struct ct_tuple *t)
+{
+	struct ct_tuple r = {
+		.src = t->dst, .dst = t->src, .sport = t->dport, .dport = t->sport,
+		.proto = t->proto, .family = t->family, .zero = 0,
+	};
+	return r;
+}
+
+static inline bool
+ct_tuple_equal(const struct ct_tuple *a, const struct ct_tuple *b)
+{
+	const uint64_t *x = (const uint64_t *)a, *y = (const uint64_t *)b;
+
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
+/* ----------------------------------------------------------------------------------------
+ * Reasons: every INVALID verdict, every parse error and every refusal has a named reason
+ * and a per-lcore counter. One list makes the enum and the names.
+ */
+#define CT_FOREACH_REASON(_)							\
+	_(NONE,			"none")						\
+	/* parse */								\
+	_(L3_TRUNCATED,		"ipv4 header truncated")			\
+	_(L3_BAD_VERSION,	"ip version not 4")				\
+	_(L3_BAD_IHL,		"ipv4 ihl < 5 or past packet")			\
+	_(L3_BAD_TOTLEN,	"ipv4 total length inconsistent")		\
+	_(L3_BAD_CSUM,		"ipv4 header checksum")				\
+	_(L4_TRUNCATED,		"l4 header truncated")				\
+	_(TCP_BAD_DOFF,		"tcp data offset < 5 or past packet")		\
+	_(ICMP_INNER_BAD,	"icmp error: embedded header malformed")	\
+	_(FRAGMENT,		"non-first fragment (no l4 header)")		\
+	/* state */								\
+	_(TCP_BAD_FLAGS,	"tcp impossible flag combination")		\
+	_(TCP_NEW_NOT_SYN,	"tcp new connection without syn")		\
+	_(TCP_BAD_TRANSITION,	"tcp flags invalid in this state")		\
+	_(TCP_OUT_OF_WINDOW,	"tcp segment outside window")			\
+	_(TCP_RST_OUT_OF_WINDOW, "tcp rst outside window")			\
+	_(TCP_SYN_IN_ESTABLISHED, "tcp syn in established connection")		\
+	_(ICMP_BAD_TYPE,	"icmp type invalid for direction")		\
+	_(ICMP_ERROR_NO_CONN,	"icmp error about unknown connection")		\
+	_(ICMP_ERROR_UNSUPPORTED, "icmp error type not trackable")		\
+	/* table */								\
+	_(TABLE_FULL,		"table full, nothing evictable")		\
+	_(HASH_FULL,		"hash buckets full")
+
+enum ct_reason {
+#define CT_REASON_ENUM(n, s) CT_R_##n,
+	CT_FOREACH_REASON(CT_REASON_ENUM)
+#undef CT_REASON_ENUM
+	CT_R_MAX
+};
+
+/** Human-readable name of a reason ("tcp segment outside window"). Never NULL. */
+const char *ct_reason_str(enum ct_reason r);
+/** Short identifier of a reason ("TCP_OUT_OF_WINDOW"), for telemetry keys. Never NULL. */
+const char *ct_reason_id(enum ct_reason r);
+
+/* ----------------------------------------------------------------------------------------
+ * Parsing
+ */
+
+/** Parsed packet: everything later stages need, filled by ct_parse_ipv4(). */
+struct ct_pkt {
+	struct ct_tuple tuple;	/**< key as seen on the wire; for ICMP errors, see below */
+	uint16_t l3_off;	/**< offset of the IPv4 header from the start of the buffer */
+	uint16_t l4_off;	/**< offset of the L4 header from the start of the buffer */
+	uint16_t l4_len;	/**< L4 header + payload bytes (from IPv4 total length) */
+	uint16_t payload_off;	/**< offset of the L4 payload (TCP/UDP) */
+	uint16_t payload_len;
+	uint16_t ip_len;	/**< IPv4 total length */
+	uint8_t tcp_flags;	/**< TCP flags byte (FIN 0x01 ... CWR 0x80) */
+	uint8_t icmp_type;
+	uint8_t icmp_code;
+	uint8_t ttl;
+	uint8_t is_icmp_error;	/**< ICMP error: tuple is the embedded header's, inverted */
+	uint8_t is_fragment;	/**< MF set or fragment offset != 0 */
+	uint16_t inner_l3_off;	/**< ICMP error: offset of the embedded IPv4 header */
+	uint16_t inner_l4_off;	/**< ICMP error: offset of the embedded L4 header */
+	uint16_t inner_len;	/**< ICMP error: bytes of the embedded datagram present */
+	/* filled by lookup */
+	uint64_t hash;		/**< ct_hash() of tuple, set by ct_lookup_burst */
+	struct ct_conn *conn;	/**< connection found, or NULL */
+	uint8_t dir;		/**< enum ct_dir of this packet within conn */
+};
+
+/**
+ * Parse an IPv4 packet. `buf`/`len` are the bytes from the start of the frame (so offsets
+ * in `p` are usable on the mbuf), `l3_off` where the IPv4 header starts.
+ *
+ * TCP, UDP, ICMP echo (and other queries) get full tuples; ICMP errors (dest unreachable,
+ * time exceeded, parameter problem, source quench, redirect) get the tuple of the embedded
+ * datagram *inverted*, i.e. the tuple of a packet travelling the way the error travels, so
+ * a plain lookup finds the connection the error is about; is_icmp_error is set. Other
+ * protocols get addresses and protocol only. Non-first fragments parse with ports 0 and
+ * is_fragment set and return CT_R_FRAGMENT (the caller reassembles or steers them).
+ *
+ * Nothing is read past `len`. The IPv4 header checksum is verified when verify_csum.
+ *
+ * @return CT_R_NONE (0) on success, else the reason the packet is malformed.
+ */
+enum ct_reason ct_parse_ipv4(const uint8_t *buf, uint32_t len, uint16_t l3_off,
+			     bool verify_csum, struct ct_pkt *p);
+
+/* ----------------------------------------------------------------------------------------
+ * Verdicts and status
+ */
+
+/** What iptables' -m conntrack --ctstate calls the packet. */
+enum ct_state {
+	CT_NEW = 0,
+	CT_ESTABLISHED,
+	CT_RELATED,
+	CT_INVALID,
+	CT_UNTRACKED,
+};
+
+const char *ct_state_str(enum ct_state s);
+
+/** Connection status bits (struct ct_conn_info.status). */
+#define CT_ST_SEEN_REPLY	0x0001	/**< a packet went in the reply direction */
+#define CT_ST_ASSURED		0x0002	/**< not early-evictable (TCP established, UDP both ways) */
+#define CT_ST_RELATED		0x0004	/**< created from an expectation / related to a master */
+#define CT_ST_SNAT		0x0008	/**< reply dst differs from orig src */
+#define CT_ST_DNAT		0x0010	/**< reply src differs from orig dst */
+#define CT_ST_DYING		0x0020	/**< removed; entry awaiting reuse */
+#define CT_ST_HELPER		0x0040	/**< a helper watches this connection */
+#define CT_ST_SEQ_ADJUST	0x0080	/**< helper changed payload length: seq/ack adjusted */
+
+/** TCP states, as netfilter names them. */
+#define CT_FOREACH_TCP_STATE(_)	\
+	_(NONE) _(SYN_SENT) _(SYN_RECV) _(ESTABLISHED) _(FIN_WAIT) _(CLOSE_WAIT)	\
+	_(LAST_ACK) _(TIME_WAIT) _(CLOSE) _(SYN_SENT2)
+
+enum ct_tcp_state {
+#define CT_TCP_STATE_ENUM(n) CT_TCP_##n,
+	CT_FOREACH_TCP_STATE(CT_TCP_STATE_ENUM)
+#undef CT_TCP_STATE_ENUM
+	CT_TCP_MAX
+};
+
+const char *ct_tcp_state_str(enum ct_tcp_state s);
+
+/* ----------------------------------------------------------------------------------------
+ * Timeouts. A connection is in exactly one timeout class at a time; each class has one
+ * timeout. Defaults are at or above the RFC minimum (cited in ct_timeout.c).
+ */
+#define CT_FOREACH_TCLASS(_)						\
+	_(TCP_SYN_SENT,		"tcp_syn_sent")				\
+	_(TCP_SYN_RECV,		"tcp_syn_recv")				\
+	_(TCP_ESTABLISHED,	"tcp_established")			\
+	_(TCP_FIN_WAIT,		"tcp_fin_wait")				\
+	_(TCP_CLOSE_WAIT,	"tcp_close_wait")			\
+	_(TCP_LAST_ACK,		"tcp_last_ack")				\
+	_(TCP_TIME_WAIT,	"tcp_time_wait")			\
+	_(TCP_CLOSE,		"tcp_close")				\
+	_(TCP_UNACK,		"tcp_unacknowledged")			\
+	_(UDP_UNREPLIED,	"udp_unreplied")			\
+	_(UDP_REPLIED,		"udp_replied")				\
+	_(UDP_ASSURED,		"udp_assured")				\
+	_(ICMP,			"icmp")					\
+	_(OTHER,		"other")
+
+enum ct_tclass {
+#define CT_TCLASS_ENUM(n, s) CT_TC_##n,
+	CT_FOREACH_TCLASS(CT_TCLASS_ENUM)
+#undef CT_TCLASS_ENUM
+	CT_TC_MAX
+};
+
+/** Timeouts in microseconds, one per class. */
+struct ct_timeouts {
+	ct_time_t t[CT_TC_MAX];
+};
+
+/** Fill `to` with the defaults. */
+void ct_timeouts_default(struct ct_timeouts *to);
+/** Config name of a class ("udp_assured"); NULL if out of range. */
+const char *ct_tclass_name(enum ct_tclass c);
+/** Class by config name; -1 if unknown. */
+int ct_tclass_by_name(const char *name);
+
+/* ----------------------------------------------------------------------------------------
+ * The table
+ */
+
+struct ct_table;
+struct ct_conn;		/* opaque; lives in the table */
+
+struct ct_params {
+	uint32_t capacity;	/**< max connections (each has 2 keys) */
+	uint64_t seed[2];	/**< hash key; 0,0 means "pick random" (rte_rand) */
+	int socket_id;		/**< NUMA socket for memory, SOCKET_ID_ANY ok */
+	const struct ct_timeouts *timeouts; /**< NULL: defaults */
+	bool tcp_liberal;	/**< no window checks (like nf_conntrack_tcp_be_liberal) */
+	bool tcp_loose;		/**< pick up mid-stream TCP (nf_conntrack_tcp_loose) */
+	uint32_t evict_search;	/**< entries examined to find an evictable one (default 8) */
+	const char *name;	/**< memzone name prefix, unique per process */
+	bool use_heap;		/**< allocate with calloc instead of rte_malloc (no EAL) */
+};
+
+/**
+ * Create a table. Works without EAL when use_heap is set (unit tests, replay).
+ * @return the table, or NULL with rte_errno set (EINVAL, ENOMEM).
+ */
+struct ct_table *ct_table_create(const struct ct_params *prm);
+/** Free a table and all its entries (destroy callbacks are run). NULL is a no-op. */
+void ct_table_free(struct ct_table *t);
+
+/**
+ * Called for every connection leaving the table (expired, evicted, flushed, deleted), on
+ * the owner lcore, before the entry is reused. NAT uses it to release mappings, helpers
+ * to drop expectations. [owner] to set, before traffic.
+ */
+typedef void (*ct_destroy_cb)(struct ct_table *t, struct ct_conn *c, void *arg);
+void ct_set_destroy_cb(struct ct_table *t, ct_destroy_cb cb, void *arg);
+
+/** Keyed hash of a tuple (the table's random seed). [any] */
+uint64_t ct_hash(const struct ct_table *t, const struct ct_tuple *k);
+
+/**
+ * Look up a burst: hashes every pkts[i]->tuple, prefetches, then sets pkts[i]->conn and
+ * ->dir (conn NULL on a miss). Expired entries still in the table are treated as misses and
+ * reclaimed. Packets with pkts[i]->tuple.family == 0 are skipped (conn NULL). [owner]
+ */
+void ct_lookup_burst(struct ct_table *t, struct ct_pkt *pkts[], unsigned int n, ct_time_t now);
+
+/** Single lookup of a tuple. Returns the connection or NULL; *dir set on a hit. [owner] */
+struct ct_conn *ct_lookup(struct ct_table *t, const struct ct_tuple *k, uint8_t *dir,
+			  ct_time_t now);
+
+/**
+ * Would this packet be allowed to create a connection? (TCP: SYN without ACK/RST/FIN, or
+ * any valid non-RST segment with tcp_loose; ICMP: a query request type; UDP/other: yes.)
+ * @return CT_R_NONE or the reason it may not.
+ */
+enum ct_reason ct_new_ok(const struct ct_table *t, const struct ct_pkt *p);
+
+/**
+ * Create a connection for p (which must have missed), with the given reply tuple (the
+ * inverted orig tuple, altered by NAT). Both tuples become keys. When the table is full an
+ * unreplied entry may be evicted (bounded search); otherwise the connection is refused.
+ * The packet itself is not processed: call ct_update() next. [owner]
+ * @return the connection, or NULL with *why set (CT_R_TABLE_FULL, CT_R_HASH_FULL, or a
+ *         reply-tuple clash reported as CT_R_HASH_FULL).
+ */
+struct ct_conn *ct_create(struct ct_table *t, const struct ct_tuple *orig,
+			  const struct ct_tuple *reply, ct_time_t now, enum ct_reason *why);
+
+/**
+ * Run the protocol state machine for a packet of this connection (p->conn, p->dir set) and
+ * refresh its timer (ICMP errors and TCP RSTs never refresh). Updates status bits.
+ * @return CT_NEW (first packet of a connection, orig direction, not yet replied),
+ *         CT_ESTABLISHED, CT_RELATED (connection created as related and not yet replied,
+ *         or p is an ICMP error about it), or CT_INVALID with *why set.
+ *         An INVALID packet leaves the connection unchanged.
+ */
+enum ct_state ct_update(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf,
+			ct_time_t now, enum ct_reason *why);
+
+/** Remove a connection now (destroy callback runs). [owner] */
+void ct_delete(struct ct_table *t, struct ct_conn *c);
+
+/** Mark c as RELATED to master (helpers, expectations). [owner] */
+void ct_set_related(struct ct_table *t, struct ct_conn *c, struct ct_conn *master);
+
+/**
+ * Expire connections whose timeout passed, at most `budget` list entries examined. The
+ * amortised cost per packet is O(1); call once per poll loop. [owner]
+ * @return connections removed.
+ */
+unsigned int ct_expire(struct ct_table *t, ct_time_t now, unsigned int budget);
+
+/** Remove every connection (destroy callbacks run). [owner] */
+void ct_flush(struct ct_table *t);
+
+/* Accessors for the owner (and the libraries layered on top). [owner] */
+const struct ct_tuple *ct_conn_tuple(const struct ct_conn *c, enum ct_dir d);
+uint16_t ct_conn_status(const struct ct_conn *c);
+void ct_conn_set_status(struct ct_conn *c, uint16_t bits);
+enum ct_tcp_state ct_conn_tcp_state(const struct ct_conn *c);
+/** Index of the connection in its table, stable while it lives (0..capacity-1). */
+uint32_t ct_conn_id(const struct ct_table *t, const struct ct_conn *c);
+struct ct_conn *ct_conn_by_id(struct ct_table *t, uint32_t id);
+/** Two 32-bit words a layered library (NAT: mapping id; helpers: ext id) may keep. */
+uint32_t ct_conn_user(const struct ct_conn *c, unsigned int slot);
+void ct_conn_set_user(struct ct_conn *c, unsigned int slot, uint32_t v);
+#define CT_USER_NAT	0
+#define CT_USER_HELPER	1
+/** Master connection id + 1 (0: none). */
+uint32_t ct_conn_master(const struct ct_conn *c);
+
+/* ----------------------------------------------------------------------------------------
+ * Control plane: snapshots and counters. [any]
+ */
+
+/** A consistent copy of one connection. */
+struct ct_conn_info {
+	struct ct_tuple tuple[2];
+	uint32_t id;
+	uint32_t master;	/**< master id + 1, 0 if none */
+	uint16_t status;	/**< CT_ST_* */
+	uint8_t tcp_state;	/**< enum ct_tcp_state (TCP only) */
+	uint8_t tclass;		/**< enum ct_tclass */
+	ct_time_t expire;	/**< absolute time of expiry */
+	uint64_t packets[2];
+	uint64_t bytes[2];
+};
+
+/**
+ * Walk live connections from id `*cursor` on, copying up to n into out[]. Lock-free: the
+ * owner keeps forwarding; each copy is consistent (retried while an entry changes).
+ * Connections whose expire <= now are skipped. Start with *cursor = 0; returns the number
+ * copied, 0 when done.
+ */
+unsigned int ct_snapshot(const struct ct_table *t, uint32_t *cursor, struct ct_conn_info *out,
+			 unsigned int n, ct_time_t now);
+
+/** Per-lcore counters, written by the owner only. */
+struct ct_stats {
+	uint64_t created;
+	uint64_t expired;
+	uint64_t deleted;	/**< ct_delete / flush */
+	uint64_t evicted;	/**< pushed out by a new connection when full */
+	uint64_t refused;	/**< new connection refused (full or hash full) */
+	uint64_t active;	/**< current connections */
+	uint64_t lookups;
+	uint64_t hits;
+	uint64_t reason[CT_R_MAX];
+};
+
+/** Copy the counters (each word read atomically). [any] */
+void ct_stats_get(const struct ct_table *t, struct ct_stats *out);
+/** Count a reason from a layer above (parse errors seen by the app). [owner] */
+void ct_count_reason(struct ct_table *t, enum ct_reason r);
+
+/** Capacity and memory held (bytes) by the table, for the benchmark and the banner. */
+uint32_t ct_table_capacity(const struct ct_table *t);
+size_t ct_table_memory(const struct ct_table *t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NATGW_CT_H */

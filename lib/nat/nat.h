@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nat.h - the whole API of lib/nat: the outside address pool split into per-lcore port
+ * slices, endpoint-independent (or dependent) mappings, filtering, port forwards,
+ * hairpinning and the header rewrite with incremental checksums (RFC 1624), including
+ * ICMP error translation (RFC 5508).
+ *
+ * NAT is expressed the netfilter way: a translated connection is a conntrack entry whose
+ * reply tuple is not the inverse of its original tuple. A packet of direction d leaves
+ * with the tuple ct_tuple_invert(tuple[!d]); nat_rewrite() makes it so.
+ *
+ * Threading: struct nat_config is immutable once built and shared by all lcores
+ * ([any]). struct nat_ctx is per worker lcore, owned with that lcore's ct_table ([owner]).
+ * Port forwards are a read-mostly table (struct nat_fwd_table) swapped by the control plane.
+ */
+#ifndef NATGW_NAT_H
+#define NATGW_NAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ct.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NAT_MAX_ADDRS 64
+
+/** RFC 4787 section 4.1 mapping behaviour. */
+enum nat_mapping {
+	NAT_MAP_EIM = 0,	/**< endpoint-independent (default; RFC 4787/5382 REQ-1) */
+	NAT_MAP_APDM,		/**< address-and-port-dependent (new port per destination) */
+};
+
+/** RFC 4787 section 5 filtering behaviour. */
+enum nat_filtering {
+	NAT_FILTER_APDF = 0,	/**< address-and-port-dependent (default: ESTABLISHED,RELATED) */
+	NAT_FILTER_ADF,		/**< address-dependent */
+	NAT_FILTER_EIF,		/**< endpoint-independent */
+};
+
+/** One static port forward (DNAT): outside proto/addr/port range -> inside addr:port. */
+struct nat_fwd {
+	uint8_t proto;		/**< IPPROTO_TCP or IPPROTO_UDP */
+	uint32_t ext_addr;	/**< network order; must be a pool address */
+	uint16_t ext_lo, ext_hi; /**< host order, inclusive range */
+	uint32_t int_addr;	/**< network order */
+	uint16_t int_port;	/**< host order; port of ext_lo (range maps 1:1) */
+};
+
+#define NAT_FOREACH_REASON(_)						\
+	_(NONE,			"none")					\
+	_(PORTS_EXHAUSTED,	"no free outside port")			\
+	_(NO_MAPPING,		"unsolicited inbound (no mapping)")	\
+	_(FILTERED,		"inbound refused by filtering behaviour") \
+	_(CT_REFUSED,		"conntrack refused the connection")	\
+	_(MAPPINGS_FULL,	"mapping table full")			\
+	_(UNSUPPORTED,		"protocol cannot be translated")	\
+	_(TRUNCATED,		"packet too short to rewrite")
+
+enum nat_reason {
+#define NAT_REASON_ENUM(n, s) NAT_R_##n,
+	NAT_FOREACH_REASON(NAT_REASON_ENUM)
+#undef NAT_REASON_ENUM
+	NAT_R_MAX
+};
+
+const char *nat_reason_str(enum nat_reason r);
+const char *nat_reason_id(enum nat_reason r);
+
+/** Pool and behaviour. Filled by the app from its config, then nat_config_init(). */
+struct nat_config {
+	uint32_t addrs[NAT_MAX_ADDRS];	/**< outside addresses, network order */
+	uint16_t port_lo[NAT_MAX_ADDRS];	/**< per address, host order; default 1024 */
+	uint16_t port_hi[NAT_MAX_ADDRS];	/**< default 65535 */
+	unsigned int n_addrs;
+	unsigned int n_workers;		/**< slices: port p belongs to worker p % n_workers */
+	enum nat_mapping mapping;
+	enum nat_filtering filtering;
+	bool port_preserve;		/**< keep the inside port when free (default true) */
+	bool paired;			/**< one inside host -> one outside address (default) */
+	bool hairpin;			/**< default true */
+	uint32_t max_mappings;		/**< per worker; default = conntrack capacity */
+	uint32_t host_seed;		/**< seed for nat_host_owner / paired address choice */
+};
+
+/** Defaults: no addresses, 1 worker, EIM, APDF, preserve, paired, hairpin. */
+void nat_config_default(struct nat_config *cfg);
+/** Validate (non-empty pool, lo <= hi, n_workers >= 1 ...). 0 or -EINVAL with msg set. */
+int nat_config_check(const struct nat_config *cfg, char *msg, size_t msglen);
+
+/** Is addr (network order) one of the pool's outside addresses? [any] */
+bool nat_is_outside_addr(const struct nat_config *cfg, uint32_t addr);
+/** Worker owning outside port/ICMP id `port` (host order). [any] */
+static inline unsigned int
+nat_port_owner(const struct nat_config *cfg, uint16_t port)
+{
+	return port % cfg->n_workers;
+}
+/** Worker owning all connections of inside host `addr` (network order). [any] */
+unsigned int nat_host_owner(const struct nat_config *cfg, uint32_t addr);
+
+/* ---- port forwards (read-mostly; built by the control plane, then published) ---- */
+
+struct nat_fwd_table;
+
+/**
+ * Build an immutable forward table. Overlapping external ranges are rejected.
+ * @return table or NULL with rte_errno (EINVAL: overlap/bad range, ENOMEM); msg filled.
+ */
+struct nat_fwd_table *nat_fwd_table_create(const struct nat_fwd *fwds, unsigned int n,
+					   char *msg, size_t msglen);
+void nat_fwd_table_free(struct nat_fwd_table *ft);
+/** Find the forward for an outside proto/addr/port (host order). NULL if none. [any] */
+const struct nat_fwd *nat_fwd_lookup(const struct nat_fwd_table *ft, uint8_t proto,
+				     uint32_t ext_addr, uint16_t ext_port);
+
+/* ---- per-worker context ---- */
+
+struct nat_ctx;
+
+/**
+ * Create worker `worker`'s NAT state over its conntrack table: port bitmaps of its slice
+ * (forwarded ports are reserved and never allocated), mapping table. Registers a ct
+ * destroy callback that releases mappings and ports.
+ * @return ctx or NULL with rte_errno set.
+ */
+struct nat_ctx *nat_ctx_create(const struct nat_config *cfg, unsigned int worker,
+			       struct ct_table *ct, const struct nat_fwd_table *fwd,
+			       bool use_heap);
+void nat_ctx_free(struct nat_ctx *nc);
+/** Publish a new forward table to this context (control plane swaps, worker reads). */
+void nat_ctx_set_fwd(struct nat_ctx *nc, const struct nat_fwd_table *fwd);
+
+/**
+ * New connection from the inside (p missed in conntrack, ct_new_ok() passed). Chooses the
+ * mapping: an existing EIM mapping of (proto, src, sport), else a new outside address
+ * (paired) and port (preserved if free and owned by this worker, same class <1024/>=1024,
+ * else searched, bounded, in this worker's slice). If the destination is a forwarded
+ * outside address:port (hairpin), the reply source is the forward's inside endpoint.
+ * Creates the conntrack entry with the translated reply tuple. [owner]
+ * @return the connection, or NULL with *why set (PORTS_EXHAUSTED, MAPPINGS_FULL, CT_REFUSED
+ *         with *ct_why set).
+ */
+struct ct_conn *nat_out_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now,
+			    enum nat_reason *why, enum ct_reason *ct_why);
+
+/**
+ * New connection from the outside (p missed): allowed by a port forward, or by the
+ * filtering behaviour (EIF/ADF) to an existing mapping. Under APDF with no forward this
+ * always returns NULL with NAT_R_NO_MAPPING. [owner]
+ */
+struct ct_conn *nat_in_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now,
+			   enum nat_reason *why, enum ct_reason *ct_why);
+
+/**
+ * Rewrite the packet in buf (parsed into p, p->conn and p->dir set) to the connection's
+ * translated tuple for its direction: addresses, TCP/UDP ports or ICMP identifier, IPv4
+ * header checksum and L4 checksum updated incrementally (a zero UDP checksum stays zero).
+ * For an ICMP error (p->is_icmp_error), translates the outer destination (or source) and
+ * the embedded header, fixing the embedded IP and L4 checksums and the ICMP checksum.
+ * Non-first fragments: only addresses are rewritten. [any: pure function]
+ * @return 0, or -1 if the packet is too short for what must be rewritten.
+ */
+int nat_rewrite(const struct ct_conn *c, const struct ct_pkt *p, uint8_t *buf);
+
+/** Same on explicit tuples: make the packet's tuple `want` (p->tuple is what it has). */
+int nat_rewrite_tuple(const struct ct_pkt *p, const struct ct_tuple *want, uint8_t *buf);
+
+/** Per-worker NAT counters (owner writes, anyone reads). */
+struct nat_stats {
+	uint64_t mappings_active;
+	uint64_t mappings_created;
+	uint64_t ports_in_use;
+	uint64_t hairpinned;
+	uint64_t forwarded_in;		/**< connections created by port forwards */
+	uint64_t reason[NAT_R_MAX];
+};
+void nat_stats_get(const struct nat_ctx *nc, struct nat_stats *out);
+
+/** RFC 1624 incremental checksum update helpers (exported for helpers' payload rewrite). */
+static inline uint16_t
+nat_csum_update16(uint16_t csum, uint16_t old, uint16_t new_)
+{
+	/* HC' = ~(~HC + ~m + m') (RFC 1624 eqn. 3), in 32 bits with end-around carry */
+	uint32_t s = (uint16_t)~csum + (uint32_t)(uint16_t)~old + new_;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static inline uint16_t
+nat_csum_update32(uint16_t csum, uint32_t old, uint32_t new_)
+{
+	csum = nat_csum_update16(csum, (uint16_t)(old >> 16), (uint16_t)(new_ >> 16));
+	return nat_csum_update16(csum, (uint16_t)old, (uint16_t)new_);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NATGW_NAT_H */
