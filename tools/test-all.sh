@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# natgw: install what is missing, build, and run every test:
+#   unit (cmocka, no EAL), also under AddressSanitizer + UndefinedBehaviorSanitizer,
+#   app (config errors, live smoke runs on net_pcap/net_tap), replay (pcap scenarios),
+#   e2e (network namespaces, real clients through natgw; tests/e2e/run.sh).
+# Last line: "N passed, N failed"; exit status non-zero on any failure.
+# Options: --no-e2e, --no-asan, --build DIR (default build), --asan-build DIR.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+build=build
+asan_build=build-asan
+run_e2e=1
+run_asan=1
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--no-e2e) run_e2e=0 ;;
+	--no-asan) run_asan=0 ;;
+	--build) build=$2; shift ;;
+	--asan-build) asan_build=$2; shift ;;
+	-h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+	*) echo "test-all: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+bash tools/install-deps.sh || { echo "install failed"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+failures=()
+
+count_meson() { # $1 = build dir, $2 = label: add per-case results from meson's test log
+	local log="$1/meson-logs/testlog.json" out
+	[ -f "$log" ] || { failed=$((failed + 1)); failures+=("$2: no test log"); return; }
+	out=$(/usr/bin/python3 tools/testlog-count.py "$log" "$2") || true
+	local p f
+	p=$(printf '%s\n' "$out" | sed -n 's/^passed \([0-9]*\)$/\1/p')
+	f=$(printf '%s\n' "$out" | sed -n 's/^failed \([0-9]*\)$/\1/p')
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	while IFS= read -r l; do failures+=("$l"); done < <(printf '%s\n' "$out" | sed -n 's/^FAIL //p')
+}
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "build ($build)"
+if [ ! -f "$build/build.ninja" ]; then
+	meson setup "$build" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+fi
+if ! ninja -C "$build" -j2; then
+	echo "build failed"; echo "$passed passed, $((failed + 1)) failed"; exit 1
+fi
+
+step "unit, app and replay tests"
+meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 2 \
+	--suite unit --suite app --suite replay
+count_meson "$build" "release"
+
+if [ "$run_asan" = 1 ]; then
+	step "unit tests under ASan + UBSan ($asan_build)"
+	if [ ! -f "$asan_build/build.ninja" ]; then
+		meson setup "$asan_build" -Dbuildtype=debug -Db_sanitize=address,undefined \
+			-Db_lundef=false >/dev/null
+	fi
+	if ninja -C "$asan_build" -j2; then
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
+		meson test -C "$asan_build" --no-rebuild --print-errorlogs --num-processes 2 \
+			--suite unit
+		count_meson "$asan_build" "asan"
+	else
+		failed=$((failed + 1)); failures+=("asan build failed")
+	fi
+fi
+
+if [ "$run_e2e" = 1 ]; then
+	step "end-to-end: namespace lab, real clients through natgw"
+	e2e_log=$(mktemp)
+	NATGW="$top/$build/app/natgw" bash tests/e2e/run.sh --mode natgw 2>&1 | tee "$e2e_log"
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$e2e_log" | tail -n 1)
+	if [ -n "$line" ]; then
+		passed=$((passed + $(echo "$line" | awk '{print $1}')))
+		f=$(echo "$line" | awk '{print $3}')
+		failed=$((failed + f))
+		[ "$f" = 0 ] || failures+=("e2e: $f case(s), see above")
+	else
+		failed=$((failed + 1)); failures+=("e2e: no result line")
+	fi
+	grep -E '^FAIL' "$e2e_log" | while IFS= read -r l; do echo "  $l"; done
+	rm -f "$e2e_log"
+fi
+
+step "summary"
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
