@@ -239,12 +239,20 @@ struct ct_timeouts {
 	ct_time_t t[CT_TC_MAX];
 };
 
+/* TCP_UNACK: ESTABLISHED with data not yet acknowledged (shorter, netfilter's "unacknowledged"
+ * timeout). A connection enters that class on unacknowledged data and then stays in it while
+ * established (no list move per segment); its expire follows the current timeout, the
+ * established one when all is acknowledged. */
+
 /** Fill `to` with the defaults. */
 void ct_timeouts_default(struct ct_timeouts *to);
 /** Config name of a class ("udp_assured"); NULL if out of range. */
 const char *ct_tclass_name(enum ct_tclass c);
 /** Class by config name; -1 if unknown. */
 int ct_tclass_by_name(const char *name);
+/** The RFC floor for a class's timeout (0: no RFC floor), see ct_timeout.c. Config code may
+ * warn when a configured timeout is below it. */
+ct_time_t ct_timeout_rfc_min(enum ct_tclass c);
 
 /* ----------------------------------------------------------------------------------------
  * The table
@@ -267,7 +275,8 @@ struct ct_params {
 
 /**
  * Create a table. Works without EAL when use_heap is set (unit tests, replay).
- * @return the table, or NULL with rte_errno set (EINVAL, ENOMEM).
+ * @return the table, or NULL with rte_errno set (EINVAL: capacity 0 or above 2^30, a zero
+ *         timeout; ENOMEM).
  */
 struct ct_table *ct_table_create(const struct ct_params *prm);
 /** Free a table and all its entries (destroy callbacks are run). NULL is a no-op. */
@@ -288,6 +297,9 @@ uint64_t ct_hash(const struct ct_table *t, const struct ct_tuple *k);
  * Look up a burst: hashes every pkts[i]->tuple, prefetches, then sets pkts[i]->conn and
  * ->dir (conn NULL on a miss). Expired entries still in the table are treated as misses and
  * reclaimed. Packets with pkts[i]->tuple.family == 0 are skipped (conn NULL). [owner]
+ * Two packets of one new flow in the same burst both miss: after ct_create() for the first,
+ * look the later ones up again (ct_lookup), as ct_create() refuses a tuple that is already a
+ * key (CT_R_HASH_FULL).
  */
 void ct_lookup_burst(struct ct_table *t, struct ct_pkt *pkts[], unsigned int n, ct_time_t now);
 
@@ -306,7 +318,8 @@ enum ct_reason ct_new_ok(const struct ct_table *t, const struct ct_pkt *p);
  * Create a connection for p (which must have missed), with the given reply tuple (the
  * inverted orig tuple, altered by NAT). Both tuples become keys. When the table is full an
  * unreplied entry may be evicted (bounded search); otherwise the connection is refused.
- * The packet itself is not processed: call ct_update() next. [owner]
+ * The packet itself is not processed: call ct_update() next; if that says CT_INVALID the
+ * new connection is left in its initial state: ct_delete() it. [owner]
  * @return the connection, or NULL with *why set (CT_R_TABLE_FULL, CT_R_HASH_FULL, or a
  *         reply-tuple clash reported as CT_R_HASH_FULL).
  */
@@ -316,6 +329,7 @@ struct ct_conn *ct_create(struct ct_table *t, const struct ct_tuple *orig,
 /**
  * Run the protocol state machine for a packet of this connection (p->conn, p->dir set) and
  * refresh its timer (ICMP errors and TCP RSTs never refresh). Updates status bits.
+ * `buf` is the frame p was parsed from (TCP reads sequence numbers, window and options).
  * @return CT_NEW (first packet of a connection, orig direction, not yet replied),
  *         CT_ESTABLISHED, CT_RELATED (connection created as related and not yet replied,
  *         or p is an ICMP error about it), or CT_INVALID with *why set.

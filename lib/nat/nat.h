@@ -115,6 +115,10 @@ void nat_fwd_table_free(struct nat_fwd_table *ft);
 /** Find the forward for an outside proto/addr/port (host order). NULL if none. [any] */
 const struct nat_fwd *nat_fwd_lookup(const struct nat_fwd_table *ft, uint8_t proto,
 				     uint32_t ext_addr, uint16_t ext_port);
+/** Number of forwards in a table (0 for NULL), and the i-th in lookup order (sorted by
+ * protocol, outside address, first port), for listing. NULL past the end. [any] */
+unsigned int nat_fwd_count(const struct nat_fwd_table *ft);
+const struct nat_fwd *nat_fwd_get(const struct nat_fwd_table *ft, unsigned int i);
 
 /* ---- per-worker context ---- */
 
@@ -130,8 +134,17 @@ struct nat_ctx *nat_ctx_create(const struct nat_config *cfg, unsigned int worker
 			       struct ct_table *ct, const struct nat_fwd_table *fwd,
 			       bool use_heap);
 void nat_ctx_free(struct nat_ctx *nc);
-/** Publish a new forward table to this context (control plane swaps, worker reads). */
+/**
+ * Publish a new forward table to this context (control plane swaps, worker reads). [any]
+ * The worker adopts it at its next nat_out_new()/nat_in_new() (or nat_ctx_sync()): it
+ * reserves the new forwarded ports in its bitmaps and releases the old ones. The old table
+ * may be freed once nat_ctx_fwd_active() of every context no longer returns it.
+ */
 void nat_ctx_set_fwd(struct nat_ctx *nc, const struct nat_fwd_table *fwd);
+/** The forward table this worker has adopted (what its bitmaps reserve). [any] */
+const struct nat_fwd_table *nat_ctx_fwd_active(const struct nat_ctx *nc);
+/** Adopt a forward table published with nat_ctx_set_fwd() now (idle workers). [owner] */
+void nat_ctx_sync(struct nat_ctx *nc);
 
 /**
  * New connection from the inside (p missed in conntrack, ct_new_ok() passed). Chooses the

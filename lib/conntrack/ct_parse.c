@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ct_parse.c - IPv4 packet bytes to a struct ct_pkt (tuple, offsets, flags), bounds-checked
+ * so that nothing past `len` is ever read, and the name tables of reasons and states.
+ *
+ * ICMP errors (RFC 792; RFC 1812 4.3.2.3 for how much is quoted) get the tuple of the
+ * embedded datagram inverted, so that a plain lookup finds the connection the error is about.
+ */
+#include <string.h>
+#include <netinet/in.h>
+
+#include "ct_private.h"
+
+static const char *const ct_reason_strs[CT_R_MAX] = {
+#define CT_REASON_STR(n, s) [CT_R_##n] = s,
+	CT_FOREACH_REASON(CT_REASON_STR)
+#undef CT_REASON_STR
+};
+
+static const char *const ct_reason_ids[CT_R_MAX] = {
+#define CT_REASON_ID(n, s) [CT_R_##n] = #n,
+	CT_FOREACH_REASON(CT_REASON_ID)
+#undef CT_REASON_ID
+};
+
+const char *
+ct_reason_str(enum ct_reason r)
+{
+	return (unsigned int)r < CT_R_MAX ? ct_reason_strs[r] : "unknown";
+}
+
+const char *
+ct_reason_id(enum ct_reason r)
+{
+	return (unsigned int)r < CT_R_MAX ? ct_reason_ids[r] : "UNKNOWN";
+}
+
+const char *
+ct_state_str(enum ct_state s)
+{
+	static const char *const names[] = {
+		[CT_NEW] = "NEW", [CT_ESTABLISHED] = "ESTABLISHED", [CT_RELATED] = "RELATED",
+		[CT_INVALID] = "INVALID", [CT_UNTRACKED] = "UNTRACKED",
+	};
+
+	return (unsigned int)s < RTE_DIM(names) ? names[s] : "UNKNOWN";
+}
+
+const char *
+ct_tcp_state_str(enum ct_tcp_state s)
+{
+	static const char *const names[CT_TCP_MAX] = {
+#define CT_TCP_STATE_STR(n) [CT_TCP_##n] = #n,
+		CT_FOREACH_TCP_STATE(CT_TCP_STATE_STR)
+#undef CT_TCP_STATE_STR
+	};
+
+	return (unsigned int)s < CT_TCP_MAX ? names[s] : "UNKNOWN";
+}
+
+static inline uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* ICMP types (RFC 792, RFC 950) */
+bool
+ct_icmp_is_error(uint8_t type)
+{
+	/* dest unreachable, source quench, redirect, time exceeded, parameter problem */
+	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+bool
+ct_icmp_is_query_request(uint8_t type)
+{
+	/* echo, timestamp, information, address mask */
+	return type == 8 || type == 13 || type == 15 || type == 17;
+}
+
+bool
+ct_icmp_is_query_reply(uint8_t type)
+{
+	return type == 0 || type == 14 || type == 16 || type == 18;
+}
+
+static uint16_t
+ip_csum(const uint8_t *ip, unsigned int len)
+{
+	uint32_t sum = 0;
+	unsigned int i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += rd16(ip + i);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Ports of the L4 header at l4 (callers checked that 8 bytes are there). Only the protocols
+ * ct_parse_ipv4 gives ports to, so that an ICMP error's inner tuple matches the outer one. */
+static void
+l4_ports(struct ct_tuple *t, const uint8_t *l4)
+{
+	switch (t->proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		memcpy(&t->sport, l4, 2);
+		memcpy(&t->dport, l4 + 2, 2);
+		break;
+	case IPPROTO_ICMP:
+		/* query: identifier in both; other types: no ports */
+		if (ct_icmp_is_query_request(l4[0]) || ct_icmp_is_query_reply(l4[0])) {
+			memcpy(&t->sport, l4 + 4, 2);
+			t->dport = t->sport;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* The datagram quoted in an ICMP error: at inner (avail bytes). Fills p->tuple (inverted). */
+static enum ct_reason
+parse_icmp_inner(const uint8_t *inner, uint32_t avail, struct ct_pkt *p)
+{
+	struct ct_tuple t;
+	unsigned int ihl;
+
+	/* RFC 792: the internet header plus the first 64 bits of the datagram */
+	if (avail < 20 + 8)
+		return CT_R_ICMP_INNER_BAD;
+	if ((inner[0] >> 4) != 4)
+		return CT_R_ICMP_INNER_BAD;
+	ihl = (inner[0] & 0xfu) * 4u;
+	if (ihl < 20 || ihl + 8 > avail)
+		return CT_R_ICMP_INNER_BAD;
+	if (rd16(inner + 2) < ihl + 8)
+		return CT_R_ICMP_INNER_BAD;
+	/* a non-first fragment quotes no L4 header: nothing to match */
+	if (rd16(inner + 6) & 0x1fff)
+		return CT_R_ICMP_ERROR_UNSUPPORTED;
+	memset(&t, 0, sizeof(t));
+	memcpy(&t.src, inner + 12, 4);
+	memcpy(&t.dst, inner + 16, 4);
+	t.proto = inner[9];
+	t.family = CT_FAMILY_IPV4;
+	/* an error about an error is never answered (RFC 1122 3.2.2) */
+	if (t.proto == IPPROTO_ICMP && !ct_icmp_is_query_request(inner[ihl]) &&
+	    !ct_icmp_is_query_reply(inner[ihl]))
+		return CT_R_ICMP_ERROR_UNSUPPORTED;
+	l4_ports(&t, inner + ihl);
+	p->tuple = ct_tuple_invert(&t);
+	p->inner_l4_off = (uint16_t)(p->inner_l3_off + ihl);
+	return CT_R_NONE;
+}
+
+enum ct_reason
+ct_parse_ipv4(const uint8_t *buf, uint32_t len, uint16_t l3_off, bool verify_csum,
+	      struct ct_pkt *p)
+{
+	const uint8_t *ip, *l4;
+	unsigned int ihl, totlen, l4len, hdr;
+	uint16_t frag;
+
+	memset(p, 0, sizeof(*p));
+	p->l3_off = l3_off;
+	if (len < (uint32_t)l3_off + 20)
+		return CT_R_L3_TRUNCATED;
+	ip = buf + l3_off;
+	if ((ip[0] >> 4) != 4)
+		return CT_R_L3_BAD_VERSION;
+	ihl = (ip[0] & 0xfu) * 4u;
+	if (ihl < 20 || l3_off + ihl > len)
+		return CT_R_L3_BAD_IHL;
+	totlen = rd16(ip + 2);
+	/* len may exceed totlen: Ethernet pads short frames to 60 bytes */
+	if (totlen < ihl || l3_off + totlen > len)
+		return CT_R_L3_BAD_TOTLEN;
+	if (verify_csum && ip_csum(ip, ihl) != 0)
+		return CT_R_L3_BAD_CSUM;
+
+	p->ip_len = (uint16_t)totlen;
+	p->ttl = ip[8];
+	p->tuple.proto = ip[9];
+	p->tuple.family = CT_FAMILY_IPV4;
+	memcpy(&p->tuple.src, ip + 12, 4);
+	memcpy(&p->tuple.dst, ip + 16, 4);
+	l4len = totlen - ihl;
+	p->l4_off = (uint16_t)(l3_off + ihl);
+	p->l4_len = (uint16_t)l4len;
+	p->payload_off = p->l4_off;
+	p->payload_len = (uint16_t)l4len;
+	frag = rd16(ip + 6);
+	p->is_fragment = (frag & 0x3fff) != 0;	/* MF or offset */
+	if (frag & 0x1fff)
+		return CT_R_FRAGMENT;	/* tuple keeps ports 0 */
+
+	l4 = buf + p->l4_off;
+	switch (p->tuple.proto) {
+	case IPPROTO_TCP:
+		if (l4len < 20)
+			return CT_R_L4_TRUNCATED;
+		hdr = (l4[12] >> 4) * 4u;
+		if (hdr < 20 || hdr > l4len)
+			return CT_R_TCP_BAD_DOFF;
+		p->tcp_flags = l4[13];
+		break;
+	case IPPROTO_UDP:
+		hdr = 8;
+		if (l4len < hdr)
+			return CT_R_L4_TRUNCATED;
+		break;
+	case IPPROTO_ICMP:
+		hdr = 8;
+		if (l4len < hdr)
+			return CT_R_L4_TRUNCATED;
+		p->icmp_type = l4[0];
+		p->icmp_code = l4[1];
+		break;
+	default:
+		return CT_R_NONE;	/* addresses and protocol only */
+	}
+	l4_ports(&p->tuple, l4);
+	p->payload_off = (uint16_t)(p->l4_off + hdr);
+	p->payload_len = (uint16_t)(l4len - hdr);
+	if (p->tuple.proto == IPPROTO_ICMP && ct_icmp_is_error(p->icmp_type)) {
+		p->is_icmp_error = 1;
+		p->inner_l3_off = p->payload_off;
+		p->inner_len = p->payload_len;
+		return parse_icmp_inner(buf + p->inner_l3_off, p->inner_len, p);
+	}
+	return CT_R_NONE;
+}

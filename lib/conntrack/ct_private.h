@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ct_private.h - what lib/conntrack's files share and nobody else sees: the connection entry
+ * (two cache lines), the table, the bucketised hash index, the keyed hash and the internal
+ * functions between the table, the hash and the protocol trackers.
+ */
+#ifndef NATGW_CT_PRIVATE_H
+#define NATGW_CT_PRIVATE_H
+
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_pause.h>
+#include <rte_prefetch.h>
+
+#include "ct.h"
+
+#define CT_NIL		UINT32_MAX	/* "no entry" in list links and the free stack */
+#define CT_SLOT_EMPTY	UINT32_MAX	/* hash slot value of an empty slot (its sig is 0) */
+#define CT_BUCKET_SLOTS	8
+
+/* per-direction TCP flags (struct ct_conn.td_flags[]) */
+#define CT_TD_WSCALE	0x01	/* window scale option seen in this side's SYN */
+#define CT_TD_SACK_PERM	0x02	/* SACK permitted option seen in this side's SYN */
+#define CT_TD_UNACKED	0x04	/* this side sent data the other has not acknowledged */
+
+/**
+ * One connection. Line 0 is everything the lookup and the timer touch; line 1 is the TCP
+ * window data, the layered libraries' words and the counters.
+ */
+struct ct_conn {
+	/* line 0: hot */
+	struct ct_tuple tuple[2];	/* [CT_DIR_ORIG], [CT_DIR_REPLY] */
+	ct_time_t expire;		/* absolute; <= now means dead */
+	ct_time_t check_at;		/* when the reaper looks again (list order key) */
+	uint32_t prev, next;		/* timeout-class list links (CT_NIL: none) */
+	uint32_t seq;			/* seqcount: odd while the owner writes */
+	uint16_t status;		/* CT_ST_* */
+	uint8_t tcp_state;		/* enum ct_tcp_state */
+	uint8_t tclass;			/* enum ct_tclass; CT_TC_MAX when free */
+
+	/* line 1: TCP window tracking (as netfilter's ip_ct_tcp_state), per direction */
+	uint32_t td_end[2];		/* highest seq + len sent */
+	uint32_t td_maxend[2];		/* highest ack + window seen from the peer */
+	uint32_t td_maxwin[2];		/* largest (scaled) window advertised */
+	uint8_t td_wscale[2];		/* window scale shift (0 unless both sides sent it) */
+	uint8_t td_flags[2];		/* CT_TD_* */
+	uint32_t user[2];		/* CT_USER_NAT, CT_USER_HELPER */
+	uint32_t master;		/* master id + 1, 0: none */
+	uint32_t packets[2];		/* per direction (wraps at 2^32) */
+	uint64_t bytes[2];		/* per direction (IPv4 total length) */
+} __rte_cache_aligned;
+
+/** Hash bucket: one cache line, 8 signatures then 8 values (entry index << 1 | dir). */
+struct ct_bucket {
+	uint32_t sig[CT_BUCKET_SLOTS];	/* 0: empty (stored signatures have bit 0 set) */
+	uint32_t val[CT_BUCKET_SLOTS];
+} __rte_cache_aligned;
+
+struct ct_list {
+	uint32_t head, tail;
+};
+
+struct ct_table {
+	/* hot, read-only after create */
+	struct ct_conn *conns;
+	struct ct_bucket *buckets;
+	uint32_t bucket_mask;
+	uint32_t capacity;
+	uint64_t key[4];		/* hash secret */
+	ct_time_t timeout[CT_TC_MAX];
+	bool tcp_liberal;
+	bool tcp_loose;
+	uint32_t evict_search;
+	ct_destroy_cb destroy_cb;
+	void *destroy_arg;
+	/* owner state */
+	uint32_t *free_stack;
+	uint32_t free_top;		/* entries on the stack */
+	uint32_t expire_class;		/* class ct_expire starts at (round robin) */
+	struct ct_list lists[CT_TC_MAX];
+	bool use_heap;
+	size_t memory;
+	/* written by the owner only; read by anyone with relaxed atomic loads */
+	struct ct_stats stats __rte_cache_aligned;
+};
+
+/* Counters: the owner is the only writer, so a load + relaxed store is exact; the store is
+ * atomic so that ct_stats_get() on another thread never sees a torn word. */
+#define CT_STAT_ADD(t, field, v)						\
+	__atomic_store_n(&(t)->stats.field, (t)->stats.field + (v), __ATOMIC_RELAXED)
+#define CT_STAT_INC(t, field) CT_STAT_ADD(t, field, 1)
+
+static inline void
+ct_reason_inc(struct ct_table *t, enum ct_reason r)
+{
+	if ((unsigned int)r < CT_R_MAX)
+		CT_STAT_INC(t, reason[r]);
+}
+
+/* ---- seqcount around owner writes of an entry (readers: ct_snapshot) ---- */
+static inline void
+ct_write_begin(struct ct_conn *c)
+{
+	__atomic_store_n(&c->seq, c->seq + 1, __ATOMIC_RELAXED);
+	/* the odd count must be visible before any field changes */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void
+ct_write_end(struct ct_conn *c)
+{
+	/* every field change must be visible before the even count */
+	__atomic_store_n(&c->seq, c->seq + 1, __ATOMIC_RELEASE);
+}
+
+/* ---- keyed hash: two rounds of 64x64->128 multiply folded ("mum"), keys secret ---- */
+static inline uint64_t
+ct_mum(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static inline uint64_t
+ct_hash_inline(const uint64_t key[4], const struct ct_tuple *k)
+{
+	const uint64_t *w = (const uint64_t *)k;
+	uint64_t h = ct_mum(w[0] ^ key[0], w[1] ^ key[1]);
+
+	return ct_mum(h ^ key[2], key[3]);
+}
+
+static inline uint32_t
+ct_hash_sig(uint64_t h)
+{
+	return (uint32_t)(h >> 32) | 1;
+}
+
+static inline uint32_t
+ct_hash_b1(const struct ct_table *t, uint64_t h)
+{
+	return (uint32_t)h & t->bucket_mask;
+}
+
+static inline uint32_t
+ct_hash_b2(const struct ct_table *t, uint64_t h)
+{
+	/* from bits disjoint from b1's (tables have at most 2^29 buckets), so that two keys
+	 * sharing a first bucket get independent second choices */
+	uint32_t b1 = (uint32_t)h & t->bucket_mask;
+	uint32_t b2 = (uint32_t)(h >> 32) & t->bucket_mask;
+
+	return b2 != b1 ? b2 : b1 ^ 1;
+}
+
+static inline uint32_t
+ct_conn_idx(const struct ct_table *t, const struct ct_conn *c)
+{
+	return (uint32_t)(c - t->conns);
+}
+
+static inline uint8_t
+ct_conn_proto(const struct ct_conn *c)
+{
+	return c->tuple[CT_DIR_ORIG].proto;
+}
+
+/* ct_hash.c */
+void ct_keys_init(struct ct_table *t, const uint64_t seed[2]);
+uint32_t ct_buckets_for(uint32_t capacity);
+int ct_hash_add(struct ct_table *t, const struct ct_tuple *k, uint32_t val);
+void ct_hash_del(struct ct_table *t, const struct ct_tuple *k, uint32_t val);
+/* find a key; returns slot value or CT_SLOT_EMPTY. No expiry handling. */
+uint32_t ct_hash_find(const struct ct_table *t, const struct ct_tuple *k);
+
+/* ct_table.c */
+void ct_conn_remove(struct ct_table *t, struct ct_conn *c);	/* no counting */
+void ct_reclaim_expired(struct ct_table *t, struct ct_conn *c);	/* counts expired */
+void ct_set_class(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_time_t now,
+		  bool refresh);
+
+/* protocol trackers: run inside ct_write_begin/end; return CT_R_NONE or why invalid.
+ * They set the class/timer through ct_set_class and status bits. */
+enum ct_reason ct_tcp_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
+			     const uint8_t *buf, ct_time_t now);
+enum ct_reason ct_tcp_new_ok(const struct ct_table *t, const struct ct_pkt *p);
+bool ct_tcp_flags_valid(uint8_t flags);
+enum ct_reason ct_udp_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
+			     ct_time_t now);
+enum ct_reason ct_icmp_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
+			      ct_time_t now);
+enum ct_reason ct_icmp_new_ok(const struct ct_pkt *p);
+bool ct_icmp_is_query_request(uint8_t type);
+bool ct_icmp_is_query_reply(uint8_t type);
+bool ct_icmp_is_error(uint8_t type);
+enum ct_tclass ct_tcp_state_class(enum ct_tcp_state s);
+
+#endif /* NATGW_CT_PRIVATE_H */

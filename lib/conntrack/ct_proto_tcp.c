@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ct_proto_tcp.c - the TCP tracker: a const transition table [direction][flag class][state]
+ * with a comment per transition, plus window tracking (sequence and acknowledgement bounds,
+ * RFC 7323 window scaling, SACK) in the manner of netfilter's tcp_in_window() and of
+ * Guido van Rooij's "Real Stateful TCP Packet Filtering in IP Filter" that both follow.
+ *
+ * Verdicts: impossible flag combinations and flags that make no sense in the state are
+ * INVALID; so are segments outside the window (RSTs only count in window, RFC 5961 3.2).
+ * Retransmissions of data already seen fall inside the lower bound and are valid.
+ * An INVALID segment changes nothing: the tracker works on a copy of the window data.
+ */
+#include <string.h>
+#include <netinet/in.h>
+
+#include "ct_private.h"
+
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+#define TH_URG 0x20
+
+/* flag classes: the table's second index */
+enum tcp_fclass { F_SYN, F_SYNACK, F_FIN, F_ACK, F_RST, F_NONE, F_MAX };
+
+/* table values beyond the states */
+#define sIV CT_TCP_MAX			/* invalid in this state */
+#define sIG (CT_TCP_MAX + 1)		/* no state change: retransmission, window decides */
+#define sXS (CT_TCP_MAX + 2)		/* SYN on an established connection */
+
+#define sNO CT_TCP_NONE
+#define sSS CT_TCP_SYN_SENT
+#define sSR CT_TCP_SYN_RECV
+#define sES CT_TCP_ESTABLISHED
+#define sFW CT_TCP_FIN_WAIT
+#define sCW CT_TCP_CLOSE_WAIT
+#define sLA CT_TCP_LAST_ACK
+#define sTW CT_TCP_TIME_WAIT
+#define sCL CT_TCP_CLOSE
+#define sS2 CT_TCP_SYN_SENT2
+
+/*
+ * Columns in enum order: NONE, SYN_SENT, SYN_RECV, ESTABLISHED, FIN_WAIT, CLOSE_WAIT,
+ * LAST_ACK, TIME_WAIT, CLOSE, SYN_SENT2. FIN_WAIT means "one side sent FIN", CLOSE_WAIT
+ * "that FIN was acknowledged", LAST_ACK "both sent FIN", as netfilter uses the names.
+ */
+static const uint8_t tcp_trans[2][F_MAX][CT_TCP_MAX] = {
+	[CT_DIR_ORIG] = {
+		/*         sNO  sSS  sSR  sES  sFW  sCW  sLA  sTW  sCL  sS2 */
+		[F_SYN] = {
+			sSS,	/* NO:  a new connection starts with SYN */
+			sSS,	/* SS:  SYN retransmitted */
+			sIG,	/* SR:  SYN retransmitted, the SYN/ACK was lost */
+			sXS,	/* ES:  SYN in a live connection (RFC 5961 4: challenge) */
+			sXS,	/* FW:  same */
+			sXS,	/* CW:  same */
+			sXS,	/* LA:  same */
+			sSS,	/* TW:  port reused for a new connection (RFC 1122 4.2.2.13) */
+			sSS,	/* CL:  after RST the port may be reused at once */
+			sS2,	/* S2:  SYN retransmitted during simultaneous open */
+		},
+		[F_SYNACK] = {
+			sIV,	/* NO:  a SYN/ACK opens nothing */
+			sIV,	/* SS:  the originator does not answer its own SYN */
+			sIG,	/* SR:  simultaneous open: our SYN/ACK retransmitted */
+			sIG,	/* ES:  simultaneous open: SYN/ACK retransmitted late */
+			sIV,	/* FW */
+			sIV,	/* CW */
+			sIV,	/* LA */
+			sIV,	/* TW */
+			sIV,	/* CL */
+			sSR,	/* S2:  simultaneous open: originator answers the peer's SYN */
+		},
+		[F_FIN] = {
+			sIV,	/* NO:  nothing to close */
+			sIV,	/* SS:  FIN before the handshake completed */
+			sFW,	/* SR:  FIN|ACK completes the handshake and closes our side */
+			sFW,	/* ES:  originator closes first */
+			sLA,	/* FW:  the reply side closed first, now we close too */
+			sLA,	/* CW:  same, after its FIN was acknowledged */
+			sLA,	/* LA:  FIN retransmitted */
+			sTW,	/* TW:  FIN retransmitted */
+			sCL,	/* CL */
+			sIV,	/* S2:  FIN during simultaneous open */
+		},
+		[F_ACK] = {
+			sES,	/* NO:  mid-stream pickup (tcp_loose only, see ct_tcp_new_ok) */
+			sIV,	/* SS:  ACK without the peer's SYN/ACK */
+			sES,	/* SR:  third packet of the handshake: established */
+			sES,	/* ES:  data */
+			sCW,	/* FW:  ACK of the peer's FIN (or data while half closed) */
+			sCW,	/* CW */
+			sTW,	/* LA:  ACK of the last FIN */
+			sTW,	/* TW:  retransmitted ACK */
+			sCL,	/* CL */
+			sIV,	/* S2:  ACK before our SYN/ACK */
+		},
+		[F_RST] = {
+			sIV,	/* NO:  a RST opens nothing */
+			sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL,	/* any: abort */
+		},
+		[F_NONE] = {
+			sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV,  /* no SYN/FIN/RST/ACK */
+		},
+	},
+	[CT_DIR_REPLY] = {
+		/*         sNO  sSS  sSR  sES  sFW  sCW  sLA  sTW  sCL  sS2 */
+		[F_SYN] = {
+			sIV,	/* NO:  never: connections are created from ORIG packets */
+			sS2,	/* SS:  simultaneous open (RFC 9293 3.5, figure 8) */
+			sIV,	/* SR:  SYN from the side that already sent SYN/ACK */
+			sXS,	/* ES:  SYN in a live connection */
+			sXS,	/* FW */
+			sXS,	/* CW */
+			sXS,	/* LA */
+			sIV,	/* TW:  reuse from the reply side: would swap directions */
+			sIV,	/* CL */
+			sS2,	/* S2:  SYN retransmitted */
+		},
+		[F_SYNACK] = {
+			sIV,	/* NO */
+			sSR,	/* SS:  second packet of the handshake */
+			sIG,	/* SR:  SYN/ACK retransmitted */
+			sIG,	/* ES:  SYN/ACK retransmitted, the third ACK was lost */
+			sIV,	/* FW */
+			sIV,	/* CW */
+			sIV,	/* LA */
+			sIV,	/* TW */
+			sIV,	/* CL */
+			sSR,	/* S2:  simultaneous open: peer answers our SYN */
+		},
+		[F_FIN] = {
+			sIV,	/* NO */
+			sIV,	/* SS:  FIN instead of SYN/ACK */
+			sFW,	/* SR:  responder closes at once (FIN|ACK) */
+			sFW,	/* ES:  responder closes first */
+			sLA,	/* FW:  originator closed first, now the responder */
+			sLA,	/* CW */
+			sLA,	/* LA:  retransmitted */
+			sTW,	/* TW:  retransmitted */
+			sCL,	/* CL */
+			sIV,	/* S2 */
+		},
+		[F_ACK] = {
+			sIV,	/* NO */
+			sIV,	/* SS:  ACK without SYN: stale segment of an older connection */
+			sSR,	/* SR:  responder's ACK while the handshake completes */
+			sES,	/* ES:  data */
+			sCW,	/* FW:  ACK of the originator's FIN */
+			sCW,	/* CW */
+			sTW,	/* LA:  ACK of the last FIN */
+			sTW,	/* TW */
+			sCL,	/* CL */
+			sIV,	/* S2:  ACK before SYN/ACK */
+		},
+		[F_RST] = {
+			sIV,	/* NO */
+			sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL,	/* any: abort / refused */
+		},
+		[F_NONE] = {
+			sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV,
+		},
+	},
+};
+
+/* Flag combinations a real stack sends (PSH, ECE, CWR do not matter). */
+bool
+ct_tcp_flags_valid(uint8_t flags)
+{
+	switch (flags & (TH_FIN | TH_SYN | TH_RST | TH_ACK | TH_URG)) {
+	case TH_SYN:
+	case TH_SYN | TH_URG:
+	case TH_SYN | TH_ACK:
+	case TH_RST:
+	case TH_RST | TH_ACK:
+	case TH_FIN | TH_ACK:
+	case TH_FIN | TH_ACK | TH_URG:
+	case TH_ACK:
+	case TH_ACK | TH_URG:
+		return true;
+	default:
+		return false;	/* SYN+FIN, SYN+RST, FIN without ACK, nothing, ... */
+	}
+}
+
+static enum tcp_fclass
+flag_class(uint8_t f)
+{
+	if (f & TH_RST)
+		return F_RST;
+	if (f & TH_SYN)
+		return (f & TH_ACK) ? F_SYNACK : F_SYN;
+	if (f & TH_FIN)
+		return F_FIN;
+	if (f & TH_ACK)
+		return F_ACK;
+	return F_NONE;
+}
+
+enum ct_reason
+ct_tcp_new_ok(const struct ct_table *t, const struct ct_pkt *p)
+{
+	enum tcp_fclass fc;
+
+	if (!ct_tcp_flags_valid(p->tcp_flags))
+		return CT_R_TCP_BAD_FLAGS;
+	fc = flag_class(p->tcp_flags);
+	if (fc == F_SYN || (t->tcp_loose && fc == F_ACK))
+		return CT_R_NONE;
+	return CT_R_TCP_NEW_NOT_SYN;
+}
+
+/* ---- window tracking ---- */
+
+static inline bool
+seq_before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static inline bool
+seq_after(uint32_t a, uint32_t b)
+{
+	return seq_before(b, a);
+}
+
+static inline uint32_t
+rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The per-direction window state, copied out of the entry while a segment is checked. */
+struct tcp_side {
+	uint32_t end, maxend, maxwin;
+	uint8_t wscale, flags;
+};
+
+struct tcp_seg {
+	uint32_t seq, ack, sack, end, win;
+	uint8_t flags;
+	const uint8_t *opt;	/* TCP options */
+	unsigned int optlen;
+};
+
+/* Walk the options (RFC 9293 3.1): kind 0 ends, 1 pads, others are kind, length, data.
+ * A malformed option stops the walk; nothing is read past optlen. */
+#define OPT_WSCALE 3
+#define OPT_SACK_PERM 4
+#define OPT_SACK 5
+
+static void
+syn_options(const struct tcp_seg *s, struct tcp_side *sd)
+{
+	unsigned int i = 0;
+
+	sd->wscale = 0;
+	sd->flags &= (uint8_t)~(CT_TD_WSCALE | CT_TD_SACK_PERM);
+	while (i < s->optlen) {
+		uint8_t kind = s->opt[i], olen;
+
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= s->optlen)
+			break;
+		olen = s->opt[i + 1];
+		if (olen < 2 || i + olen > s->optlen)
+			break;
+		if (kind == OPT_SACK_PERM && olen == 2) {
+			sd->flags |= CT_TD_SACK_PERM;
+		} else if (kind == OPT_WSCALE && olen == 3) {
+			/* RFC 7323 2.3: shifts above 14 are used as 14 */
+			sd->wscale = RTE_MIN(s->opt[i + 2], (uint8_t)14);
+			sd->flags |= CT_TD_WSCALE;
+		}
+		i += olen;
+	}
+}
+
+/* Highest right edge of the SACK blocks (RFC 2018), if above the cumulative ack. */
+static uint32_t
+sack_edge(const struct tcp_seg *s)
+{
+	uint32_t best = s->ack;
+	unsigned int i = 0, j;
+
+	while (i < s->optlen) {
+		uint8_t kind = s->opt[i], olen;
+
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= s->optlen)
+			break;
+		olen = s->opt[i + 1];
+		if (olen < 2 || i + olen > s->optlen)
+			break;
+		if (kind == OPT_SACK && olen >= 10 && (olen - 2) % 8 == 0) {
+			for (j = i + 2; j + 8 <= i + olen; j += 8) {
+				uint32_t right = rd32(s->opt + j + 4);
+
+				if (seq_after(right, best))
+					best = right;
+			}
+		}
+		i += olen;
+	}
+	return best;
+}
+
+/* an ACK may lag far behind on big windows; at least 66000 as netfilter's MAXACKWINCONST */
+static inline uint32_t
+max_ack_window(const struct tcp_side *snd)
+{
+	return RTE_MAX(snd->maxwin, (uint32_t)66000);
+}
+
+/*
+ * Is the segment inside the window? Updates snd/rcv (copies) when it is. The four bounds:
+ *  I   seq <= snd.maxend                     (not beyond what the receiver can accept)
+ *  II  end >= snd.end - rcv.maxwin          (not older than one window: retransmissions ok)
+ *  III sack <= rcv.end                       (does not ack data never sent)
+ *  IV  sack >= rcv.end - max_ack_window      (not an ancient ack)
+ */
+static bool
+in_window(struct tcp_side *snd, struct tcp_side *rcv, struct tcp_seg *s,
+	  enum ct_tcp_state state, uint8_t dir)
+{
+	uint32_t seq = s->seq, end = s->end, ack = s->ack, sack = s->sack, win = s->win;
+	bool syn = (s->flags & TH_SYN) != 0, has_ack = (s->flags & TH_ACK) != 0;
+
+	if (snd->maxwin == 0) {
+		/* first segment from this side */
+		if (syn) {
+			snd->end = snd->maxend = end;
+			snd->maxwin = win != 0 ? win : 1;
+			syn_options(s, snd);
+			/* RFC 7323 2.2: scaling only if both sides offered it */
+			if (!((snd->flags & CT_TD_WSCALE) && (rcv->flags & CT_TD_WSCALE)))
+				snd->wscale = rcv->wscale = 0;
+			if (!has_ack)
+				return true;	/* initial SYN: nothing to check against */
+		} else {
+			/* mid-stream pickup: trust this segment */
+			uint32_t w = win << snd->wscale;
+
+			snd->end = end;
+			snd->maxwin = w != 0 ? w : 1;
+			snd->maxend = end + snd->maxwin;
+			if (rcv->maxwin == 0)
+				rcv->end = rcv->maxend = sack;
+		}
+	} else if (((state == CT_TCP_SYN_SENT && dir == CT_DIR_ORIG) ||
+		    (state == CT_TCP_SYN_RECV && dir == CT_DIR_REPLY)) && syn &&
+		   seq_after(end, snd->end)) {
+		/* SYN (or SYN/ACK) sent again with a new initial sequence number */
+		snd->end = snd->maxend = end;
+		snd->maxwin = win != 0 ? win : 1;
+		syn_options(s, snd);
+	}
+
+	if (!has_ack) {
+		ack = sack = rcv->end;
+	} else if ((s->flags & TH_RST) && ack == 0) {
+		/* RST|ACK with ack 0: some stacks do it (netfilter: "broken TCP stacks") */
+		ack = sack = rcv->end;
+	}
+	/* empty segments carry no sequence space: check them at the current edge, except a
+	 * RST, whose sequence number is what RFC 5961 3.2 checks */
+	if (seq == end && (!(s->flags & TH_RST) || (seq == 0 && state == CT_TCP_SYN_SENT)))
+		seq = end = snd->end;
+
+	if (!(!seq_after(seq, snd->maxend) &&
+	      !seq_before(end, snd->end - rcv->maxwin) &&
+	      !seq_after(sack, rcv->end) &&
+	      !seq_before(sack, rcv->end - max_ack_window(snd))))
+		return false;
+
+	if (!syn)
+		win <<= snd->wscale;
+	/* the sender's window, extended by what it selectively acknowledged */
+	{
+		uint32_t swin = win + (sack - ack);
+
+		if (snd->maxwin < swin)
+			snd->maxwin = swin;
+	}
+	if (seq_after(end, snd->end)) {
+		snd->end = end;
+		snd->flags |= CT_TD_UNACKED;
+	}
+	if (rcv->maxwin != 0 && seq_after(end, snd->maxend))
+		rcv->maxwin += end - snd->maxend;
+	if (seq_after(sack + win, rcv->maxend - 1)) {
+		rcv->maxend = sack + win;
+		if (win == 0)
+			rcv->maxend++;	/* room for a zero-window probe */
+	}
+	if (ack == rcv->end)
+		rcv->flags &= (uint8_t)~CT_TD_UNACKED;
+	return true;
+}
+
+static void
+side_load(const struct ct_conn *c, unsigned int d, struct tcp_side *sd)
+{
+	sd->end = c->td_end[d];
+	sd->maxend = c->td_maxend[d];
+	sd->maxwin = c->td_maxwin[d];
+	sd->wscale = c->td_wscale[d];
+	sd->flags = c->td_flags[d];
+}
+
+static void
+side_store(struct ct_conn *c, unsigned int d, const struct tcp_side *sd)
+{
+	c->td_end[d] = sd->end;
+	c->td_maxend[d] = sd->maxend;
+	c->td_maxwin[d] = sd->maxwin;
+	c->td_wscale[d] = sd->wscale;
+	c->td_flags[d] = sd->flags;
+}
+
+static void
+seg_read(struct tcp_seg *s, const struct ct_pkt *p, const uint8_t *buf)
+{
+	const uint8_t *th = buf + p->l4_off;
+	unsigned int doff = (unsigned int)(p->payload_off - p->l4_off);
+
+	s->flags = p->tcp_flags;
+	s->seq = rd32(th + 4);
+	s->ack = rd32(th + 8);
+	s->win = (uint32_t)(th[14] << 8 | th[15]);
+	s->end = s->seq + p->payload_len + ((s->flags & TH_SYN) ? 1 : 0) +
+		 ((s->flags & TH_FIN) ? 1 : 0);
+	s->opt = th + 20;
+	s->optlen = doff > 20 ? doff - 20 : 0;
+	s->sack = s->ack;
+}
+
+/*
+ * ESTABLISHED with data outstanding gets the shorter TCP_UNACK timeout, so that a dead peer
+ * is noticed sooner (netfilter's nf_conntrack_tcp_timeout_unacknowledged). Bulk transfers
+ * flip between "data outstanding" and "all acknowledged" on nearly every segment; moving the
+ * entry between two lists each time would touch two neighbouring entries per packet. So an
+ * entry moves to the UNACK list once and then stays there, its `expire` following the
+ * current timeout (the established one once everything is acknowledged). The reaper re-checks
+ * such an entry every UNACK period and re-queues it; expire never drops below check_at, so
+ * the reaper is never late.
+ */
+static void
+established_timer(struct ct_table *t, struct ct_conn *c, ct_time_t now)
+{
+	bool unacked = ((c->td_flags[0] | c->td_flags[1]) & CT_TD_UNACKED) != 0;
+
+	if (t->timeout[CT_TC_TCP_UNACK] >= t->timeout[CT_TC_TCP_ESTABLISHED] ||
+	    (!unacked && c->tclass != CT_TC_TCP_UNACK)) {
+		ct_set_class(t, c, CT_TC_TCP_ESTABLISHED, now, true);
+		return;
+	}
+	ct_set_class(t, c, CT_TC_TCP_UNACK, now, true);
+	if (!unacked)
+		c->expire = now + t->timeout[CT_TC_TCP_ESTABLISHED];
+}
+
+enum ct_reason
+ct_tcp_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
+	      const uint8_t *buf, ct_time_t now)
+{
+	uint8_t dir = p->dir, old = c->tcp_state, next;
+	struct tcp_side snd, rcv;
+	struct tcp_seg s;
+	enum tcp_fclass fc;
+
+	if (!ct_tcp_flags_valid(p->tcp_flags))
+		return CT_R_TCP_BAD_FLAGS;
+	fc = flag_class(p->tcp_flags);
+	next = tcp_trans[dir][fc][old];
+	if (next == sIV)
+		return old == CT_TCP_NONE && fc != F_RST ? CT_R_TCP_NEW_NOT_SYN :
+							   CT_R_TCP_BAD_TRANSITION;
+	if (next == sXS)
+		return CT_R_TCP_SYN_IN_ESTABLISHED;
+	if (old == CT_TCP_NONE && fc == F_ACK && !t->tcp_loose)
+		return CT_R_TCP_NEW_NOT_SYN;
+
+	seg_read(&s, p, buf);
+	if (fc == F_SYN && dir == CT_DIR_ORIG &&
+	    (old == CT_TCP_TIME_WAIT || old == CT_TCP_CLOSE)) {
+		/* a new connection on the same ports: forget the old one's windows */
+		memset(&snd, 0, sizeof(snd));
+		memset(&rcv, 0, sizeof(rcv));
+		c->status &= (uint16_t)~(CT_ST_SEEN_REPLY | CT_ST_ASSURED);
+	} else {
+		side_load(c, dir, &snd);
+		side_load(c, !dir, &rcv);
+	}
+	if (rcv.flags & CT_TD_SACK_PERM)
+		s.sack = sack_edge(&s);
+	if (!in_window(&snd, &rcv, &s, (enum ct_tcp_state)old, dir) && !t->tcp_liberal)
+		return fc == F_RST ? CT_R_TCP_RST_OUT_OF_WINDOW : CT_R_TCP_OUT_OF_WINDOW;
+	side_store(c, dir, &snd);
+	side_store(c, !dir, &rcv);
+
+	if (next == sIG)
+		next = old;
+	c->tcp_state = next;
+	if (dir == CT_DIR_REPLY)
+		c->status |= CT_ST_SEEN_REPLY;
+	/* assured once the three-way handshake completed (or a picked-up flow was answered) */
+	if (next == CT_TCP_ESTABLISHED && (c->status & CT_ST_SEEN_REPLY))
+		c->status |= CT_ST_ASSURED;
+
+	if (fc == F_RST)
+		/* a RST never extends the life of a connection */
+		ct_set_class(t, c, CT_TC_TCP_CLOSE, now, false);
+	else if (next == CT_TCP_ESTABLISHED)
+		established_timer(t, c, now);
+	else
+		ct_set_class(t, c, ct_tcp_state_class((enum ct_tcp_state)next), now, true);
+	return CT_R_NONE;
+}

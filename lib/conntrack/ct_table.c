@@ -1,0 +1,642 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ct_table.c - the connection table: entry storage (a flat array and a free stack), creation
+ * and removal, the per-timeout-class expiry lists, eviction when full, the per-packet update
+ * dispatch, accessors, and the lock-free readers (snapshot, counters).
+ *
+ * Expiry (DESIGN.md "O(1) per packet, bounded per poll"): one FIFO list per timeout class.
+ * Every entry of a class has the same timeout, so appending with check_at = expire keeps
+ * each list sorted by check_at. A packet only writes `expire`; the entry does not move. The
+ * reaper looks at list heads whose check_at passed: dead ones go, refreshed ones move to
+ * the tail with their new expire (lazy re-check, as DPDK ip_frag's death row is lazy).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/mman.h>
+
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
+#include "ct_private.h"
+
+/* the layout the design is built on: two cache lines, the hot one first */
+_Static_assert(sizeof(struct ct_conn) == 2 * RTE_CACHE_LINE_SIZE, "ct_conn is 2 lines");
+_Static_assert(offsetof(struct ct_conn, td_end) == RTE_CACHE_LINE_SIZE, "line 1 = window");
+_Static_assert(sizeof(struct ct_bucket) == RTE_CACHE_LINE_SIZE, "bucket is 1 line");
+
+/* ---- timeout-class lists ---- */
+
+static void
+list_unlink(struct ct_table *t, struct ct_conn *c)
+{
+	struct ct_list *l;
+
+	if (c->tclass >= CT_TC_MAX)
+		return;
+	l = &t->lists[c->tclass];
+	if (c->prev != CT_NIL)
+		t->conns[c->prev].next = c->next;
+	else
+		l->head = c->next;
+	if (c->next != CT_NIL)
+		t->conns[c->next].prev = c->prev;
+	else
+		l->tail = c->prev;
+	c->prev = c->next = CT_NIL;
+}
+
+static void
+list_append(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_time_t check_at)
+{
+	struct ct_list *l = &t->lists[cls];
+	uint32_t idx = ct_conn_idx(t, c);
+
+	c->tclass = (uint8_t)cls;
+	c->next = CT_NIL;
+	c->prev = l->tail;
+	c->check_at = check_at;
+	if (l->tail != CT_NIL) {
+		struct ct_conn *tail = &t->conns[l->tail];
+
+		/* keep the list sorted by check_at whatever the caller's clock did */
+		if (c->check_at < tail->check_at)
+			c->check_at = tail->check_at;
+		tail->next = idx;
+	} else {
+		l->head = idx;
+	}
+	l->tail = idx;
+}
+
+void
+ct_set_class(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_time_t now,
+	     bool refresh)
+{
+	ct_time_t exp = now + t->timeout[cls];
+
+	if (refresh)
+		c->expire = exp;
+	else if (exp < c->expire)
+		c->expire = exp;	/* never extends (RST, ...) */
+	if (c->tclass != cls) {
+		list_unlink(t, c);
+		list_append(t, c, cls, c->expire);
+	}
+}
+
+/* ---- memory ---- */
+
+#define CT_HUGE_SZ ((size_t)2 << 20)
+
+static void *
+ct_mem(const struct ct_table *t, const char *name, size_t size, int socket)
+{
+	void *p;
+
+	if (t == NULL || t->use_heap) {
+		/* big arrays on 2 MB boundaries, and ask for transparent huge pages: a 1M table
+		 * spans 160 MB and 4 KB pages would make every lookup a TLB miss */
+		size_t align = size >= CT_HUGE_SZ ? CT_HUGE_SZ : RTE_CACHE_LINE_SIZE;
+
+		p = aligned_alloc(align, RTE_ALIGN_CEIL(size, align));
+		if (p == NULL)
+			return NULL;
+		if (align == CT_HUGE_SZ)
+			(void)madvise(p, RTE_ALIGN_CEIL(size, align), MADV_HUGEPAGE);
+		memset(p, 0, size);
+		return p;
+	}
+	return rte_zmalloc_socket(name, size, RTE_CACHE_LINE_SIZE, socket);
+}
+
+static void
+ct_mem_free(bool heap, void *p)
+{
+	if (heap)
+		free(p);
+	else
+		rte_free(p);
+}
+
+struct ct_table *
+ct_table_create(const struct ct_params *prm)
+{
+	struct ct_table *t;
+	struct ct_timeouts def;
+	const struct ct_timeouts *to;
+	uint32_t nb, i;
+	int socket;
+
+	if (prm == NULL || prm->capacity == 0 || prm->capacity > (UINT32_MAX >> 2)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	if (prm->timeouts != NULL)
+		for (i = 0; i < CT_TC_MAX; i++)
+			if (prm->timeouts->t[i] == 0) {
+				rte_errno = EINVAL;
+				return NULL;
+			}
+	socket = prm->socket_id;
+	if (prm->use_heap) {
+		t = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(sizeof(*t),
+								      RTE_CACHE_LINE_SIZE));
+		if (t != NULL)
+			memset(t, 0, sizeof(*t));
+	} else {
+		t = rte_zmalloc_socket(prm->name, sizeof(*t), RTE_CACHE_LINE_SIZE, socket);
+	}
+	if (t == NULL)
+		goto fail_nomem;
+	t->use_heap = prm->use_heap;
+	t->capacity = prm->capacity;
+	nb = ct_buckets_for(prm->capacity);
+	t->bucket_mask = nb - 1;
+	t->conns = ct_mem(t, prm->name, (size_t)prm->capacity * sizeof(struct ct_conn), socket);
+	t->buckets = ct_mem(t, prm->name, (size_t)nb * sizeof(struct ct_bucket), socket);
+	t->free_stack = ct_mem(t, prm->name, (size_t)prm->capacity * sizeof(uint32_t), socket);
+	if (t->conns == NULL || t->buckets == NULL || t->free_stack == NULL)
+		goto fail;
+	t->memory = sizeof(*t) + (size_t)prm->capacity * sizeof(struct ct_conn) +
+		    (size_t)nb * sizeof(struct ct_bucket) + (size_t)prm->capacity * 4;
+
+	ct_keys_init(t, prm->seed);
+	ct_timeouts_default(&def);
+	to = prm->timeouts != NULL ? prm->timeouts : &def;
+	for (i = 0; i < CT_TC_MAX; i++)
+		t->timeout[i] = to->t[i];
+	t->tcp_liberal = prm->tcp_liberal;
+	t->tcp_loose = prm->tcp_loose;
+	t->evict_search = prm->evict_search != 0 ? prm->evict_search : 8;
+	for (i = 0; i < nb; i++)
+		memset(t->buckets[i].val, 0xff, sizeof(t->buckets[i].val));
+	for (i = 0; i < CT_TC_MAX; i++)
+		t->lists[i].head = t->lists[i].tail = CT_NIL;
+	/* stack: index 0 on top, so ids are handed out in order */
+	for (i = 0; i < prm->capacity; i++) {
+		struct ct_conn *c = &t->conns[i];
+
+		c->status = CT_ST_DYING;
+		c->tclass = CT_TC_MAX;
+		c->prev = c->next = CT_NIL;
+		t->free_stack[i] = prm->capacity - 1 - i;
+	}
+	t->free_top = prm->capacity;
+	return t;
+
+fail:
+	ct_mem_free(t->use_heap, t->conns);
+	ct_mem_free(t->use_heap, t->buckets);
+	ct_mem_free(t->use_heap, t->free_stack);
+	ct_mem_free(t->use_heap, t);
+fail_nomem:
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+ct_table_free(struct ct_table *t)
+{
+	uint32_t i;
+
+	if (t == NULL)
+		return;
+	if (t->destroy_cb != NULL)
+		for (i = 0; i < t->capacity; i++)
+			if (!(t->conns[i].status & CT_ST_DYING))
+				t->destroy_cb(t, &t->conns[i], t->destroy_arg);
+	ct_mem_free(t->use_heap, t->conns);
+	ct_mem_free(t->use_heap, t->buckets);
+	ct_mem_free(t->use_heap, t->free_stack);
+	ct_mem_free(t->use_heap, t);
+}
+
+void
+ct_set_destroy_cb(struct ct_table *t, ct_destroy_cb cb, void *arg)
+{
+	t->destroy_cb = cb;
+	t->destroy_arg = arg;
+}
+
+/* ---- removal ---- */
+
+void
+ct_conn_remove(struct ct_table *t, struct ct_conn *c)
+{
+	uint32_t idx = ct_conn_idx(t, c);
+
+	if (c->status & CT_ST_DYING)
+		return;
+	if (t->destroy_cb != NULL)
+		t->destroy_cb(t, c, t->destroy_arg);
+	ct_hash_del(t, &c->tuple[CT_DIR_ORIG], idx << 1 | CT_DIR_ORIG);
+	ct_hash_del(t, &c->tuple[CT_DIR_REPLY], idx << 1 | CT_DIR_REPLY);
+	ct_write_begin(c);
+	list_unlink(t, c);
+	c->status |= CT_ST_DYING;
+	c->tclass = CT_TC_MAX;
+	ct_write_end(c);
+	t->free_stack[t->free_top++] = idx;
+	CT_STAT_ADD(t, active, -1);
+}
+
+void
+ct_reclaim_expired(struct ct_table *t, struct ct_conn *c)
+{
+	ct_conn_remove(t, c);
+	CT_STAT_INC(t, expired);
+}
+
+void
+ct_delete(struct ct_table *t, struct ct_conn *c)
+{
+	if (c == NULL || (c->status & CT_ST_DYING))
+		return;
+	ct_conn_remove(t, c);
+	CT_STAT_INC(t, deleted);
+}
+
+void
+ct_flush(struct ct_table *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->capacity; i++)
+		ct_delete(t, &t->conns[i]);
+}
+
+unsigned int
+ct_expire(struct ct_table *t, ct_time_t now, unsigned int budget)
+{
+	unsigned int removed = 0, k;
+
+	for (k = 0; k < CT_TC_MAX && budget > 0; k++) {
+		/* round robin so that one busy class cannot starve the others */
+		unsigned int cls = (t->expire_class + k) % CT_TC_MAX;
+		struct ct_list *l = &t->lists[cls];
+
+		while (budget > 0 && l->head != CT_NIL) {
+			struct ct_conn *c = &t->conns[l->head];
+
+			if (c->check_at > now)
+				break;
+			budget--;
+			if (c->expire <= now) {
+				ct_reclaim_expired(t, c);
+				removed++;
+			} else {
+				/* refreshed since appended: re-check at its new expiry, or one class
+				 * period from now if that is sooner (an entry of the UNACK list may
+				 * carry the longer established expiry, see ct_proto_tcp.c) */
+				ct_time_t at = RTE_MIN(c->expire, now + t->timeout[cls]);
+
+				list_unlink(t, c);
+				list_append(t, c, (enum ct_tclass)cls, at);
+			}
+		}
+	}
+	t->expire_class = (t->expire_class + 1) % CT_TC_MAX;
+	return removed;
+}
+
+/* ---- creation ---- */
+
+/* Full table: push out a connection that never saw a reply, looking at no more than
+ * evict_search entries from the heads (the oldest) of the classes that hold such entries. */
+static bool
+evict_one(struct ct_table *t, ct_time_t now)
+{
+	static const uint8_t classes[] = {
+		CT_TC_TCP_SYN_SENT, CT_TC_UDP_UNREPLIED, CT_TC_ICMP, CT_TC_OTHER,
+	};
+	unsigned int left = t->evict_search, k;
+
+	/* something already dead at a head is the cheapest victim */
+	if (ct_expire(t, now, RTE_MIN(left, 4u)) > 0)
+		return true;
+	for (k = 0; k < RTE_DIM(classes) && left > 0; k++) {
+		uint32_t i = t->lists[classes[k]].head;
+
+		while (i != CT_NIL && left > 0) {
+			struct ct_conn *c = &t->conns[i];
+
+			left--;
+			if (!(c->status & (CT_ST_SEEN_REPLY | CT_ST_ASSURED))) {
+				ct_conn_remove(t, c);
+				CT_STAT_INC(t, evicted);
+				return true;
+			}
+			i = c->next;
+		}
+	}
+	return false;
+}
+
+static struct ct_conn *
+refuse(struct ct_table *t, enum ct_reason r, enum ct_reason *why)
+{
+	CT_STAT_INC(t, refused);
+	ct_reason_inc(t, r);
+	if (why != NULL)
+		*why = r;
+	return NULL;
+}
+
+/* A key already present: dead ones are reclaimed, live ones are a clash. */
+static bool
+key_in_use(struct ct_table *t, const struct ct_tuple *k, ct_time_t now)
+{
+	uint32_t v = ct_hash_find(t, k);
+	struct ct_conn *c;
+
+	if (v == CT_SLOT_EMPTY)
+		return false;
+	c = &t->conns[v >> 1];
+	if (c->expire <= now) {
+		ct_reclaim_expired(t, c);
+		return false;
+	}
+	return true;
+}
+
+static enum ct_tclass
+initial_class(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return CT_TC_TCP_SYN_SENT;
+	case IPPROTO_UDP:
+		return CT_TC_UDP_UNREPLIED;
+	case IPPROTO_ICMP:
+		return CT_TC_ICMP;
+	default:
+		return CT_TC_OTHER;
+	}
+}
+
+struct ct_conn *
+ct_create(struct ct_table *t, const struct ct_tuple *orig, const struct ct_tuple *reply,
+	  ct_time_t now, enum ct_reason *why)
+{
+	struct ct_conn *c;
+	uint32_t idx;
+	uint16_t st = 0;
+
+	if (ct_tuple_equal(orig, reply) || key_in_use(t, orig, now) ||
+	    key_in_use(t, reply, now))
+		return refuse(t, CT_R_HASH_FULL, why);
+	if (t->free_top == 0 && !evict_one(t, now))
+		return refuse(t, CT_R_TABLE_FULL, why);
+	idx = t->free_stack[t->free_top - 1];
+	if (ct_hash_add(t, orig, idx << 1 | CT_DIR_ORIG) != 0)
+		return refuse(t, CT_R_HASH_FULL, why);
+	if (ct_hash_add(t, reply, idx << 1 | CT_DIR_REPLY) != 0) {
+		ct_hash_del(t, orig, idx << 1 | CT_DIR_ORIG);
+		return refuse(t, CT_R_HASH_FULL, why);
+	}
+	t->free_top--;
+	if (reply->dst != orig->src || reply->dport != orig->sport)
+		st |= CT_ST_SNAT;
+	if (reply->src != orig->dst || reply->sport != orig->dport)
+		st |= CT_ST_DNAT;
+
+	c = &t->conns[idx];
+	ct_write_begin(c);
+	c->tuple[CT_DIR_ORIG] = *orig;
+	c->tuple[CT_DIR_REPLY] = *reply;
+	c->status = st;
+	c->tcp_state = CT_TCP_NONE;
+	memset(c->td_end, 0, offsetof(struct ct_conn, user) - offsetof(struct ct_conn, td_end));
+	c->user[0] = c->user[1] = 0;
+	c->master = 0;
+	c->packets[0] = c->packets[1] = 0;
+	c->bytes[0] = c->bytes[1] = 0;
+	c->tclass = CT_TC_MAX;
+	c->expire = now + t->timeout[initial_class(orig->proto)];
+	list_append(t, c, initial_class(orig->proto), c->expire);
+	ct_write_end(c);
+	CT_STAT_INC(t, created);
+	CT_STAT_INC(t, active);
+	return c;
+}
+
+void
+ct_set_related(struct ct_table *t, struct ct_conn *c, struct ct_conn *master)
+{
+	ct_write_begin(c);
+	c->status |= CT_ST_RELATED;
+	c->master = master != NULL ? ct_conn_idx(t, master) + 1 : 0;
+	ct_write_end(c);
+}
+
+/* ---- per packet ---- */
+
+static enum ct_reason
+other_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p, ct_time_t now)
+{
+	if (p->dir == CT_DIR_REPLY)
+		c->status |= CT_ST_SEEN_REPLY;
+	ct_set_class(t, c, CT_TC_OTHER, now, true);
+	return CT_R_NONE;
+}
+
+enum ct_state
+ct_update(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf, ct_time_t now,
+	  enum ct_reason *why)
+{
+	struct ct_conn *c = p->conn;
+	enum ct_reason r;
+	uint8_t dir = p->dir;
+
+	if (unlikely(p->is_icmp_error))
+		return CT_RELATED;	/* about c: no state change, no refresh */
+	ct_write_begin(c);
+	switch (ct_conn_proto(c)) {
+	case IPPROTO_TCP:
+		r = ct_tcp_update(t, c, p, buf, now);
+		break;
+	case IPPROTO_UDP:
+		r = ct_udp_update(t, c, p, now);
+		break;
+	case IPPROTO_ICMP:
+		r = ct_icmp_update(t, c, p, now);
+		break;
+	default:
+		r = other_update(t, c, p, now);
+		break;
+	}
+	if (likely(r == CT_R_NONE)) {
+		c->packets[dir]++;
+		c->bytes[dir] += p->ip_len;
+	}
+	ct_write_end(c);
+	if (unlikely(r != CT_R_NONE)) {
+		ct_reason_inc(t, r);
+		if (why != NULL)
+			*why = r;
+		return CT_INVALID;
+	}
+	if (dir == CT_DIR_REPLY || (c->status & CT_ST_SEEN_REPLY))
+		return CT_ESTABLISHED;
+	return (c->status & CT_ST_RELATED) ? CT_RELATED : CT_NEW;
+}
+
+enum ct_reason
+ct_new_ok(const struct ct_table *t, const struct ct_pkt *p)
+{
+	if (p->is_icmp_error)
+		return CT_R_ICMP_ERROR_NO_CONN;
+	switch (p->tuple.proto) {
+	case IPPROTO_TCP:
+		return ct_tcp_new_ok(t, p);
+	case IPPROTO_ICMP:
+		return ct_icmp_new_ok(p);
+	default:
+		return CT_R_NONE;
+	}
+}
+
+/* ---- accessors ---- */
+
+const struct ct_tuple *
+ct_conn_tuple(const struct ct_conn *c, enum ct_dir d)
+{
+	return &c->tuple[d & 1];
+}
+
+uint16_t
+ct_conn_status(const struct ct_conn *c)
+{
+	return c->status;
+}
+
+void
+ct_conn_set_status(struct ct_conn *c, uint16_t bits)
+{
+	ct_write_begin(c);
+	c->status |= bits;
+	ct_write_end(c);
+}
+
+enum ct_tcp_state
+ct_conn_tcp_state(const struct ct_conn *c)
+{
+	return (enum ct_tcp_state)c->tcp_state;
+}
+
+uint32_t
+ct_conn_id(const struct ct_table *t, const struct ct_conn *c)
+{
+	return ct_conn_idx(t, c);
+}
+
+struct ct_conn *
+ct_conn_by_id(struct ct_table *t, uint32_t id)
+{
+	if (id >= t->capacity || (t->conns[id].status & CT_ST_DYING))
+		return NULL;
+	return &t->conns[id];
+}
+
+uint32_t
+ct_conn_user(const struct ct_conn *c, unsigned int slot)
+{
+	return slot < 2 ? c->user[slot] : 0;
+}
+
+void
+ct_conn_set_user(struct ct_conn *c, unsigned int slot, uint32_t v)
+{
+	if (slot < 2)
+		c->user[slot] = v;
+}
+
+uint32_t
+ct_conn_master(const struct ct_conn *c)
+{
+	return c->master;
+}
+
+uint32_t
+ct_table_capacity(const struct ct_table *t)
+{
+	return t->capacity;
+}
+
+size_t
+ct_table_memory(const struct ct_table *t)
+{
+	return t->memory;
+}
+
+void
+ct_count_reason(struct ct_table *t, enum ct_reason r)
+{
+	ct_reason_inc(t, r);
+}
+
+/* ---- lock-free readers ---- */
+
+/* Copy one entry consistently; false if it is free or dying. */
+static bool
+read_conn(const struct ct_conn *c, struct ct_conn_info *o)
+{
+	uint32_t s1, s2;
+
+	for (;;) {
+		s1 = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+		if (s1 & 1) {
+			rte_pause();
+			continue;
+		}
+		o->status = __atomic_load_n(&c->status, __ATOMIC_RELAXED);
+		memcpy(o->tuple, c->tuple, sizeof(o->tuple));
+		o->master = __atomic_load_n(&c->master, __ATOMIC_RELAXED);
+		o->tcp_state = __atomic_load_n(&c->tcp_state, __ATOMIC_RELAXED);
+		o->tclass = __atomic_load_n(&c->tclass, __ATOMIC_RELAXED);
+		o->expire = __atomic_load_n(&c->expire, __ATOMIC_RELAXED);
+		o->packets[0] = __atomic_load_n(&c->packets[0], __ATOMIC_RELAXED);
+		o->packets[1] = __atomic_load_n(&c->packets[1], __ATOMIC_RELAXED);
+		o->bytes[0] = __atomic_load_n(&c->bytes[0], __ATOMIC_RELAXED);
+		o->bytes[1] = __atomic_load_n(&c->bytes[1], __ATOMIC_RELAXED);
+		/* the copies must complete before the count is read again */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s2 = __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
+		if (s1 == s2)
+			break;
+	}
+	return !(o->status & CT_ST_DYING);
+}
+
+unsigned int
+ct_snapshot(const struct ct_table *t, uint32_t *cursor, struct ct_conn_info *out,
+	    unsigned int n, ct_time_t now)
+{
+	unsigned int got = 0;
+	uint32_t i = *cursor;
+
+	while (got < n && i < t->capacity) {
+		struct ct_conn_info *o = &out[got];
+
+		if (read_conn(&t->conns[i], o) && o->expire > now) {
+			o->id = i;
+			got++;
+		}
+		i++;
+	}
+	*cursor = i;
+	return got;
+}
+
+void
+ct_stats_get(const struct ct_table *t, struct ct_stats *out)
+{
+	const uint64_t *src = (const uint64_t *)&t->stats;
+	uint64_t *dst = (uint64_t *)out;
+	size_t i;
+
+	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}

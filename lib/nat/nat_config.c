@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nat_config.c - the immutable NAT configuration: defaults, validation, the pool lookups
+ * every lcore may make ([any]), the keyed choice of a host's owner worker and of its paired
+ * outside address (RFC 4787 REQ-2), reason names, and the memory helpers of the library.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_malloc.h>
+#include <rte_random.h>
+
+#include "nat_private.h"
+
+static const char *const nat_reason_strs[NAT_R_MAX] = {
+#define NAT_REASON_STR(n, s) [NAT_R_##n] = s,
+	NAT_FOREACH_REASON(NAT_REASON_STR)
+#undef NAT_REASON_STR
+};
+
+static const char *const nat_reason_ids[NAT_R_MAX] = {
+#define NAT_REASON_ID(n, s) [NAT_R_##n] = #n,
+	NAT_FOREACH_REASON(NAT_REASON_ID)
+#undef NAT_REASON_ID
+};
+
+const char *
+nat_reason_str(enum nat_reason r)
+{
+	return (unsigned int)r < NAT_R_MAX ? nat_reason_strs[r] : "unknown";
+}
+
+const char *
+nat_reason_id(enum nat_reason r)
+{
+	return (unsigned int)r < NAT_R_MAX ? nat_reason_ids[r] : "UNKNOWN";
+}
+
+void
+nat_config_default(struct nat_config *cfg)
+{
+	unsigned int i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < NAT_MAX_ADDRS; i++) {
+		cfg->port_lo[i] = 1024;
+		cfg->port_hi[i] = 65535;
+	}
+	cfg->n_workers = 1;
+	cfg->mapping = NAT_MAP_EIM;
+	cfg->filtering = NAT_FILTER_APDF;
+	cfg->port_preserve = true;
+	cfg->paired = true;
+	cfg->hairpin = true;
+	/* random per start, so that nobody outside can predict which worker (or address) a
+	 * host lands on; the app may override it for reproducible runs */
+	cfg->host_seed = (uint32_t)rte_rand();
+}
+
+#define NAT_MAX_WORKERS 1024
+
+int
+nat_config_check(const struct nat_config *cfg, char *msg, size_t msglen)
+{
+	unsigned int i, j;
+
+#define FAIL(...) do { if (msg != NULL && msglen > 0) snprintf(msg, msglen, __VA_ARGS__); \
+		       return -EINVAL; } while (0)
+	if (cfg == NULL)
+		FAIL("no configuration");
+	if (cfg->n_addrs == 0)
+		FAIL("empty outside address pool");
+	if (cfg->n_addrs > NAT_MAX_ADDRS)
+		FAIL("%u outside addresses, at most %d", cfg->n_addrs, NAT_MAX_ADDRS);
+	if (cfg->n_workers == 0 || cfg->n_workers > NAT_MAX_WORKERS)
+		FAIL("n_workers %u not in 1..%d", cfg->n_workers, NAT_MAX_WORKERS);
+	if (cfg->mapping != NAT_MAP_EIM && cfg->mapping != NAT_MAP_APDM)
+		FAIL("unknown mapping behaviour %d", (int)cfg->mapping);
+	if (cfg->filtering != NAT_FILTER_APDF && cfg->filtering != NAT_FILTER_ADF &&
+	    cfg->filtering != NAT_FILTER_EIF)
+		FAIL("unknown filtering behaviour %d", (int)cfg->filtering);
+	for (i = 0; i < cfg->n_addrs; i++) {
+		if (cfg->addrs[i] == 0)
+			FAIL("outside address %u is 0.0.0.0", i);
+		for (j = 0; j < i; j++)
+			if (cfg->addrs[j] == cfg->addrs[i])
+				FAIL("outside address %u repeats address %u", i, j);
+		if (cfg->port_lo[i] > cfg->port_hi[i])
+			FAIL("outside address %u: port range %u-%u is empty", i,
+			     cfg->port_lo[i], cfg->port_hi[i]);
+		/* every worker must own at least one port of every address */
+		if ((unsigned int)(cfg->port_hi[i] - cfg->port_lo[i]) + 1 < cfg->n_workers)
+			FAIL("outside address %u: port range %u-%u smaller than %u workers", i,
+			     cfg->port_lo[i], cfg->port_hi[i], cfg->n_workers);
+	}
+#undef FAIL
+	return 0;
+}
+
+int
+nat_addr_index(const struct nat_config *cfg, uint32_t addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->n_addrs; i++)
+		if (cfg->addrs[i] == addr)
+			return (int)i;
+	return -1;
+}
+
+bool
+nat_is_outside_addr(const struct nat_config *cfg, uint32_t addr)
+{
+	return nat_addr_index(cfg, addr) >= 0;
+}
+
+/* Keyed hash of an inside address. The seed is secret, so the spread of hosts over
+ * workers and addresses cannot be aimed from inside to overload one worker. */
+static uint64_t
+host_hash(const struct nat_config *cfg, uint32_t addr, uint64_t salt)
+{
+	const uint64_t key[2] = {
+		(uint64_t)cfg->host_seed * UINT64_C(0x9e3779b97f4a7c15) ^ salt,
+		(uint64_t)cfg->host_seed << 32 | UINT64_C(0x85ebca6b),
+	};
+
+	return nat_hash2(key, addr, salt);
+}
+
+unsigned int
+nat_host_owner(const struct nat_config *cfg, uint32_t addr)
+{
+	if (cfg->n_workers <= 1)
+		return 0;
+	return (unsigned int)(host_hash(cfg, addr, 0x6f776e6572) % cfg->n_workers);
+}
+
+/* RFC 4787 REQ-2 ("paired" pooling): all mappings of one inside host use one address. */
+unsigned int
+nat_paired_addr(const struct nat_config *cfg, uint32_t in_addr)
+{
+	if (cfg->n_addrs <= 1)
+		return 0;
+	return (unsigned int)(host_hash(cfg, in_addr, 0x706169726564) % cfg->n_addrs);
+}
+
+void *
+nat_zalloc(bool heap, size_t size)
+{
+	void *p;
+
+	if (!heap)
+		return rte_zmalloc("nat", size, RTE_CACHE_LINE_SIZE);
+	p = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(size, RTE_CACHE_LINE_SIZE));
+	if (p != NULL)
+		memset(p, 0, size);
+	return p;
+}
+
+void
+nat_free(bool heap, void *p)
+{
+	if (heap)
+		free(p);
+	else
+		rte_free(p);
+}

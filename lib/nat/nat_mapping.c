@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nat_mapping.c - the per-worker NAT context: mappings (inside endpoint -> outside
+ * endpoint, RFC 4787 section 4.1) with their two indexes, the creation of translated
+ * conntrack entries for new outbound and inbound connections, filtering (RFC 4787
+ * section 5), port forwards and hairpinning (RFC 4787 REQ-9, RFC 5382 REQ-8).
+ *
+ * A mapping is shared by every connection that uses it (refcount). Each connection keeps
+ * the mapping's index + 1 in its CT_USER_NAT word; the conntrack destroy callback drops the
+ * reference, and the last one frees the mapping and its outside port, so a mapping lives
+ * exactly as long as its connections (RFC 4787 REQ-5 timers are conntrack's).
+ *
+ * The indexes are chained hash tables over a fixed array of records: capacity is fixed at
+ * create, nothing is allocated on the data path, and the hash is keyed with a per-context
+ * secret so that no remote peer can aim chains.
+ */
+#include <errno.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_random.h>
+
+#include "nat_private.h"
+
+/* ---- indexes ---- */
+
+static inline uint32_t
+fkey_bucket(const struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port,
+	    uint32_t dst_addr, uint16_t dst_port)
+{
+	uint64_t a = (uint64_t)in_addr << 32 | (uint64_t)in_port << 16 | proto;
+	uint64_t b = (uint64_t)dst_addr << 32 | dst_port;
+
+	return (uint32_t)nat_hash2(nc->key, a, b) & nc->hmask;
+}
+
+static inline uint32_t
+rkey_bucket(const struct nat_ctx *nc, uint8_t proto, uint32_t out_addr, uint16_t out_port)
+{
+	uint64_t a = (uint64_t)out_addr << 32 | (uint64_t)out_port << 16 | proto;
+
+	return (uint32_t)nat_hash2(nc->key, a, UINT64_C(0x7265766572736521)) & nc->hmask;
+}
+
+static struct nat_map *
+map_find_fwd(const struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port,
+	     uint32_t dst_addr, uint16_t dst_port)
+{
+	uint32_t i = nc->fhead[fkey_bucket(nc, proto, in_addr, in_port, dst_addr, dst_port)];
+
+	while (i != NAT_NIL) {
+		struct nat_map *m = &nc->maps[i];
+
+		if (m->in_addr == in_addr && m->in_port == in_port && m->proto == proto &&
+		    m->dst_addr == dst_addr && m->dst_port == dst_port)
+			return m;
+		i = m->fnext;
+	}
+	return NULL;
+}
+
+struct nat_map *
+nat_map_find_rev(const struct nat_ctx *nc, uint8_t proto, uint32_t out_addr, uint16_t out_port)
+{
+	uint32_t i = nc->rhead[rkey_bucket(nc, proto, out_addr, out_port)];
+
+	while (i != NAT_NIL) {
+		struct nat_map *m = &nc->maps[i];
+
+		if (m->out_addr == out_addr && m->out_port == out_port && m->proto == proto)
+			return m;
+		i = m->rnext;
+	}
+	return NULL;
+}
+
+static void
+chain_unlink(struct nat_ctx *nc, uint32_t *head, uint32_t idx, bool rev)
+{
+	uint32_t *pp = head;
+
+	while (*pp != NAT_NIL && *pp != idx)
+		pp = rev ? &nc->maps[*pp].rnext : &nc->maps[*pp].fnext;
+	if (*pp == idx)
+		*pp = rev ? nc->maps[idx].rnext : nc->maps[idx].fnext;
+}
+
+static inline uint32_t
+map_idx(const struct nat_ctx *nc, const struct nat_map *m)
+{
+	return (uint32_t)(m - nc->maps);
+}
+
+/* ---- ADF remote record ---- */
+
+static inline uint64_t
+bloom_bits(const struct nat_ctx *nc, uint32_t addr)
+{
+	uint64_t h = nat_hash2(nc->key, addr, UINT64_C(0x626c6f6f6d));
+
+	return UINT64_C(1) << (h & 63) | UINT64_C(1) << ((h >> 6) & 63);
+}
+
+static void
+remote_add(struct nat_ctx *nc, struct nat_map *m, uint32_t addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->n_remote; i++)
+		if (m->remote[i] == addr)
+			return;
+	if (m->n_remote < NAT_ADF_SLOTS) {
+		m->remote[m->n_remote++] = addr;
+		return;
+	}
+	m->remote_bloom |= bloom_bits(nc, addr);
+	m->flags |= NAT_MF_BLOOM;
+}
+
+static bool
+remote_seen(const struct nat_ctx *nc, const struct nat_map *m, uint32_t addr)
+{
+	unsigned int i;
+	uint64_t b;
+
+	for (i = 0; i < m->n_remote; i++)
+		if (m->remote[i] == addr)
+			return true;
+	if (!(m->flags & NAT_MF_BLOOM))
+		return false;
+	b = bloom_bits(nc, addr);
+	return (m->remote_bloom & b) == b;
+}
+
+/* ---- mapping life ---- */
+
+static void
+map_free(struct nat_ctx *nc, struct nat_map *m)
+{
+	uint32_t idx = map_idx(nc, m);
+	int pc = nat_pclass_of(m->proto);
+
+	chain_unlink(nc, &nc->fhead[fkey_bucket(nc, m->proto, m->in_addr, m->in_port,
+						 m->dst_addr, m->dst_port)], idx, false);
+	chain_unlink(nc, &nc->rhead[rkey_bucket(nc, m->proto, m->out_addr, m->out_port)], idx,
+		     true);
+	if (pc >= 0)
+		nat_port_release(nc, m->addr_idx, (unsigned int)pc, ntohs(m->out_port));
+	memset(m, 0, sizeof(*m));
+	nc->map_free[nc->map_free_top++] = idx;
+	NAT_STAT_ADD(nc, mappings_active, -1);
+}
+
+static inline void
+map_get(struct nat_map *m)
+{
+	m->refcnt++;
+}
+
+static void
+map_put(struct nat_ctx *nc, struct nat_map *m)
+{
+	if (m->refcnt > 0 && --m->refcnt == 0)
+		map_free(nc, m);
+}
+
+/* Choose the outside endpoint of a new mapping of (pc, in_addr, in_port): the paired
+ * address (or, unpaired, every address from that one on), the inside port when free and
+ * ours, else a searched port of the same range. */
+static int
+map_alloc_port(struct nat_ctx *nc, unsigned int pc, uint32_t in_addr, uint16_t in_port,
+	       unsigned int *ai_out)
+{
+	const struct nat_config *cfg = &nc->cfg;
+	unsigned int first = nat_paired_addr(cfg, in_addr);
+	unsigned int n = cfg->paired ? 1 : cfg->n_addrs, k;
+	uint16_t want = ntohs(in_port);
+	int port;
+
+	if (cfg->port_preserve) {
+		for (k = 0; k < n; k++) {
+			unsigned int ai = (first + k) % cfg->n_addrs;
+
+			if (nat_port_take(nc, ai, pc, want) == 0) {
+				*ai_out = ai;
+				return want;
+			}
+		}
+	}
+	for (k = 0; k < n; k++) {
+		unsigned int ai = (first + k) % cfg->n_addrs;
+
+		port = nat_port_alloc(nc, ai, pc, nat_port_range_for(nc, ai, pc, want));
+		if (port >= 0) {
+			*ai_out = ai;
+			return port;
+		}
+	}
+	return -1;
+}
+
+static struct nat_map *
+map_create(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port,
+	   uint32_t dst_addr, uint16_t dst_port, enum nat_reason *why)
+{
+	unsigned int pc = (unsigned int)nat_pclass_of(proto), ai = 0;
+	struct nat_map *m;
+	uint32_t idx;
+	int port;
+
+	if (nc->map_free_top == 0) {
+		*why = NAT_R_MAPPINGS_FULL;
+		return NULL;
+	}
+	port = map_alloc_port(nc, pc, in_addr, in_port, &ai);
+	if (port < 0) {
+		*why = NAT_R_PORTS_EXHAUSTED;
+		return NULL;
+	}
+	idx = nc->map_free[--nc->map_free_top];
+	m = &nc->maps[idx];
+	memset(m, 0, sizeof(*m));
+	m->proto = proto;
+	m->in_addr = in_addr;
+	m->in_port = in_port;
+	m->dst_addr = dst_addr;
+	m->dst_port = dst_port;
+	m->addr_idx = (uint8_t)ai;
+	m->out_addr = nc->cfg.addrs[ai];
+	m->out_port = htons((uint16_t)port);
+	{
+		uint32_t *fh = &nc->fhead[fkey_bucket(nc, proto, in_addr, in_port, dst_addr,
+						       dst_port)];
+		uint32_t *rh = &nc->rhead[rkey_bucket(nc, proto, m->out_addr, m->out_port)];
+
+		m->fnext = *fh;
+		*fh = idx;
+		m->rnext = *rh;
+		*rh = idx;
+	}
+	NAT_STAT_INC(nc, mappings_active);
+	NAT_STAT_INC(nc, mappings_created);
+	return m;
+}
+
+/* conntrack destroy callback: the connection's reference goes */
+static void
+nat_conn_destroyed(struct ct_table *t, struct ct_conn *c, void *arg)
+{
+	struct nat_ctx *nc = arg;
+	uint32_t id = ct_conn_user(c, CT_USER_NAT);
+
+	RTE_SET_USED(t);
+	if (id == 0 || id > nc->map_cap)
+		return;
+	ct_conn_set_user(c, CT_USER_NAT, 0);
+	map_put(nc, &nc->maps[id - 1]);
+}
+
+/* ---- context ---- */
+
+struct nat_ctx *
+nat_ctx_create(const struct nat_config *cfg, unsigned int worker, struct ct_table *ct,
+	       const struct nat_fwd_table *fwd, bool use_heap)
+{
+	struct nat_ctx *nc;
+	uint32_t cap, nb, i;
+
+	if (cfg == NULL || ct == NULL || nat_config_check(cfg, NULL, 0) != 0 ||
+	    worker >= cfg->n_workers) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	nc = nat_zalloc(use_heap, sizeof(*nc));
+	if (nc == NULL)
+		goto nomem;
+	nc->cfg = *cfg;
+	nc->worker = worker;
+	nc->ct = ct;
+	nc->use_heap = use_heap;
+	cap = cfg->max_mappings != 0 ? cfg->max_mappings : ct_table_capacity(ct);
+	for (nb = 2; nb < cap; nb <<= 1)
+		;
+	nc->map_cap = cap;
+	nc->hmask = nb - 1;
+	nc->maps = nat_zalloc(use_heap, (size_t)cap * sizeof(*nc->maps));
+	nc->map_free = nat_zalloc(use_heap, (size_t)cap * sizeof(uint32_t));
+	nc->fhead = nat_zalloc(use_heap, (size_t)nb * sizeof(uint32_t));
+	nc->rhead = nat_zalloc(use_heap, (size_t)nb * sizeof(uint32_t));
+	if (nc->maps == NULL || nc->map_free == NULL || nc->fhead == NULL || nc->rhead == NULL)
+		goto fail;
+	for (i = 0; i < cap; i++)
+		nc->map_free[i] = cap - 1 - i;
+	nc->map_free_top = cap;
+	memset(nc->fhead, 0xff, (size_t)nb * sizeof(uint32_t));
+	memset(nc->rhead, 0xff, (size_t)nb * sizeof(uint32_t));
+	nc->key[0] = rte_rand();
+	nc->key[1] = rte_rand();
+	if (nat_ports_init(nc) != 0)
+		goto fail;
+	nat_ports_set_fwd(nc, fwd);
+	nc->fwd_pending = fwd;
+	ct_set_destroy_cb(ct, nat_conn_destroyed, nc);
+	return nc;
+
+fail:
+	nat_ctx_free(nc);
+nomem:
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+nat_ctx_free(struct nat_ctx *nc)
+{
+	if (nc == NULL)
+		return;
+	/* connections still in the table must not call back into freed memory */
+	if (nc->ct != NULL && nc->maps != NULL)
+		ct_set_destroy_cb(nc->ct, NULL, NULL);
+	nat_ports_fini(nc);
+	nat_free(nc->use_heap, nc->maps);
+	nat_free(nc->use_heap, nc->map_free);
+	nat_free(nc->use_heap, nc->fhead);
+	nat_free(nc->use_heap, nc->rhead);
+	nat_free(nc->use_heap, nc);
+}
+
+void
+nat_ctx_set_fwd(struct nat_ctx *nc, const struct nat_fwd_table *fwd)
+{
+	__atomic_store_n(&nc->fwd_pending, fwd, __ATOMIC_RELEASE);
+}
+
+const struct nat_fwd_table *
+nat_ctx_fwd_active(const struct nat_ctx *nc)
+{
+	return __atomic_load_n(&nc->fwd, __ATOMIC_ACQUIRE);
+}
+
+void
+nat_ctx_sync(struct nat_ctx *nc)
+{
+	const struct nat_fwd_table *ft = __atomic_load_n(&nc->fwd_pending, __ATOMIC_ACQUIRE);
+
+	if (ft != nc->fwd) {
+		nat_ports_set_fwd(nc, ft);
+		__atomic_store_n(&nc->fwd, ft, __ATOMIC_RELEASE);
+	}
+}
+
+void
+nat_stats_get(const struct nat_ctx *nc, struct nat_stats *out)
+{
+	const uint64_t *src = (const uint64_t *)&nc->stats;
+	uint64_t *dst = (uint64_t *)out;
+	size_t i;
+
+	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+/* ---- new connections ---- */
+
+static struct ct_conn *
+fail(struct nat_ctx *nc, enum nat_reason r, enum nat_reason *why)
+{
+	nat_reason_inc(nc, r);
+	if (why != NULL)
+		*why = r;
+	return NULL;
+}
+
+/* ct_create for a connection using mapping m (may be NULL). The mapping is pinned across
+ * ct_create, which may reclaim expired entries or evict one, and so run the destroy
+ * callback on the very mapping being reused. */
+static struct ct_conn *
+create_conn(struct nat_ctx *nc, const struct ct_tuple *orig, const struct ct_tuple *reply,
+	    struct nat_map *m, ct_time_t now, enum nat_reason *why, enum ct_reason *ct_why)
+{
+	enum ct_reason r = CT_R_NONE;
+	struct ct_conn *c;
+
+	if (m != NULL)
+		map_get(m);
+	c = ct_create(nc->ct, orig, reply, now, &r);
+	if (c == NULL) {
+		if (m != NULL)
+			map_put(nc, m);
+		if (ct_why != NULL)
+			*ct_why = r;
+		return fail(nc, NAT_R_CT_REFUSED, why);
+	}
+	if (m != NULL)
+		ct_conn_set_user(c, CT_USER_NAT, map_idx(nc, m) + 1);
+	if (why != NULL)
+		*why = NAT_R_NONE;
+	return c;
+}
+
+/* Hairpin target of an outbound packet to a pool address: a port forward, or another
+ * inside endpoint's mapping held by this worker (RFC 4787 REQ-9). false if none. */
+static bool
+hairpin_target(const struct nat_ctx *nc, const struct ct_tuple *t, uint32_t *addr,
+	       uint16_t *port)
+{
+	const struct nat_fwd *f;
+	const struct nat_map *m;
+	uint16_t dport = ntohs(t->dport);
+
+	if (!nc->cfg.hairpin || (t->proto != IPPROTO_TCP && t->proto != IPPROTO_UDP) ||
+	    !nat_is_outside_addr(&nc->cfg, t->dst))
+		return false;
+	f = nat_fwd_lookup(nc->fwd, t->proto, t->dst, dport);
+	if (f != NULL) {
+		*addr = f->int_addr;
+		*port = htons((uint16_t)(f->int_port + (dport - f->ext_lo)));
+		return true;
+	}
+	m = nat_map_find_rev(nc, t->proto, t->dst, t->dport);
+	if (m != NULL) {
+		*addr = m->in_addr;
+		*port = m->in_port;
+		return true;
+	}
+	return false;
+}
+
+struct ct_conn *
+nat_out_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_reason *why,
+	    enum ct_reason *ct_why)
+{
+	const struct ct_tuple *t = &p->tuple;
+	struct ct_tuple reply = ct_tuple_invert(t);
+	struct nat_map *m;
+	struct ct_conn *c;
+	uint32_t dst_addr = 0;
+	uint16_t dst_port = 0;
+	bool hairpin;
+	int pc = nat_pclass_of(t->proto);
+
+	nat_ctx_sync(nc);
+	if (pc < 0) {
+		/* no ports: translate the address only (the paired one) */
+		reply.dst = nc->cfg.addrs[nat_paired_addr(&nc->cfg, t->src)];
+		return create_conn(nc, t, &reply, NULL, now, why, ct_why);
+	}
+	hairpin = hairpin_target(nc, t, &reply.src, &reply.sport);
+	if (nc->cfg.mapping == NAT_MAP_APDM) {
+		dst_addr = t->dst;
+		dst_port = t->dport;
+	}
+	m = map_find_fwd(nc, t->proto, t->src, t->sport, dst_addr, dst_port);
+	if (m == NULL) {
+		enum nat_reason r;
+
+		m = map_create(nc, t->proto, t->src, t->sport, dst_addr, dst_port, &r);
+		if (m == NULL)
+			return fail(nc, r, why);
+	}
+	reply.dst = m->out_addr;
+	reply.dport = m->out_port;
+	if (pc == NAT_PC_ICMP)
+		reply.sport = m->out_port;	/* query identifier: sport = dport = id */
+	/* a new mapping nobody uses is freed by create_conn's map_put on failure */
+	c = create_conn(nc, t, &reply, m, now, why, ct_why);
+	if (c == NULL)
+		return NULL;
+	/* ADF: remember whom this mapping talked to (RFC 4787 section 5) */
+	remote_add(nc, m, t->dst);
+	if (hairpin)
+		NAT_STAT_INC(nc, hairpinned);
+	return c;
+}
+
+struct ct_conn *
+nat_in_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_reason *why,
+	   enum ct_reason *ct_why)
+{
+	const struct ct_tuple *t = &p->tuple;
+	struct ct_tuple reply = ct_tuple_invert(t);
+	const struct nat_fwd *f;
+	struct nat_map *m;
+	struct ct_conn *c;
+
+	nat_ctx_sync(nc);
+	if (t->proto != IPPROTO_TCP && t->proto != IPPROTO_UDP)
+		return fail(nc, NAT_R_NO_MAPPING, why);
+	f = nat_fwd_lookup(nc->fwd, t->proto, t->dst, ntohs(t->dport));
+	if (f != NULL) {
+		/* port forward: any remote, whatever the filtering behaviour */
+		reply.src = f->int_addr;
+		reply.sport = htons((uint16_t)(f->int_port + (ntohs(t->dport) - f->ext_lo)));
+		c = create_conn(nc, t, &reply, NULL, now, why, ct_why);
+		if (c != NULL)
+			NAT_STAT_INC(nc, forwarded_in);
+		return c;
+	}
+	if (nc->cfg.filtering == NAT_FILTER_APDF)
+		return fail(nc, NAT_R_NO_MAPPING, why);
+	m = nat_map_find_rev(nc, t->proto, t->dst, t->dport);
+	if (m == NULL)
+		return fail(nc, NAT_R_NO_MAPPING, why);
+	if (nc->cfg.filtering == NAT_FILTER_ADF && !remote_seen(nc, m, t->src))
+		return fail(nc, NAT_R_FILTERED, why);
+	reply.src = m->in_addr;
+	reply.sport = m->in_port;
+	return create_conn(nc, t, &reply, m, now, why, ct_why);
+}

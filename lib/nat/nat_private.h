@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nat_private.h - what lib/nat's files share and nobody else sees: the per-worker context,
+ * the port bitmaps, the mapping records and their hash index, the forward table layout and
+ * the internal functions between nat_config.c, nat_fwd.c, nat_ports.c and nat_mapping.c.
+ */
+#ifndef NATGW_NAT_PRIVATE_H
+#define NATGW_NAT_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nat.h"
+
+#define NAT_NIL		UINT32_MAX
+#define NAT_PORT_WORDS	(65536 / 64)
+
+/* port classes: each protocol that has ports (or an ICMP query identifier) has its own
+ * number space per outside address */
+enum nat_pclass {
+	NAT_PC_TCP = 0,
+	NAT_PC_UDP,
+	NAT_PC_ICMP,
+	NAT_PC_MAX
+};
+
+/* ranges of a port space: RFC 4787 REQ-3 keeps well-known source ports well-known */
+#define NAT_RANGE_LOW	0	/* 0..1023 */
+#define NAT_RANGE_HIGH	1	/* 1024..65535 */
+#define NAT_RANGE_ANY	2	/* ICMP identifiers: no class */
+
+/** Port class of an IP protocol, or -1 when it has no translatable port. */
+static inline int
+nat_pclass_of(uint8_t proto)
+{
+	switch (proto) {
+	case 6:		/* IPPROTO_TCP */
+		return NAT_PC_TCP;
+	case 17:	/* IPPROTO_UDP */
+		return NAT_PC_UDP;
+	case 1:		/* IPPROTO_ICMP */
+		return NAT_PC_ICMP;
+	default:
+		return -1;
+	}
+}
+
+/** Forward table: entries sorted by (proto, ext_addr host order, ext_lo). */
+struct nat_fwd_table {
+	unsigned int n;
+	struct nat_fwd fwd[];
+};
+
+/** One outside address' ports of one class, as seen by one worker. */
+struct nat_portmap {
+	uint64_t used[NAT_PORT_WORDS];	/* bit set: in use by a mapping or reserved (forward) */
+	uint32_t free[2];		/* allocatable ports left, [NAT_RANGE_LOW/HIGH] */
+	uint32_t total[2];		/* this worker's ports in [port_lo, port_hi] per range */
+};
+
+/* ADF (RFC 4787 section 5 "address-dependent filtering"): remote addresses the mapping
+ * has sent to. The first NAT_ADF_SLOTS are kept exactly; beyond that a 64-bit keyed Bloom
+ * filter (2 bits per address) records the rest, which can only err towards accepting. */
+#define NAT_ADF_SLOTS	4
+
+#define NAT_MF_BLOOM	0x01	/* remote_bloom holds addresses */
+
+struct nat_map {
+	uint32_t in_addr;	/* inside endpoint, network order */
+	uint32_t dst_addr;	/* APDM: destination endpoint (0 under EIM) */
+	uint32_t out_addr;	/* outside endpoint */
+	uint16_t in_port;	/* network order (ICMP: query identifier) */
+	uint16_t dst_port;
+	uint16_t out_port;
+	uint8_t proto;
+	uint8_t addr_idx;	/* index of out_addr in the pool */
+	uint32_t refcnt;	/* connections using it; 0: free record */
+	uint32_t fnext;		/* chain in the forward (inside key) index */
+	uint32_t rnext;		/* chain in the reverse (outside key) index */
+	uint8_t n_remote;
+	uint8_t flags;		/* NAT_MF_* */
+	uint32_t remote[NAT_ADF_SLOTS];
+	uint64_t remote_bloom;
+};
+
+struct nat_ctx {
+	struct nat_config cfg;			/* own copy, immutable */
+	unsigned int worker;
+	struct ct_table *ct;
+	const struct nat_fwd_table *fwd;	/* what this worker's bitmaps reserve */
+	const struct nat_fwd_table *fwd_pending; /* published by the control plane */
+	bool use_heap;
+	uint64_t key[2];			/* hash secret of the mapping index */
+	uint64_t rng;				/* xorshift state for the port search */
+	/* lane masks: bit i of lane[k % lane_period] set iff (64k + i) % n_workers == worker */
+	uint64_t *lane;
+	unsigned int lane_period;
+	struct nat_portmap *pm;			/* [addr * NAT_PC_MAX + pclass] */
+	/* mappings */
+	struct nat_map *maps;
+	uint32_t map_cap;
+	uint32_t *map_free;			/* stack of free record indexes */
+	uint32_t map_free_top;
+	uint32_t *fhead;			/* inside key -> first record */
+	uint32_t *rhead;			/* outside key -> first record */
+	uint32_t hmask;
+	struct nat_stats stats;			/* owner writes, anyone reads */
+};
+
+/* owner is the only writer; the store is atomic so nat_stats_get never sees torn words */
+#define NAT_STAT_ADD(nc, field, v)						\
+	__atomic_store_n(&(nc)->stats.field, (nc)->stats.field + (v), __ATOMIC_RELAXED)
+#define NAT_STAT_INC(nc, field) NAT_STAT_ADD(nc, field, 1)
+
+static inline void
+nat_reason_inc(struct nat_ctx *nc, enum nat_reason r)
+{
+	if ((unsigned int)r < NAT_R_MAX)
+		NAT_STAT_INC(nc, reason[r]);
+}
+
+/* keyed 64-bit hash of two words ("mum" rounds, as ct_hash; the key is secret) */
+static inline uint64_t
+nat_mum(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static inline uint64_t
+nat_hash2(const uint64_t key[2], uint64_t a, uint64_t b)
+{
+	return nat_mum(nat_mum(a ^ key[0], b ^ key[1]) ^ UINT64_C(0x9e3779b97f4a7c15),
+		       key[1] | 1);
+}
+
+/* nat_config.c */
+unsigned int nat_paired_addr(const struct nat_config *cfg, uint32_t in_addr);
+int nat_addr_index(const struct nat_config *cfg, uint32_t addr);
+void *nat_zalloc(bool heap, size_t size);
+void nat_free(bool heap, void *p);
+
+/* nat_ports.c */
+int nat_ports_init(struct nat_ctx *nc);
+void nat_ports_fini(struct nat_ctx *nc);
+bool nat_port_allowed(const struct nat_ctx *nc, unsigned int ai, uint16_t port);
+/* take a given port (host order) if allowed and free: 0, else -1 */
+int nat_port_take(struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port);
+/* search a free port of range `rng` (NAT_RANGE_*): port (host order) or -1 */
+int nat_port_alloc(struct nat_ctx *nc, unsigned int ai, unsigned int pc, unsigned int rng);
+void nat_port_release(struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port);
+/* reserve the forwarded ports of ft (and release those of the previous table) */
+void nat_ports_set_fwd(struct nat_ctx *nc, const struct nat_fwd_table *ft);
+/* which range a new mapping of inside port `port` must come from (RFC 4787 REQ-3) */
+unsigned int nat_port_range_for(const struct nat_ctx *nc, unsigned int ai, unsigned int pc,
+				uint16_t port);
+
+/* nat_mapping.c */
+struct nat_map *nat_map_find_rev(const struct nat_ctx *nc, uint8_t proto,
+				     uint32_t out_addr, uint16_t out_port);
+
+#endif /* NATGW_NAT_PRIVATE_H */

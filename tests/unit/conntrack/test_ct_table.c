@@ -1,0 +1,706 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_ct_table.c - the table: both tuples find the entry with the right direction (burst
+ * and single lookups), NAT'd reply tuples, full-table eviction of unreplied entries and
+ * refusal when everything is replied (with the bounded search), counters, expiry bounded by
+ * the budget, lock-free snapshots from a second thread while the owner inserts and deletes,
+ * per-table hash seeds, capacity 1 and a large table filled to the last entry, ICMP query
+ * directions, ICMP errors as RELATED, flush/delete/destroy callbacks, accessors.
+ */
+#include <errno.h>
+#include <pthread.h>
+
+#include <rte_errno.h>
+
+#include "ct_test.h"
+
+#define T0 (CT_USEC_PER_SEC * 100)
+#define SEC CT_USEC_PER_SEC
+#define NAT_IP PB_IP(100, 64, 0, 1)
+
+static struct ct_tuple
+tup(uint32_t src, uint32_t dst, uint16_t sp, uint16_t dp, uint8_t proto)
+{
+	struct ct_tuple t = {
+		.src = src, .dst = dst, .sport = htons(sp), .dport = htons(dp), .proto = proto,
+		.family = CT_FAMILY_IPV4,
+	};
+	return t;
+}
+
+static struct ct_conn *
+create_udp(struct ct_table *t, uint32_t i, ct_time_t now, enum ct_reason *why)
+{
+	struct ct_tuple o = tup(A_IN + htonl(i >> 16), A_OUT, (uint16_t)i, 53, IPPROTO_UDP);
+	struct ct_tuple r = ct_tuple_invert(&o);
+
+	return ct_create(t, &o, &r, now, why);
+}
+
+static unsigned int destroyed;
+
+static void
+count_destroy(struct ct_table *t, struct ct_conn *c, void *arg)
+{
+	(void)t;
+	(void)c;
+	assert_ptr_equal(arg, &destroyed);
+	destroyed++;
+}
+
+static void
+test_both_tuples(void **state)
+{
+	struct ct_table *t = ct_test_table(64, false, false);
+	/* SNAT: inside 192.168.1.10:40000 -> 203.0.113.7:80 leaves as 100.64.0.1:6000 */
+	struct ct_tuple o = tup(A_IN, A_OUT, 40000, 80, IPPROTO_TCP);
+	struct ct_tuple r = tup(A_OUT, NAT_IP, 80, 6000, IPPROTO_TCP);
+	struct ct_tuple other = tup(A_IN, A_OUT, 40001, 80, IPPROTO_TCP);
+	struct ct_tuple inv = ct_tuple_invert(&o);
+	struct ct_pkt pk[4], *pp[4];
+	enum ct_reason why = CT_R_NONE;
+	struct ct_conn *c;
+	struct ct_stats st;
+	uint8_t dir = 9;
+	unsigned int i;
+
+	(void)state;
+	c = ct_create(t, &o, &r, T0, &why);
+	assert_non_null(c);
+	assert_int_equal(ct_conn_status(c) & (CT_ST_SNAT | CT_ST_DNAT), CT_ST_SNAT);
+	assert_true(ct_tuple_equal(ct_conn_tuple(c, CT_DIR_ORIG), &o));
+	assert_true(ct_tuple_equal(ct_conn_tuple(c, CT_DIR_REPLY), &r));
+	assert_ptr_equal(ct_lookup(t, &o, &dir, T0), c);
+	assert_int_equal(dir, CT_DIR_ORIG);
+	assert_ptr_equal(ct_lookup(t, &r, &dir, T0), c);
+	assert_int_equal(dir, CT_DIR_REPLY);
+	assert_null(ct_lookup(t, &inv, &dir, T0));	/* the un-NATed reply is not a key */
+	assert_null(ct_lookup(t, &other, &dir, T0));
+
+	memset(pk, 0, sizeof(pk));
+	pk[0].tuple = r;
+	pk[1].tuple = other;
+	pk[2].tuple = o;
+	pk[3].tuple = o;
+	pk[3].tuple.family = 0;	/* skipped */
+	for (i = 0; i < 4; i++) {
+		pk[i].conn = (struct ct_conn *)&pk[i];	/* must be overwritten */
+		pp[i] = &pk[i];
+	}
+	ct_lookup_burst(t, pp, 4, T0);
+	assert_ptr_equal(pk[0].conn, c);
+	assert_int_equal(pk[0].dir, CT_DIR_REPLY);
+	assert_null(pk[1].conn);
+	assert_ptr_equal(pk[2].conn, c);
+	assert_int_equal(pk[2].dir, CT_DIR_ORIG);
+	assert_null(pk[3].conn);
+	assert_int_equal(pk[2].hash, ct_hash(t, &o));
+	ct_stats_get(t, &st);
+	assert_int_equal(st.created, 1);
+	assert_int_equal(st.active, 1);
+	assert_int_equal(st.lookups, 4 + 4);
+	assert_int_equal(st.hits, 2 + 2);
+	/* clashes: either tuple already a key of a live connection */
+	assert_null(ct_create(t, &o, &inv, T0, &why));
+	assert_int_equal(why, CT_R_HASH_FULL);
+	assert_null(ct_create(t, &other, &r, T0, &why));
+	assert_int_equal(why, CT_R_HASH_FULL);
+	ct_stats_get(t, &st);
+	assert_int_equal(st.refused, 2);
+	assert_int_equal(st.reason[CT_R_HASH_FULL], 2);
+	ct_table_free(t);
+}
+
+/* Bursts longer than the internal chunk, both keys of each entry in one burst, and expired
+ * entries reclaimed once even when several packets of the burst hit them. */
+static void
+test_burst_expiry(void **state)
+{
+	struct ct_table *t = ct_test_table(64, false, false);
+	struct ct_pkt pk[81], *pp[81];
+	struct ct_timeouts def;
+	enum ct_reason why;
+	struct ct_stats st;
+	unsigned int i, hits = 0;
+
+	(void)state;
+	ct_timeouts_default(&def);
+	destroyed = 0;
+	ct_set_destroy_cb(t, count_destroy, &destroyed);
+	memset(pk, 0, sizeof(pk));
+	for (i = 0; i < 40; i++) {
+		struct ct_conn *c = create_udp(t, i, T0, &why);
+
+		assert_non_null(c);
+		pk[2 * i].tuple = *ct_conn_tuple(c, CT_DIR_ORIG);
+		pk[2 * i + 1].tuple = *ct_conn_tuple(c, CT_DIR_REPLY);
+	}
+	pk[80].tuple = pk[0].tuple;
+	for (i = 0; i < 81; i++)
+		pp[i] = &pk[i];
+	ct_lookup_burst(t, pp, 81, T0 + def.t[CT_TC_UDP_UNREPLIED] - 1);
+	for (i = 0; i < 81; i++) {
+		assert_non_null(pk[i].conn);
+		assert_int_equal(pk[i].dir, i == 80 ? CT_DIR_ORIG : i & 1);
+		assert_ptr_equal(pk[i].conn, pk[i & ~1u].conn);
+		hits++;
+	}
+	ct_lookup_burst(t, pp, 81, T0 + def.t[CT_TC_UDP_UNREPLIED]);
+	for (i = 0; i < 81; i++)
+		assert_null(pk[i].conn);
+	ct_stats_get(t, &st);
+	assert_int_equal(st.expired, 40);
+	assert_int_equal(st.active, 0);
+	assert_int_equal(st.hits, hits);
+	assert_int_equal(st.lookups, 2 * 81);
+	assert_int_equal(destroyed, 40);
+	ct_table_free(t);
+}
+
+static void
+test_eviction(void **state)
+{
+	struct ct_table *t = ct_test_table(4, false, false);
+	struct ct_conn *c[5];
+	enum ct_reason why = CT_R_NONE;
+	struct ct_stats st;
+	uint8_t dir;
+	unsigned int i;
+
+	(void)state;
+	destroyed = 0;
+	ct_set_destroy_cb(t, count_destroy, &destroyed);
+	for (i = 0; i < 4; i++) {
+		c[i] = create_udp(t, i, T0 + i, &why);
+		assert_non_null(c[i]);
+	}
+	/* full: the oldest unreplied connection makes room */
+	c[4] = create_udp(t, 4, T0 + 10, &why);
+	assert_non_null(c[4]);
+	ct_stats_get(t, &st);
+	assert_int_equal(st.evicted, 1);
+	assert_int_equal(st.active, 4);
+	assert_int_equal(destroyed, 1);
+	{
+		struct ct_tuple o0 = tup(A_IN, A_OUT, 0, 53, IPPROTO_UDP);
+
+		assert_null(ct_lookup(t, &o0, &dir, T0 + 10));
+	}
+	/* every connection replied: nothing evictable, refused */
+	for (i = 1; i < 5; i++) {
+		struct ct_pkt p = { .conn = c[i], .dir = CT_DIR_REPLY, .ip_len = 28 };
+
+		p.tuple = *ct_conn_tuple(c[i], CT_DIR_REPLY);
+		p.tuple.proto = IPPROTO_UDP;
+		assert_int_equal(ct_update(t, &p, NULL, T0 + 20, &why), CT_ESTABLISHED);
+	}
+	assert_null(create_udp(t, 5, T0 + 30, &why));
+	assert_int_equal(why, CT_R_TABLE_FULL);
+	ct_stats_get(t, &st);
+	assert_int_equal(st.refused, 1);
+	assert_int_equal(st.reason[CT_R_TABLE_FULL], 1);
+	assert_int_equal(st.evicted, 1);
+	/* expired entries are reclaimed instead (counted as expired, not evicted): all four
+	 * replied ones expire at the same time and the bounded reap takes them together */
+	assert_non_null(create_udp(t, 6, T0 + 20 + 300 * SEC, &why));
+	ct_stats_get(t, &st);
+	assert_int_equal(st.expired, 4);
+	assert_int_equal(st.evicted, 1);
+	assert_int_equal(st.active, 1);
+	assert_int_equal(destroyed, 1 + 4);
+	ct_table_free(t);
+	assert_int_equal(destroyed, 1 + 4 + 1);
+}
+
+/* The search is bounded: unreplied entries behind evict_search replied ones are not found. */
+static void
+test_eviction_search_bound(void **state)
+{
+	unsigned int k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		struct ct_params prm = {
+			.capacity = 4, .use_heap = true, .evict_search = k ? 8 : 2,
+		};
+		struct ct_table *t = ct_table_create(&prm);
+		enum ct_reason why;
+		struct ct_stats st;
+		unsigned int i;
+
+		assert_non_null(t);
+		/* three TCP connections in SYN_SENT2 (the peer's SYN seen: replied), then one
+		 * in SYN_SENT (unreplied) at the tail of the same class */
+		for (i = 0; i < 4; i++) {
+			struct pb_spec s = {
+				.src = A_IN, .dst = A_OUT, .sport = (uint16_t)(100 + i), .dport = 80,
+				.proto = IPPROTO_TCP, .tcp_flags = PB_SYN, .seq = 1,
+			};
+
+			assert_int_equal(ct_test_spec(t, &s, T0 + i).state, CT_NEW);
+			if (i < 3) {
+				s.src = A_OUT;
+				s.dst = A_IN;
+				s.sport = 80;
+				s.dport = (uint16_t)(100 + i);
+				assert_int_equal(ct_test_spec(t, &s, T0 + i).state, CT_ESTABLISHED);
+			}
+		}
+		if (k == 0) {
+			assert_null(create_udp(t, 1, T0 + 10, &why));
+			assert_int_equal(why, CT_R_TABLE_FULL);
+		} else {
+			assert_non_null(create_udp(t, 1, T0 + 10, &why));
+		}
+		ct_stats_get(t, &st);
+		assert_int_equal(st.evicted, k);
+		assert_int_equal(st.refused, !k);
+		ct_table_free(t);
+	}
+}
+
+static void
+test_expire_budget(void **state)
+{
+	struct ct_table *t = ct_test_table(256, false, false);
+	struct ct_timeouts def;
+	enum ct_reason why;
+	struct ct_stats st;
+	unsigned int i, n = 0, rounds = 0, got;
+
+	(void)state;
+	ct_timeouts_default(&def);
+	for (i = 0; i < 100; i++)
+		assert_non_null(create_udp(t, i, T0, &why));
+	/* refresh the first 10 half-way: they stay */
+	for (i = 0; i < 10; i++) {
+		struct ct_tuple o = tup(A_IN, A_OUT, (uint16_t)i, 53, IPPROTO_UDP);
+		uint8_t dir;
+		struct ct_pkt p = { .tuple = o };
+
+		p.conn = ct_lookup(t, &o, &dir, T0 + 60 * SEC);
+		p.dir = dir;
+		assert_non_null(p.conn);
+		assert_int_equal(ct_update(t, &p, NULL, T0 + 60 * SEC, &why), CT_NEW);
+	}
+	assert_int_equal(ct_expire(t, T0 + def.t[CT_TC_UDP_UNREPLIED] - 1, 1000), 0);
+	do {
+		got = ct_expire(t, T0 + def.t[CT_TC_UDP_UNREPLIED], 7);
+		assert_true(got <= 7);
+		n += got;
+		rounds++;
+	} while (got > 0 || rounds < 20);
+	assert_int_equal(n, 90);
+	ct_stats_get(t, &st);
+	assert_int_equal(st.expired, 90);
+	assert_int_equal(st.active, 10);
+	/* the refreshed ones go at their own time */
+	assert_int_equal(ct_expire(t, T0 + 60 * SEC + def.t[CT_TC_UDP_UNREPLIED] - 1, 100), 0);
+	assert_int_equal(ct_expire(t, T0 + 60 * SEC + def.t[CT_TC_UDP_UNREPLIED], 100), 10);
+	assert_int_equal(ct_expire(t, UINT64_MAX, 100), 0);
+	ct_table_free(t);
+}
+
+/* ---- snapshot from another thread ---- */
+
+struct reader_arg {
+	struct ct_table *t;
+	volatile bool stop;
+	unsigned long seen, walks;
+	unsigned long bad;
+};
+
+static void *
+reader(void *a)
+{
+	struct reader_arg *ra = a;
+	struct ct_conn_info info[16];
+
+	while (!__atomic_load_n(&ra->stop, __ATOMIC_ACQUIRE)) {
+		uint32_t cur = 0;
+		unsigned int n, i;
+		struct ct_stats st;
+
+		while ((n = ct_snapshot(ra->t, &cur, info, 16, 0)) > 0) {
+			for (i = 0; i < n; i++) {
+				struct ct_tuple inv = ct_tuple_invert(&info[i].tuple[0]);
+				uint32_t k = ntohl(info[i].tuple[0].src) - ntohl(A_IN);
+
+				/* what the owner writes together must be seen together */
+				if (!ct_tuple_equal(&inv, &info[i].tuple[1]) ||
+				    info[i].tuple[0].dport != htons((uint16_t)(k * 7)) ||
+				    info[i].expire != T0 + k + 120 * SEC ||
+				    info[i].packets[0] > (k & 7) ||
+				    info[i].bytes[0] != 100 * info[i].packets[0])
+					ra->bad++;
+				ra->seen++;
+			}
+		}
+		ct_stats_get(ra->t, &st);
+		if (st.active > ct_table_capacity(ra->t))
+			ra->bad++;
+		ra->walks++;
+	}
+	return NULL;
+}
+
+static void
+test_snapshot_concurrent(void **state)
+{
+	struct ct_params prm = { .capacity = 512, .use_heap = true };
+	struct reader_arg ra = { 0 };
+	struct ct_conn *live[512] = { 0 };
+	pthread_t th;
+	unsigned int i, k;
+	enum ct_reason why;
+
+	(void)state;
+	ra.t = ct_table_create(&prm);
+	assert_non_null(ra.t);
+	assert_int_equal(pthread_create(&th, NULL, reader, &ra), 0);
+	for (i = 0; i < 200000 || ra.walks < 20; i++) {
+		uint32_t k32;
+
+		k = (i * 2654435761u) % 512;
+		if (live[k] != NULL) {
+			ct_delete(ra.t, live[k]);
+			live[k] = NULL;
+			continue;
+		}
+		k32 = k + (i & 0xffff) * 512;	/* different keys over time */
+		{
+			struct ct_tuple o = tup(htonl(ntohl(A_IN) + k32), A_OUT, (uint16_t)i,
+						(uint16_t)(k32 * 7), IPPROTO_UDP);
+			struct ct_tuple r = ct_tuple_invert(&o);
+			struct ct_pkt p = { .ip_len = 100 };
+			unsigned int j;
+
+			live[k] = ct_create(ra.t, &o, &r, T0 + k32, &why);
+			assert_non_null(live[k]);
+			p.conn = live[k];
+			p.tuple = o;
+			for (j = 0; j < (k32 & 7); j++)
+				ct_update(ra.t, &p, NULL, T0 + k32, &why);
+		}
+		if (i > 2000000)
+			break;
+	}
+	__atomic_store_n(&ra.stop, true, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	assert_int_equal(ra.bad, 0);
+	assert_true(ra.seen > 0);
+	ct_table_free(ra.t);
+}
+
+/*
+ * Both candidate buckets full: refused with CT_R_HASH_FULL, nothing half inserted. White
+ * box: a 16-entry table has 8 buckets (2 keys per connection, <= 50% of the 64 slots); with a
+ * known seed we pick tuples whose two buckets (hash bits 0-2 and 32-34) are both in {0, 1}.
+ */
+static bool
+in_buckets_01(struct ct_table *t, const struct ct_tuple *k)
+{
+	uint64_t h = ct_hash(t, k);
+	uint32_t b1 = (uint32_t)h & 7, b2 = (uint32_t)(h >> 32) & 7;
+
+	if (b2 == b1)
+		b2 = b1 ^ 1;
+	return b1 < 2 && b2 < 2;
+}
+
+static void
+test_hash_full(void **state)
+{
+	struct ct_params prm = { .capacity = 16, .use_heap = true, .seed = { 1, 2 } };
+	struct ct_table *t = ct_table_create(&prm);
+	struct ct_tuple o, r, only_o = { 0 }, only_r = { 0 };
+	enum ct_reason why = CT_R_NONE;
+	unsigned int made = 0, port, n_only_o = 0;
+	struct ct_stats st;
+	uint8_t dir;
+
+	(void)state;
+	assert_non_null(t);
+	/* 8 connections = 16 keys fill buckets 0 and 1 */
+	for (port = 1; port < 65536 && made < 8; port++) {
+		o = tup(A_IN, A_OUT, (uint16_t)port, 53, IPPROTO_UDP);
+		r = ct_tuple_invert(&o);
+		if (in_buckets_01(t, &o) && in_buckets_01(t, &r)) {
+			assert_non_null(ct_create(t, &o, &r, T0, &why));
+			made++;
+		} else if (in_buckets_01(t, &o) && !in_buckets_01(t, &r) && n_only_o == 0) {
+			only_o = o;
+			n_only_o = 1;
+		} else if (!in_buckets_01(t, &o) && in_buckets_01(t, &r) && only_r.family == 0) {
+			only_r = o;
+		}
+	}
+	assert_int_equal(made, 8);
+	assert_int_equal(n_only_o, 1);
+	assert_int_equal(only_r.family, CT_FAMILY_IPV4);
+	/* orig key has no room */
+	r = ct_tuple_invert(&only_o);
+	assert_null(ct_create(t, &only_o, &r, T0, &why));
+	assert_int_equal(why, CT_R_HASH_FULL);
+	assert_null(ct_lookup(t, &r, &dir, T0));
+	/* orig fits, reply has no room: the orig key is taken back out */
+	r = ct_tuple_invert(&only_r);
+	why = CT_R_NONE;
+	assert_null(ct_create(t, &only_r, &r, T0, &why));
+	assert_int_equal(why, CT_R_HASH_FULL);
+	assert_null(ct_lookup(t, &only_r, &dir, T0));
+	ct_stats_get(t, &st);
+	assert_int_equal(st.refused, 2);
+	assert_int_equal(st.reason[CT_R_HASH_FULL], 2);
+	assert_int_equal(st.active, 8);
+	assert_int_equal(st.created, 8);
+	/* the free entries were not consumed: other buckets still take connections */
+	for (port = 1; port < 65536 && made < 16; port++) {
+		o = tup(A_OUT, A_IN, (uint16_t)port, 99, IPPROTO_UDP);
+		r = ct_tuple_invert(&o);
+		if (!in_buckets_01(t, &o) && !in_buckets_01(t, &r) &&
+		    ((uint32_t)ct_hash(t, &o) & 7) >= 2 && ((uint32_t)ct_hash(t, &r) & 7) >= 2 &&
+		    ((uint32_t)(ct_hash(t, &o) >> 32) & 7) >= 2 &&
+		    ((uint32_t)(ct_hash(t, &r) >> 32) & 7) >= 2) {
+			assert_non_null(ct_create(t, &o, &r, T0, &why));
+			made++;
+		}
+	}
+	assert_int_equal(made, 16);
+	ct_table_free(t);
+}
+
+static void
+test_seed(void **state)
+{
+	struct ct_params prm = { .capacity = 16, .use_heap = true };
+	struct ct_tuple o = tup(A_IN, A_OUT, 1, 2, IPPROTO_UDP);
+	struct ct_table *a, *b, *c, *d;
+
+	(void)state;
+	a = ct_table_create(&prm);
+	b = ct_table_create(&prm);
+	prm.seed[0] = 42;
+	prm.seed[1] = 43;
+	c = ct_table_create(&prm);
+	d = ct_table_create(&prm);
+	assert_true(a && b && c && d);
+	assert_int_not_equal(ct_hash(a, &o), ct_hash(b, &o));	/* random per table */
+	assert_int_equal(ct_hash(c, &o), ct_hash(d, &o));	/* given seed: reproducible */
+	assert_int_not_equal(ct_hash(a, &o), ct_hash(c, &o));
+	prm.seed[1] = 44;
+	ct_table_free(b);
+	b = ct_table_create(&prm);
+	assert_int_not_equal(ct_hash(b, &o), ct_hash(c, &o));
+	ct_table_free(a);
+	ct_table_free(b);
+	ct_table_free(c);
+	ct_table_free(d);
+}
+
+static void
+test_capacity_one(void **state)
+{
+	struct ct_table *t = ct_test_table(1, false, false);
+	enum ct_reason why;
+	struct ct_conn *c;
+	struct ct_stats st;
+
+	(void)state;
+	assert_int_equal(ct_table_capacity(t), 1);
+	c = create_udp(t, 1, T0, &why);
+	assert_non_null(c);
+	assert_int_equal(ct_conn_id(t, c), 0);
+	assert_ptr_equal(ct_conn_by_id(t, 0), c);
+	assert_null(ct_conn_by_id(t, 1));
+	/* unreplied: evicted by the next one */
+	assert_non_null(create_udp(t, 2, T0, &why));
+	ct_stats_get(t, &st);
+	assert_int_equal(st.evicted, 1);
+	ct_flush(t);
+	assert_null(ct_conn_by_id(t, 0));
+	c = create_udp(t, 3, T0, &why);
+	assert_non_null(c);
+	ct_delete(t, c);
+	ct_delete(t, c);	/* twice: no-op */
+	ct_stats_get(t, &st);
+	assert_int_equal(st.deleted, 2);
+	assert_int_equal(st.active, 0);
+	ct_table_free(t);
+}
+
+static void
+test_large(void **state)
+{
+	const uint32_t n = 1u << 18;
+	struct ct_table *t = ct_test_table(n, false, false);
+	enum ct_reason why = CT_R_NONE;
+	struct ct_conn_info *info = malloc(sizeof(*info) * 1024);
+	uint32_t i, cur = 0, got = 0, k;
+	struct ct_stats st;
+
+	(void)state;
+	assert_non_null(info);
+	assert_true(ct_table_memory(t) >= (size_t)n * 128 + (size_t)n * 2 * 8 * 2);
+	/* fill to the last entry: the hash never refuses */
+	for (i = 0; i < n; i++)
+		if (create_udp(t, i, T0, &why) == NULL)
+			fail_msg("create %u failed: %s", i, ct_reason_id(why));
+	for (i = 0; i < n; i += 97) {
+		struct ct_tuple o = tup(A_IN + htonl(i >> 16), A_OUT, (uint16_t)i, 53, IPPROTO_UDP);
+		struct ct_tuple r = ct_tuple_invert(&o);
+		uint8_t dir;
+
+		assert_non_null(ct_lookup(t, &o, &dir, T0));
+		assert_ptr_equal(ct_lookup(t, &r, &dir, T0), ct_lookup(t, &o, &dir, T0));
+	}
+	while ((k = ct_snapshot(t, &cur, info, 1024, T0)) > 0)
+		got += k;
+	assert_int_equal(got, n);
+	ct_stats_get(t, &st);
+	assert_int_equal(st.active, n);
+	assert_int_equal(st.refused, 0);
+	free(info);
+	ct_table_free(t);
+}
+
+static void
+test_icmp_and_related(void **state)
+{
+	struct ct_table *t = ct_test_table(16, false, false);
+	struct pb_spec s = {
+		.src = A_IN, .dst = A_OUT, .sport = 0x4242, .proto = IPPROTO_ICMP, .icmp_type = 8,
+	};
+	uint8_t o[PB_MAX], f[PB_MAX];
+	unsigned int olen, len;
+	struct ct_res r;
+	struct ct_conn *c, *m;
+	enum ct_reason why;
+	struct ct_stats st;
+
+	(void)state;
+	r = ct_test_spec(t, &s, T0);
+	assert_int_equal(r.state, CT_NEW);
+	c = r.conn;
+	/* a request in the reply direction, a reply in the original direction: invalid */
+	s.src = A_OUT;
+	s.dst = A_IN;
+	r = ct_test_spec(t, &s, T0);
+	assert_int_equal(r.why, CT_R_ICMP_BAD_TYPE);
+	s.icmp_type = 0;
+	r = ct_test_spec(t, &s, T0);
+	assert_int_equal(r.state, CT_ESTABLISHED);
+	assert_int_equal(r.dir, CT_DIR_REPLY);
+	s.src = A_IN;
+	s.dst = A_OUT;
+	r = ct_test_spec(t, &s, T0);
+	assert_int_equal(r.why, CT_R_ICMP_BAD_TYPE);
+	/* not a query: cannot create */
+	s.icmp_type = 9;
+	s.sport = 1;
+	assert_int_equal(ct_test_spec(t, &s, T0).why, CT_R_ICMP_BAD_TYPE);
+	/* time exceeded about our echo request: RELATED */
+	s.icmp_type = 8;
+	s.sport = 0x4242;
+	olen = pb_build(o, &s);
+	len = pb_build_icmp_error(f, A_RTR, A_IN, 11, 0, o, olen, 0);
+	r = ct_test_frame(t, f, len, T0 + 1);
+	assert_int_equal(r.state, CT_RELATED);
+	assert_ptr_equal(r.conn, c);
+	ct_stats_get(t, &st);
+	assert_int_equal(st.reason[CT_R_ICMP_BAD_TYPE], 2);	/* update counts; new_ok not */
+
+	/* a connection created as RELATED to a master: RELATED until answered */
+	{
+		struct pb_spec u = ct_test_udp(CT_DIR_ORIG);
+		struct ct_pkt p;
+		uint8_t b[PB_MAX];
+		unsigned int blen;
+
+		m = ct_test_spec(t, &u, T0).conn;
+		assert_non_null(m);
+		u.sport = 2000;
+		blen = pb_build(b, &u);
+		assert_int_equal(ct_parse_ipv4(b, blen, PB_ETH_LEN, true, &p), CT_R_NONE);
+		{
+			struct ct_tuple rt = ct_tuple_invert(&p.tuple);
+
+			p.conn = ct_create(t, &p.tuple, &rt, T0, &why);
+		}
+		assert_non_null(p.conn);
+		p.dir = CT_DIR_ORIG;
+		ct_set_related(t, p.conn, m);
+		assert_int_equal(ct_conn_master(p.conn), ct_conn_id(t, m) + 1);
+		assert_true(ct_conn_status(p.conn) & CT_ST_RELATED);
+		assert_int_equal(ct_update(t, &p, b, T0, &why), CT_RELATED);
+		u = ct_test_udp(CT_DIR_REPLY);
+		u.dport = 2000;
+		r = ct_test_spec(t, &u, T0);
+		assert_int_equal(r.state, CT_ESTABLISHED);
+		assert_int_equal(ct_update(t, &p, b, T0, &why), CT_ESTABLISHED);
+		ct_conn_set_user(p.conn, CT_USER_NAT, 77);
+		ct_conn_set_user(p.conn, CT_USER_HELPER, 88);
+		assert_int_equal(ct_conn_user(p.conn, CT_USER_NAT), 77);
+		assert_int_equal(ct_conn_user(p.conn, CT_USER_HELPER), 88);
+		ct_conn_set_status(p.conn, CT_ST_HELPER);
+		assert_true(ct_conn_status(p.conn) & CT_ST_HELPER);
+	}
+	destroyed = 0;
+	ct_set_destroy_cb(t, count_destroy, &destroyed);
+	ct_flush(t);
+	assert_int_equal(destroyed, 3);
+	ct_stats_get(t, &st);
+	assert_int_equal(st.active, 0);
+	assert_int_equal(st.deleted, 3);
+	ct_count_reason(t, CT_R_L3_BAD_CSUM);
+	ct_stats_get(t, &st);
+	assert_int_equal(st.reason[CT_R_L3_BAD_CSUM], 1);
+	ct_table_free(t);
+}
+
+static void
+test_bad_params(void **state)
+{
+	struct ct_params prm = { .capacity = 0, .use_heap = true };
+
+	(void)state;
+	rte_errno = 0;
+	assert_null(ct_table_create(&prm));
+	assert_int_equal(rte_errno, EINVAL);
+	assert_null(ct_table_create(NULL));
+	{
+		struct ct_timeouts to;
+
+		ct_timeouts_default(&to);
+		to.t[CT_TC_ICMP] = 0;
+		prm.capacity = 8;
+		prm.timeouts = &to;
+		rte_errno = 0;
+		assert_null(ct_table_create(&prm));
+		assert_int_equal(rte_errno, EINVAL);
+		to.t[CT_TC_ICMP] = 1;
+		ct_table_free(ct_table_create(&prm));
+	}
+	ct_table_free(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_both_tuples),
+		cmocka_unit_test(test_burst_expiry),
+		cmocka_unit_test(test_eviction),
+		cmocka_unit_test(test_eviction_search_bound),
+		cmocka_unit_test(test_expire_budget),
+		cmocka_unit_test(test_snapshot_concurrent),
+		cmocka_unit_test(test_hash_full),
+		cmocka_unit_test(test_seed),
+		cmocka_unit_test(test_capacity_one),
+		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_icmp_and_related),
+		cmocka_unit_test(test_bad_params),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

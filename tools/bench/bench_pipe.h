@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bench_pipe.h - the seam between natgw-bench's traffic engine (natgw_bench.c) and the real
+ * natgw pipeline (app/gw.h). bench_pipe.c is the only file of the benchmark that knows the
+ * app's API: it builds a worker (conntrack table, NAT context, L2 state) the way natgw does,
+ * with the capacity and timeouts a measurement asks for, and hands bursts to gw_worker_rx().
+ */
+#ifndef NATGW_BENCH_PIPE_H
+#define NATGW_BENCH_PIPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#define BENCH_PORT_INSIDE 0
+#define BENCH_PORT_OUTSIDE 1
+
+struct bench_pipe_params {
+	uint32_t capacity;		/**< connections */
+	uint64_t udp_timeout_us;	/**< every UDP class; 0: natgw's defaults */
+	uint64_t tcp_timeout_us;	/**< every TCP class; 0: natgw's defaults */
+};
+
+struct bench_pipe;
+
+/** Build one worker over the real pipeline; tx and drops go to bench_tx/bench_drop(arg).
+ *  NULL with rte_errno set on failure. */
+struct bench_pipe *bench_pipe_create(const struct bench_pipe_params *prm, void *arg);
+void bench_pipe_free(struct bench_pipe *bp);
+/** One received burst from port BENCH_PORT_INSIDE/OUTSIDE at virtual time now (us). */
+void bench_pipe_rx(struct bench_pipe *bp, uint16_t port, struct rte_mbuf **pkts, uint16_t n,
+		   uint64_t now_us);
+/** What the worker's poll loop does once per iteration besides rx (expiry). */
+void bench_pipe_idle(struct bench_pipe *bp, uint64_t now_us);
+/** ct_table_memory() of the worker's table, and its capacity. */
+size_t bench_pipe_ct_memory(const struct bench_pipe *bp);
+uint32_t bench_pipe_capacity(const struct bench_pipe *bp);
+/** MACs: natgw's inside and outside ports, the inside hosts' and the uplink gateway's. */
+void bench_pipe_macs(struct rte_ether_addr *in_port, struct rte_ether_addr *out_port,
+		     struct rte_ether_addr *host, struct rte_ether_addr *gw);
+
+/* provided by natgw_bench.c */
+uint16_t bench_tx(void *arg, uint16_t port, struct rte_mbuf **pkts, uint16_t n);
+void bench_drop(void *arg, struct rte_mbuf *m, const char *reason);
+/** i-th outside pool address (network order), i < 64. */
+uint32_t bench_pool_addr(unsigned int i);
+
+#endif

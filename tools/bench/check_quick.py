@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""natgw-bench --quick as a test: run it, then check that bench-results.json has the fields
+run.sh and CI rely on and that packets were really translated (no timing assertions)."""
+import json
+import subprocess
+import sys
+
+
+def main():
+    bench, out = sys.argv[1], sys.argv[2]
+    rc = subprocess.run([bench, '--quick', '--json', out] + sys.argv[3:]).returncode
+    if rc != 0:
+        print(f'natgw-bench exited {rc}')
+        return 1
+    with open(out) as f:
+        r = json.load(f)
+    errs = []
+    for k in ('floor_cycles_per_pkt', 'established', 'new_conn_per_sec', 'bytes_per_conn',
+              'mix', 'verification', 'tsc_hz'):
+        if k not in r:
+            errs.append(f'missing field {k}')
+    if not errs:
+        if not r['floor_cycles_per_pkt'] > 0:
+            errs.append('floor_cycles_per_pkt not > 0')
+        if len(r['established']) < 1:
+            errs.append('no established sizes')
+        for e in r['established']:
+            for k in ('sessions', 'cycles_per_pkt', 'bytes_per_conn'):
+                if not e.get(k, 0) > 0:
+                    errs.append(f'established {e.get("sessions")}: {k} missing or not > 0')
+            if e.get('translated_verified') is not True:
+                errs.append(f'established {e.get("sessions")}: translation not verified')
+        if not r['new_conn_per_sec'] > 0:
+            errs.append('new_conn_per_sec not > 0')
+        if not r['bytes_per_conn'] > 0:
+            errs.append('bytes_per_conn not > 0')
+        v = r['verification']
+        if v['bad'] != 0 or not v['tx_eq_rx']:
+            errs.append(f'verification failed: {v}')
+        # every established flow's both directions went through at least once, checked
+        want = sum(e['sessions'] for e in r['established'])
+        if v['outbound_translated_ok'] < want or v['inbound_translated_ok'] < want:
+            errs.append(f'too few packets verified as translated: {v}, want >= {want} each')
+    for e in errs:
+        print('FAIL:', e)
+    if not errs:
+        print('natgw-bench --quick: results complete, translation verified')
+    return 1 if errs else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

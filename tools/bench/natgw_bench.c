@@ -1,0 +1,1481 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * natgw_bench.c - natgw's data-path benchmark: cycles per packet of the real pipeline
+ * (gw_worker_rx from app/, with lib/conntrack and lib/nat behind it) against the I/O floor,
+ * driven from memory on one pinned lcore. It owns the traffic model (flows, frames, random
+ * order, both directions), the emulated NIC (rx = mbuf alloc + 64-byte frame write, tx =
+ * the gw_io callback that counts, checks and recycles), the measurements and their output.
+ *
+ * What one run measures (see tools/bench/run.sh and docs/bench-findings.md):
+ *  1. floor: the same burst loop with no NAT work (rx emulation handed straight to tx);
+ *  2. established forwarding at 1k, 64k, 1M and 4M connections (TCP + UDP, both ways);
+ *  3. new connections per second: fresh UDP tuples, first packet + reply (the translated
+ *     packet turned round in place by the tx callback), short timeouts on a virtual clock
+ *     so expiry runs and the table recycles;
+ *  4. a mix: 90% established packets, 10% new-connection packets;
+ *  5. memory: bytes per connection, all-in (DPDK heap + libc heap held by the pipeline).
+ *
+ * Why frames come from a sequential in-memory stream: a NIC writes received frames into
+ * (last-level-cache resident) buffers; reading per-flow templates at random addresses would
+ * add a cache miss per packet that no real gateway pays. The stream holds the frames in the
+ * (random) order they are sent, so its reads are sequential and prefetchable, while the
+ * connection-table accesses they cause are as random as real traffic makes them.
+ *
+ * Time: the pipeline takes `now` in microseconds; the benchmark drives a virtual clock that
+ * advances a fixed step per burst pair, so runs are repeatable and timeouts can be short.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <malloc.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_memcpy.h>
+#include <rte_mempool.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "bench_pipe.h"
+#include "pkt_build.h"
+
+#define BURST 32
+#define FRAME_LEN 60		/* 64-byte frame less the FCS */
+#define FLOWS_PER_HOST 32
+#define N_POOL 64		/* outside addresses: 64 x 64512 ports x 2 protocols */
+#define N_SERVERS 4096
+#define DT_US 10		/* virtual clock step per burst pair (6.4 Mpps of virtual time) */
+#define MAX_SIZES 8
+
+/* tag kept in the mbuf's private area and in each stream slot: flow index and kind */
+#define TAG_IN		0x1u	/* arrives on the outside port (a reply) */
+#define TAG_FRESH	0x2u	/* a fresh connection (CPS/mix), index into the fresh table */
+#define TAG_SHIFT	2
+
+/** One frame of a stream: 60 bytes as on the wire, and the tag. One cache line. */
+struct slot {
+	uint8_t frame[FRAME_LEN];
+	uint32_t tag;
+} __attribute__((aligned(64)));
+
+/** A connection of the traffic model. Addresses network order, ports host order. */
+struct flow {
+	uint32_t in_addr;	/* inside host */
+	uint32_t srv_addr;	/* server on the outside */
+	uint32_t ext_addr;	/* learned from the translated first packet */
+	uint16_t in_port, srv_port, ext_port;
+	uint8_t proto;
+	uint8_t learned;
+};
+
+/** A stream: frames in sending order, read round-robin. */
+struct stream {
+	struct slot *s;
+	size_t n, pos;
+};
+
+enum tx_mode {
+	TX_FREE,	/* count and free: the timed mode */
+	TX_LEARN,	/* record the translated source of outbound packets */
+	TX_VERIFY,	/* check every packet's headers and checksums, then free */
+};
+
+struct opts {
+	bool quick;
+	bool huge;
+	const char *json;
+	const char *dat;
+	const char *eal_extra;
+	uint32_t sizes[MAX_SIZES];
+	unsigned int n_sizes;
+	uint32_t cps_capacity;
+	uint32_t cps_conns;
+	unsigned int reps;
+	uint64_t min_pkts;
+	unsigned int tcp_pct;
+	uint64_t seed;
+	bool no_cps, no_mix;
+};
+
+struct result {
+	double cycles;		/* per packet (per connection for CPS) */
+	double mpps;
+	uint64_t pkts;
+};
+
+struct size_result {
+	uint32_t sessions;
+	struct result r;
+	double min_cycles;
+	double bytes_per_conn;
+	double ct_bytes_per_conn;
+	size_t mem_bytes;
+	uint32_t capacity;
+	bool verified;
+};
+
+/** The whole benchmark state (one lcore, no sharing). */
+struct bench {
+	struct opts o;
+	struct rte_mempool *mp;
+	struct bench_pipe *pipe;
+	uint64_t now;		/* virtual clock, microseconds */
+	uint64_t tsc_hz;
+
+	/* traffic model of the current measurement */
+	struct flow *flows;
+	uint32_t n_flows;
+	struct flow *fresh;
+	uint32_t n_fresh;
+	struct rte_ether_addr in_mac, out_mac, host_mac, gw_mac;
+
+	/* tx side */
+	enum tx_mode mode;
+	bool recycle_fresh;		/* turn translated fresh packets round as replies */
+	struct rte_mbuf *replies[BURST * 2];
+	unsigned int n_replies;
+	uint64_t rx, tx, tx_other, dropped, alloc_fail;
+	uint64_t verified, bad;
+	char first_bad[200];
+	/* whole run: packets checked header by header (and checksums recomputed) */
+	uint64_t total_out_ok, total_in_ok, total_bad;
+};
+
+static uint64_t rng_state;
+
+static uint64_t
+rng(void)
+{
+	/* splitmix64: deterministic per --seed, good enough for shuffles and tuples */
+	uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* Large arrays come from mmap so that they stay out of the heap figures (malloc_heap()) by
+ * which the pipeline's memory is measured, and are returned to the system when freed. */
+static void *
+big_alloc(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void
+big_free(void *p, size_t len)
+{
+	if (p != NULL)
+		munmap(p, len);
+}
+
+static size_t
+malloc_heap(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+
+static size_t
+dpdk_heap(void)
+{
+	struct rte_malloc_socket_stats st;
+	size_t sum = 0;
+	unsigned int s;
+
+	for (s = 0; s < rte_socket_count(); s++)
+		if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(s), &st) == 0)
+			sum += st.heap_allocsz_bytes;
+	return sum;
+}
+
+/* ----------------------------------------------------------------------------------------
+ * Addresses of the model: inside 10.0.0.0/8 (natgw 10.0.0.1), servers in 198.18.0.0/15
+ * (RFC 2544 benchmarking range), pool 203.0.113.10-73 (RFC 5737), uplink gw 203.0.113.1.
+ */
+#define IP4(a, b, c, d) rte_cpu_to_be_32(RTE_IPV4(a, b, c, d))
+
+static uint32_t
+host_addr(uint32_t h)
+{
+	return rte_cpu_to_be_32(RTE_IPV4(10, 0, 1, 0) + h);
+}
+
+static uint32_t
+fresh_host_addr(uint32_t h)
+{
+	return rte_cpu_to_be_32(RTE_IPV4(10, 128, 0, 0) + h);
+}
+
+static uint32_t
+server_addr(uint32_t s)
+{
+	return rte_cpu_to_be_32(RTE_IPV4(198, 18, 0, 0) + 1 + s);
+}
+
+uint32_t
+bench_pool_addr(unsigned int i)
+{
+	return IP4(203, 0, 113, 10 + i);
+}
+
+static bool
+is_pool_addr(uint32_t a)
+{
+	uint32_t h = rte_be_to_cpu_32(a);
+
+	return h >= RTE_IPV4(203, 0, 113, 10) && h < RTE_IPV4(203, 0, 113, 10 + N_POOL);
+}
+
+/* ----------------------------------------------------------------------------------------
+ * Frames
+ */
+
+/** Write a 60-byte Ethernet/IPv4/TCP-or-UDP frame with correct checksums. */
+static void
+frame_write(uint8_t *f, const struct rte_ether_addr *dmac, const struct rte_ether_addr *smac,
+	    uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t proto,
+	    uint8_t tcp_flags, uint32_t seq, uint32_t ack)
+{
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)f;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + 1);
+	uint16_t l4len;
+
+	memset(f, 0, FRAME_LEN);
+	rte_ether_addr_copy(dmac, &eh->dst_addr);
+	rte_ether_addr_copy(smac, &eh->src_addr);
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->time_to_live = 64;
+	ip->next_proto_id = proto;
+	ip->src_addr = src;
+	ip->dst_addr = dst;
+	ip->packet_id = rte_cpu_to_be_16((uint16_t)(sport ^ dport));
+	if (proto == IPPROTO_TCP) {
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+
+		l4len = sizeof(*th);	/* a bare segment; the frame is padded to 60 */
+		th->src_port = rte_cpu_to_be_16(sport);
+		th->dst_port = rte_cpu_to_be_16(dport);
+		th->sent_seq = rte_cpu_to_be_32(seq);
+		th->recv_ack = rte_cpu_to_be_32(ack);
+		th->data_off = 5 << 4;
+		th->tcp_flags = tcp_flags;
+		th->rx_win = rte_cpu_to_be_16(65535);
+		ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + l4len);
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	} else {
+		struct rte_udp_hdr *uh = (struct rte_udp_hdr *)(ip + 1);
+		uint8_t *pl = (uint8_t *)(uh + 1);
+		unsigned int i;
+
+		l4len = FRAME_LEN - sizeof(*eh) - sizeof(*ip);	/* 8 + 18 bytes of payload */
+		for (i = 0; i < l4len - sizeof(*uh); i++)
+			pl[i] = (uint8_t)(0x40 + i);
+		uh->src_port = rte_cpu_to_be_16(sport);
+		uh->dst_port = rte_cpu_to_be_16(dport);
+		uh->dgram_len = rte_cpu_to_be_16(l4len);
+		ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + l4len);
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		uh->dgram_cksum = rte_ipv4_udptcp_cksum(ip, uh);
+	}
+}
+
+/* TCP sequence numbers of the model: client ISN and server ISN from the flow index */
+static uint32_t
+isn_c(uint32_t i)
+{
+	return i * 2654435761u;
+}
+
+static uint32_t
+isn_s(uint32_t i)
+{
+	return ~i * 40503u;
+}
+
+enum pkt_kind {
+	PK_FIRST,	/* outbound first packet: TCP SYN / UDP */
+	PK_REPLY,	/* inbound first reply: TCP SYN-ACK / UDP */
+	PK_ACK,		/* outbound TCP handshake ACK (UDP: none) */
+	PK_EST_OUT,	/* established, outbound */
+	PK_EST_IN,	/* established, inbound (to the translated tuple) */
+};
+
+static void
+slot_fill(const struct bench *b, struct slot *s, const struct flow *f, uint32_t idx,
+	  enum pkt_kind k, uint32_t fresh_bit)
+{
+	bool tcp = f->proto == IPPROTO_TCP;
+	uint32_t c = isn_c(idx), sv = isn_s(idx);
+
+	switch (k) {
+	case PK_FIRST:
+		frame_write(s->frame, &b->in_mac, &b->host_mac, f->in_addr, f->srv_addr,
+			    f->in_port, f->srv_port, f->proto, RTE_TCP_SYN_FLAG, c, 0);
+		s->tag = idx << TAG_SHIFT | fresh_bit;
+		break;
+	case PK_ACK:
+	case PK_EST_OUT:
+		frame_write(s->frame, &b->in_mac, &b->host_mac, f->in_addr, f->srv_addr,
+			    f->in_port, f->srv_port, f->proto, RTE_TCP_ACK_FLAG, c + 1, sv + 1);
+		s->tag = idx << TAG_SHIFT | fresh_bit;
+		break;
+	case PK_REPLY:
+		frame_write(s->frame, &b->out_mac, &b->gw_mac, f->srv_addr, f->ext_addr,
+			    f->srv_port, f->ext_port, f->proto,
+			    RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, sv, c + 1);
+		s->tag = idx << TAG_SHIFT | TAG_IN | fresh_bit;
+		break;
+	case PK_EST_IN:
+		frame_write(s->frame, &b->out_mac, &b->gw_mac, f->srv_addr, f->ext_addr,
+			    f->srv_port, f->ext_port, f->proto, RTE_TCP_ACK_FLAG, sv + 1, c + 1);
+		s->tag = idx << TAG_SHIFT | TAG_IN | fresh_bit;
+		break;
+	}
+	(void)tcp;
+}
+
+static void
+shuffle_u32(uint32_t *a, size_t n)
+{
+	size_t i;
+
+	for (i = n; i > 1; i--) {
+		size_t j = rng() % i;
+		uint32_t t = a[i - 1];
+
+		a[i - 1] = a[j];
+		a[j] = t;
+	}
+}
+
+static void
+stream_free(struct stream *st)
+{
+	big_free(st->s, st->n * sizeof(*st->s));
+	memset(st, 0, sizeof(*st));
+}
+
+/**
+ * Build a stream of `len` frames of kind k over the flows, in random order; when len exceeds
+ * the flow count, several independent permutations follow each other. Flows that have no
+ * such packet (UDP has no handshake ACK) are skipped. Returns 0 or -ENOMEM.
+ */
+static int
+stream_build(struct bench *b, struct stream *st, struct flow *flows, uint32_t n_flows,
+	     size_t len, enum pkt_kind k, uint32_t fresh_bit)
+{
+	uint32_t *perm = big_alloc((size_t)n_flows * sizeof(*perm));
+	size_t pos = 0;
+	uint32_t i;
+
+	memset(st, 0, sizeof(*st));
+	if (perm == NULL)
+		return -ENOMEM;
+	st->s = big_alloc(len * sizeof(*st->s));
+	if (st->s == NULL) {
+		big_free(perm, (size_t)n_flows * sizeof(*perm));
+		return -ENOMEM;
+	}
+	while (pos < len) {
+		size_t before = pos;
+
+		for (i = 0; i < n_flows; i++)
+			perm[i] = i;
+		shuffle_u32(perm, n_flows);
+		for (i = 0; i < n_flows && pos < len; i++) {
+			struct flow *f = &flows[perm[i]];
+
+			if (k == PK_ACK && f->proto != IPPROTO_TCP)
+				continue;
+			slot_fill(b, &st->s[pos++], f, perm[i], k, fresh_bit);
+		}
+		if (pos == before)
+			break;
+	}
+	st->n = pos;
+	big_free(perm, (size_t)n_flows * sizeof(*perm));
+	return 0;
+}
+
+/* ----------------------------------------------------------------------------------------
+ * Flows
+ */
+
+static int
+flows_make(struct bench *b, uint32_t n)
+{
+	uint32_t hosts = (n + FLOWS_PER_HOST - 1) / FLOWS_PER_HOST;
+	uint32_t i;
+
+	b->flows = big_alloc((size_t)n * sizeof(*b->flows));
+	if (b->flows == NULL)
+		return -ENOMEM;
+	b->n_flows = n;
+	for (i = 0; i < n; i++) {
+		struct flow *f = &b->flows[i];
+		uint32_t h = i % hosts, j = i / hosts;
+		uint64_t r = rng();
+
+		f->in_addr = host_addr(h);
+		/* ephemeral ports (Linux range 32768-60999), distinct within a host */
+		f->in_port = (uint16_t)(32768 + (j * 877 + h * 131) % 28232);
+		f->srv_addr = server_addr((uint32_t)(r % N_SERVERS));
+		f->proto = (r >> 32) % 100 < b->o.tcp_pct ? IPPROTO_TCP : IPPROTO_UDP;
+		f->srv_port = f->proto == IPPROTO_TCP ? ((r >> 40) & 1 ? 443 : 80) :
+			((r >> 40) & 1 ? 443 : 53);
+		f->learned = 0;
+	}
+	return 0;
+}
+
+static void
+flows_free(struct bench *b)
+{
+	big_free(b->flows, (size_t)b->n_flows * sizeof(*b->flows));
+	b->flows = NULL;
+	b->n_flows = 0;
+}
+
+/** Fresh UDP connections for CPS and mix: random host, ephemeral port and server. */
+static int
+fresh_make(struct bench *b, uint32_t n)
+{
+	const uint32_t hosts = 65536;
+	uint32_t i;
+
+	b->fresh = big_alloc((size_t)n * sizeof(*b->fresh));
+	if (b->fresh == NULL)
+		return -ENOMEM;
+	b->n_fresh = n;
+	for (i = 0; i < n; i++) {
+		struct flow *f = &b->fresh[i];
+		uint64_t r = rng();
+
+		f->in_addr = fresh_host_addr(i % hosts);
+		/* a random ephemeral port, as clients pick them (Linux 32768-60999); the same
+		 * host:port may come back to another server, as it does in real traffic */
+		f->in_port = (uint16_t)(32768 + (r >> 40) % 28232);
+		f->srv_addr = server_addr((uint32_t)(r % N_SERVERS));
+		f->srv_port = 443;
+		f->proto = IPPROTO_UDP;
+	}
+	return 0;
+}
+
+static void
+fresh_free(struct bench *b)
+{
+	big_free(b->fresh, (size_t)b->n_fresh * sizeof(*b->fresh));
+	b->fresh = NULL;
+	b->n_fresh = 0;
+}
+
+/* ----------------------------------------------------------------------------------------
+ * The emulated NIC. rx: allocate a burst of mbufs and write the next frames into them (what
+ * a NIC's DMA does); tx: the gw_io callback (bench_tx) counts, checks and frees or recycles.
+ */
+
+static inline uint32_t *
+mbuf_tag(struct rte_mbuf *m)
+{
+	return rte_mbuf_to_priv(m);
+}
+
+static inline int
+rx_fill(struct bench *b, struct rte_mbuf **m, unsigned int n, struct stream *st, uint16_t port)
+{
+	unsigned int i;
+
+	if (n == 0)
+		return 0;
+	if (unlikely(rte_pktmbuf_alloc_bulk(b->mp, m, n) != 0)) {
+		b->alloc_fail++;
+		return -ENOBUFS;
+	}
+	for (i = 0; i < n; i++) {
+		const struct slot *s = &st->s[st->pos];
+		uint8_t *d = rte_pktmbuf_mtod(m[i], uint8_t *);
+
+		if (++st->pos == st->n)
+			st->pos = 0;
+		rte_mov64(d, s->frame);	/* frame and tag: the tag lands past the frame */
+		m[i]->data_len = FRAME_LEN;
+		m[i]->pkt_len = FRAME_LEN;
+		m[i]->port = port;
+		m[i]->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4;
+		*mbuf_tag(m[i]) = s->tag;
+	}
+	return 0;
+}
+
+/** Check one transmitted packet against the model. Returns true when right. */
+static bool
+verify_pkt(struct bench *b, struct rte_mbuf *m, uint16_t port)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t tag = *mbuf_tag(m);
+	const struct flow *fl = tag & TAG_FRESH ? &b->fresh[tag >> TAG_SHIFT] :
+		&b->flows[tag >> TAG_SHIFT];
+	const char *why = NULL;
+
+	if (rte_pktmbuf_data_len(m) < FRAME_LEN - 6 || !pb_csum_ok(f, m->data_len))
+		why = "checksum (full recomputation) wrong";
+	else if (!(tag & TAG_IN)) {
+		if (port != BENCH_PORT_OUTSIDE)
+			why = "outbound packet not sent on the outside port";
+		else if (!is_pool_addr(pb_ip_src(f)))
+			why = "outbound source is not a pool address";
+		else if (fl->learned && (pb_ip_src(f) != fl->ext_addr ||
+					  pb_sport(f) != fl->ext_port))
+			why = "outbound source differs from the learned mapping";
+		else if (pb_ip_dst(f) != fl->srv_addr || pb_dport(f) != fl->srv_port)
+			why = "outbound destination changed";
+	} else {
+		if (port != BENCH_PORT_INSIDE)
+			why = "reply not sent on the inside port";
+		else if (pb_ip_dst(f) != fl->in_addr || pb_dport(f) != fl->in_port)
+			why = "reply not translated back to the inside host";
+		else if (pb_ip_src(f) != fl->srv_addr || pb_sport(f) != fl->srv_port)
+			why = "reply source changed";
+	}
+	if (why == NULL) {
+		b->verified++;
+		if (tag & TAG_IN)
+			b->total_in_ok++;
+		else
+			b->total_out_ok++;
+		return true;
+	}
+	b->total_bad++;
+	if (b->bad++ == 0)
+		snprintf(b->first_bad, sizeof(b->first_bad), "flow %u%s%s: %s",
+			 tag >> TAG_SHIFT, tag & TAG_FRESH ? " (fresh)" : "",
+			 tag & TAG_IN ? " reply" : " outbound", why);
+	return false;
+}
+
+/** Turn a translated fresh first packet round into the server's reply, in place. The IPv4
+ *  and UDP checksums are sums over the same words after the swap, so they stay valid. */
+static inline void
+make_reply(struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + 1);
+	struct rte_udp_hdr *uh = (struct rte_udp_hdr *)(ip + 1);
+	struct rte_ether_addr e = eh->dst_addr;
+	uint32_t a = ip->src_addr;
+	uint16_t p = uh->src_port;
+
+	eh->dst_addr = eh->src_addr;
+	eh->src_addr = e;
+	ip->src_addr = ip->dst_addr;
+	ip->dst_addr = a;
+	uh->src_port = uh->dst_port;
+	uh->dst_port = p;
+	m->ol_flags = 0;
+	*mbuf_tag(m) |= TAG_IN;
+}
+
+uint16_t
+bench_tx(void *arg, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct bench *b = arg;
+	struct rte_mbuf *done[BURST * 2];
+	unsigned int i, nd = 0;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t tag = *mbuf_tag(m);
+		const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+		if (unlikely(eh->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))) {
+			b->tx_other++;	/* ARP and the like: not a forwarded packet */
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		b->tx++;
+		if (b->mode == TX_LEARN && !(tag & (TAG_IN | TAG_FRESH))) {
+			const uint8_t *f = (const uint8_t *)eh;
+			struct flow *fl = &b->flows[tag >> TAG_SHIFT];
+
+			if (!fl->learned) {
+				fl->ext_addr = pb_ip_src(f);
+				fl->ext_port = pb_sport(f);
+				fl->learned = 1;
+			}
+		}
+		if (unlikely(b->mode != TX_FREE))
+			verify_pkt(b, m, port);
+		if ((tag & (TAG_FRESH | TAG_IN)) == TAG_FRESH && b->recycle_fresh &&
+		    b->n_replies < RTE_DIM(b->replies)) {
+			make_reply(m);
+			b->replies[b->n_replies++] = m;
+			continue;
+		}
+		done[nd++] = m;
+		if (nd == RTE_DIM(done)) {
+			rte_pktmbuf_free_bulk(done, nd);
+			nd = 0;
+		}
+	}
+	if (nd > 0)
+		rte_pktmbuf_free_bulk(done, nd);
+	return n;
+}
+
+void
+bench_drop(void *arg, struct rte_mbuf *m, const char *reason)
+{
+	struct bench *b = arg;
+
+	b->dropped++;
+	if (b->dropped == 1 && b->first_bad[0] == '\0')
+		snprintf(b->first_bad, sizeof(b->first_bad), "first drop: %s (tag %#x)",
+			 reason != NULL ? reason : "?", *mbuf_tag(m));
+	rte_pktmbuf_free(m);
+}
+
+/* ----------------------------------------------------------------------------------------
+ * The loop: per iteration one burst from the inside port, then one from the outside port,
+ * as a worker polling both would see them. `fresh_per_burst` (x/16) of the inside burst are
+ * fresh first packets; the outside burst starts with the replies the tx callback recycled.
+ */
+struct plan {
+	struct stream *out;	/* outbound frames (may be NULL) */
+	struct stream *in;	/* inbound frames (may be NULL) */
+	struct stream *fresh;	/* fresh first packets (may be NULL) */
+	unsigned int fresh_x16;	/* fresh packets per inside burst, in 1/16 */
+	bool nat;		/* false: the floor, bursts go straight to tx */
+};
+
+static inline void
+deliver(struct bench *b, const struct plan *p, uint16_t port, struct rte_mbuf **m,
+	unsigned int n)
+{
+	b->rx += n;
+	if (p->nat)
+		bench_pipe_rx(b->pipe, port, m, n, b->now);
+	else
+		bench_tx(b, port == BENCH_PORT_INSIDE ? BENCH_PORT_OUTSIDE : BENCH_PORT_INSIDE,
+			 m, n);
+}
+
+/** Run `iters` loop iterations. Returns 0, or -ENOBUFS if the mbuf pool ran dry. */
+static int
+run_loop(struct bench *b, const struct plan *p, uint64_t iters)
+{
+	struct rte_mbuf *m[BURST];
+	unsigned int acc = 0;
+	uint64_t it;
+
+	for (it = 0; it < iters; it++) {
+		unsigned int nf = 0, n;
+
+		if (p->fresh != NULL) {
+			acc += p->fresh_x16;
+			nf = RTE_MIN(acc / 16, (unsigned int)BURST);
+			acc -= nf * 16;
+			if (rx_fill(b, m, nf, p->fresh, BENCH_PORT_INSIDE) != 0)
+				return -ENOBUFS;
+		}
+		n = p->out != NULL ? BURST - nf : 0;
+		if (rx_fill(b, m + nf, n, p->out, BENCH_PORT_INSIDE) != 0)
+			return -ENOBUFS;
+		if (nf + n > 0)
+			deliver(b, p, BENCH_PORT_INSIDE, m, nf + n);
+
+		nf = RTE_MIN(b->n_replies, (unsigned int)BURST);
+		if (nf > 0) {
+			memcpy(m, b->replies, nf * sizeof(m[0]));
+			b->n_replies -= nf;
+			memmove(b->replies, b->replies + nf, b->n_replies * sizeof(m[0]));
+		}
+		n = p->in != NULL ? BURST - nf : 0;
+		if (rx_fill(b, m + nf, n, p->in, BENCH_PORT_OUTSIDE) != 0)
+			return -ENOBUFS;
+		if (nf + n > 0)
+			deliver(b, p, BENCH_PORT_OUTSIDE, m, nf + n);
+		b->now += DT_US;
+		if (p->nat)
+			bench_pipe_idle(b->pipe, b->now);
+	}
+	return 0;
+}
+
+static void
+counters_reset(struct bench *b)
+{
+	b->rx = b->tx = b->tx_other = b->dropped = b->alloc_fail = 0;
+	b->verified = b->bad = 0;
+	b->first_bad[0] = '\0';
+}
+
+/** Flush replies still held (end of a CPS/mix run) back through the pipeline. */
+static void
+drain_replies(struct bench *b, const struct plan *p)
+{
+	while (b->n_replies > 0) {
+		struct plan q = { .nat = p->nat };
+
+		run_loop(b, &q, 1);
+	}
+}
+
+/** The timed part, and only it: profile with valgrind --tool=callgrind
+ *  --toggle-collect=timed_loop to count instructions of the measurements alone. */
+static __attribute__((noinline)) int
+timed_loop(struct bench *b, const struct plan *p, uint64_t iters)
+{
+	return run_loop(b, p, iters);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/**
+ * Time `reps` repetitions of `iters` loop iterations; the result is the median per unit
+ * (units = packets, or connections when per_conn). Checks tx + drops == rx unless some
+ * packets are legitimately held (replies in flight).
+ */
+static int
+measure(struct bench *b, const struct plan *p, uint64_t iters, bool per_conn,
+	struct result *r, double *min_out)
+{
+	double v[16];
+	unsigned int k, reps = RTE_MIN(b->o.reps, RTE_DIM(v));
+	uint64_t pkts = 0;
+
+	for (k = 0; k < reps; k++) {
+		uint64_t rx0 = b->rx, t0, t1, units;
+		uint32_t f0 = p->fresh != NULL ? (uint32_t)p->fresh->pos : 0;
+
+		t0 = rte_rdtsc_precise();
+		if (timed_loop(b, p, iters) != 0)
+			return -ENOBUFS;
+		t1 = rte_rdtsc_precise();
+		units = b->rx - rx0;
+		if (per_conn) {
+			uint32_t f1 = (uint32_t)p->fresh->pos;
+
+			units = f1 >= f0 ? f1 - f0 : f1 + p->fresh->n - f0;
+			if (units == 0)
+				units = iters * p->fresh_x16 / 16;
+		}
+		v[k] = (double)(t1 - t0) / (double)units;
+		pkts += b->rx - rx0;
+	}
+	qsort(v, reps, sizeof(v[0]), cmp_double);
+	r->cycles = v[reps / 2];
+	r->mpps = (double)b->tsc_hz / r->cycles / 1e6;
+	r->pkts = pkts;
+	if (min_out != NULL)
+		*min_out = v[0];
+	return 0;
+}
+
+/* ----------------------------------------------------------------------------------------
+ * The measurements
+ */
+
+static uint64_t
+iters_for(const struct bench *b, size_t stream_len)
+{
+	uint64_t pkts = RTE_MAX((uint64_t)stream_len * 2, b->o.min_pkts);
+
+	return (pkts + 2 * BURST - 1) / (2 * BURST);
+}
+
+static void
+report_bad(const struct bench *b, const char *what)
+{
+	fprintf(stderr, "natgw-bench: %s: rx %" PRIu64 " tx %" PRIu64 " dropped %" PRIu64
+		" other %" PRIu64 " bad %" PRIu64 "%s%s\n", what, b->rx, b->tx, b->dropped,
+		b->tx_other, b->bad, b->first_bad[0] ? ": " : "", b->first_bad);
+}
+
+static int
+measure_floor(struct bench *b, struct result *r)
+{
+	struct stream out, in;
+	struct plan p = { .out = &out, .in = &in, .nat = false };
+	int rc;
+
+	if (flows_make(b, 65536) != 0)
+		return -ENOMEM;
+	rc = stream_build(b, &out, b->flows, b->n_flows, b->n_flows, PK_EST_OUT, 0);
+	if (rc == 0)
+		rc = stream_build(b, &in, b->flows, b->n_flows, b->n_flows, PK_EST_IN, 0);
+	if (rc == 0) {
+		run_loop(b, &p, 1024);	/* warm caches and the mbuf pool */
+		counters_reset(b);
+		rc = measure(b, &p, iters_for(b, 0), false, r, NULL);
+		if (rc == 0 && b->tx != b->rx) {
+			report_bad(b, "floor");
+			rc = -EIO;
+		}
+	}
+	stream_free(&out);
+	stream_free(&in);
+	flows_free(b);
+	return rc;
+}
+
+/** Push every frame of a stream through the pipeline once (setup passes). */
+static int
+pass(struct bench *b, struct stream *st, bool outbound)
+{
+	struct plan p = { .out = outbound ? st : NULL, .in = outbound ? NULL : st, .nat = true };
+	uint64_t iters = st->n / BURST;
+	unsigned int rest = st->n % BURST;
+	int rc;
+
+	st->pos = 0;
+	rc = run_loop(b, &p, iters);
+	if (rc == 0 && rest > 0) {
+		/* the tail as a short burst */
+		struct rte_mbuf *m[BURST];
+		uint16_t port = outbound ? BENCH_PORT_INSIDE : BENCH_PORT_OUTSIDE;
+
+		if (rx_fill(b, m, rest, st, port) != 0)
+			return -ENOBUFS;
+		deliver(b, &p, port, m, rest);
+		b->now += DT_US;
+		bench_pipe_idle(b->pipe, b->now);
+	}
+	return rc;
+}
+
+/**
+ * Establish every flow: first packets (learning the translation), replies, TCP ACKs.
+ * Every packet is verified. Returns 0 when all flows forwarded both ways.
+ */
+static int
+establish(struct bench *b)
+{
+	static const enum pkt_kind kinds[] = { PK_FIRST, PK_REPLY, PK_ACK };
+	struct stream st;
+	unsigned int k;
+	uint32_t i, unlearned = 0;
+	int rc = 0;
+
+	for (k = 0; k < RTE_DIM(kinds) && rc == 0; k++) {
+		rc = stream_build(b, &st, b->flows, b->n_flows, b->n_flows, kinds[k], 0);
+		if (rc != 0)
+			return rc;
+		counters_reset(b);
+		b->mode = k == 0 ? TX_LEARN : TX_VERIFY;
+		rc = pass(b, &st, kinds[k] != PK_REPLY);
+		b->mode = TX_FREE;
+		if (rc == 0 && (b->tx != b->rx || b->bad != 0)) {
+			report_bad(b, k == 0 ? "setup: first packets" :
+				   k == 1 ? "setup: replies" : "setup: tcp acks");
+			rc = -EIO;
+		}
+		stream_free(&st);
+	}
+	for (i = 0; i < b->n_flows; i++)
+		unlearned += !b->flows[i].learned;
+	if (rc == 0 && unlearned > 0) {
+		fprintf(stderr, "natgw-bench: %u flows not translated\n", unlearned);
+		rc = -EIO;
+	}
+	return rc;
+}
+
+static void
+fill_memory(struct bench *b, struct size_result *sr, size_t heap0, size_t dpdk0)
+{
+	size_t all = (malloc_heap() - heap0) + (dpdk_heap() - dpdk0);
+
+	sr->mem_bytes = all;
+	sr->bytes_per_conn = (double)all / sr->sessions;
+	sr->ct_bytes_per_conn = (double)bench_pipe_ct_memory(b->pipe) / sr->sessions;
+	sr->capacity = bench_pipe_capacity(b->pipe);
+}
+
+static int
+measure_established(struct bench *b, uint32_t sessions, struct size_result *sr)
+{
+	struct bench_pipe_params pp = {
+		.capacity = sessions + sessions / 8 + 64,
+		.udp_timeout_us = 0, .tcp_timeout_us = 0, /* defaults */
+	};
+	struct stream out = { 0 }, in = { 0 };
+	struct plan p = { .out = &out, .in = &in, .nat = true };
+	size_t heap0 = malloc_heap(), dpdk0 = dpdk_heap();
+	int rc;
+
+	memset(sr, 0, sizeof(*sr));
+	sr->sessions = sessions;
+	b->pipe = bench_pipe_create(&pp, b);
+	if (b->pipe == NULL) {
+		fprintf(stderr, "natgw-bench: pipeline for %u sessions: %s\n", sessions,
+			rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	rc = flows_make(b, sessions);
+	if (rc == 0)
+		rc = establish(b);
+	if (rc == 0)
+		fill_memory(b, sr, heap0, dpdk0);
+	if (rc == 0)
+		rc = stream_build(b, &out, b->flows, b->n_flows, RTE_MAX(sessions, 65536u),
+				  PK_EST_OUT, 0);
+	if (rc == 0)
+		rc = stream_build(b, &in, b->flows, b->n_flows, RTE_MAX(sessions, 65536u),
+				  PK_EST_IN, 0);
+	if (rc == 0) {
+		/* verify one full pass of each direction, then time */
+		counters_reset(b);
+		b->mode = TX_VERIFY;
+		rc = run_loop(b, &p, (out.n + BURST - 1) / BURST);
+		b->mode = TX_FREE;
+		sr->verified = rc == 0 && b->bad == 0 && b->tx == b->rx && b->dropped == 0;
+		if (!sr->verified) {
+			report_bad(b, "established: verify pass");
+			rc = -EIO;
+		}
+	}
+	if (rc == 0) {
+		counters_reset(b);
+		rc = measure(b, &p, iters_for(b, out.n), false, &sr->r, &sr->min_cycles);
+		if (rc == 0 && (b->tx != b->rx || b->dropped != 0)) {
+			report_bad(b, "established");
+			rc = -EIO;
+		}
+	}
+	stream_free(&out);
+	stream_free(&in);
+	flows_free(b);
+	bench_pipe_free(b->pipe);
+	b->pipe = NULL;
+	return rc;
+}
+
+/**
+ * New connections per second. Capacity C, every UDP timeout set so that ~C/2 connections
+ * are alive at a time on the virtual clock: fresh first packets 32 per inside burst, their
+ * replies 32 per outside burst, expiry reclaiming as many per iteration.
+ */
+static int
+measure_cps(struct bench *b, struct result *r, uint64_t *conns_out, uint64_t *drops_out)
+{
+	uint32_t cap = b->o.cps_capacity;
+	uint64_t live = cap / 2;
+	struct bench_pipe_params pp = {
+		.capacity = cap,
+		.udp_timeout_us = live / BURST * DT_US,
+		.tcp_timeout_us = live / BURST * DT_US,
+	};
+	struct stream fr;
+	struct plan p = { .fresh = &fr, .fresh_x16 = BURST * 16, .nat = true };
+	uint64_t warm;
+	int rc;
+
+	b->pipe = bench_pipe_create(&pp, b);
+	if (b->pipe == NULL)
+		return -ENOMEM;
+	rc = fresh_make(b, b->o.cps_conns);
+	if (rc == 0)
+		rc = stream_build(b, &fr, b->fresh, b->n_fresh, b->n_fresh, PK_FIRST, TAG_FRESH);
+	if (rc == 0) {
+		/* verified warm-up: fill the table to its steady state (~2 lifetimes) */
+		b->recycle_fresh = true;
+		counters_reset(b);
+		b->mode = TX_VERIFY;
+		warm = RTE_MIN(live * 2 / BURST, fr.n / 4 / BURST);
+		rc = run_loop(b, &p, warm);
+		drain_replies(b, &p);
+		b->mode = TX_FREE;
+		if (rc == 0 && (b->bad != 0 || b->tx != b->rx)) {
+			report_bad(b, "new connections: verify pass");
+			rc = -EIO;
+		}
+	}
+	if (rc == 0) {
+		uint64_t iters = RTE_MIN((uint64_t)(fr.n - fr.pos) / BURST / b->o.reps,
+					 RTE_MAX(b->o.min_pkts / 2 / BURST, live * 2 / BURST));
+
+		counters_reset(b);
+		rc = measure(b, &p, iters, true, r, NULL);
+		drain_replies(b, &p);
+		*conns_out = iters * b->o.reps * BURST;
+		*drops_out = b->dropped;
+		if (rc == 0 && b->tx + b->dropped != b->rx)
+			rc = -EIO;
+		if (b->dropped > 0)
+			report_bad(b, "new connections (drops counted, not fatal)");
+	}
+	b->recycle_fresh = false;
+	stream_free(&fr);
+	fresh_free(b);
+	bench_pipe_free(b->pipe);
+	b->pipe = NULL;
+	return rc;
+}
+
+/** 90% established (64k connections), 10% new-connection packets (first + reply). */
+static int
+measure_mix(struct bench *b, struct result *r, uint64_t *drops_out)
+{
+	const uint32_t est = b->o.quick ? 4096 : 65536;
+	/* fresh connections live ~ 10% x 32 / 2 per iteration; keep them < est/2 alive */
+	uint64_t fresh_live = est / 2;
+	struct bench_pipe_params pp = {
+		.capacity = est + (uint32_t)fresh_live * 2,
+		/* 3.2 fresh per iteration: their lifetime in iterations is live / 1.6 */
+		.udp_timeout_us = fresh_live * 10 / 16 * DT_US,
+		.tcp_timeout_us = 0,
+	};
+	struct stream out = { 0 }, in = { 0 }, fr = { 0 };
+	/* 10% of 64 packets per iteration = 6.4 = 3.2 fresh firsts + 3.2 replies */
+	struct plan p = { .out = &out, .in = &in, .fresh = &fr, .fresh_x16 = 51, .nat = true };
+	int rc;
+
+	b->pipe = bench_pipe_create(&pp, b);
+	if (b->pipe == NULL)
+		return -ENOMEM;
+	/* established UDP flows are hit every 2*est/(0.9*64) iterations: must be < timeout */
+	rc = flows_make(b, est);
+	if (rc == 0)
+		rc = establish(b);
+	if (rc == 0)
+		rc = fresh_make(b, b->o.quick ? 65536 : 4u << 20);
+	if (rc == 0)
+		rc = stream_build(b, &out, b->flows, b->n_flows, est, PK_EST_OUT, 0);
+	if (rc == 0)
+		rc = stream_build(b, &in, b->flows, b->n_flows, est, PK_EST_IN, 0);
+	if (rc == 0)
+		rc = stream_build(b, &fr, b->fresh, b->n_fresh, b->n_fresh, PK_FIRST, TAG_FRESH);
+	if (rc == 0) {
+		b->recycle_fresh = true;
+		counters_reset(b);
+		b->mode = TX_VERIFY;
+		rc = run_loop(b, &p, fresh_live * 10 / 16 * 2);
+		drain_replies(b, &p);
+		b->mode = TX_FREE;
+		if (rc == 0 && (b->bad != 0 || b->tx != b->rx)) {
+			report_bad(b, "mix: verify pass");
+			rc = -EIO;
+		}
+	}
+	if (rc == 0) {
+		uint64_t iters = RTE_MIN((uint64_t)(fr.n - fr.pos) * 16 / 51 / b->o.reps,
+					 iters_for(b, 0));
+
+		counters_reset(b);
+		rc = measure(b, &p, iters, false, r, NULL);
+		drain_replies(b, &p);
+		*drops_out = b->dropped;
+		if (b->dropped > 0)
+			report_bad(b, "mix (drops counted, not fatal)");
+	}
+	b->recycle_fresh = false;
+	stream_free(&out);
+	stream_free(&in);
+	stream_free(&fr);
+	fresh_free(b);
+	flows_free(b);
+	bench_pipe_free(b->pipe);
+	b->pipe = NULL;
+	return rc;
+}
+
+/* ----------------------------------------------------------------------------------------
+ * Output
+ */
+
+static void
+cpu_model(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+
+	snprintf(buf, len, "unknown");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *c = strchr(line, ':');
+
+		if (strncmp(line, "model name", 10) == 0 && c != NULL) {
+			snprintf(buf, len, "%s", c + 2);
+			buf[strcspn(buf, "\n")] = '\0';
+			break;
+		}
+	}
+	fclose(f);
+}
+
+struct results {
+	struct result floor;
+	struct size_result est[MAX_SIZES];
+	unsigned int n_est;
+	struct result cps;
+	uint64_t cps_conns, cps_drops;
+	bool cps_ok;
+	struct result mix;
+	uint64_t mix_drops;
+	bool mix_ok;
+	bool all_tx_eq_rx;	/* every established verify and timed pass: tx == rx */
+};
+
+static const struct size_result *
+est_at(const struct results *res, uint32_t sessions)
+{
+	unsigned int i;
+
+	for (i = 0; i < res->n_est; i++)
+		if (res->est[i].sessions == sessions)
+			return &res->est[i];
+	return NULL;
+}
+
+static void
+print_table(const struct bench *b, const struct results *res)
+{
+	double fl = res->floor.cycles;
+	unsigned int i;
+
+	printf("\nnatgw-bench: TSC %.3f GHz, one lcore, burst %d, 60-byte frames\n",
+	       b->tsc_hz / 1e9, BURST);
+	printf("%-34s %12s %9s %9s %11s\n", "measurement", "cycles/pkt", "Mpps", "x floor",
+	       "bytes/conn");
+	printf("%-34s %12.1f %9.2f %9.2f %11s\n", "floor (no NAT, rx+tx only)", fl,
+	       res->floor.mpps, 1.0, "-");
+	for (i = 0; i < res->n_est; i++) {
+		const struct size_result *s = &res->est[i];
+		char name[64];
+
+		snprintf(name, sizeof(name), "established, %u conns", s->sessions);
+		printf("%-34s %12.1f %9.2f %9.2f %11.1f\n", name, s->r.cycles, s->r.mpps,
+		       s->r.cycles / fl, s->bytes_per_conn);
+	}
+	if (res->mix_ok)
+		printf("%-34s %12.1f %9.2f %9.2f %11s\n", "mix 90% established / 10% new",
+		       res->mix.cycles, res->mix.mpps, res->mix.cycles / fl, "-");
+	if (res->cps_ok)
+		printf("%-34s %12.1f %9s %9s %11s  => %.2f M new conn/s (%" PRIu64
+		       " drops)\n", "new connection (first + reply)", res->cps.cycles, "-", "-",
+		       "-", res->cps.mpps, res->cps_drops);
+}
+
+static void
+json_write(const struct bench *b, const struct results *res, int argc, char **argv)
+{
+	FILE *f = fopen(b->o.json, "w");
+	char cpu[128];
+	const struct size_result *s64k = est_at(res, 65536), *s4m = est_at(res, 4194304);
+	double maxb = 0;
+	unsigned int i;
+	int a;
+
+	if (f == NULL) {
+		fprintf(stderr, "natgw-bench: %s: %s\n", b->o.json, strerror(errno));
+		return;
+	}
+	cpu_model(cpu, sizeof(cpu));
+	fprintf(f, "{\n  \"tool\": \"natgw-bench\",\n  \"quick\": %s,\n  \"command\": \"",
+		b->o.quick ? "true" : "false");
+	for (a = 0; a < argc; a++)
+		fprintf(f, "%s%s", a ? " " : "", argv[a]);
+	fprintf(f, "\",\n  \"cpu\": \"%s\",\n  \"tsc_hz\": %" PRIu64 ",\n", cpu, b->tsc_hz);
+	fprintf(f, "  \"hugepages\": %s,\n  \"burst\": %d,\n  \"frame_len\": %d,\n",
+		b->o.huge ? "true" : "false", BURST, FRAME_LEN);
+	fprintf(f, "  \"floor_cycles_per_pkt\": %.2f,\n  \"floor_mpps\": %.3f,\n",
+		res->floor.cycles, res->floor.mpps);
+	fprintf(f, "  \"established\": [\n");
+	for (i = 0; i < res->n_est; i++) {
+		const struct size_result *s = &res->est[i];
+
+		fprintf(f, "    {\"sessions\": %u, \"cycles_per_pkt\": %.2f, \"min_cycles_per_pkt\":"
+			" %.2f, \"mpps\": %.3f, \"ratio_to_floor\": %.3f, \"bytes_per_conn\": %.1f,"
+			" \"ct_bytes_per_conn\": %.1f, \"memory_bytes\": %zu, \"capacity\": %u,"
+			" \"packets\": %" PRIu64 ", \"translated_verified\": %s}%s\n",
+			s->sessions, s->r.cycles, s->min_cycles, s->r.mpps,
+			s->r.cycles / res->floor.cycles, s->bytes_per_conn, s->ct_bytes_per_conn,
+			s->mem_bytes, s->capacity, s->r.pkts, s->verified ? "true" : "false",
+			i + 1 < res->n_est ? "," : "");
+		if (s->bytes_per_conn > maxb)
+			maxb = s->bytes_per_conn;
+	}
+	fprintf(f, "  ],\n");
+	fprintf(f, "  \"new_conn_per_sec\": %.0f,\n  \"new_conn_cycles\": %.1f,\n"
+		"  \"new_conn_measured\": %" PRIu64 ",\n  \"new_conn_drops\": %" PRIu64 ",\n",
+		res->cps_ok ? res->cps.mpps * 1e6 : 0.0, res->cps.cycles, res->cps_conns,
+		res->cps_drops);
+	fprintf(f, "  \"mix\": {\"established_share\": 0.9, \"cycles_per_pkt\": %.2f, "
+		"\"mpps\": %.3f, \"ratio_to_floor\": %.3f, \"drops\": %" PRIu64 "},\n",
+		res->mix.cycles, res->mix.mpps,
+		res->mix_ok ? res->mix.cycles / res->floor.cycles : 0.0, res->mix_drops);
+	fprintf(f, "  \"bytes_per_conn\": %.1f,\n", maxb);
+	fprintf(f, "  \"verification\": {\"outbound_translated_ok\": %" PRIu64 ", "
+		"\"inbound_translated_ok\": %" PRIu64 ", \"bad\": %" PRIu64 ", "
+		"\"tx_eq_rx\": %s},\n", b->total_out_ok, b->total_in_ok, b->total_bad,
+		res->all_tx_eq_rx ? "true" : "false");
+	fprintf(f, "  \"targets\": {\"est_64k_le_250\": %s, \"est_4m_le_500\": %s, "
+		"\"new_conn_ge_1m\": %s, \"bytes_per_conn_le_256\": %s}\n}\n",
+		s64k == NULL ? "null" : s64k->r.cycles <= 250 ? "true" : "false",
+		s4m == NULL ? "null" : s4m->r.cycles <= 500 ? "true" : "false",
+		!res->cps_ok ? "null" : res->cps.mpps >= 1.0 ? "true" : "false",
+		res->n_est == 0 ? "null" : maxb <= 256 ? "true" : "false");
+	fclose(f);
+	if (b->o.dat != NULL && (f = fopen(b->o.dat, "w")) != NULL) {
+		fprintf(f, "# sessions cycles_per_pkt floor bytes_per_conn\n");
+		for (i = 0; i < res->n_est; i++)
+			fprintf(f, "%u %.2f %.2f %.1f\n", res->est[i].sessions,
+				res->est[i].r.cycles, res->floor.cycles, res->est[i].bytes_per_conn);
+		fclose(f);
+	}
+}
+
+/* ----------------------------------------------------------------------------------------
+ * Setup
+ */
+
+static void
+usage(const char *prog)
+{
+	printf("usage: %s [options]\n"
+	       "  --quick            small run (CI: proves the tool works, no timing claims)\n"
+	       "  --sizes LIST       established sizes, comma separated (default "
+	       "1000,65536,1048576,4194304)\n"
+	       "  --cps-capacity N   table capacity for the new-connection run (262144)\n"
+	       "  --cps-conns N      fresh connections generated (4194304)\n"
+	       "  --reps N           timed repetitions, median reported (5)\n"
+	       "  --min-pkts N       packets per repetition at least (4000000)\n"
+	       "  --tcp-pct N        share of TCP among established flows (50)\n"
+	       "  --seed N           traffic seed (1)\n"
+	       "  --json FILE        results (bench-results.json)\n"
+	       "  --dat FILE         gnuplot data: sessions, cycles/pkt, floor\n"
+	       "  --huge             use hugepages (default --no-huge)\n"
+	       "  --eal 'ARGS'       extra EAL arguments (e.g. '-l 1')\n"
+	       "  --no-cps, --no-mix skip those measurements (profiling one phase)\n", prog);
+}
+
+static int
+parse_sizes(struct opts *o, const char *s)
+{
+	char *dup = strdup(s), *tok, *save = NULL;
+
+	o->n_sizes = 0;
+	for (tok = strtok_r(dup, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		unsigned long v = strtoul(tok, NULL, 0);
+
+		if (v < 32 || v > (1ul << 26) || o->n_sizes == MAX_SIZES) {
+			free(dup);
+			return -1;
+		}
+		o->sizes[o->n_sizes++] = (uint32_t)v;
+	}
+	free(dup);
+	return o->n_sizes > 0 ? 0 : -1;
+}
+
+static int
+parse_opts(struct opts *o, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "quick", no_argument, NULL, 'q' }, { "sizes", required_argument, NULL, 's' },
+		{ "cps-capacity", required_argument, NULL, 'c' },
+		{ "cps-conns", required_argument, NULL, 'C' },
+		{ "reps", required_argument, NULL, 'r' }, { "min-pkts", required_argument, NULL, 'm' },
+		{ "tcp-pct", required_argument, NULL, 't' }, { "seed", required_argument, NULL, 'S' },
+		{ "json", required_argument, NULL, 'j' }, { "dat", required_argument, NULL, 'd' },
+		{ "huge", no_argument, NULL, 'H' }, { "eal", required_argument, NULL, 'e' },
+		{ "no-cps", no_argument, NULL, 'N' }, { "no-mix", no_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	bool sizes_given = false;
+	int c;
+
+	*o = (struct opts){ .json = "bench-results.json", .cps_capacity = 262144,
+		.cps_conns = 4u << 20, .reps = 5, .min_pkts = 4000000, .tcp_pct = 50, .seed = 1 };
+	parse_sizes(o, "1000,65536,1048576,4194304");
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'q': o->quick = true; break;
+		case 's':
+			if (parse_sizes(o, optarg) != 0)
+				return -1;
+			sizes_given = true;
+			break;
+		case 'c': o->cps_capacity = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'C': o->cps_conns = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'r': o->reps = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'm': o->min_pkts = strtoull(optarg, NULL, 0); break;
+		case 't': o->tcp_pct = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'S': o->seed = strtoull(optarg, NULL, 0); break;
+		case 'j': o->json = optarg; break;
+		case 'd': o->dat = optarg; break;
+		case 'H': o->huge = true; break;
+		case 'e': o->eal_extra = optarg; break;
+		case 'N': o->no_cps = true; break;
+		case 'M': o->no_mix = true; break;
+		case 'h': usage(argv[0]); exit(0);
+		default: return -1;
+		}
+	}
+	if (o->quick) {
+		if (!sizes_given)
+			parse_sizes(o, "1000,4096");
+		o->cps_capacity = 8192;
+		o->cps_conns = 131072;
+		o->reps = 3;
+		o->min_pkts = 65536;
+	}
+	if (o->reps < 1 || o->reps > 16 || o->tcp_pct > 100 || o->cps_capacity < 256 ||
+	    o->cps_conns < 4 * o->cps_capacity)
+		return -1;
+	return 0;
+}
+
+/** EAL memory: what the pipeline's tables need at the largest size, with room to spare. */
+static unsigned int
+eal_mem_mb(const struct opts *o)
+{
+	uint64_t max = o->cps_capacity;
+	unsigned int i;
+
+	for (i = 0; i < o->n_sizes; i++)
+		max = RTE_MAX(max, (uint64_t)o->sizes[i] * 9 / 8);
+	/* up to 512 bytes per connection of table, plus 256 MiB for pools and the rest */
+	return (unsigned int)(max * 512 / (1 << 20) + 256);
+}
+
+static int
+eal_start(const struct opts *o, const char *prog)
+{
+	char mem[32], *args[32], *extra = NULL, *tok, *save = NULL;
+	int n = 0, rc;
+
+	args[n++] = (char *)(uintptr_t)prog;
+	/* DPDK 22.11 refuses --in-memory with --no-huge (which implies legacy memory);
+	 * --no-shconf gives the same "no files, no secondary processes" there. */
+	if (!o->huge) {
+		args[n++] = "--no-huge";
+		args[n++] = "--no-shconf";
+	} else {
+		args[n++] = "--in-memory";
+	}
+	args[n++] = "--no-pci";
+	args[n++] = "--no-telemetry";
+	args[n++] = "--log-level=lib.eal:warning";
+	snprintf(mem, sizeof(mem), "-m%u", eal_mem_mb(o));
+	args[n++] = mem;
+	if (o->eal_extra == NULL || strstr(o->eal_extra, "-l") == NULL)
+		args[n++] = "-l0";
+	if (o->eal_extra != NULL) {
+		extra = strdup(o->eal_extra);
+		for (tok = strtok_r(extra, " ", &save); tok != NULL && n < 31;
+		     tok = strtok_r(NULL, " ", &save))
+			args[n++] = tok;
+	}
+	args[n] = NULL;
+	rc = rte_eal_init(n, args);
+	/* extra's tokens are kept by EAL; freed at exit */
+	return rc < 0 ? -1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct bench b;
+	static struct results res;
+	unsigned int i;
+	int rc = 0;
+
+	if (parse_opts(&b.o, argc, argv) != 0) {
+		usage(argv[0]);
+		return 2;
+	}
+	if (eal_start(&b.o, argv[0]) != 0) {
+		fprintf(stderr, "natgw-bench: EAL init failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	rng_state = b.o.seed;
+	b.tsc_hz = rte_get_tsc_hz();
+	b.mp = rte_pktmbuf_pool_create("bench_mbufs", 8191, 256, RTE_CACHE_LINE_SIZE,
+				       RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	if (b.mp == NULL) {
+		fprintf(stderr, "natgw-bench: mbuf pool: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	bench_pipe_macs(&b.in_mac, &b.out_mac, &b.host_mac, &b.gw_mac);
+	printf("natgw-bench: lcore %u, TSC %" PRIu64 " Hz, %s\n", rte_lcore_id(), b.tsc_hz,
+	       b.o.quick ? "quick run (no timing claims)" : "full run");
+
+	if (measure_floor(&b, &res.floor) != 0) {
+		fprintf(stderr, "natgw-bench: floor measurement failed\n");
+		return 1;
+	}
+	printf("floor: %.1f cycles/pkt, %.2f Mpps\n", res.floor.cycles, res.floor.mpps);
+	fflush(stdout);
+
+	for (i = 0; i < b.o.n_sizes; i++) {
+		struct size_result *sr = &res.est[res.n_est];
+
+		if (measure_established(&b, b.o.sizes[i], sr) != 0) {
+			fprintf(stderr, "natgw-bench: established at %u failed\n", b.o.sizes[i]);
+			rc = 1;
+			continue;
+		}
+		res.n_est++;
+		printf("established %u: %.1f cycles/pkt (min %.1f), %.2f Mpps, %.1f bytes/conn\n",
+		       sr->sessions, sr->r.cycles, sr->min_cycles, sr->r.mpps, sr->bytes_per_conn);
+		fflush(stdout);
+	}
+	if (b.o.no_cps) {
+		/* skipped */
+	} else if (measure_cps(&b, &res.cps, &res.cps_conns, &res.cps_drops) == 0) {
+		res.cps_ok = true;
+		printf("new connections: %.1f cycles/conn, %.2f M conn/s\n", res.cps.cycles,
+		       res.cps.mpps);
+	} else {
+		fprintf(stderr, "natgw-bench: new-connection measurement failed\n");
+		rc = 1;
+	}
+	fflush(stdout);
+	if (b.o.no_mix) {
+		/* skipped */
+	} else if (measure_mix(&b, &res.mix, &res.mix_drops) == 0) {
+		res.mix_ok = true;
+		printf("mix: %.1f cycles/pkt, %.2f Mpps\n", res.mix.cycles, res.mix.mpps);
+	} else {
+		fprintf(stderr, "natgw-bench: mix measurement failed\n");
+		rc = 1;
+	}
+	/* measure_established() fails a size whose passes lost or added packets */
+	res.all_tx_eq_rx = res.n_est == b.o.n_sizes;
+	for (i = 0; i < res.n_est; i++)
+		res.all_tx_eq_rx &= res.est[i].verified;
+	print_table(&b, &res);
+	json_write(&b, &res, argc, argv);
+	printf("results: %s\n", b.o.json);
+	rte_mempool_free(b.mp);
+	rte_eal_cleanup();
+	return rc;
+}

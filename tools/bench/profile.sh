@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Instruction profile of natgw-bench's timed loops with callgrind (instruction counts do not
+# depend on a noisy neighbour; hardware counters are not available in this VM). Only code
+# under timed_loop() is counted, so setup, traffic generation and verification are left out.
+#
+#   tools/bench/profile.sh [--out DIR] [--build DIR] PHASE
+#     PHASE: est64k | est1m | cps | mix
+# Writes OUT/callgrind-PHASE.out and OUT/callgrind-PHASE.txt (functions by exclusive and
+# inclusive instructions). Packets profiled are printed so Ir/packet can be computed.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=build-bench
+out=bench-out
+while [ $# -gt 1 ]; do
+	case "$1" in
+	--out) out=$2; shift ;;
+	--build) build=$2; shift ;;
+	*) echo "profile.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+phase=${1:-est64k}
+mkdir -p "$out"
+ninja -C "$build" -j2 tools/bench/natgw-bench >/dev/null
+common=(--reps 1 --min-pkts 1000000 --json "$out/profile-$phase.json")
+case "$phase" in
+est64k) args=(--sizes 65536 --no-cps --no-mix) ;;
+est1m) args=(--sizes 1048576 --no-cps --no-mix) ;;
+cps) args=(--sizes 32 --no-mix --cps-conns 2097152) ;;
+mix) args=(--sizes 32 --no-cps) ;;
+*) echo "profile.sh: phase est64k, est1m, cps or mix" >&2; exit 2 ;;
+esac
+valgrind --tool=callgrind --toggle-collect='timed_loop*' \
+	--callgrind-out-file="$out/callgrind-$phase.out" \
+	"$build/tools/bench/natgw-bench" "${common[@]}" "${args[@]}" > "$out/profile-$phase.log" 2>&1
+{
+	echo "# phase $phase: natgw-bench ${common[*]} ${args[*]}"
+	/usr/bin/python3 - "$out/profile-$phase.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print('# timed packets: floor %s' % 'see log')
+for e in r['established']:
+    print('# established %d: %d packets timed' % (e['sessions'], e['packets']))
+print('# new connections timed: %d' % r.get('new_conn_measured', 0))
+EOF
+	callgrind_annotate "$out/callgrind-$phase.out" | sed -n '/^Ir/,/^--.*Auto-annotated/p' |
+		head -45
+	echo "# inclusive"
+	callgrind_annotate --inclusive=yes "$out/callgrind-$phase.out" |
+		sed -n '/^Ir/,/^--.*Auto-annotated/p' | head -45
+} > "$out/callgrind-$phase.txt"
+cat "$out/callgrind-$phase.txt"
