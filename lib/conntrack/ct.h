@@ -320,6 +320,9 @@ enum ct_reason ct_new_ok(const struct ct_table *t, const struct ct_pkt *p);
  * unreplied entry may be evicted (bounded search); otherwise the connection is refused.
  * The packet itself is not processed: call ct_update() next; if that says CT_INVALID the
  * new connection is left in its initial state: ct_delete() it. [owner]
+ * Eviction never takes a connection handed out (by a lookup or ct_create) since the last
+ * ct_lookup_burst() or ct_expire() call, as its caller may still hold the pointer; past 64
+ * of them it does not evict at all until the next such call.
  * @return the connection, or NULL with *why set (CT_R_TABLE_FULL, CT_R_HASH_FULL, or a
  *         reply-tuple clash reported as CT_R_HASH_FULL).
  */

@@ -19,6 +19,9 @@
 #include <string.h>
 
 #include <rte_random.h>
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 #include "ct_private.h"
 
@@ -125,15 +128,30 @@ ct_hash_del(struct ct_table *t, const struct ct_tuple *k, uint32_t val)
 		bucket_del(&t->buckets[ct_hash_b2(t, h)], sig, val);
 }
 
+/* Bit i set when slot i holds signature sig: one vector compare of the 8 signatures. */
 static inline uint32_t
 bucket_match(const struct ct_bucket *b, uint32_t sig)
 {
+#if defined(__AVX2__)
+	__m256i v = _mm256_load_si256((const __m256i *)b->sig);
+
+	return (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(
+		_mm256_cmpeq_epi32(v, _mm256_set1_epi32((int)sig))));
+#elif defined(__SSE2__)
+	__m128i s = _mm_set1_epi32((int)sig);
+	__m128i lo = _mm_load_si128((const __m128i *)b->sig);
+	__m128i hi = _mm_load_si128((const __m128i *)(b->sig + 4));
+
+	return (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(lo, s))) |
+	       (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(hi, s))) << 4;
+#else
 	uint32_t m = 0;
 	unsigned int i;
 
 	for (i = 0; i < CT_BUCKET_SLOTS; i++)
 		m |= (uint32_t)(b->sig[i] == sig) << i;
 	return m;
+#endif
 }
 
 static inline uint32_t
@@ -193,6 +211,7 @@ ct_lookup(struct ct_table *t, const struct ct_tuple *k, uint8_t *dir, ct_time_t 
 	if (v != CT_SLOT_EMPTY)
 		c = hit_conn(t, v, now);
 	if (c != NULL) {
+		ct_pin(t, v >> 1);
 		CT_STAT_INC(t, hits);
 		if (dir != NULL)
 			*dir = v & 1;
@@ -263,6 +282,7 @@ lookup_chunk(struct ct_table *t, struct ct_pkt *pkts[], unsigned int n, ct_time_
 		p->conn = hit_conn(t, v, now);
 		if (p->conn != NULL) {
 			p->dir = v & 1;
+			ct_pin(t, v >> 1);
 			(*nhits)++;
 		}
 	}
@@ -273,6 +293,7 @@ ct_lookup_burst(struct ct_table *t, struct ct_pkt *pkts[], unsigned int n, ct_ti
 {
 	unsigned int done = 0, hits = 0;
 
+	ct_pins_reset(t);	/* a new burst: the previous one's pointers are dead */
 	while (done < n) {
 		unsigned int k = RTE_MIN(n - done, (unsigned int)CT_BURST_CHUNK);
 

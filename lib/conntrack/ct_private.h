@@ -56,6 +56,8 @@ struct ct_bucket {
 	uint32_t val[CT_BUCKET_SLOTS];
 } __rte_cache_aligned;
 
+#define CT_PIN_MAX	64	/* pinned connections tracked per burst */
+
 struct ct_list {
 	uint32_t head, tail;
 };
@@ -78,6 +80,11 @@ struct ct_table {
 	uint32_t free_top;		/* entries on the stack */
 	uint32_t expire_class;		/* class ct_expire starts at (round robin) */
 	struct ct_list lists[CT_TC_MAX];
+	/* connections handed out since the last ct_lookup_burst()/ct_expire(): the caller may
+	 * still hold pointers to them, so eviction must not reuse them (see ct_pin) */
+	uint32_t npinned;
+	bool pin_overflow;
+	uint32_t pinned[CT_PIN_MAX];
 	bool use_heap;
 	size_t memory;
 	/* written by the owner only; read by anyone with relaxed atomic loads */
@@ -95,6 +102,22 @@ ct_reason_inc(struct ct_table *t, enum ct_reason r)
 {
 	if ((unsigned int)r < CT_R_MAX)
 		CT_STAT_INC(t, reason[r]);
+}
+
+static inline void
+ct_pin(struct ct_table *t, uint32_t idx)
+{
+	if (likely(t->npinned < CT_PIN_MAX))
+		t->pinned[t->npinned++] = idx;
+	else
+		t->pin_overflow = true;
+}
+
+static inline void
+ct_pins_reset(struct ct_table *t)
+{
+	t->npinned = 0;
+	t->pin_overflow = false;
 }
 
 /* ---- seqcount around owner writes of an entry (readers: ct_snapshot) ---- */

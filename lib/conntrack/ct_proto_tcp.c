@@ -165,24 +165,23 @@ static const uint8_t tcp_trans[2][F_MAX][CT_TCP_MAX] = {
 	},
 };
 
-/* Flag combinations a real stack sends (PSH, ECE, CWR do not matter). */
+/*
+ * Flag combinations a real stack sends (PSH, ECE, CWR do not matter): SYN, SYN|URG, SYN|ACK,
+ * RST, RST|ACK, FIN|ACK, FIN|ACK|URG, ACK, ACK|URG. Everything else (SYN+FIN, SYN+RST, FIN
+ * without ACK, no flag at all, ...) is impossible. One bit per combination of FIN, SYN, RST,
+ * ACK, URG (with PSH masked out) in a 64-bit constant.
+ */
+#define TCP_VALID_BIT(f) (UINT64_C(1) << (f))
+static const uint64_t tcp_valid_flags =
+	TCP_VALID_BIT(TH_SYN) | TCP_VALID_BIT(TH_SYN | TH_URG) | TCP_VALID_BIT(TH_SYN | TH_ACK) |
+	TCP_VALID_BIT(TH_RST) | TCP_VALID_BIT(TH_RST | TH_ACK) | TCP_VALID_BIT(TH_FIN | TH_ACK) |
+	TCP_VALID_BIT(TH_FIN | TH_ACK | TH_URG) | TCP_VALID_BIT(TH_ACK) |
+	TCP_VALID_BIT(TH_ACK | TH_URG);
+
 bool
 ct_tcp_flags_valid(uint8_t flags)
 {
-	switch (flags & (TH_FIN | TH_SYN | TH_RST | TH_ACK | TH_URG)) {
-	case TH_SYN:
-	case TH_SYN | TH_URG:
-	case TH_SYN | TH_ACK:
-	case TH_RST:
-	case TH_RST | TH_ACK:
-	case TH_FIN | TH_ACK:
-	case TH_FIN | TH_ACK | TH_URG:
-	case TH_ACK:
-	case TH_ACK | TH_URG:
-		return true;
-	default:
-		return false;	/* SYN+FIN, SYN+RST, FIN without ACK, nothing, ... */
-	}
+	return (tcp_valid_flags >> (flags & (TH_FIN | TH_SYN | TH_RST | TH_ACK | TH_URG))) & 1;
 }
 
 static enum tcp_fclass
@@ -480,6 +479,7 @@ ct_tcp_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
 	struct tcp_side snd, rcv;
 	struct tcp_seg s;
 	enum tcp_fclass fc;
+	bool reopen;
 
 	if (!ct_tcp_flags_valid(p->tcp_flags))
 		return CT_R_TCP_BAD_FLAGS;
@@ -494,12 +494,12 @@ ct_tcp_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
 		return CT_R_TCP_NEW_NOT_SYN;
 
 	seg_read(&s, p, buf);
-	if (fc == F_SYN && dir == CT_DIR_ORIG &&
-	    (old == CT_TCP_TIME_WAIT || old == CT_TCP_CLOSE)) {
+	reopen = fc == F_SYN && dir == CT_DIR_ORIG &&
+		 (old == CT_TCP_TIME_WAIT || old == CT_TCP_CLOSE);
+	if (reopen) {
 		/* a new connection on the same ports: forget the old one's windows */
 		memset(&snd, 0, sizeof(snd));
 		memset(&rcv, 0, sizeof(rcv));
-		c->status &= (uint16_t)~(CT_ST_SEEN_REPLY | CT_ST_ASSURED);
 	} else {
 		side_load(c, dir, &snd);
 		side_load(c, !dir, &rcv);
@@ -511,6 +511,8 @@ ct_tcp_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
 	side_store(c, dir, &snd);
 	side_store(c, !dir, &rcv);
 
+	if (reopen)
+		c->status &= (uint16_t)~(CT_ST_SEEN_REPLY | CT_ST_ASSURED);
 	if (next == sIG)
 		next = old;
 	c->tcp_state = next;

@@ -272,6 +272,9 @@ ct_expire(struct ct_table *t, ct_time_t now, unsigned int budget)
 {
 	unsigned int removed = 0, k;
 
+	/* called between bursts: no pointer from a lookup is held any more */
+	ct_pins_reset(t);
+
 	for (k = 0; k < CT_TC_MAX && budget > 0; k++) {
 		/* round robin so that one busy class cannot starve the others */
 		unsigned int cls = (t->expire_class + k) % CT_TC_MAX;
@@ -287,9 +290,9 @@ ct_expire(struct ct_table *t, ct_time_t now, unsigned int budget)
 				ct_reclaim_expired(t, c);
 				removed++;
 			} else {
-				/* refreshed since appended: re-check at its new expiry, or one class
-				 * period from now if that is sooner (an entry of the UNACK list may
-				 * carry the longer established expiry, see ct_proto_tcp.c) */
+				/* refreshed since appended: re-check at its new expiry, or one
+				 * class period from now if that is sooner (an entry of the UNACK
+				 * list may carry the longer established expiry, ct_proto_tcp.c) */
 				ct_time_t at = RTE_MIN(c->expire, now + t->timeout[cls]);
 
 				list_unlink(t, c);
@@ -303,8 +306,24 @@ ct_expire(struct ct_table *t, ct_time_t now, unsigned int budget)
 
 /* ---- creation ---- */
 
-/* Full table: push out a connection that never saw a reply, looking at no more than
- * evict_search entries from the heads (the oldest) of the classes that hold such entries. */
+static bool
+pinned(const struct ct_table *t, uint32_t idx)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->npinned; i++)
+		if (t->pinned[i] == idx)
+			return true;
+	return false;
+}
+
+/*
+ * Full table: make room. A dead entry at the head of any class is the cheapest victim;
+ * otherwise push out a connection that never saw a reply, looking at no more than
+ * evict_search entries from the heads (the oldest) of the classes that hold such entries.
+ * Connections handed out in the current burst (lookup hits, creations) are never chosen:
+ * their caller still holds the pointer. Cold path: runs only when the table is full.
+ */
 static bool
 evict_one(struct ct_table *t, ct_time_t now)
 {
@@ -313,9 +332,16 @@ evict_one(struct ct_table *t, ct_time_t now)
 	};
 	unsigned int left = t->evict_search, k;
 
-	/* something already dead at a head is the cheapest victim */
-	if (ct_expire(t, now, RTE_MIN(left, 4u)) > 0)
-		return true;
+	if (t->pin_overflow)
+		return false;	/* cannot tell which ones are held */
+	for (k = 0; k < CT_TC_MAX; k++) {
+		uint32_t i = t->lists[k].head;
+
+		if (i != CT_NIL && t->conns[i].expire <= now && !pinned(t, i)) {
+			ct_reclaim_expired(t, &t->conns[i]);
+			return true;
+		}
+	}
 	for (k = 0; k < RTE_DIM(classes) && left > 0; k++) {
 		uint32_t i = t->lists[classes[k]].head;
 
@@ -323,7 +349,7 @@ evict_one(struct ct_table *t, ct_time_t now)
 			struct ct_conn *c = &t->conns[i];
 
 			left--;
-			if (!(c->status & (CT_ST_SEEN_REPLY | CT_ST_ASSURED))) {
+			if (!(c->status & (CT_ST_SEEN_REPLY | CT_ST_ASSURED)) && !pinned(t, i)) {
 				ct_conn_remove(t, c);
 				CT_STAT_INC(t, evicted);
 				return true;
@@ -354,7 +380,7 @@ key_in_use(struct ct_table *t, const struct ct_tuple *k, ct_time_t now)
 	if (v == CT_SLOT_EMPTY)
 		return false;
 	c = &t->conns[v >> 1];
-	if (c->expire <= now) {
+	if (c->expire <= now && !pinned(t, v >> 1)) {
 		ct_reclaim_expired(t, c);
 		return false;
 	}
@@ -417,6 +443,7 @@ ct_create(struct ct_table *t, const struct ct_tuple *orig, const struct ct_tuple
 	c->expire = now + t->timeout[initial_class(orig->proto)];
 	list_append(t, c, initial_class(orig->proto), c->expire);
 	ct_write_end(c);
+	ct_pin(t, idx);
 	CT_STAT_INC(t, created);
 	CT_STAT_INC(t, active);
 	return c;

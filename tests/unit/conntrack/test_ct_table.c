@@ -174,11 +174,16 @@ test_eviction(void **state)
 		c[i] = create_udp(t, i, T0 + i, &why);
 		assert_non_null(c[i]);
 	}
-	/* full: the oldest unreplied connection makes room */
+	/* full, and all four were handed out in this burst: none may be evicted */
+	assert_null(create_udp(t, 4, T0 + 10, &why));
+	assert_int_equal(why, CT_R_TABLE_FULL);
+	/* next poll loop: the oldest unreplied connection makes room */
+	assert_int_equal(ct_expire(t, T0 + 10, 0), 0);
 	c[4] = create_udp(t, 4, T0 + 10, &why);
 	assert_non_null(c[4]);
 	ct_stats_get(t, &st);
 	assert_int_equal(st.evicted, 1);
+	assert_int_equal(st.refused, 1);
 	assert_int_equal(st.active, 4);
 	assert_int_equal(destroyed, 1);
 	{
@@ -197,19 +202,50 @@ test_eviction(void **state)
 	assert_null(create_udp(t, 5, T0 + 30, &why));
 	assert_int_equal(why, CT_R_TABLE_FULL);
 	ct_stats_get(t, &st);
-	assert_int_equal(st.refused, 1);
-	assert_int_equal(st.reason[CT_R_TABLE_FULL], 1);
+	assert_int_equal(st.refused, 2);
+	assert_int_equal(st.reason[CT_R_TABLE_FULL], 2);
 	assert_int_equal(st.evicted, 1);
-	/* expired entries are reclaimed instead (counted as expired, not evicted): all four
-	 * replied ones expire at the same time and the bounded reap takes them together */
+	/* a dead entry is reclaimed instead (counted as expired, not evicted) */
 	assert_non_null(create_udp(t, 6, T0 + 20 + 300 * SEC, &why));
 	ct_stats_get(t, &st);
-	assert_int_equal(st.expired, 4);
+	assert_int_equal(st.expired, 1);
 	assert_int_equal(st.evicted, 1);
-	assert_int_equal(st.active, 1);
-	assert_int_equal(destroyed, 1 + 4);
+	assert_int_equal(st.active, 4);
+	assert_int_equal(destroyed, 1 + 1);
 	ct_table_free(t);
-	assert_int_equal(destroyed, 1 + 4 + 1);
+	assert_int_equal(destroyed, 1 + 1 + 4);
+}
+
+/* A connection found by this burst's lookup is not evicted under its holder's feet. */
+static void
+test_eviction_spares_held(void **state)
+{
+	struct ct_table *t = ct_test_table(2, false, false);
+	struct ct_conn *a, *b, *n;
+	struct ct_pkt pk = { 0 }, *pp = &pk;
+	enum ct_reason why;
+	struct ct_stats st;
+
+	(void)state;
+	a = create_udp(t, 1, T0, &why);
+	b = create_udp(t, 2, T0 + 1, &why);
+	assert_true(a && b);
+	/* the burst hits `a`, the oldest unreplied one; a miss then needs room */
+	pk.tuple = *ct_conn_tuple(a, CT_DIR_ORIG);
+	ct_lookup_burst(t, &pp, 1, T0 + 2);
+	assert_ptr_equal(pk.conn, a);
+	n = create_udp(t, 3, T0 + 2, &why);
+	assert_non_null(n);
+	assert_true(ct_tuple_equal(ct_conn_tuple(a, CT_DIR_ORIG), &pk.tuple));
+	assert_false(ct_conn_status(a) & CT_ST_DYING);
+	assert_int_equal(ct_update(t, &pk, NULL, T0 + 2, &why), CT_NEW);
+	ct_stats_get(t, &st);
+	assert_int_equal(st.evicted, 1);	/* `b` went */
+	assert_int_equal(ct_conn_id(t, n), 1);	/* in `b`'s place (ids are handed in order) */
+	/* now both are held (hit + created): the next one is refused */
+	assert_null(create_udp(t, 4, T0 + 2, &why));
+	assert_int_equal(why, CT_R_TABLE_FULL);
+	ct_table_free(t);
 }
 
 /* The search is bounded: unreplied entries behind evict_search replied ones are not found. */
@@ -233,7 +269,8 @@ test_eviction_search_bound(void **state)
 		 * in SYN_SENT (unreplied) at the tail of the same class */
 		for (i = 0; i < 4; i++) {
 			struct pb_spec s = {
-				.src = A_IN, .dst = A_OUT, .sport = (uint16_t)(100 + i), .dport = 80,
+				.src = A_IN, .dst = A_OUT, .sport = (uint16_t)(100 + i),
+				.dport = 80,
 				.proto = IPPROTO_TCP, .tcp_flags = PB_SYN, .seq = 1,
 			};
 
@@ -246,6 +283,7 @@ test_eviction_search_bound(void **state)
 				assert_int_equal(ct_test_spec(t, &s, T0 + i).state, CT_ESTABLISHED);
 			}
 		}
+		ct_expire(t, T0 + 10, 0);	/* poll loop boundary: nothing held */
 		if (k == 0) {
 			assert_null(create_udp(t, 1, T0 + 10, &why));
 			assert_int_equal(why, CT_R_TABLE_FULL);
@@ -513,7 +551,9 @@ test_capacity_one(void **state)
 	assert_int_equal(ct_conn_id(t, c), 0);
 	assert_ptr_equal(ct_conn_by_id(t, 0), c);
 	assert_null(ct_conn_by_id(t, 1));
-	/* unreplied: evicted by the next one */
+	/* unreplied: evicted by the next one (in the next burst) */
+	assert_null(create_udp(t, 2, T0, &why));
+	ct_expire(t, T0, 0);
 	assert_non_null(create_udp(t, 2, T0, &why));
 	ct_stats_get(t, &st);
 	assert_int_equal(st.evicted, 1);
@@ -691,6 +731,7 @@ main(void)
 		cmocka_unit_test(test_both_tuples),
 		cmocka_unit_test(test_burst_expiry),
 		cmocka_unit_test(test_eviction),
+		cmocka_unit_test(test_eviction_spares_held),
 		cmocka_unit_test(test_eviction_search_bound),
 		cmocka_unit_test(test_expire_budget),
 		cmocka_unit_test(test_snapshot_concurrent),

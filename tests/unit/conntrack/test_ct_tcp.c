@@ -270,7 +270,8 @@ test_bad_flags(void **state)
 		{ PB_SYN | PB_FIN, false }, { PB_SYN | PB_RST, false },
 		{ PB_SYN | PB_FIN | PB_ACK, false }, { PB_FIN, false }, { 0, false },
 		{ PB_PSH, false }, { PB_URG, false }, { PB_RST | PB_FIN, false },
-		{ PB_RST | PB_FIN | PB_ACK, false }, { 0x3f, false }, { PB_SYN | PB_RST | PB_ACK, false },
+		{ PB_RST | PB_FIN | PB_ACK, false }, { 0x3f, false },
+		{ PB_SYN | PB_RST | PB_ACK, false },
 	};
 	unsigned int i;
 
