@@ -101,9 +101,34 @@ nat_port_owner(const struct nat_config *cfg, uint16_t port)
 /** Worker owning all connections of inside host `addr` (network order). [any] */
 unsigned int nat_host_owner(const struct nat_config *cfg, uint32_t addr);
 
-/* ---- port forwards (read-mostly; built by the control plane, then published) ---- */
+/** nat_inbound_owner(): no port says the owner (protocols other than TCP/UDP/ICMP query). */
+#define NAT_OWNER_UNKNOWN UINT32_MAX
 
 struct nat_fwd_table;
+
+/**
+ * Worker owning a packet that arrived on the outside, parsed with ct_parse_ipv4()
+ * (DESIGN.md "Ownership"): for a port forward, the owner of the forward's inside host;
+ * otherwise the owner of the outside port (TCP/UDP destination port, ICMP query
+ * identifier; for an ICMP error, the port of our own packet quoted in it).
+ * @return the worker, or NAT_OWNER_UNKNOWN when the packet carries no port. [any]
+ */
+uint32_t nat_inbound_owner(const struct nat_config *cfg, const struct nat_fwd_table *fwd,
+			   const struct ct_pkt *p);
+
+/**
+ * Worker owning a packet that arrived on the inside, parsed with ct_parse_ipv4(): the owner
+ * of its source host (DESIGN.md "Ownership"), except for hairpinned TCP/UDP (cfg->hairpin,
+ * destination a pool address): those belong where the target lives, the owner of a
+ * forward's inside host or of the destination port (another inside host's mapping), so
+ * that the target's answers, steered by its own address, meet the same connection.
+ * For an ICMP error p->tuple is the quote inverted, so its source is the inside endpoint
+ * the error is about. [any]
+ */
+uint32_t nat_inside_owner(const struct nat_config *cfg, const struct nat_fwd_table *fwd,
+			  const struct ct_pkt *p);
+
+/* ---- port forwards (read-mostly; built by the control plane, then published) ---- */
 
 /**
  * Build an immutable forward table. Overlapping external ranges are rejected.
@@ -133,6 +158,9 @@ struct nat_ctx;
 struct nat_ctx *nat_ctx_create(const struct nat_config *cfg, unsigned int worker,
 			       struct ct_table *ct, const struct nat_fwd_table *fwd,
 			       bool use_heap);
+/** Free a context (NULL: no-op). Call it before ct_table_free() of its table: it
+ * unregisters its destroy callback there. Mappings still held by connections are dropped
+ * with it; the table's connections keep translating nothing afterwards. */
 void nat_ctx_free(struct nat_ctx *nc);
 /**
  * Publish a new forward table to this context (control plane swaps, worker reads). [any]
@@ -150,8 +178,12 @@ void nat_ctx_sync(struct nat_ctx *nc);
  * New connection from the inside (p missed in conntrack, ct_new_ok() passed). Chooses the
  * mapping: an existing EIM mapping of (proto, src, sport), else a new outside address
  * (paired) and port (preserved if free and owned by this worker, same class <1024/>=1024,
- * else searched, bounded, in this worker's slice). If the destination is a forwarded
- * outside address:port (hairpin), the reply source is the forward's inside endpoint.
+ * else searched, bounded, in this worker's slice). Under EIM, a source that is a port
+ * forward's inside endpoint maps to that forward's outside address:port (a forward is a
+ * static mapping). If the destination is a forwarded outside address:port, or another
+ * inside endpoint's mapping held by this worker (hairpin, cfg->hairpin), the reply source
+ * is that inside endpoint; steer with nat_inside_owner() so that the mapping is here.
+ * Protocols without ports (not TCP/UDP/ICMP query) get the paired address only.
  * Creates the conntrack entry with the translated reply tuple. [owner]
  * @return the connection, or NULL with *why set (PORTS_EXHAUSTED, MAPPINGS_FULL, CT_REFUSED
  *         with *ct_why set).
@@ -161,8 +193,10 @@ struct ct_conn *nat_out_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_
 
 /**
  * New connection from the outside (p missed): allowed by a port forward, or by the
- * filtering behaviour (EIF/ADF) to an existing mapping. Under APDF with no forward this
- * always returns NULL with NAT_R_NO_MAPPING. [owner]
+ * filtering behaviour (EIF/ADF) to an existing mapping (ADF: from an address the mapping
+ * has sent to; the first 4 are exact, more are kept in a small Bloom filter that can only
+ * err towards accepting). Under APDF with no forward this always returns NULL with
+ * NAT_R_NO_MAPPING; protocols other than TCP/UDP likewise. FILTERED when ADF refuses. [owner]
  */
 struct ct_conn *nat_in_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now,
 			   enum nat_reason *why, enum ct_reason *ct_why);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 
 #include <rte_common.h>
 #include <rte_malloc.h>
@@ -145,6 +146,35 @@ nat_paired_addr(const struct nat_config *cfg, uint32_t in_addr)
 	if (cfg->n_addrs <= 1)
 		return 0;
 	return (unsigned int)(host_hash(cfg, in_addr, 0x706169726564) % cfg->n_addrs);
+}
+
+uint32_t
+nat_inbound_owner(const struct nat_config *cfg, const struct nat_fwd_table *fwd,
+		  const struct ct_pkt *p)
+{
+	const struct ct_tuple *t = &p->tuple;	/* for an ICMP error: the quote, inverted */
+	const struct nat_fwd *f;
+	uint16_t port = ntohs(t->dport);
+
+	if (nat_pclass_of(t->proto) < 0 || (t->sport == 0 && t->dport == 0))
+		return NAT_OWNER_UNKNOWN;
+	f = nat_fwd_lookup(fwd, t->proto, t->dst, port);
+	if (f != NULL)
+		return nat_host_owner(cfg, f->int_addr);
+	return nat_port_owner(cfg, port);
+}
+
+uint32_t
+nat_inside_owner(const struct nat_config *cfg, const struct nat_fwd_table *fwd,
+		 const struct ct_pkt *p)
+{
+	const struct ct_tuple *t = &p->tuple;
+
+	if (cfg->hairpin && !p->is_icmp_error &&
+	    (t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP) &&
+	    nat_is_outside_addr(cfg, t->dst))
+		return nat_inbound_owner(cfg, fwd, p);
+	return nat_host_owner(cfg, t->src);
 }
 
 void *

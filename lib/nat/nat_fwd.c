@@ -34,6 +34,23 @@ fwd_cmp(const void *a, const void *b)
 	return kx < ky ? -1 : kx > ky;
 }
 
+/* inside order, for the sources of forwarded servers (qsort_r: the table is the context) */
+static uint64_t
+int_key(const struct nat_fwd *f)
+{
+	return (uint64_t)f->proto << 48 | (uint64_t)ntohl(f->int_addr) << 16 | f->int_port;
+}
+
+static int
+int_cmp(const void *a, const void *b, void *arg)
+{
+	const struct nat_fwd_table *ft = arg;
+	uint64_t ka = int_key(&ft->fwd[*(const uint32_t *)a]);
+	uint64_t kb = int_key(&ft->fwd[*(const uint32_t *)b]);
+
+	return ka < kb ? -1 : ka > kb;
+}
+
 static const char *
 proto_name(uint8_t proto)
 {
@@ -87,15 +104,19 @@ nat_fwd_table_create(const struct nat_fwd *fwds, unsigned int n, char *msg, size
 			return NULL;
 		}
 	}
-	ft = malloc(sizeof(*ft) + (size_t)n * sizeof(ft->fwd[0]));
+	ft = malloc(sizeof(*ft) + (size_t)n * (sizeof(ft->fwd[0]) + sizeof(uint32_t)));
 	if (ft == NULL) {
 		rte_errno = ENOMEM;
 		return NULL;
 	}
 	ft->n = n;
+	ft->by_int = (uint32_t *)&ft->fwd[n];
 	if (n > 0)
 		memcpy(ft->fwd, fwds, (size_t)n * sizeof(ft->fwd[0]));
 	qsort(ft->fwd, n, sizeof(ft->fwd[0]), fwd_cmp);
+	for (i = 0; i < n; i++)
+		ft->by_int[i] = i;
+	qsort_r(ft->by_int, n, sizeof(ft->by_int[0]), int_cmp, ft);
 	/* sorted: an overlap can only be with the previous entry of the same proto/addr */
 	for (i = 1; i < n; i++) {
 		const struct nat_fwd *a = &ft->fwd[i - 1], *b = &ft->fwd[i];
@@ -148,6 +169,37 @@ nat_fwd_lookup(const struct nat_fwd_table *ft, uint8_t proto, uint32_t ext_addr,
 	if (f->proto != proto || f->ext_addr != ext_addr || ext_port > f->ext_hi)
 		return NULL;
 	return f;
+}
+
+const struct nat_fwd *
+nat_fwd_lookup_inside(const struct nat_fwd_table *ft, uint8_t proto, uint32_t int_addr,
+		      uint16_t int_port)
+{
+	uint64_t k = (uint64_t)proto << 48 | (uint64_t)ntohl(int_addr) << 16 | int_port;
+	unsigned int lo = 0, hi;
+	const struct nat_fwd *f;
+
+	if (ft == NULL || ft->n == 0)
+		return NULL;
+	/* inside ranges may overlap (two outside ports to one server): the candidate is the
+	 * last range starting at or below the port; overlapping ones are equally good */
+	hi = ft->n;
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (int_key(&ft->fwd[ft->by_int[mid]]) <= k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (lo > 0) {
+		f = &ft->fwd[ft->by_int[--lo]];
+		if (f->proto != proto || f->int_addr != int_addr)
+			return NULL;
+		if ((uint32_t)int_port <= (uint32_t)f->int_port + (f->ext_hi - f->ext_lo))
+			return f;
+	}
+	return NULL;
 }
 
 unsigned int

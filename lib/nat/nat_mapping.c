@@ -146,8 +146,12 @@ map_free(struct nat_ctx *nc, struct nat_map *m)
 						 m->dst_addr, m->dst_port)], idx, false);
 	chain_unlink(nc, &nc->rhead[rkey_bucket(nc, m->proto, m->out_addr, m->out_port)], idx,
 		     true);
-	if (pc >= 0)
+	if (m->flags & NAT_MF_STATIC) {
+		if (nat_is_outside_addr(&nc->cfg, m->out_addr))
+			nat_port_unreserve(nc, m->addr_idx, (unsigned int)pc, ntohs(m->out_port));
+	} else if (pc >= 0) {
 		nat_port_release(nc, m->addr_idx, (unsigned int)pc, ntohs(m->out_port));
+	}
 	memset(m, 0, sizeof(*m));
 	nc->map_free[nc->map_free_top++] = idx;
 	NAT_STAT_ADD(nc, mappings_active, -1);
@@ -201,26 +205,16 @@ map_alloc_port(struct nat_ctx *nc, unsigned int pc, uint32_t in_addr, uint16_t i
 	return -1;
 }
 
+/* Insert a record for inside key -> outside endpoint (indexes, counters). */
 static struct nat_map *
-map_create(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port,
-	   uint32_t dst_addr, uint16_t dst_port, enum nat_reason *why)
+map_insert(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port,
+	   uint32_t dst_addr, uint16_t dst_port, unsigned int ai, uint32_t out_addr,
+	   uint16_t out_port, uint8_t flags)
 {
-	unsigned int pc = (unsigned int)nat_pclass_of(proto), ai = 0;
-	struct nat_map *m;
-	uint32_t idx;
-	int port;
+	uint32_t idx = nc->map_free[--nc->map_free_top];
+	struct nat_map *m = &nc->maps[idx];
+	uint32_t *fh, *rh;
 
-	if (nc->map_free_top == 0) {
-		*why = NAT_R_MAPPINGS_FULL;
-		return NULL;
-	}
-	port = map_alloc_port(nc, pc, in_addr, in_port, &ai);
-	if (port < 0) {
-		*why = NAT_R_PORTS_EXHAUSTED;
-		return NULL;
-	}
-	idx = nc->map_free[--nc->map_free_top];
-	m = &nc->maps[idx];
 	memset(m, 0, sizeof(*m));
 	m->proto = proto;
 	m->in_addr = in_addr;
@@ -228,21 +222,66 @@ map_create(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port
 	m->dst_addr = dst_addr;
 	m->dst_port = dst_port;
 	m->addr_idx = (uint8_t)ai;
-	m->out_addr = nc->cfg.addrs[ai];
-	m->out_port = htons((uint16_t)port);
-	{
-		uint32_t *fh = &nc->fhead[fkey_bucket(nc, proto, in_addr, in_port, dst_addr,
-						       dst_port)];
-		uint32_t *rh = &nc->rhead[rkey_bucket(nc, proto, m->out_addr, m->out_port)];
-
-		m->fnext = *fh;
-		*fh = idx;
-		m->rnext = *rh;
-		*rh = idx;
-	}
+	m->out_addr = out_addr;
+	m->out_port = out_port;
+	m->flags = flags;
+	fh = &nc->fhead[fkey_bucket(nc, proto, in_addr, in_port, dst_addr, dst_port)];
+	rh = &nc->rhead[rkey_bucket(nc, proto, out_addr, out_port)];
+	m->fnext = *fh;
+	*fh = idx;
+	m->rnext = *rh;
+	*rh = idx;
 	NAT_STAT_INC(nc, mappings_active);
 	NAT_STAT_INC(nc, mappings_created);
 	return m;
+}
+
+/* A forwarded server talking first (EIM only): its packets leave from the forward's
+ * outside port, as the forward's clients know it (a port forward is a static mapping,
+ * RFC 4787 section 4.1 / RFC 6888 static port mapping). NULL when src is no forward's
+ * inside endpoint or that outside port is held by a dynamic mapping. */
+static struct nat_map *
+map_static(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port)
+{
+	const struct nat_fwd *f;
+	uint16_t port;
+	int ai;
+
+	if (nc->cfg.mapping != NAT_MAP_EIM || (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
+		return NULL;
+	f = nat_fwd_lookup_inside(nc->fwd, proto, in_addr, ntohs(in_port));
+	if (f == NULL)
+		return NULL;
+	port = htons((uint16_t)(f->ext_lo + (ntohs(in_port) - f->int_port)));
+	if (nat_map_find_rev(nc, proto, f->ext_addr, port) != NULL)
+		return NULL;
+	ai = nat_addr_index(&nc->cfg, f->ext_addr);
+	return map_insert(nc, proto, in_addr, in_port, 0, 0, ai < 0 ? 0 : (unsigned int)ai,
+			  f->ext_addr, port, NAT_MF_STATIC);
+}
+
+static struct nat_map *
+map_create(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port,
+	   uint32_t dst_addr, uint16_t dst_port, enum nat_reason *why)
+{
+	unsigned int pc = (unsigned int)nat_pclass_of(proto), ai = 0;
+	struct nat_map *m;
+	int port;
+
+	if (nc->map_free_top == 0) {
+		*why = NAT_R_MAPPINGS_FULL;
+		return NULL;
+	}
+	m = map_static(nc, proto, in_addr, in_port);
+	if (m != NULL)
+		return m;
+	port = map_alloc_port(nc, pc, in_addr, in_port, &ai);
+	if (port < 0) {
+		*why = NAT_R_PORTS_EXHAUSTED;
+		return NULL;
+	}
+	return map_insert(nc, proto, in_addr, in_port, dst_addr, dst_port, ai, nc->cfg.addrs[ai],
+			  htons((uint16_t)port), 0);
 }
 
 /* conntrack destroy callback: the connection's reference goes */
@@ -303,6 +342,7 @@ nat_ctx_create(const struct nat_config *cfg, unsigned int worker, struct ct_tabl
 	nat_ports_set_fwd(nc, fwd);
 	nc->fwd_pending = fwd;
 	ct_set_destroy_cb(ct, nat_conn_destroyed, nc);
+	nc->cb_set = true;
 	return nc;
 
 fail:
@@ -318,7 +358,7 @@ nat_ctx_free(struct nat_ctx *nc)
 	if (nc == NULL)
 		return;
 	/* connections still in the table must not call back into freed memory */
-	if (nc->ct != NULL && nc->maps != NULL)
+	if (nc->cb_set)
 		ct_set_destroy_cb(nc->ct, NULL, NULL);
 	nat_ports_fini(nc);
 	nat_free(nc->use_heap, nc->maps);
@@ -345,10 +385,8 @@ nat_ctx_sync(struct nat_ctx *nc)
 {
 	const struct nat_fwd_table *ft = __atomic_load_n(&nc->fwd_pending, __ATOMIC_ACQUIRE);
 
-	if (ft != nc->fwd) {
+	if (ft != nc->fwd)
 		nat_ports_set_fwd(nc, ft);
-		__atomic_store_n(&nc->fwd, ft, __ATOMIC_RELEASE);
-	}
 }
 
 void
@@ -454,7 +492,7 @@ nat_out_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_
 	}
 	m = map_find_fwd(nc, t->proto, t->src, t->sport, dst_addr, dst_port);
 	if (m == NULL) {
-		enum nat_reason r;
+		enum nat_reason r = NAT_R_PORTS_EXHAUSTED;
 
 		m = map_create(nc, t->proto, t->src, t->sport, dst_addr, dst_port, &r);
 		if (m == NULL)

@@ -232,11 +232,12 @@ nat_port_alloc(struct nat_ctx *nc, unsigned int ai, unsigned int pc, unsigned in
 }
 
 static bool
-forwarded(const struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port)
+forwarded_in(const struct nat_ctx *nc, const struct nat_fwd_table *ft, unsigned int ai,
+	     unsigned int pc, uint16_t port)
 {
 	uint8_t proto = pc == NAT_PC_TCP ? IPPROTO_TCP : pc == NAT_PC_UDP ? IPPROTO_UDP : 0;
 
-	return proto != 0 && nat_fwd_lookup(nc->fwd, proto, nc->cfg.addrs[ai], port) != NULL;
+	return proto != 0 && nat_fwd_lookup(ft, proto, nc->cfg.addrs[ai], port) != NULL;
 }
 
 void
@@ -248,7 +249,17 @@ nat_port_release(struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t 
 		return;
 	NAT_STAT_ADD(nc, ports_in_use, -1);
 	/* a port that became a forward while a mapping held it stays reserved */
-	if (!forwarded(nc, ai, pc, port))
+	if (!forwarded_in(nc, nc->fwd, ai, pc, port))
+		bit_clear(m, port);
+}
+
+void
+nat_port_unreserve(struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port)
+{
+	struct nat_portmap *m = pmap(nc, ai, pc);
+
+	if (nat_port_allowed(nc, ai, port) && bit_test(m, port) &&
+	    !forwarded_in(nc, nc->fwd, ai, pc, port))
 		bit_clear(m, port);
 }
 
@@ -270,7 +281,6 @@ nat_ports_set_fwd(struct nat_ctx *nc, const struct nat_fwd_table *ft)
 		return;
 	/* release the ports of the old forwards that neither the new table nor a mapping
 	 * holds */
-	nc->fwd = ft;
 	for (i = 0; i < nat_fwd_count(old); i++) {
 		const struct nat_fwd *f = nat_fwd_get(old, i);
 		int ai = nat_addr_index(&nc->cfg, f->ext_addr);
@@ -282,7 +292,7 @@ nat_ports_set_fwd(struct nat_ctx *nc, const struct nat_fwd_table *ft)
 			struct nat_portmap *m = pmap(nc, (unsigned int)ai, pc);
 
 			if (bit_test(m, (uint16_t)port) &&
-			    !forwarded(nc, (unsigned int)ai, pc, (uint16_t)port) &&
+			    !forwarded_in(nc, ft, (unsigned int)ai, pc, (uint16_t)port) &&
 			    nat_map_find_rev(nc, f->proto, f->ext_addr,
 					     htons((uint16_t)port)) == NULL)
 				bit_clear(m, (uint16_t)port);
@@ -302,4 +312,6 @@ nat_ports_set_fwd(struct nat_ctx *nc, const struct nat_fwd_table *ft)
 				bit_set(m, (uint16_t)port);
 		}
 	}
+	/* published last: the control plane frees `old` once it sees `ft` here */
+	__atomic_store_n(&nc->fwd, ft, __ATOMIC_RELEASE);
 }

@@ -48,12 +48,17 @@ nat_pclass_of(uint8_t proto)
 /** Forward table: entries sorted by (proto, ext_addr host order, ext_lo). */
 struct nat_fwd_table {
 	unsigned int n;
+	uint32_t *by_int;	/* indexes into fwd[] sorted by (proto, int_addr, int_port) */
 	struct nat_fwd fwd[];
 };
 
+/* the forward whose inside range holds proto/int_addr/int_port (host order), or NULL */
+const struct nat_fwd *nat_fwd_lookup_inside(const struct nat_fwd_table *ft, uint8_t proto,
+					    uint32_t int_addr, uint16_t int_port);
+
 /** One outside address' ports of one class, as seen by one worker. */
 struct nat_portmap {
-	uint64_t used[NAT_PORT_WORDS];	/* bit set: in use by a mapping or reserved (forward) */
+	uint64_t used[NAT_PORT_WORDS];	/* set: held by a mapping or reserved (forward) */
 	uint32_t free[2];		/* allocatable ports left, [NAT_RANGE_LOW/HIGH] */
 	uint32_t total[2];		/* this worker's ports in [port_lo, port_hi] per range */
 };
@@ -64,6 +69,7 @@ struct nat_portmap {
 #define NAT_ADF_SLOTS	4
 
 #define NAT_MF_BLOOM	0x01	/* remote_bloom holds addresses */
+#define NAT_MF_STATIC	0x02	/* a forward's outside port, not allocated from the bitmap */
 
 struct nat_map {
 	uint32_t in_addr;	/* inside endpoint, network order */
@@ -90,6 +96,7 @@ struct nat_ctx {
 	const struct nat_fwd_table *fwd;	/* what this worker's bitmaps reserve */
 	const struct nat_fwd_table *fwd_pending; /* published by the control plane */
 	bool use_heap;
+	bool cb_set;				/* our destroy callback is registered */
 	uint64_t key[2];			/* hash secret of the mapping index */
 	uint64_t rng;				/* xorshift state for the port search */
 	/* lane masks: bit i of lane[k % lane_period] set iff (64k + i) % n_workers == worker */
@@ -150,6 +157,8 @@ int nat_port_take(struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t
 /* search a free port of range `rng` (NAT_RANGE_*): port (host order) or -1 */
 int nat_port_alloc(struct nat_ctx *nc, unsigned int ai, unsigned int pc, unsigned int rng);
 void nat_port_release(struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port);
+/* a static mapping's forward port: unreserve it if its forward has gone meanwhile */
+void nat_port_unreserve(struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port);
 /* reserve the forwarded ports of ft (and release those of the previous table) */
 void nat_ports_set_fwd(struct nat_ctx *nc, const struct nat_fwd_table *ft);
 /* which range a new mapping of inside port `port` must come from (RFC 4787 REQ-3) */

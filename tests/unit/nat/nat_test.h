@@ -84,8 +84,9 @@ nt_start(struct nt_env *e, const struct nat_config *cfg, unsigned int worker, ui
 static inline void
 nt_stop(struct nt_env *e)
 {
-	ct_table_free(e->ct);	/* destroy callbacks release mappings while nc lives */
+	/* the context first: it unregisters its destroy callback from the table */
 	nat_ctx_free(e->nc);
+	ct_table_free(e->ct);
 	nat_fwd_table_free(e->ft);
 }
 

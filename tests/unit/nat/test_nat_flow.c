@@ -266,6 +266,80 @@ test_hairpin_mapping(void **state)
 	}
 }
 
+static uint32_t
+inside_owner(const struct nat_config *cfg, const struct nat_fwd_table *ft,
+	     const struct pb_spec *s)
+{
+	uint8_t f[PB_MAX];
+	unsigned int len = pb_build(f, s);
+	struct ct_pkt p;
+
+	assert_int_equal(ct_parse_ipv4(f, len, PB_ETH_LEN, true, &p), CT_R_NONE);
+	return nat_inside_owner(cfg, ft, &p);
+}
+
+/* Hairpinning with 4 workers, each over its own table, packets steered the app's way:
+ * through another host's mapping and through a forward, whichever workers the hosts
+ * belong to. */
+static void
+test_hairpin_workers(void **state)
+{
+	static const struct nat_fwd fw[] = {
+		{ .proto = IPPROTO_TCP, .ext_addr = N_1, .ext_lo = 8080, .ext_hi = 8080,
+		  .int_addr = H_B, .int_port = 80 },
+	};
+	struct nat_config cfg;
+	struct nt_env e[4];
+	unsigned int w, a, checked = 0;
+
+	(void)state;
+	nt_config(&cfg, 1);
+	cfg.n_workers = 4;
+	for (w = 0; w < 4; w++)
+		nt_start(&e[w], &cfg, w, 256, fw, NT_DIM(fw));
+	for (a = 0; a < 16; a++) {
+		uint32_t ha = PB_IP(10, 3, 0, a + 1), hb = PB_IP(10, 4, 0, a + 1);
+		unsigned int wa = nat_host_owner(&cfg, ha), wb = nat_host_owner(&cfg, hb), w2;
+		struct pb_spec s;
+		struct nt_res r;
+		uint16_t bp, ap;
+
+		checked += wa != wb;
+		bp = nt_udp_out(&e[wb], hb, 5000, R_1, 3478, NULL);
+		/* A -> B's mapping: steered to B's worker */
+		s = nt_udp(ha, 6000, N_1, bp);
+		w2 = inside_owner(&cfg, e[0].ft, &s);
+		assert_int_equal(w2, wb);
+		nt_spec(&e[w2], &s, true, &r);
+		assert_to_host(&r, N_1, pb_sport(r.out), hb, 5000);
+		ap = pb_sport(r.out);
+		assert_int_equal(ap % 4, wb);
+		/* B answers: steered by its own address to the same worker */
+		s = nt_udp(hb, 5000, N_1, ap);
+		assert_int_equal(inside_owner(&cfg, e[0].ft, &s), wb);
+		nt_spec(&e[wb], &s, true, &r);
+		assert_to_host(&r, N_1, bp, ha, 6000);
+		/* A -> the forward to H_B:80 */
+		s = nt_tcp(ha, 7000, N_1, 8080, PB_SYN);
+		w2 = inside_owner(&cfg, e[0].ft, &s);
+		assert_int_equal(w2, nat_host_owner(&cfg, H_B));
+		nt_spec(&e[w2], &s, true, &r);
+		assert_to_host(&r, N_1, pb_sport(r.out), H_B, 80);
+		ap = pb_sport(r.out);
+		s = nt_tcp(H_B, 80, N_1, ap, PB_SYN | PB_ACK);
+		s.ack = 1001;
+		assert_int_equal(inside_owner(&cfg, e[0].ft, &s), w2);
+		nt_spec(&e[w2], &s, true, &r);
+		assert_to_host(&r, N_1, 8080, ha, 7000);
+		/* plain outbound traffic of A stays with A's worker */
+		s = nt_udp(ha, 6000, R_2, 53);
+		assert_int_equal(inside_owner(&cfg, e[0].ft, &s), wa);
+	}
+	assert_true(checked > 0);	/* some pairs did cross workers */
+	for (w = 0; w < 4; w++)
+		nt_stop(&e[w]);
+}
+
 int
 main(void)
 {
@@ -275,6 +349,7 @@ main(void)
 		cmocka_unit_test(test_eif_tcp_refcount),
 		cmocka_unit_test(test_hairpin_forward),
 		cmocka_unit_test(test_hairpin_mapping),
+		cmocka_unit_test(test_hairpin_workers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -360,6 +360,147 @@ test_fwd_swap(void **state)
 	nt_stop(&e);
 }
 
+/* A forwarded server that talks first leaves from its forward's outside port (static
+ * mapping), under EIM; the port stays reserved for the forward when the flow ends. */
+static void
+test_fwd_static(void **state)
+{
+	static const struct nat_fwd sf[] = {
+		{ .proto = IPPROTO_UDP, .ext_addr = N_1, .ext_lo = 51820, .ext_hi = 51820,
+		  .int_addr = H_B, .int_port = 51820 },
+		{ .proto = IPPROTO_TCP, .ext_addr = N_1, .ext_lo = 2000, .ext_hi = 2009,
+		  .int_addr = H_C, .int_port = 3000 },
+		{ .proto = IPPROTO_TCP, .ext_addr = N_2, .ext_lo = 4000, .ext_hi = 4000,
+		  .int_addr = H_C, .int_port = 3005 },
+	};
+	struct nat_config cfg;
+	struct nt_env e;
+	struct nt_res r, keep;
+	struct pb_spec s;
+	struct nat_fwd_table *empty;
+	uint32_t oa;
+
+	(void)state;
+	nt_config(&cfg, 2);
+	nt_start(&e, &cfg, 0, 256, sf, NT_DIM(sf));
+	assert_int_equal(nt_udp_out(&e, H_B, 51820, R_1, 4500, &oa), 51820);
+	assert_int_equal(oa, N_1);
+	s = nt_udp(R_1, 4500, N_1, 51820);
+	nt_spec(&e, &s, false, &r);
+	assert_false(r.created);
+	nt_assert_ok(&r);
+	assert_int_equal(pb_ip_dst(r.out), H_B);
+	/* inside ranges map 1:1; two forwards to one server: either outside port is right */
+	s = nt_tcp(H_C, 3003, R_1, 443, PB_SYN);
+	nt_spec(&e, &s, true, &r);
+	nt_assert_ok(&r);
+	assert_int_equal(pb_ip_src(r.out), N_1);
+	assert_int_equal(pb_sport(r.out), 2003);
+	s = nt_tcp(H_C, 3005, R_1, 443, PB_SYN);
+	nt_spec(&e, &s, true, &keep);
+	nt_assert_ok(&keep);
+	assert_true((pb_ip_src(keep.out) == N_1 && pb_sport(keep.out) == 2005) ||
+		    (pb_ip_src(keep.out) == N_2 && pb_sport(keep.out) == 4000));
+	/* other ports of the server: dynamic */
+	assert_int_equal(nt_udp_out(&e, H_B, 51821, R_1, 4500, NULL), 51821);
+	nt_stop(&e);
+
+	/* APDM: no static mapping */
+	cfg.mapping = NAT_MAP_APDM;
+	nt_start(&e, &cfg, 0, 256, sf, NT_DIM(sf));
+	assert_int_not_equal(nt_udp_out(&e, H_B, 51820, R_1, 4500, NULL), 51820);
+	nt_stop(&e);
+
+	/* the forward is withdrawn while its server's flow lives: the port is free again only
+	 * once the flow ends */
+	nt_config(&cfg, 1);	/* one address: the port is only ever N_1:51820 */
+	nt_start(&e, &cfg, 0, 256, sf, 2);
+	s = nt_udp(H_B, 51820, R_1, 4500);
+	nt_spec(&e, &s, true, &keep);
+	nt_assert_ok(&keep);
+	assert_int_equal(pb_sport(keep.out), 51820);
+	empty = nat_fwd_table_create(NULL, 0, NULL, 0);
+	assert_non_null(empty);
+	nat_ctx_set_fwd(e.nc, empty);
+	nat_ctx_sync(e.nc);
+	assert_int_not_equal(nt_udp_out(&e, H_A, 51820, R_2, 53, NULL), 51820);
+	ct_delete(e.ct, keep.conn);
+	assert_int_equal(nt_udp_out(&e, H_C, 51820, R_2, 53, NULL), 51820);
+	nat_fwd_table_free(e.ft);
+	e.ft = empty;
+	nt_stop(&e);
+}
+
+static uint32_t
+owner_of(const struct nat_config *cfg, const struct nat_fwd_table *ft, const uint8_t *f,
+	 unsigned int len)
+{
+	struct ct_pkt p;
+
+	assert_int_equal(ct_parse_ipv4(f, len, PB_ETH_LEN, true, &p), CT_R_NONE);
+	return nat_inbound_owner(cfg, ft, &p);
+}
+
+/* Steering of inbound packets (DESIGN.md "Ownership"), and with 4 workers each over its
+ * own table: every reply, and every ICMP error about a flow, belongs to the worker that
+ * holds the flow. */
+static void
+test_inbound_owner(void **state)
+{
+	static const uint8_t gre[] = { 0, 0, 0x08, 0 };
+	struct nat_config cfg;
+	struct nat_fwd_table *ft;
+	struct nt_env e[4];
+	uint8_t f[PB_MAX], err[PB_MAX];
+	struct pb_spec s;
+	unsigned int len, w, h;
+
+	(void)state;
+	nt_config(&cfg, 1);
+	cfg.n_workers = 4;
+	ft = nat_fwd_table_create(fwds, NT_DIM(fwds), NULL, 0);
+	assert_non_null(ft);
+	s = nt_udp(R_1, 53, N_1, 5001);
+	len = pb_build(f, &s);
+	assert_int_equal(owner_of(&cfg, ft, f, len), 1);
+	s = nt_tcp(R_1, 999, N_1, 2005, PB_SYN);	/* forwarded to H_C */
+	len = pb_build(f, &s);
+	assert_int_equal(owner_of(&cfg, ft, f, len), nat_host_owner(&cfg, H_C));
+	s = (struct pb_spec){ .src = R_1, .dst = N_1, .proto = IPPROTO_ICMP, .icmp_type = 0,
+			      .sport = 7 };
+	len = pb_build(f, &s);
+	assert_int_equal(owner_of(&cfg, ft, f, len), 3);
+	s = (struct pb_spec){ .src = R_1, .dst = N_1, .proto = 47, .payload = gre,
+			      .payload_len = sizeof(gre) };
+	len = pb_build(f, &s);
+	assert_int_equal(owner_of(&cfg, ft, f, len), NAT_OWNER_UNKNOWN);
+
+	for (w = 0; w < 4; w++)
+		nt_start(&e[w], &cfg, w, 256, fwds, NT_DIM(fwds));
+	for (h = 0; h < 40; h++) {
+		uint32_t host = PB_IP(10, 2, 0, h + 1);
+		unsigned int own = nat_host_owner(&cfg, host);
+		struct nt_res r;
+
+		s = nt_udp(host, (uint16_t)(4000 + h), R_1, 53);
+		nt_spec(&e[own], &s, true, &r);
+		nt_assert_ok(&r);
+		/* the reply and an error about the flow come back to `own` */
+		s = nt_udp(R_1, 53, N_1, pb_sport(r.out));
+		len = pb_build(f, &s);
+		assert_int_equal(owner_of(&cfg, ft, f, len), own);
+		len = pb_build_icmp_error(err, RTR, N_1, 3, 4, r.out, r.len, 0);
+		assert_int_equal(owner_of(&cfg, ft, err, len), own);
+		nt_frame(&e[own], err, len, false, &r);
+		assert_int_equal(r.state, CT_RELATED);
+		assert_true(pb_csum_ok(r.out, r.len));
+		assert_int_equal(pb_ip_dst(r.out), host);
+	}
+	for (w = 0; w < 4; w++)
+		nt_stop(&e[w]);
+	nat_fwd_table_free(ft);
+}
+
 int
 main(void)
 {
@@ -371,6 +512,8 @@ main(void)
 		cmocka_unit_test(test_fwd_inbound),
 		cmocka_unit_test(test_fwd_ports_reserved),
 		cmocka_unit_test(test_fwd_swap),
+		cmocka_unit_test(test_inbound_owner),
+		cmocka_unit_test(test_fwd_static),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

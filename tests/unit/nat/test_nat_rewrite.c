@@ -383,6 +383,99 @@ test_rewrite_short(void **state)
 	assert_int_equal(nat_rewrite_tuple(&p, &want, f), -1);
 }
 
+/* ---- property: random packets rewritten to random tuples ---- */
+
+static uint64_t rnd_state = UINT64_C(0x9e3779b97f4a7c15);
+
+static uint32_t
+rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return (uint32_t)(rnd_state >> 16);
+}
+
+static struct pb_spec
+rnd_spec(uint8_t *pl)
+{
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDP, IPPROTO_ICMP };
+	struct pb_spec s = {
+		.src = rnd() | 1, .dst = rnd() | 2, .sport = (uint16_t)(rnd() | 1),
+		.dport = (uint16_t)(rnd() | 1), .proto = protos[rnd() % 4],
+		.tcp_flags = PB_SYN, .seq = rnd(), .icmp_type = 8,
+		.icmp_seq = (uint16_t)rnd(), .payload = pl, .payload_len = (uint16_t)(rnd() % 61),
+		.ttl = (uint8_t)(rnd() | 1), .ip_id = (uint16_t)rnd(),
+	};
+	unsigned int i;
+
+	for (i = 0; i < s.payload_len; i++)
+		pl[i] = (uint8_t)rnd();
+	s.udp_zero_csum = s.proto == IPPROTO_UDP && (rnd() & 3) == 0;
+	return s;
+}
+
+/* a random target for tuple t: each field kept or changed */
+static struct ct_tuple
+rnd_want(const struct ct_tuple *t)
+{
+	struct ct_tuple w = *t;
+
+	if (rnd() & 1)
+		w.src = rnd();
+	if (rnd() & 1)
+		w.dst = rnd();
+	if (rnd() & 1)
+		w.sport = (uint16_t)rnd();
+	if (rnd() & 1)
+		w.dport = (uint16_t)rnd();
+	if (t->proto == IPPROTO_ICMP)
+		w.dport = w.sport;	/* query: sport = dport = identifier */
+	return w;
+}
+
+static void
+test_random_rewrites(void **state)
+{
+	uint8_t pl[64], f[PB_MAX], err[PB_MAX];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		struct pb_spec s = rnd_spec(pl);
+		unsigned int len = pb_build(f, &s), elen, q;
+		struct ct_tuple want;
+		struct ct_pkt p;
+		bool zero = s.udp_zero_csum;
+
+		assert_int_equal(ct_parse_ipv4(f, len, L3, true, &p), CT_R_NONE);
+		if (i & 1) {
+			/* plain packet */
+			want = rnd_want(&p.tuple);
+			assert_int_equal(nat_rewrite_tuple(&p, &want, f), 0);
+			assert_true(pb_csum_ok(f, len));
+			assert_int_equal(ct_parse_ipv4(f, len, L3, true, &p), CT_R_NONE);
+			assert_true(ct_tuple_equal(&p.tuple, &want));
+			if (zero)
+				assert_int_equal(get16(f + L3 + 20 + 6), 0);
+			continue;
+		}
+		/* an ICMP error quoting it, whole or header + 8 */
+		q = rnd() & 1 ? len - L3 : 0;
+		elen = pb_build_icmp_error(err, rnd() | 4, s.src, (rnd() & 1) ? 3 : 11,
+					   (uint8_t)(rnd() % 5), f, len, q);
+		assert_int_equal(ct_parse_ipv4(err, elen, L3, true, &p), CT_R_NONE);
+		assert_true(p.is_icmp_error);
+		want = rnd_want(&p.tuple);
+		assert_int_equal(nat_rewrite_tuple(&p, &want, err), 0);
+		assert_true(pb_csum_ok(err, elen));
+		assert_int_equal(ct_parse_ipv4(err, elen, L3, true, &p), CT_R_NONE);
+		assert_true(ct_tuple_equal(&p.tuple, &want));
+		if (zero)
+			assert_int_equal(get16(err + pb_inner_off(err) + 20 + 6), 0);
+	}
+}
+
 int
 main(void)
 {
@@ -394,6 +487,7 @@ main(void)
 		cmocka_unit_test(test_icmp_error_inbound),
 		cmocka_unit_test(test_icmp_error_outbound),
 		cmocka_unit_test(test_rewrite_short),
+		cmocka_unit_test(test_random_rewrites),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
