@@ -217,3 +217,136 @@ rp_write_mbuf(struct rp_output *o, pcap_dumper_t *d, const struct rte_mbuf *m)
 	h.len = rte_pktmbuf_pkt_len(m);
 	pcap_dump((u_char *)d, &h, data);
 }
+
+/* ---------------------------------------------------------------------------------------
+ * Command line
+ */
+
+#define RP_MAX_TIMEOUTS 32
+
+struct rp_args {
+	const char *config;
+	const char *in[GW_PORT_MAX];
+	const char *out[GW_PORT_MAX];
+	const char *drops;
+	unsigned int workers;
+	unsigned int n_timeouts;
+	int tclass[RP_MAX_TIMEOUTS];
+	ct_time_t timeout[RP_MAX_TIMEOUTS];
+};
+
+static void
+rp_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: natgw-replay --config FILE --in-inside A.pcap --in-outside B.pcap\n"
+		"                    --out-inside X.pcap --out-outside Y.pcap --out-drops Z.pcap\n"
+		"                    [--workers N] [--timeout CLASS=SECONDS ...]\n"
+		"Replays A (arriving on the inside port) and B (on the outside port), merged by\n"
+		"timestamp, through the natgw pipeline with the timestamps as the clock; writes what\n"
+		"leaves each port to X and Y, dropped packets to Z and their reasons to Z.txt\n"
+		"(\"<record index> <reason>\" per line). Same input, same output, byte for byte.\n");
+}
+
+/** Parse "CLASS=SECONDS" (seconds may have a fraction, to the microsecond). */
+static int
+rp_parse_timeout(struct rp_args *a, const char *s)
+{
+	char name[64], *end;
+	const char *eq = strchr(s, '=');
+	double sec;
+	int c;
+
+	if (eq == NULL || (size_t)(eq - s) >= sizeof(name) || a->n_timeouts == RP_MAX_TIMEOUTS)
+		return -1;
+	memcpy(name, s, eq - s);
+	name[eq - s] = '\0';
+	c = ct_tclass_by_name(name);
+	errno = 0;
+	sec = strtod(eq + 1, &end);
+	if (c < 0 || errno != 0 || end == eq + 1 || *end != '\0' || !(sec >= 0) || sec > 1e9)
+		return -1;
+	a->tclass[a->n_timeouts] = c;
+	a->timeout[a->n_timeouts] = (ct_time_t)(sec * 1e6 + 0.5);
+	a->n_timeouts++;
+	return 0;
+}
+
+static int
+rp_parse_args(int argc, char **argv, struct rp_args *a)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "in-inside", required_argument, NULL, 'i' },
+		{ "in-outside", required_argument, NULL, 'o' },
+		{ "out-inside", required_argument, NULL, 'I' },
+		{ "out-outside", required_argument, NULL, 'O' },
+		{ "out-drops", required_argument, NULL, 'd' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	unsigned long n;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->workers = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': a->config = optarg; break;
+		case 'i': a->in[GW_PORT_INSIDE] = optarg; break;
+		case 'o': a->in[GW_PORT_OUTSIDE] = optarg; break;
+		case 'I': a->out[GW_PORT_INSIDE] = optarg; break;
+		case 'O': a->out[GW_PORT_OUTSIDE] = optarg; break;
+		case 'd': a->drops = optarg; break;
+		case 'w':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || n < 1 || n > GW_MAX_WORKERS) {
+				fprintf(stderr, "natgw-replay: --workers %s: want 1..%u\n", optarg,
+					(unsigned int)GW_MAX_WORKERS);
+				return -1;
+			}
+			a->workers = (unsigned int)n;
+			break;
+		case 't':
+			if (rp_parse_timeout(a, optarg) < 0) {
+				fprintf(stderr, "natgw-replay: --timeout %s: want CLASS=SECONDS with "
+					"a class of ct.h CT_FOREACH_TCLASS\n", optarg);
+				return -1;
+			}
+			break;
+		case 'h': rp_usage(stdout); exit(0);
+		default: rp_usage(stderr); return -1;
+		}
+	}
+	if (optind != argc || a->config == NULL || a->in[GW_PORT_INSIDE] == NULL ||
+	    a->in[GW_PORT_OUTSIDE] == NULL || a->out[GW_PORT_INSIDE] == NULL ||
+	    a->out[GW_PORT_OUTSIDE] == NULL || a->drops == NULL) {
+		rp_usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * EAL without hardware: heap memory, no PCI, no shared runtime files, one lcore
+ */
+static int
+rp_eal_init(void)
+{
+	char *eal_argv[] = {
+		"natgw-replay", "--no-huge", "-m", "512", "--in-memory", "--no-pci",
+		"--no-telemetry", "-l", "0", "--log-level=lib.*:error",
+		"--log-level=user*:error", NULL,
+	};
+	int eal_argc = (int)RTE_DIM(eal_argv) - 1;
+
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		fprintf(stderr, "natgw-replay: EAL init failed: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}

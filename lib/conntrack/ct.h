@@ -290,6 +290,15 @@ void ct_table_free(struct ct_table *t);
 typedef void (*ct_destroy_cb)(struct ct_table *t, struct ct_conn *c, void *arg);
 void ct_set_destroy_cb(struct ct_table *t, ct_destroy_cb cb, void *arg);
 
+/* Destroy callback slots, one per layered library (as CT_USER_*), run in slot order.
+ * ct_set_destroy_cb() sets slot CT_CB_NAT. (Added for lib/helpers: a dying master drops
+ * its expectations.) */
+#define CT_CB_NAT	0
+#define CT_CB_HELPER	1
+#define CT_CB_MAX	2
+/** Set (cb NULL: clear) the destroy callback of one slot. [owner], before traffic. */
+void ct_set_destroy_cb_slot(struct ct_table *t, unsigned int slot, ct_destroy_cb cb, void *arg);
+
 /** Keyed hash of a tuple (the table's random seed). [any] */
 uint64_t ct_hash(const struct ct_table *t, const struct ct_tuple *k);
 

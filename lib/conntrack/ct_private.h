@@ -73,8 +73,8 @@ struct ct_table {
 	bool tcp_liberal;
 	bool tcp_loose;
 	uint32_t evict_search;
-	ct_destroy_cb destroy_cb;
-	void *destroy_arg;
+	ct_destroy_cb destroy_cb[CT_CB_MAX];	/* per slot, CT_CB_* */
+	void *destroy_arg[CT_CB_MAX];
 	/* owner state */
 	uint32_t *free_stack;
 	uint32_t free_top;		/* entries on the stack */

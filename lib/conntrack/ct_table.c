@@ -196,6 +196,17 @@ fail_nomem:
 	return NULL;
 }
 
+/* every registered layer's destroy callback, in slot order (NAT, then helpers) */
+static void
+run_destroy_cbs(struct ct_table *t, struct ct_conn *c)
+{
+	unsigned int s;
+
+	for (s = 0; s < CT_CB_MAX; s++)
+		if (t->destroy_cb[s] != NULL)
+			t->destroy_cb[s](t, c, t->destroy_arg[s]);
+}
+
 void
 ct_table_free(struct ct_table *t)
 {
@@ -203,10 +214,9 @@ ct_table_free(struct ct_table *t)
 
 	if (t == NULL)
 		return;
-	if (t->destroy_cb != NULL)
-		for (i = 0; i < t->capacity; i++)
-			if (!(t->conns[i].status & CT_ST_DYING))
-				t->destroy_cb(t, &t->conns[i], t->destroy_arg);
+	for (i = 0; i < t->capacity; i++)
+		if (!(t->conns[i].status & CT_ST_DYING))
+			run_destroy_cbs(t, &t->conns[i]);
 	ct_mem_free(t->use_heap, t->conns);
 	ct_mem_free(t->use_heap, t->buckets);
 	ct_mem_free(t->use_heap, t->free_stack);
@@ -214,10 +224,18 @@ ct_table_free(struct ct_table *t)
 }
 
 void
+ct_set_destroy_cb_slot(struct ct_table *t, unsigned int slot, ct_destroy_cb cb, void *arg)
+{
+	if (slot >= CT_CB_MAX)
+		return;
+	t->destroy_cb[slot] = cb;
+	t->destroy_arg[slot] = arg;
+}
+
+void
 ct_set_destroy_cb(struct ct_table *t, ct_destroy_cb cb, void *arg)
 {
-	t->destroy_cb = cb;
-	t->destroy_arg = arg;
+	ct_set_destroy_cb_slot(t, CT_CB_NAT, cb, arg);
 }
 
 /* ---- removal ---- */
@@ -229,8 +247,7 @@ ct_conn_remove(struct ct_table *t, struct ct_conn *c)
 
 	if (c->status & CT_ST_DYING)
 		return;
-	if (t->destroy_cb != NULL)
-		t->destroy_cb(t, c, t->destroy_arg);
+	run_destroy_cbs(t, c);
 	ct_hash_del(t, &c->tuple[CT_DIR_ORIG], idx << 1 | CT_DIR_ORIG);
 	ct_hash_del(t, &c->tuple[CT_DIR_REPLY], idx << 1 | CT_DIR_REPLY);
 	ct_write_begin(c);

@@ -215,6 +215,20 @@ int nat_rewrite(const struct ct_conn *c, const struct ct_pkt *p, uint8_t *buf);
 /** Same on explicit tuples: make the packet's tuple `want` (p->tuple is what it has). */
 int nat_rewrite_tuple(const struct ct_pkt *p, const struct ct_tuple *want, uint8_t *buf);
 
+/* ---- ports reserved for helpers' expectations (added for lib/helpers) ---- */
+
+/**
+ * Reserve an outside port of this worker's slice on pool address `addr` (network order)
+ * for `proto` (TCP/UDP): `want` (host order) when this worker owns it and it is free (port
+ * preservation, as nf_nat_ftp tries the client's port first), else a searched free port of
+ * the same range (RFC 4787 REQ-3). The port stays out of allocation until
+ * nat_port_reserved_put(); a reply to it is steered to this worker (nat_port_owner). [owner]
+ * @return the port (host order), or -1: addr not in the pool, proto without ports, none free.
+ */
+int nat_port_reserve(struct nat_ctx *nc, uint8_t proto, uint32_t addr, uint16_t want);
+/** Give back a port from nat_port_reserve(). [owner] */
+void nat_port_reserved_put(struct nat_ctx *nc, uint8_t proto, uint32_t addr, uint16_t port);
+
 /** Per-worker NAT counters (owner writes, anyone reads). */
 struct nat_stats {
 	uint64_t mappings_active;

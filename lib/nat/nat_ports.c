@@ -315,3 +315,30 @@ nat_ports_set_fwd(struct nat_ctx *nc, const struct nat_fwd_table *ft)
 	/* published last: the control plane frees `old` once it sees `ft` here */
 	__atomic_store_n(&nc->fwd, ft, __ATOMIC_RELEASE);
 }
+
+/* ---- reservations for lib/helpers' expectations (nat.h) ---- */
+
+int
+nat_port_reserve(struct nat_ctx *nc, uint8_t proto, uint32_t addr, uint16_t want)
+{
+	int ai = nat_addr_index(&nc->cfg, addr);
+	int pc = nat_pclass_of(proto);
+
+	if (ai < 0 || (pc != NAT_PC_TCP && pc != NAT_PC_UDP))
+		return -1;
+	if (nat_port_take(nc, (unsigned int)ai, (unsigned int)pc, want) == 0)
+		return want;
+	return nat_port_alloc(nc, (unsigned int)ai, (unsigned int)pc,
+			      nat_port_range_for(nc, (unsigned int)ai, (unsigned int)pc, want));
+}
+
+void
+nat_port_reserved_put(struct nat_ctx *nc, uint8_t proto, uint32_t addr, uint16_t port)
+{
+	int ai = nat_addr_index(&nc->cfg, addr);
+	int pc = nat_pclass_of(proto);
+
+	if (ai < 0 || (pc != NAT_PC_TCP && pc != NAT_PC_UDP))
+		return;
+	nat_port_release(nc, (unsigned int)ai, (unsigned int)pc, port);
+}

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * gw.h - the natgw data path as a library (natgw_gw, meson dependency gw_dep): the
+ * configuration (INI, docs/config.md), the per-worker packet pipeline (parse, steer to the
+ * owner worker, conntrack, policy, NAT, helpers, router duties: ARP, ICMP, TTL, MTU,
+ * reassembly) and the counters. natgw (app/main.c) drives it from DPDK ports,
+ * natgw-replay from pcap files, the benchmark from generated bursts: the pipeline only
+ * sees mbufs in (gw_worker_rx) and emits them through struct gw_io.
+ *
+ * Threading (shared/DESIGN.md "Ownership"):
+ *  - struct gw is built once (gw_create) and read-only afterwards, except for the port
+ *    forward table, which the control plane may swap.
+ *  - struct gw_worker is owned by one lcore: gw_worker_rx, gw_worker_poll_rings and
+ *    gw_worker_housekeeping on a worker are called by that lcore only [owner]. Packets that
+ *    belong to another worker are handed to it through single-producer/single-consumer
+ *    rings (one per ordered pair of workers), so every worker may receive from any port.
+ *  - Counters and connection snapshots are readable from any thread [any].
+ *
+ * Time: `now` is microseconds on the caller's monotonic clock (ct_time_t).
+ * Nothing in gw_worker_rx's forwarding path allocates from the heap, locks, logs or
+ * makes a syscall (mbufs for ICMP errors / ARP come from the mempool given to gw_create).
+ */
+#ifndef NATGW_GW_H
+#define NATGW_GW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "ct.h"
+#include "nat.h"
+#include "helper.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GW_MAX_WORKERS		16
+#define GW_MAX_FWDS		256
+#define GW_MAX_UNTRACKED	32
+#define GW_BURST_MAX		64
+
+/** The two ports. Values are fixed: replay and the tests index arrays with them. */
+enum gw_port {
+	GW_PORT_INSIDE = 0,
+	GW_PORT_OUTSIDE = 1,
+	GW_PORT_MAX = 2,
+};
+
+const char *gw_port_name(unsigned int port);	/**< "inside" / "outside" */
+
+/* ----------------------------------------------------------------------------------------
+ * Drop reasons: every drop has one, and a per-worker counter. The gateway's own reasons,
+ * then every conntrack reason (GW_DROP_CT_BASE + enum ct_reason) and every NAT reason
+ * (GW_DROP_NAT_BASE + enum nat_reason).
+ */
+#define GW_FOREACH_DROP(_)							\
+	_(NONE,			"none")						\
+	_(L2_TRUNCATED,		"frame shorter than ethernet header")		\
+	_(L2_TOO_BIG,		"frame larger than mtu + 14 (gso/tso frame?)")	\
+	_(L2_NOT_FOR_US,	"destination mac neither ours nor broadcast")	\
+	_(NOT_IPV4,		"ethertype not ipv4 or arp")			\
+	_(ARP_BAD,		"arp malformed or not ethernet/ipv4")		\
+	_(ARP_CONSUMED,		"arp handled (not forwarded)")			\
+	_(TO_ME_UNHANDLED,	"to our address, not echo request")		\
+	_(INVALID,		"conntrack state invalid")			\
+	_(NEW_INBOUND,		"inbound not established/related/forwarded")	\
+	_(NEW_REFUSED,		"packet may not create a connection")		\
+	_(NO_ROUTE,		"no route (martian or our own source)")		\
+	_(WRONG_SIDE,		"source address on the wrong side")		\
+	_(ARP_UNRESOLVED,	"next hop did not answer arp")			\
+	_(ARP_HOLD_FULL,	"arp hold queue full")				\
+	_(TTL_EXCEEDED,		"ttl expired in transit")			\
+	_(FRAG_NEEDED,		"df set and larger than egress mtu")		\
+	_(FRAG_FAILED,		"fragmentation failed (no mbufs)")		\
+	_(REASM_FAILED,		"reassembly failed or timed out")		\
+	_(REASM_TABLE_FULL,	"reassembly table full")			\
+	_(REWRITE_FAILED,	"nat rewrite failed (packet too short)")	\
+	_(HELPER,		"helper dropped (split command / no room)")	\
+	_(HANDOFF_FULL,		"handoff ring to owner worker full")		\
+	_(TX_FULL,		"port tx queue full")				\
+	_(NO_MBUF,		"no mbuf for a generated packet")
+
+enum gw_drop {
+#define GW_DROP_ENUM(n, s) GW_DROP_##n,
+	GW_FOREACH_DROP(GW_DROP_ENUM)
+#undef GW_DROP_ENUM
+	GW_DROP_CT_BASE,
+	GW_DROP_NAT_BASE = GW_DROP_CT_BASE + CT_R_MAX,
+	GW_DROP_MAX = GW_DROP_NAT_BASE + NAT_R_MAX,
+};
+
+/** Text of a reason: "ttl expired in transit", "ct: tcp segment outside window",
+ * "nat: no free outside port". Never NULL. */
+const char *gw_drop_str(enum gw_drop d);
+/** Identifier of a reason: "TTL_EXCEEDED", "CT_TCP_OUT_OF_WINDOW", "NAT_PORTS_EXHAUSTED". */
+const char *gw_drop_id(enum gw_drop d);
+
+/* ----------------------------------------------------------------------------------------
+ * Configuration (docs/config.md). Addresses network order, ports host order.
+ */
+struct gw_if_config {
+	char port[64];		/**< DPDK port id ("0") or device name ("net_tap0") */
+	uint32_t addr;		/**< our address on this side */
+	uint8_t prefix;		/**< on-link prefix length */
+	uint32_t gateway;	/**< outside: next hop for everything off-link (0: none) */
+	uint16_t mtu;		/**< IPv4 MTU (default 1500) */
+};
+
+/** [untracked] rule: forwarded without state or NAT. 0 / 0-range fields match anything. */
+struct gw_untracked {
+	uint8_t proto;			/**< 0: any */
+	uint32_t addr, mask;		/**< dst address/mask (either direction's remote end) */
+	uint16_t port_lo, port_hi;	/**< destination port range, 0-0 any */
+};
+
+struct gw_config {
+	char path[256];				/**< file it was read from */
+	struct gw_if_config ifc[GW_PORT_MAX];
+	struct nat_config nat;			/**< n_workers set by gw_create */
+	struct nat_fwd fwds[GW_MAX_FWDS];
+	unsigned int n_fwds;
+	struct gw_untracked untracked[GW_MAX_UNTRACKED];
+	unsigned int n_untracked;
+	/* conntrack */
+	uint32_t capacity;			/**< connections per worker */
+	bool tcp_liberal, tcp_loose;
+	struct ct_timeouts timeouts;
+	/* workers */
+	uint32_t idle_sleep_us;
+	uint32_t idle_polls;			/**< empty polls before sleeping */
+	uint16_t burst;
+	uint32_t stats_interval;		/**< seconds, 0 off */
+	/* arp */
+	uint32_t arp_timeout_s;
+	uint16_t arp_hold;			/**< packets held per unresolved next hop */
+	uint32_t arp_retry_ms;			/**< rate limit of requests per next hop */
+	/* fragments */
+	uint32_t frag_max_flows;
+	uint32_t frag_timeout_ms;
+	/* helpers */
+	struct helper_config helpers;
+};
+
+/** Defaults (docs/config.md); no addresses. */
+void gw_config_default(struct gw_config *cfg);
+/**
+ * Read an INI file over cfg (call gw_config_default first). Unknown sections/keys, bad
+ * values and missing required sections are errors.
+ * @return 0, or -1 with err filled as "FILE:LINE: message".
+ */
+int gw_config_load(struct gw_config *cfg, const char *path, char *err, size_t errlen);
+/** Apply a "CLASS=SECONDS" override (--timeout). 0 or -1 with err filled. */
+int gw_config_timeout(struct gw_config *cfg, const char *spec, char *err, size_t errlen);
+/** Final checks after overrides (pool, ports, forwards are pool addresses...). 0 or -1. */
+int gw_config_check(const struct gw_config *cfg, char *err, size_t errlen);
+/** Print the configuration summary (start-up banner). */
+void gw_config_print(FILE *f, const struct gw_config *cfg);
+
+/* ----------------------------------------------------------------------------------------
+ * The gateway and its workers
+ */
+
+/** How a worker emits packets: natgw sends on ports, replay writes pcaps. */
+struct gw_io {
+	/** Send n packets on port (GW_PORT_*); returns how many were taken; the caller (the
+	 * pipeline) drops the rest with GW_DROP_TX_FULL. */
+	uint16_t (*tx)(void *arg, unsigned int port, struct rte_mbuf **m, uint16_t n);
+	/** Take a dropped packet (free it, count it, write it...). */
+	void (*drop)(void *arg, struct rte_mbuf *m, enum gw_drop reason);
+	void *arg;
+};
+
+struct gw_params {
+	const struct gw_config *cfg;
+	unsigned int n_workers;			/**< 1..GW_MAX_WORKERS */
+	struct rte_ether_addr mac[GW_PORT_MAX];	/**< our MAC per port */
+	struct rte_mempool *pool;		/**< for generated packets (ARP, ICMP) */
+	struct rte_mempool *big_pool;		/**< reassembly target (data room >= 9000);
+						 *   NULL: reassembly limited to pool's size */
+	struct rte_mempool *indirect_pool;	/**< for fragmentation (NULL: uses pool) */
+	uint64_t seed[2];			/**< conntrack seeds, 0,0 random */
+	uint32_t host_seed;			/**< NAT host seed, 0 random */
+	int socket_id;
+	bool use_heap;				/**< tables from the heap (no hugepages) */
+	unsigned int ring_size;			/**< handoff ring entries (0: 1024) */
+};
+
+struct gw;
+struct gw_worker;
+
+/** Build the gateway: per worker a conntrack table, NAT and helper contexts, ARP cache,
+ * reassembly table and handoff rings. @return NULL with err filled. */
+struct gw *gw_create(const struct gw_params *prm, char *err, size_t errlen);
+/** Free everything (packets still in rings or ARP hold are freed). */
+void gw_free(struct gw *g);
+
+unsigned int gw_n_workers(const struct gw *g);
+const struct gw_config *gw_get_config(const struct gw *g);
+struct gw_worker *gw_get_worker(struct gw *g, unsigned int idx);
+/** Set the worker's output; must be done before its first packet. */
+void gw_worker_set_io(struct gw_worker *w, const struct gw_io *io);
+struct ct_table *gw_worker_ct(const struct gw_worker *w);
+struct nat_ctx *gw_worker_nat(const struct gw_worker *w);
+unsigned int gw_worker_index(const struct gw_worker *w);
+
+/**
+ * The worker that owns a frame received on `port` (GW_PORT_*), by the design's steering
+ * rules (inside: source host, hairpin to the target's owner; outside: port slice / forward;
+ * ARP and unparsable frames: worker 0). What RSS + flow rules would do. [any]
+ */
+unsigned int gw_owner(const struct gw *g, unsigned int port, const struct rte_mbuf *m);
+
+/**
+ * Process one burst received on `port` (GW_PORT_*). Every mbuf is consumed: sent through
+ * io->tx, handed to its owner worker, held (ARP, reassembly), or given to io->drop.
+ * m->port is overwritten with `port`. [owner]
+ * @return packets handed to other workers.
+ */
+unsigned int gw_worker_rx(struct gw_worker *w, unsigned int port, struct rte_mbuf **pkts,
+			  uint16_t n, ct_time_t now);
+/** Process packets other workers handed to this one. [owner] @return packets processed. */
+unsigned int gw_worker_poll_rings(struct gw_worker *w, ct_time_t now);
+/** Timers: conntrack expiry (bounded), expectations, ARP retries/expiry, reassembly
+ * timeouts. Call once per poll loop. [owner] @return work done (0: idle). */
+unsigned int gw_worker_housekeeping(struct gw_worker *w, ct_time_t now);
+/** Drop everything held (ARP hold, rings, reassembly) — at shutdown. [owner] */
+void gw_worker_flush(struct gw_worker *w);
+
+/* ----------------------------------------------------------------------------------------
+ * Counters. [any]
+ */
+struct gw_worker_stats {
+	uint64_t rx[GW_PORT_MAX];
+	uint64_t tx[GW_PORT_MAX];
+	uint64_t drop[GW_PORT_MAX];		/**< by ingress port */
+	uint64_t reason[GW_DROP_MAX];
+	uint64_t handoff_out, handoff_in;
+	uint64_t arp_requests, arp_replies;	/**< sent */
+	uint64_t icmp_sent;
+	uint64_t reassembled, fragmented;
+	uint64_t conns_created;
+	uint64_t idle_polls;
+};
+
+struct gw_stats {
+	struct gw_worker_stats w;		/**< summed over workers */
+	struct ct_stats ct;			/**< summed over workers */
+	struct nat_stats nat;			/**< summed */
+};
+
+void gw_worker_stats_get(const struct gw_worker *w, struct gw_worker_stats *out);
+/** Count idle polls (natgw's main loop). [owner] */
+void gw_worker_count_idle(struct gw_worker *w, uint64_t n);
+void gw_stats_get(const struct gw *g, struct gw_stats *out);
+/** Multi-line final counters: per port, per drop reason (non-zero), connections. */
+void gw_stats_print(FILE *f, const struct gw *g);
+/** One-line periodic summary. */
+void gw_stats_line(FILE *f, const struct gw *g);
+
+/* ----------------------------------------------------------------------------------------
+ * Control plane (main lcore): telemetry /natgw/stats, /natgw/conns, /natgw/drops,
+ * /natgw/config. Registers commands for this gateway (one per process).
+ * `clock` returns the workers' `now`.
+ */
+int gw_telemetry_register(struct gw *g, ct_time_t (*clock)(void));
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NATGW_GW_H */

@@ -1,0 +1,336 @@
+#!/usr/bin/env bash
+# natgw end-to-end suite: brings the namespace lab up (tools/lab/lab.sh), runs real clients
+# through the gateway, prints "PASS name (detail)" or "FAIL name: reason" per case and, as the
+# last line, "N passed, N failed"; exits non-zero on any failure; always tears the lab down.
+#
+#   tests/e2e/run.sh [--mode natgw|kernel] [--quick] [--compare] [--keep]
+#
+#   --mode kernel  the same cases against the Linux kernel's NAT (nftables masquerade), which
+#                  proves the tests; --mode natgw (default) runs natgw ($NATGW, default
+#                  build/app/natgw) on net_af_packet in the lab
+#   --quick        smaller files and fewer connections
+#   --compare      run both modes and print kernel vs natgw throughput and connections/s
+#   --keep         leave the lab up afterwards (tools/lab/lab.sh down removes it)
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+LAB="$top/tools/lab/lab.sh"
+CLI="/usr/bin/python3 $top/tools/lab/labcli.py"
+STATE=${LAB_STATE:-/run/natgw-lab}
+export LAB_STATE=$STATE
+mode=natgw quick=0 compare=0 keep=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--mode) mode=$2; shift ;;
+	--mode=*) mode=${1#--mode=} ;;
+	--quick) quick=1 ;;
+	--compare) compare=1 ;;
+	--keep) keep=1 ;;
+	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+if [ $compare = 1 ]; then
+	mk=$(mktemp) mn=$(mktemp)
+	q=(); [ $quick = 1 ] && q=(--quick)
+	E2E_METRICS=$mk bash "$0" --mode kernel "${q[@]}" | tee "$mk.out"
+	E2E_METRICS=$mn bash "$0" --mode natgw "${q[@]}" | tee "$mn.out"
+	m() { sed -n "s/^$2 //p" "$1" | tail -n 1; }
+	echo
+	printf '%-28s %14s %14s\n' "" kernel natgw
+	for k in iperf3_up_mbps iperf3_down_mbps conns_per_s; do
+		printf '%-28s %14s %14s\n' "$k" "$(m "$mk" $k)" "$(m "$mn" $k)"
+	done
+	p=0 f=0
+	for o in "$mk.out" "$mn.out"; do
+		l=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$o" | tail -n 1)
+		p=$((p + ${l%% *})); l=${l#*, }; f=$((f + ${l%% *}))
+		[ -n "$l" ] || f=$((f + 1))
+	done
+	rm -f "$mk" "$mn" "$mk.out" "$mn.out"
+	echo "$p passed, $f failed"
+	[ $f = 0 ]; exit
+fi
+
+if [ $quick = 1 ]; then
+	export LAB_BLOB_MB=2; UP_MB=2; SEQ=100; PAR=20; PAR_EACH=2; IPERF_T=1
+else
+	export LAB_BLOB_MB=${LAB_BLOB_MB:-8}; UP_MB=4; SEQ=300; PAR=40; PAR_EACH=5; IPERF_T=3
+fi
+UDP_T=${LAB_UDP_TIMEOUT:-10}
+export LAB_UDP_TIMEOUT=$UDP_T
+METRICS=${E2E_METRICS:-/dev/null}
+WORK=$(mktemp -d /tmp/natgw-e2e.XXXXXX)
+
+cleanup() {
+	[ $keep = 1 ] || bash "$LAB" down >/dev/null 2>&1
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+C() { ip netns exec lab-client "$@"; }
+S() { ip netns exec lab-server "$@"; }
+R() { ip netns exec lab-router "$@"; }
+G() { ip netns exec lab-gw "$@"; }
+
+passed=0 failed=0
+REASON="" DETAIL=""
+run_case() { # name function
+	local name=$1 t0 t1
+	REASON="" DETAIL=""
+	t0=$(date +%s.%N)
+	if "$2"; then
+		t1=$(date +%s.%N)
+		passed=$((passed + 1))
+		printf 'PASS %-16s %s [%.1fs]\n' "$name" "$DETAIL" "$(echo "$t1 - $t0" | bc)"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $name: ${REASON:-failed} ${DETAIL:+($DETAIL)}"
+	fi
+}
+metric() { echo "$1 $2" >>"$METRICS"; }
+
+# packet capture in a namespace, for evidence: cap_start NS IF FILTER; ...; cap_stop -> $CAPN
+cap_start() {
+	CAPF="$WORK/cap.$RANDOM.pcap"
+	ip netns exec "$1" tcpdump -i "$2" -n -U --immediate-mode -w "$CAPF" "$3" 2>"$CAPF.err" &
+	CAPPID=$!
+	local i
+	for i in $(seq 1 40); do grep -q listening "$CAPF.err" 2>/dev/null && return 0; sleep 0.05; done
+}
+cap_stop() {
+	sleep 0.3
+	kill -INT "$CAPPID" 2>/dev/null; wait "$CAPPID" 2>/dev/null
+	CAPN=$(tcpdump -r "$CAPF" -n 2>/dev/null | wc -l)
+	CAPTXT=$(tcpdump -r "$CAPF" -n 2>/dev/null | head -n 3 | cut -c1-110 | tr '\n' ';')
+}
+
+# ---------------------------------------------------------------------------------------------
+case_ping() {
+	local out
+	out=$(C ping -c 3 -i 0.2 -W 2 -q 10.0.3.10 2>&1)
+	DETAIL=$(echo "$out" | grep -o '[0-9]*% packet loss')
+	echo "$out" | grep -q ' 0% packet loss' || { REASON="client -> server ping lost packets"; return 1; }
+}
+
+case_pmtud_upload() {
+	local f="$WORK/up.bin" want got mtu
+	head -c $((UP_MB * 1024 * 1024)) /dev/urandom >"$f"
+	want="$(sha256sum "$f" | cut -d' ' -f1) $((UP_MB * 1024 * 1024))"
+	got=$(C timeout 30 curl -sS --max-time 25 -T "$f" http://10.0.3.10/upload 2>&1)
+	mtu=$(C ip route get 10.0.3.10 | grep -o 'mtu [0-9]*')
+	DETAIL="${UP_MB} MB PUT, client route: ${mtu:-no PMTU learnt}"
+	if [ "$got" != "$want" ]; then
+		REASON="upload through the 1280-MTU link failed (got '${got:0:80}'; a stall means the \
+router's ICMP fragmentation-needed did not come back translated)"
+		return 1
+	fi
+	[ "$mtu" = "mtu 1280" ] || { REASON="upload arrived but the client learnt no 1280 PMTU"; return 1; }
+}
+
+TAG=$RANDOM$RANDOM
+case_http_download() {
+	local want got
+	want=$(cat "$STATE/blob.sha256")
+	C curl -sS --max-time 30 -o "$WORK/dl.bin" "http://10.0.3.10/blob.bin?tag=$TAG" 2>"$WORK/curl.err" ||
+		{ REASON="curl failed: $(head -c 200 "$WORK/curl.err")"; return 1; }
+	got=$(sha256sum "$WORK/dl.bin" | cut -d' ' -f1)
+	DETAIL="$LAB_BLOB_MB MB, sha256 ${got:0:16}"
+	[ "$got" = "$want" ] || { REASON="sha256 mismatch: got $got want $want"; return 1; }
+}
+
+case_snat_source() {
+	local line
+	line=$(grep "GET /blob.bin?tag=$TAG " "$STATE/logs/server-http.log" | tail -n 1)
+	DETAIL="server log: ${line:-none}"
+	[ -n "$line" ] || { REASON="the download's request is not in the server log"; return 1; }
+	echo "$line" | grep -q " 10\.0\.2\.1:[0-9]* GET" ||
+		{ REASON="server saw a source other than 10.0.2.1"; return 1; }
+}
+
+case_traceroute() {
+	local out last
+	out=$(C timeout 20 traceroute -n -w 1 -q 1 -m 6 10.0.3.10 2>&1)
+	last=$(echo "$out" | tail -n 1)
+	DETAIL=$(echo "$out" | tail -n +2 | awk '{print $2}' | tr '\n' ' ')
+	echo "$out" | grep -q ' 10\.0\.2\.254 ' || { REASON="no router hop (10.0.2.254)"; return 1; }
+	echo "$last" | grep -q ' 10\.0\.3\.10 ' || { REASON="did not reach 10.0.3.10"; return 1; }
+}
+
+case_tracepath() {
+	local out
+	out=$(C timeout 25 tracepath -n -m 6 10.0.3.10 2>&1)
+	DETAIL=$(echo "$out" | grep -E '^ +[0-9]+:' | awk '{print $2}' | uniq | tr '\n' ' ')
+	DETAIL="$DETAIL$(echo "$out" | grep -o 'Resume:.*')"
+	echo "$out" | grep -q ' 10\.0\.2\.254 ' || { REASON="no router hop (10.0.2.254)"; return 1; }
+	echo "$out" | grep -q 'reached' || { REASON="did not reach 10.0.3.10"; return 1; }
+}
+
+case_udp_roundtrip() {
+	local out
+	out=$(C $CLI udp-echo 10.0.3.10 7 --count 5 2>&1)
+	DETAIL=$(echo "$out" | head -n 1)
+	echo "$out" | grep -q '^ok 5/5 mapped 10\.0\.2\.1:[0-9]*$' ||
+		{ REASON="expected 5/5 echoes, the server seeing 10.0.2.1"; return 1; }
+}
+
+case_unsolicited() {
+	local out p pids=() res=""
+	cap_start lab-router eth0 "ip and src host 10.0.2.1"
+	for p in 4444 2222 8081; do
+		R $CLI tcp-probe 10.0.2.1 $p --timeout 2 >"$WORK/probe.tcp.$p" & pids+=($!)
+	done
+	for p in 5353 9999 40404; do
+		R $CLI udp-probe 10.0.2.1 $p --timeout 2 >"$WORK/probe.udp.$p" & pids+=($!)
+	done
+	wait "${pids[@]}"
+	cap_stop
+	for f in "$WORK"/probe.*; do res="$res ${f##*/probe.}=$(cat "$f")"; done
+	DETAIL="probes:$res; packets from 10.0.2.1 seen by the router: $CAPN"
+	R ip neigh show 10.0.2.1 | grep -q lladdr ||
+		{ REASON="gateway did not even answer ARP for 10.0.2.1 (is it up?)"; return 1; }
+	echo "$res" | tr ' ' '\n' | grep '=' | grep -qv '=timeout$' &&
+		{ REASON="a probe got an answer"; return 1; }
+	[ "$CAPN" = 0 ] || { REASON="the gateway answered: $CAPTXT"; return 1; }
+}
+
+case_port_forward() {
+	local out src
+	out=$(S curl -sS --max-time 5 "http://10.0.2.1:8080/svc.txt?pf=$TAG" 2>&1)
+	src=$(grep "pf=$TAG" "$STATE/logs/svc-http.log" | awk '{print $2}')
+	DETAIL="body '$out', svc saw ${src:-nothing}"
+	[ "$out" = "natgw-lab lab-svc 10.0.1.20" ] ||
+		{ REASON="server -> 10.0.2.1:8080 did not reach lab-svc"; return 1; }
+}
+
+case_hairpin() {
+	local out src
+	out=$(C curl -sS --max-time 5 "http://10.0.2.1:8080/svc.txt?hp=$TAG" 2>&1)
+	src=$(grep "hp=$TAG" "$STATE/logs/svc-http.log" | awk '{print $2}')
+	DETAIL="body '$out', svc saw ${src:-nothing}"
+	[ "$out" = "natgw-lab lab-svc 10.0.1.20" ] ||
+		{ REASON="client -> 10.0.2.1:8080 (hairpin) did not reach lab-svc"; return 1; }
+}
+
+case_conns_sequential() {
+	local out
+	out=$(C timeout 120 $CLI http-seq 10.0.3.10 80 /small.txt --count $SEQ 2>&1)
+	DETAIL=$(echo "$out" | head -n 1)
+	metric conns_per_s "$(echo "$out" | sed -n 's/.* rate \([0-9]*\)$/\1/p' | head -n 1)"
+	echo "$out" | grep -q "^ok $SEQ fail 0 " || { REASON="$(echo "$out" | tr '\n' ' ' | cut -c1-300)"; return 1; }
+}
+
+case_conns_parallel() {
+	local out n=$((PAR * PAR_EACH))
+	out=$(C timeout 120 $CLI http-par 10.0.3.10 80 /small.txt --count $n --par $PAR 2>&1)
+	DETAIL="$PAR parallel: $(echo "$out" | head -n 1)"
+	echo "$out" | grep -q "^ok $n fail 0 " || { REASON="$(echo "$out" | tr '\n' ' ' | cut -c1-300)"; return 1; }
+}
+
+iperf_mbps() { # json file -> receiver Mbit/s
+	/usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1]));
+print("%.0f" % (j["end"]["sum_received"]["bits_per_second"] / 1e6))' "$1" 2>/dev/null
+}
+case_iperf3() {
+	local up down
+	C timeout $((IPERF_T + 15)) iperf3 -c 10.0.3.10 -t $IPERF_T -J >"$WORK/ip-up.json" 2>&1
+	up=$(iperf_mbps "$WORK/ip-up.json")
+	C timeout $((IPERF_T + 15)) iperf3 -c 10.0.3.10 -t $IPERF_T -R -J >"$WORK/ip-down.json" 2>&1
+	down=$(iperf_mbps "$WORK/ip-down.json")
+	metric iperf3_up_mbps "$up"; metric iperf3_down_mbps "$down"
+	DETAIL="upload ${up:-?} Mbit/s, download ${down:-?} Mbit/s (TCP, 1280-MTU path)"
+	[ -n "$up" ] && [ -n "$down" ] && [ "$up" -gt 0 ] && [ "$down" -gt 0 ] ||
+		{ REASON="iperf3 failed: $(grep -o '"error".*' "$WORK"/ip-*.json | head -c 200)"; return 1; }
+}
+
+case_conntrack() {
+	local out i ntcp nudp
+	if [ "$mode" = kernel ]; then
+		G conntrack -F >/dev/null 2>&1
+	fi
+	C $CLI http-seq 10.0.3.10 80 /small.txt --count 10 >"$WORK/ct.tcp" 2>&1
+	for i in 1 2 3; do
+		C $CLI udp-echo 10.0.3.10 7 --count 4 --sport $((43000 + i)) >>"$WORK/ct.udp" 2>&1
+	done
+	grep -q '^ok 10 fail 0' "$WORK/ct.tcp" && [ "$(grep -c '^ok 4/4' "$WORK/ct.udp")" = 3 ] ||
+		{ REASON="the traffic itself failed: $(cat "$WORK/ct.tcp" "$WORK/ct.udp" | tr '\n' ' ')"; return 1; }
+	if [ "$mode" = kernel ]; then
+		out=$(G conntrack -L 2>/dev/null)
+		ntcp=$(echo "$out" | grep '^tcp' | grep 'src=10.0.1.10 dst=10.0.3.10' | grep 'dport=80 ' |
+			grep -c 'src=10.0.3.10 dst=10.0.2.1 sport=80')
+		nudp=$(echo "$out" | grep '^udp' | grep -E 'sport=4300[123] dport=7 packets=4 ' |
+			grep -cE 'src=10.0.3.10 dst=10.0.2.1 sport=7 dport=[0-9]+ packets=4 ')
+		DETAIL="conntrack -L: $ntcp/10 TCP to :80 NATed to 10.0.2.1, $nudp/3 UDP flows with 4+4 packets"
+		[ "$ntcp" = 10 ] && [ "$nudp" = 3 ] || { REASON="listing disagrees with the traffic sent:
+$(echo "$out" | head -n 20)"; return 1; }
+	else
+		out=$(bash "$LAB" conntrack 2>&1)
+		echo "$out" >"$WORK/natgw-listing.txt"
+		ntcp=$(echo "$out" | grep -i tcp | grep '10.0.1.10' | grep '10.0.3.10' | grep -c '\b80\b')
+		nudp=$(echo "$out" | grep -i udp | grep '10.0.1.10' | grep -cE '\b4300[123]\b')
+		DETAIL="natgw listing: $ntcp TCP to 10.0.3.10:80, $nudp UDP flows from ports 43001-3"
+		[ "$ntcp" -ge 10 ] && [ "$nudp" = 3 ] || { REASON="natgw's listing disagrees or is missing:
+$(echo "$out" | head -n 20)"; return 1; }
+	fi
+}
+
+case_udp_expiry() {
+	local sport=$((44000 + RANDOM % 1000)) late=$((UDP_T + 7)) out n0 n1 n2
+	# the echo server answers the mapping at t=0 and t=3 (alive: both must arrive) and at
+	# t=T+7, 4 s after the mapping's timeout ran out: that one must be dropped
+	out=$(C $CLI udp-later 10.0.3.10 7 --sport $sport --delays "0,3,$late" --listen $((late + 2)) 2>&1)
+	n0=$(echo "$out" | grep -c 'LATER#0')
+	n1=$(echo "$out" | grep -c 'LATER#1')
+	n2=$(echo "$out" | grep -c 'LATER#2')
+	DETAIL="timeout ${UDP_T}s; replies at 0 s: $n0, 3 s: $n1, $late s: $n2"
+	[ "$n0" = 1 ] && [ "$n1" = 1 ] || { REASON="replies to a live mapping were lost"; return 1; }
+	[ "$n2" = 0 ] || { REASON="a reply $((late - 3)) s after the last packet still came in: $(echo "$out" |
+		grep 'LATER#2')"; return 1; }
+}
+
+# ---------------------------------------------------------------------------------------------
+echo "== e2e: mode $mode$([ $quick = 1 ] && echo ', quick') =="
+T0=$(date +%s)
+if ! upout=$(bash "$LAB" up --mode "$mode" 2>&1); then
+	echo "$upout" | tail -n 20
+	echo "FAIL lab-up: the lab did not come up in mode $mode"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+# E2E_AFTER_UP: a command run once the lab is up (e.g. break the kernel gateway on purpose to
+# see the cases fail: E2E_AFTER_UP='ip netns exec lab-gw nft insert rule ip lab forward drop')
+[ -z "${E2E_AFTER_UP:-}" ] || eval "$E2E_AFTER_UP"
+run_case ping case_ping
+run_case pmtud-upload case_pmtud_upload
+run_case http-download case_http_download
+run_case snat-source case_snat_source
+run_case traceroute case_traceroute
+run_case tracepath case_tracepath
+run_case udp-roundtrip case_udp_roundtrip
+run_case unsolicited case_unsolicited
+run_case port-forward case_port_forward
+run_case hairpin case_hairpin
+run_case conns-seq case_conns_sequential
+run_case conns-parallel case_conns_parallel
+run_case iperf3 case_iperf3
+run_case conntrack case_conntrack
+run_case udp-expiry case_udp_expiry
+if [ "$mode" = natgw ]; then
+	pid=$(cat "$STATE/pids/natgw.pid" 2>/dev/null)
+	if kill -0 "$pid" 2>/dev/null; then
+		passed=$((passed + 1)); echo "PASS natgw-alive     natgw still running after all cases"
+	else
+		failed=$((failed + 1)); echo "FAIL natgw-alive: natgw exited: $(tail -n 5 "$STATE/logs/natgw.log" | tr '\n' ' ')"
+	fi
+	if [ $keep = 0 ]; then
+		bash "$LAB" down >/dev/null 2>&1
+		echo "-- natgw's log (final counters) --"
+		tail -n 40 "$STATE.last/logs/natgw.log" 2>/dev/null
+	fi
+fi
+echo "(e2e took $(( $(date +%s) - T0 )) s)"
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]

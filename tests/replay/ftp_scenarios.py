@@ -1,0 +1,229 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""
+tests/replay/ftp_scenarios.py - FTP helper scenarios for natgw-replay (lib/helpers), built
+on the machinery of scenarios.py (same lab, same checks: every output frame byte for byte,
+checksums recomputed from scratch, no inside address leaking out, exact drops).
+
+    /usr/bin/python3 tests/replay/ftp_scenarios.py NATGW_REPLAY SCENARIO [--keep DIR]
+    /usr/bin/python3 tests/replay/ftp_scenarios.py --list
+
+ftp_active:  PORT and EPRT from an inside client through SNAT. The address text is
+             rewritten to 203.0.113.2 (one byte shorter each time), so every later segment
+             of the control connection is checked with its SEQ moved (client -> server) and
+             its ACK moved back (server -> client), the offsets adding up; the server's
+             data connections from port 20 arrive on the announced ports and are DNATed to
+             the client (RELATED), while the same SYN from another host is dropped.
+ftp_passive: PASV (227) and EPSV (229) through SNAT: nothing rewritten, the client's data
+             connections go out; then a PORT with a length change and the later segments
+             both ways.
+Needs natgw's FTP helper on port 21 (the default, [helpers] ftp = 21).
+"""
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scenarios as sc  # noqa: E402  (the replay engineer's machinery, reused as is)
+from scapy.all import IP, TCP, Ether, Raw  # noqa: E402
+
+H1, H1_MAC, SERVER, SERVER2, GW_OUT = sc.H1, sc.H1_MAC, sc.SERVER, sc.SERVER2, sc.GW_OUT
+
+
+def rewritten(x, seq=None, ack=None, load=None):
+    """Input frame x with TCP seq/ack/payload replaced, lengths and checksums left to be
+    recomputed (forwarded() recomputes them from scratch)."""
+    p = Ether(bytes(x))
+    t = p[TCP]
+    if seq is not None:
+        t.seq = seq
+    if ack is not None:
+        t.ack = ack
+    if load is not None:
+        t.remove_payload()
+        t.add_payload(Raw(load))
+    del p[IP].len
+    del p[IP].chksum
+    del t.chksum
+    return Ether(bytes(p))
+
+
+class Ctl:
+    """An FTP control connection H1:cport -> SERVER:21 (external port preserved), with the
+    helper's length changes tracked: `off` is what the gateway added to the client's stream
+    so far (the server sees seq + off and acknowledges in that space)."""
+
+    def __init__(self, tr, cport):
+        self.tr, self.cport = tr, cport
+        self.cseq, self.sseq, self.off = 1000, 5000, 0
+
+    def c(self, flags, load=None, out_load=None):
+        """Client segment; out_load: the payload as the server must see it."""
+        tr = self.tr
+        p = sc.host(tr, H1, SERVER, TCP(sport=self.cport, dport=21, flags=flags,
+                                        seq=self.cseq, ack=self.sseq, window=502))
+        if load is not None:
+            p = p / load
+        x = tr.send("inside", p)
+        want = rewritten(x, seq=(self.cseq + self.off) & 0xffffffff,
+                         load=out_load if out_load is not None else None)
+        tr.out("outside", sc.to_out(want, src=GW_OUT))
+        n = len(load) if load else 0
+        if "S" in flags or "F" in flags:
+            n += 1
+        if out_load is not None:
+            self.off += len(out_load) - len(load)
+        self.cseq += n
+
+    def s(self, flags, load=None):
+        """Server segment, acknowledging the client's stream as the server sees it."""
+        tr = self.tr
+        p = sc.remote(tr, SERVER, GW_OUT, TCP(sport=21, dport=self.cport, flags=flags,
+                                              seq=self.sseq,
+                                              ack=(self.cseq + self.off) & 0xffffffff,
+                                              window=509))
+        if load is not None:
+            p = p / load
+        y = tr.send("outside", p)
+        tr.out("inside", sc.to_in(rewritten(y, ack=self.cseq), H1_MAC, dst=H1))
+        self.sseq += (len(load) if load else 0) + (1 if "S" in flags or "F" in flags else 0)
+
+    def open(self):
+        tr = self.tr
+        x = tr.send("inside", sc.host(tr, H1, SERVER, TCP(sport=self.cport, dport=21,
+                                                            flags="S", seq=self.cseq,
+                                                            window=64240,
+                                                            options=sc.tcp_opts())))
+        tr.out("outside", sc.to_out(x, src=GW_OUT))
+        y = tr.send("outside", sc.remote(tr, SERVER, GW_OUT,
+                                         TCP(sport=21, dport=self.cport, flags="SA",
+                                             seq=self.sseq, ack=self.cseq + 1, window=65160,
+                                             options=sc.tcp_opts())))
+        tr.out("inside", sc.to_in(y, H1_MAC, dst=H1))
+        self.cseq += 1
+        self.sseq += 1
+        self.c("A")
+        self.s("PA", b"220 natgw replay ftp\r\n")
+
+
+def data_in(tr, src, sport, ext, inside_port, seq=9000):
+    """The server's active-mode data connection: SYN to ext, DNATed to H1:inside_port;
+    the client's SYN-ACK goes out from ext; a segment of data comes in."""
+    y = tr.send("outside", sc.remote(tr, src, GW_OUT, TCP(sport=sport, dport=ext, flags="S",
+                                                          seq=seq, window=65160,
+                                                          options=sc.tcp_opts())))
+    tr.out("inside", sc.to_in(y, H1_MAC, dst=H1, dport=inside_port))
+    x = tr.send("inside", sc.host(tr, H1, src, TCP(sport=inside_port, dport=sport,
+                                                     flags="SA", seq=7000, ack=seq + 1,
+                                                     window=64240, options=sc.tcp_opts())))
+    tr.out("outside", sc.to_out(x, src=GW_OUT, sport=ext))
+    y = tr.send("outside", sc.remote(tr, src, GW_OUT, TCP(sport=sport, dport=ext, flags="PA",
+                                                          seq=seq + 1, ack=7001,
+                                                          window=509) / b"file contents\n"))
+    tr.out("inside", sc.to_in(y, H1_MAC, dst=H1, dport=inside_port))
+
+
+def data_out(tr, cport, dport):
+    """The client's passive-mode data connection to SERVER:dport, SNATed (port preserved)."""
+    x = tr.send("inside", sc.host(tr, H1, SERVER, TCP(sport=cport, dport=dport, flags="S",
+                                                        seq=3000, window=64240,
+                                                        options=sc.tcp_opts())))
+    tr.out("outside", sc.to_out(x, src=GW_OUT))
+    y = tr.send("outside", sc.remote(tr, SERVER, GW_OUT, TCP(sport=dport, dport=cport,
+                                                             flags="SA", seq=8000, ack=3001,
+                                                             window=65160,
+                                                             options=sc.tcp_opts())))
+    tr.out("inside", sc.to_in(y, H1_MAC, dst=H1))
+    x = tr.send("inside", sc.host(tr, H1, SERVER, TCP(sport=cport, dport=dport, flags="A",
+                                                        seq=3001, ack=8001, window=502)))
+    tr.out("outside", sc.to_out(x, src=GW_OUT))
+
+
+def sc_ftp_active(tr):
+    sc.preamble(tr)
+    ctl = Ctl(tr, 40100)
+    ctl.open()
+    # "192,168,1,10" -> "203,0,113,2": one byte shorter; data port 40001 kept
+    ctl.c("PA", b"PORT 192,168,1,10,156,65\r\n", b"PORT 203,0,113,2,156,65\r\n")
+    ctl.s("A")
+    ctl.s("PA", b"200 PORT command successful\r\n")
+    ctl.c("PA", b"RETR f\r\n")
+    # the expectation is for the server's address only: another host is refused
+    z = tr.send("outside", sc.remote(tr, SERVER2, GW_OUT, TCP(sport=20, dport=40001,
+                                                              flags="S", seq=4242)))
+    tr.drop(z)
+    data_in(tr, SERVER, 20, 40001, 40001)
+    ctl.s("PA", b"150 Opening data connection\r\n")
+    ctl.c("A")
+    # EPRT: again one byte shorter, offsets add up to -2
+    ctl.c("PA", b"EPRT |1|192.168.1.10|40002|\r\n", b"EPRT |1|203.0.113.2|40002|\r\n")
+    ctl.s("PA", b"200 EPRT command successful\r\n")
+    ctl.c("PA", b"LIST\r\n")
+    data_in(tr, SERVER, 20, 40002, 40002, seq=19000)
+    ctl.s("PA", b"226 Transfer complete\r\n")
+    ctl.c("PA", b"QUIT\r\n")
+    ctl.s("PA", b"221 Goodbye\r\n")
+    ctl.c("FA")
+    ctl.s("FA")
+    ctl.c("A")
+
+
+def sc_ftp_passive(tr):
+    sc.preamble(tr)
+    ctl = Ctl(tr, 40200)
+    ctl.open()
+    ctl.c("PA", b"PASV\r\n")
+    ctl.s("PA", b"227 Entering Passive Mode (198,51,100,5,195,80).\r\n")
+    data_out(tr, 40201, 50000)
+    ctl.c("PA", b"EPSV\r\n")
+    ctl.s("PA", b"229 Entering Extended Passive Mode (|||50001|)\r\n")
+    data_out(tr, 40202, 50001)
+    # then a length change on the same control connection: later segments both ways
+    ctl.c("PA", b"PORT 192,168,1,10,157,1\r\n", b"PORT 203,0,113,2,157,1\r\n")
+    ctl.s("PA", b"200 PORT command successful\r\n")
+    ctl.c("PA", b"LIST\r\n")
+    data_in(tr, SERVER, 20, 40193, 40193)
+    ctl.s("PA", b"226 Transfer complete\r\n")
+    ctl.c("PA", b"QUIT\r\n")
+    ctl.s("PA", b"221 Goodbye\r\n")
+
+
+SCENARIOS = {"ftp_active": sc_ftp_active, "ftp_passive": sc_ftp_passive}
+
+
+def main(argv):
+    if "--list" in argv:
+        print("\n".join(SCENARIOS))
+        return 0
+    args = [a for a in argv[1:] if not a.startswith("-")]
+    keep = None
+    if "--keep" in argv:
+        keep = argv[argv.index("--keep") + 1]
+        args.remove(keep)
+    if len(args) != 2 or args[1] not in SCENARIOS:
+        print(__doc__, file=sys.stderr)
+        return 2
+    replay, name = os.path.abspath(args[0]), args[1]
+    d = keep or tempfile.mkdtemp(prefix=f"natgw-replay-{name}-")
+    if keep:
+        shutil.rmtree(keep, ignore_errors=True)
+        os.makedirs(keep)
+    ck = sc.Checks()
+    try:
+        tr, res = sc.build_and_run(replay, d, SCENARIOS[name], 1)
+        sc.arp_normalise(res)
+        sc.verify(tr, res, ck)
+    except Exception as e:  # noqa: BLE001 - report and fail, keep the files
+        ck.ok(False, f"scenario {name} ran", "no error", f"{type(e).__name__}: {e}")
+    for f in ck.failures:
+        print(f)
+    print(f"scenario {name}: {ck.passed} checks passed, {len(ck.failures)} failed"
+          + (f" (files in {d})" if ck.failures or keep else ""))
+    if not ck.failures and not keep:
+        shutil.rmtree(d, ignore_errors=True)
+    return 1 if ck.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
