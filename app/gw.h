@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>	/* before DPDK headers: libbsd overlay vs rte_string_fns.h */
 
 #include <rte_ether.h>
 #include <rte_mbuf.h>
@@ -64,11 +65,7 @@ const char *gw_port_name(unsigned int port);	/**< "inside" / "outside" */
 	_(L2_NOT_FOR_US,	"destination mac neither ours nor broadcast")	\
 	_(NOT_IPV4,		"ethertype not ipv4 or arp")			\
 	_(ARP_BAD,		"arp malformed or not ethernet/ipv4")		\
-	_(ARP_CONSUMED,		"arp handled (not forwarded)")			\
 	_(TO_ME_UNHANDLED,	"to our address, not echo request")		\
-	_(INVALID,		"conntrack state invalid")			\
-	_(NEW_INBOUND,		"inbound not established/related/forwarded")	\
-	_(NEW_REFUSED,		"packet may not create a connection")		\
 	_(NO_ROUTE,		"no route (martian or our own source)")		\
 	_(WRONG_SIDE,		"source address on the wrong side")		\
 	_(ARP_UNRESOLVED,	"next hop did not answer arp")			\
@@ -77,7 +74,6 @@ const char *gw_port_name(unsigned int port);	/**< "inside" / "outside" */
 	_(FRAG_NEEDED,		"df set and larger than egress mtu")		\
 	_(FRAG_FAILED,		"fragmentation failed (no mbufs)")		\
 	_(REASM_FAILED,		"reassembly failed or timed out")		\
-	_(REASM_TABLE_FULL,	"reassembly table full")			\
 	_(REWRITE_FAILED,	"nat rewrite failed (packet too short)")	\
 	_(HELPER,		"helper dropped (split command / no room)")	\
 	_(HANDOFF_FULL,		"handoff ring to owner worker full")		\
@@ -108,7 +104,11 @@ struct gw_if_config {
 	uint8_t prefix;		/**< on-link prefix length */
 	uint32_t gateway;	/**< outside: next hop for everything off-link (0: none) */
 	uint16_t mtu;		/**< IPv4 MTU (default 1500) */
+	bool mac_set;		/**< use `mac` instead of the port's MAC */
+	struct rte_ether_addr mac;
 };
+
+#define GW_MAX_ARP_STATIC 16
 
 /** [untracked] rule: forwarded without state or NAT. 0 / 0-range fields match anything. */
 struct gw_untracked {
@@ -138,6 +138,11 @@ struct gw_config {
 	uint32_t arp_timeout_s;
 	uint16_t arp_hold;			/**< packets held per unresolved next hop */
 	uint32_t arp_retry_ms;			/**< rate limit of requests per next hop */
+	struct {
+		uint32_t ip;
+		struct rte_ether_addr mac;
+	} arp_static[GW_MAX_ARP_STATIC];	/**< permanent entries ([arp] static) */
+	unsigned int n_arp_static;
 	/* fragments */
 	uint32_t frag_max_flows;
 	uint32_t frag_timeout_ms;
@@ -267,6 +272,8 @@ void gw_stats_line(FILE *f, const struct gw *g);
  * `clock` returns the workers' `now`.
  */
 int gw_telemetry_register(struct gw *g, ct_time_t (*clock)(void));
+/** Record which lcore runs worker idx (shown by /natgw/conns). */
+void gw_set_worker_lcore(struct gw *g, unsigned int idx, unsigned int lcore);
 
 #ifdef __cplusplus
 }

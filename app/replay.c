@@ -14,19 +14,26 @@
  *    its own order. The clock (`now`, microseconds) is the merged packet's timestamp, never
  *    the wall clock; it never goes backwards (an earlier timestamp is replayed at the last
  *    `now`).
- *  - Conntrack and NAT get fixed hash seeds.
- *  - N workers are simulated on one thread: a packet is received by the worker RSS would
- *    pick (the owner by the design's steering rules, see gw.h), and after each input packet
- *    every worker's handoff rings and housekeeping are run, worker 0 first.
- *  - EAL runs with --no-huge --in-memory --no-pci on one lcore: no NIC, no hugepages,
- *    no shared files, so several replays can run at once.
+ *  - Conntrack and NAT get fixed hash seeds; the port MACs are fixed: inside
+ *    02:6e:67:00:00:00, outside 02:6e:67:00:00:01.
+ *  - N workers are simulated on one thread. Input packet k is received by worker k % N
+ *    (so with N > 1 packets also arrive on non-owners and cross the handoff rings, as
+ *    they would without RSS steering); then every worker drains its rings, worker 0
+ *    first, until a pass finds nothing. Before each packet every worker runs its
+ *    housekeeping (expiry, ARP, reassembly timers) at the packet's time. At the end of
+ *    the input, housekeeping runs once more and whatever is still held (ARP hold queue,
+ *    incomplete reassembly) is flushed into the drop file.
+ *  - EAL runs with --no-huge --no-shconf --no-pci on one lcore (and a per-process file
+ *    prefix): no NIC, no hugepages, no shared files, so several replays can run at once.
  *
- * Outputs: what leaves the inside (outside) port goes to X.pcap (Y.pcap) stamped with the
- * time of the input packet being processed when it left (for packets released later, e.g.
- * by an ARP reply or by reassembly, that is the releasing packet's time). Dropped packets
- * go to Z.pcap, same stamping; Z.pcap.txt has one line per record of Z.pcap:
- *     "<record index, from 0> <reason>"
- * where <reason> is the pipeline's reason text, e.g. "ct: tcp segment outside window".
+ * Outputs: what leaves the inside (outside) port goes to X.pcap (Y.pcap), stamped with the
+ * time of the input packet being processed when it left (a packet released later, by an
+ * ARP reply or by reassembly, carries the releasing packet's time). Dropped packets go to
+ * Z.pcap, stamped the same way, and Z.pcap.txt has one line per record of Z.pcap:
+ *     "<record index, from 0> <REASON_ID> <reason text>"
+ * e.g. "3 CT_TCP_OUT_OF_WINDOW ct: tcp segment outside window" (gw.h GW_FOREACH_DROP,
+ * gw_drop_id/gw_drop_str). A record too big for an mbuf (> 16384 bytes) is written there
+ * as REPLAY_TOO_BIG.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 
@@ -194,12 +202,26 @@ rp_output_close(struct rp_output *o)
 	return rc;
 }
 
+/** Write len bytes (wire length wire_len) as one pcap record stamped o->now. */
+static void
+rp_write_raw(struct rp_output *o, pcap_dumper_t *d, const void *data, uint32_t len,
+	     uint32_t wire_len)
+{
+	struct pcap_pkthdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.ts.tv_sec = (time_t)(o->now / 1000000u);
+	h.ts.tv_usec = (suseconds_t)(o->now % 1000000u);
+	h.caplen = len;
+	h.len = wire_len;
+	pcap_dump((u_char *)d, &h, data);
+}
+
 /** Write an mbuf (possibly chained) as one pcap record stamped o->now. */
 static void
 rp_write_mbuf(struct rp_output *o, pcap_dumper_t *d, const struct rte_mbuf *m)
 {
 	static uint8_t buf[RP_SNAPLEN];
-	struct pcap_pkthdr h;
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 	const void *data;
 
@@ -210,19 +232,14 @@ rp_write_mbuf(struct rp_output *o, pcap_dumper_t *d, const struct rte_mbuf *m)
 		o->error = -1;
 		return;
 	}
-	memset(&h, 0, sizeof(h));
-	h.ts.tv_sec = (time_t)(o->now / 1000000u);
-	h.ts.tv_usec = (suseconds_t)(o->now % 1000000u);
-	h.caplen = len;
-	h.len = rte_pktmbuf_pkt_len(m);
-	pcap_dump((u_char *)d, &h, data);
+	rp_write_raw(o, d, data, len, rte_pktmbuf_pkt_len(m));
 }
 
 /* ---------------------------------------------------------------------------------------
  * Command line
  */
 
-#define RP_MAX_TIMEOUTS 32
+#define RP_MAX_TIMEOUTS 64
 
 struct rp_args {
 	const char *config;
@@ -231,8 +248,7 @@ struct rp_args {
 	const char *drops;
 	unsigned int workers;
 	unsigned int n_timeouts;
-	int tclass[RP_MAX_TIMEOUTS];
-	ct_time_t timeout[RP_MAX_TIMEOUTS];
+	const char *timeout[RP_MAX_TIMEOUTS];	/* "CLASS=SECONDS", applied in order */
 };
 
 static void
@@ -245,31 +261,7 @@ rp_usage(FILE *f)
 		"Replays A (arriving on the inside port) and B (on the outside port), merged by\n"
 		"timestamp, through the natgw pipeline with the timestamps as the clock; writes what\n"
 		"leaves each port to X and Y, dropped packets to Z and their reasons to Z.txt\n"
-		"(\"<record index> <reason>\" per line). Same input, same output, byte for byte.\n");
-}
-
-/** Parse "CLASS=SECONDS" (seconds may have a fraction, to the microsecond). */
-static int
-rp_parse_timeout(struct rp_args *a, const char *s)
-{
-	char name[64], *end;
-	const char *eq = strchr(s, '=');
-	double sec;
-	int c;
-
-	if (eq == NULL || (size_t)(eq - s) >= sizeof(name) || a->n_timeouts == RP_MAX_TIMEOUTS)
-		return -1;
-	memcpy(name, s, eq - s);
-	name[eq - s] = '\0';
-	c = ct_tclass_by_name(name);
-	errno = 0;
-	sec = strtod(eq + 1, &end);
-	if (c < 0 || errno != 0 || end == eq + 1 || *end != '\0' || !(sec >= 0) || sec > 1e9)
-		return -1;
-	a->tclass[a->n_timeouts] = c;
-	a->timeout[a->n_timeouts] = (ct_time_t)(sec * 1e6 + 0.5);
-	a->n_timeouts++;
-	return 0;
+		"(\"<record index> <REASON_ID> <reason text>\" per line). Same input, same output.\n");
 }
 
 static int
@@ -312,11 +304,11 @@ rp_parse_args(int argc, char **argv, struct rp_args *a)
 			a->workers = (unsigned int)n;
 			break;
 		case 't':
-			if (rp_parse_timeout(a, optarg) < 0) {
-				fprintf(stderr, "natgw-replay: --timeout %s: want CLASS=SECONDS with "
-					"a class of ct.h CT_FOREACH_TCLASS\n", optarg);
+			if (a->n_timeouts == RP_MAX_TIMEOUTS) {
+				fprintf(stderr, "natgw-replay: too many --timeout\n");
 				return -1;
 			}
+			a->timeout[a->n_timeouts++] = optarg;
 			break;
 		case 'h': rp_usage(stdout); exit(0);
 		default: rp_usage(stderr); return -1;
@@ -331,22 +323,303 @@ rp_parse_args(int argc, char **argv, struct rp_args *a)
 	return 0;
 }
 
+static int
+rp_load_config(const struct rp_args *a, struct gw_config *cfg)
+{
+	char err[512];
+	unsigned int i;
+
+	gw_config_default(cfg);
+	if (gw_config_load(cfg, a->config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "natgw-replay: %s\n", err);
+		return -1;
+	}
+	for (i = 0; i < a->n_timeouts; i++) {
+		if (gw_config_timeout(cfg, a->timeout[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "natgw-replay: --timeout %s: %s\n", a->timeout[i], err);
+			return -1;
+		}
+	}
+	if (gw_config_check(cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "natgw-replay: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------------------------------
  * EAL without hardware: heap memory, no PCI, no shared runtime files, one lcore
  */
 static int
 rp_eal_init(void)
 {
+	/* --no-huge implies legacy memory, which DPDK 22.11 refuses with --in-memory:
+	 * --no-shconf (no runtime config, no multi-process socket) plus a per-process file
+	 * prefix keeps parallel replays apart just the same. */
+	char prefix[64];
 	char *eal_argv[] = {
-		"natgw-replay", "--no-huge", "-m", "512", "--in-memory", "--no-pci",
+		"natgw-replay", "--no-huge", "-m", "256", "--no-shconf", prefix, "--no-pci",
 		"--no-telemetry", "-l", "0", "--log-level=lib.*:error",
 		"--log-level=user*:error", NULL,
 	};
 	int eal_argc = (int)RTE_DIM(eal_argv) - 1;
 
+	snprintf(prefix, sizeof(prefix), "--file-prefix=natgw-replay-%ld", (long)getpid());
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
 		fprintf(stderr, "natgw-replay: EAL init failed: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
 	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The pipeline's output: pcap records
+ */
+
+static uint16_t
+rp_tx(void *arg, unsigned int port, struct rte_mbuf **m, uint16_t n)
+{
+	struct rp_output *o = arg;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		if (port < GW_PORT_MAX) {
+			rp_write_mbuf(o, o->dump[port], m[i]);
+			o->n_tx[port]++;
+		} else {
+			o->error = -1;
+		}
+		rte_pktmbuf_free(m[i]);
+	}
+	return n;
+}
+
+static void
+rp_drop_record(struct rp_output *o, const struct rte_mbuf *m, const char *id, const char *text)
+{
+	rp_write_mbuf(o, o->drops, m);
+	if (fprintf(o->reasons, "%" PRIu64 " %s %s\n", o->n_drops, id, text) < 0)
+		o->error = -1;
+	o->n_drops++;
+}
+
+static void
+rp_drop(void *arg, struct rte_mbuf *m, enum gw_drop reason)
+{
+	struct rp_output *o = arg;
+
+	rp_drop_record(o, m, gw_drop_id(reason), gw_drop_str(reason));
+	rte_pktmbuf_free(m);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Replay loop
+ */
+
+struct rp_ctx {
+	struct gw *gw;
+	unsigned int n_workers;
+	struct rte_mempool *pool;	/* frames up to RP_SMALL_ROOM, generated packets */
+	struct rte_mempool *big_pool;	/* larger frames, reassembly */
+	struct rp_output out;
+	uint64_t now;
+	uint64_t n_in;			/* input packets so far (both files) */
+};
+
+#define RP_SMALL_ROOM	2048
+#define RP_BIG_ROOM	16384
+
+/* After each input packet: every worker drains its handoff rings, worker 0 first, until a
+ * whole pass finds nothing (a handed packet may be handed on again, e.g. hairpin). */
+static void
+rp_drain_rings(struct rp_ctx *c)
+{
+	unsigned int pass, i, done;
+
+	for (pass = 0; pass < 64; pass++) {
+		done = 0;
+		for (i = 0; i < c->n_workers; i++)
+			done += gw_worker_poll_rings(gw_get_worker(c->gw, i), c->now);
+		if (done == 0)
+			return;
+	}
+}
+
+static void
+rp_housekeeping(struct rp_ctx *c)
+{
+	unsigned int i, pass;
+
+	/* bounded per call in the pipeline: repeat while there is work (a long quiet gap in
+	 * the capture may have expired many connections at once) */
+	for (i = 0; i < c->n_workers; i++)
+		for (pass = 0; pass < 1024; pass++)
+			if (gw_worker_housekeeping(gw_get_worker(c->gw, i), c->now) == 0)
+				break;
+}
+
+/**
+ * Copy one pcap record into an mbuf. A record too big for any mbuf is written to the drop
+ * file as REPLAY_TOO_BIG and *skip set. NULL without *skip: out of mbufs (fatal).
+ */
+static struct rte_mbuf *
+rp_mbuf_from(struct rp_ctx *c, const struct rp_input *in, bool *skip)
+{
+	uint32_t len = in->hdr->caplen;
+	struct rte_mempool *mp = len <= RP_SMALL_ROOM ? c->pool : c->big_pool;
+	struct rte_mbuf *m;
+	char *p;
+
+	*skip = false;
+	if (len > RP_BIG_ROOM) {
+		rp_write_raw(&c->out, c->out.drops, in->data, len, in->hdr->len);
+		if (fprintf(c->out.reasons, "%" PRIu64 " REPLAY_TOO_BIG frame larger than %u "
+			    "bytes (natgw-replay)\n", c->out.n_drops, RP_BIG_ROOM) < 0)
+			c->out.error = -1;
+		c->out.n_drops++;
+		*skip = true;
+		return NULL;
+	}
+	if (in->hdr->caplen < in->hdr->len)
+		fprintf(stderr, "natgw-replay: %s record %" PRIu64 ": captured %u of %u bytes\n",
+			in->path, in->index, in->hdr->caplen, in->hdr->len);
+	m = rte_pktmbuf_alloc(mp);
+	if (m == NULL) {
+		fprintf(stderr, "natgw-replay: mbuf pool empty (packets leaked or held?)\n");
+		return NULL;
+	}
+	p = rte_pktmbuf_append(m, (uint16_t)len);
+	if (p == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	memcpy(p, in->data, len);
+	return m;
+}
+
+static int
+rp_run(struct rp_ctx *c, struct rp_input in[GW_PORT_MAX])
+{
+	struct rp_input *cur;
+	unsigned int i, port, w;
+	struct rte_mbuf *m;
+	bool skip;
+
+	while ((cur = rp_input_pick(&in[GW_PORT_INSIDE], &in[GW_PORT_OUTSIDE])) != NULL) {
+		port = cur == &in[GW_PORT_INSIDE] ? GW_PORT_INSIDE : GW_PORT_OUTSIDE;
+		if (cur->ts > c->now)
+			c->now = cur->ts;	/* the clock never goes back */
+		c->out.now = c->now;
+		rp_housekeeping(c);
+		m = rp_mbuf_from(c, cur, &skip);
+		if (m == NULL && !skip)
+			return -1;
+		if (m != NULL) {
+			/* the receiving worker: round robin over the inputs, so that with several
+			 * workers packets arrive on non-owners too and take the handoff rings */
+			w = (unsigned int)(c->n_in % c->n_workers);
+			gw_worker_rx(gw_get_worker(c->gw, w), port, &m, 1, c->now);
+			rp_drain_rings(c);
+		}
+		c->n_in++;
+		if (rp_input_next(cur) < 0)
+			return -1;
+	}
+	/* end of input: last timers at the last time, then drop what is still held */
+	rp_housekeeping(c);
+	rp_drain_rings(c);
+	for (i = 0; i < c->n_workers; i++)
+		gw_worker_flush(gw_get_worker(c->gw, i));
+	return 0;
+}
+
+static struct rte_mempool *
+rp_pool(const char *name, unsigned int n, unsigned int room)
+{
+	struct rte_mempool *mp = rte_pktmbuf_pool_create(name, n, 0, 0,
+							  (uint16_t)(room + RTE_PKTMBUF_HEADROOM),
+							  (int)rte_socket_id());
+
+	if (mp == NULL)
+		fprintf(stderr, "natgw-replay: mbuf pool %s: %s\n", name, rte_strerror(rte_errno));
+	return mp;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct gw_config cfg;	/* large: not on the stack */
+	struct rp_input in[GW_PORT_MAX];
+	struct gw_params prm;
+	struct rp_args a;
+	struct rp_ctx c;
+	char err[512];
+	unsigned int i;
+	int rc = 1;
+
+	memset(&c, 0, sizeof(c));
+	memset(in, 0, sizeof(in));
+	if (rp_parse_args(argc, argv, &a) < 0 || rp_load_config(&a, &cfg) < 0)
+		return 2;
+	if (rp_eal_init() < 0)
+		return 1;
+	c.pool = rp_pool("rp_pool", RP_POOL_SIZE, RP_SMALL_ROOM);
+	c.big_pool = rp_pool("rp_big", 511, RP_BIG_ROOM);
+	if (c.pool == NULL || c.big_pool == NULL)
+		goto fail;
+
+	memset(&prm, 0, sizeof(prm));
+	prm.cfg = &cfg;
+	prm.n_workers = a.workers;
+	/* fixed, locally administered MACs ("ng"): the scenarios address frames to them */
+	for (i = 0; i < GW_PORT_MAX; i++) {
+		struct rte_ether_addr mac = {{ 0x02, 0x6e, 0x67, 0x00, 0x00, (uint8_t)i }};
+
+		prm.mac[i] = mac;
+	}
+	prm.pool = c.pool;
+	prm.big_pool = c.big_pool;
+	prm.seed[0] = UINT64_C(0x6e617467772d7270);	/* fixed seeds: determinism */
+	prm.seed[1] = UINT64_C(0x7265706c61792121);
+	prm.host_seed = 0x6e67;
+	prm.socket_id = (int)rte_socket_id();
+	prm.use_heap = true;
+	c.gw = gw_create(&prm, err, sizeof(err));
+	if (c.gw == NULL) {
+		fprintf(stderr, "natgw-replay: %s\n", err);
+		goto fail;
+	}
+	c.n_workers = gw_n_workers(c.gw);
+
+	if (rp_output_open(&c.out, a.out[GW_PORT_INSIDE], a.out[GW_PORT_OUTSIDE], a.drops) < 0)
+		goto fail;
+	for (i = 0; i < c.n_workers; i++) {
+		struct gw_io io = { .tx = rp_tx, .drop = rp_drop, .arg = &c.out };
+
+		gw_worker_set_io(gw_get_worker(c.gw, i), &io);
+	}
+	if (rp_input_open(&in[GW_PORT_INSIDE], a.in[GW_PORT_INSIDE]) < 0 ||
+	    rp_input_open(&in[GW_PORT_OUTSIDE], a.in[GW_PORT_OUTSIDE]) < 0)
+		goto fail;
+
+	if (rp_run(&c, in) == 0 && c.out.error == 0)
+		rc = 0;
+	printf("natgw-replay: %" PRIu64 " packets in, %" PRIu64 " out inside, %" PRIu64
+	       " out outside, %" PRIu64 " dropped, %u worker(s)\n", c.n_in,
+	       c.out.n_tx[GW_PORT_INSIDE], c.out.n_tx[GW_PORT_OUTSIDE], c.out.n_drops,
+	       c.n_workers);
+	gw_stats_print(stdout, c.gw);
+fail:
+	for (i = 0; i < GW_PORT_MAX; i++)
+		if (in[i].pcap != NULL)
+			pcap_close(in[i].pcap);
+	if (rp_output_close(&c.out) != 0) {
+		fprintf(stderr, "natgw-replay: writing the outputs failed\n");
+		rc = 1;
+	}
+	gw_free(c.gw);
+	rte_mempool_free(c.big_pool);
+	rte_mempool_free(c.pool);
+	rte_eal_cleanup();
+	return rc;
 }

@@ -484,6 +484,38 @@ struct pkt_env {
 	ct_time_t now;
 };
 
+/* what this direction's segment at pe->seq became (text, or the original text when the
+ * rewrite was refused): a retransmission of it must become the same, or the peer's and
+ * our idea of the stream part ways (TCP keeps the first copy it received) */
+static void
+remember(struct helper_conn *hr, const struct pkt_env *pe, const struct helper_match *m,
+	 const char *text, int n)
+{
+	uint8_t d = pe->p->dir;
+	struct helper_last *l = &hr->last[d];
+
+	if (pe->p->tuple.proto != IPPROTO_TCP || n < 0 || n > HELPER_TEXT_MAX)
+		return;
+	l->seq = pe->seq;
+	l->kind = m->kind;
+	l->addr = m->addr;
+	l->port = m->port;
+	l->off = m->off;
+	l->old_len = m->len;
+	l->new_len = (uint8_t)n;
+	memcpy(l->text, text, (size_t)n);
+	hr->flags |= d == 0 ? HC_F_LAST0 : HC_F_LAST1;
+}
+
+/* refused after parsing (no port, no room): the segment goes out as it came, and so will
+ * its retransmissions */
+static void
+remember_unchanged(struct helper_conn *hr, const struct pkt_env *pe,
+		   const struct helper_match *m)
+{
+	remember(hr, pe, m, (const char *)pe->buf + pe->p->payload_off + m->off, m->len);
+}
+
 static void
 handle_match(struct helper_ctx *hc, struct helper_conn *hr, const struct helper_ops *ops,
 	     struct pkt_env *pe, const struct helper_match *m)
@@ -536,6 +568,7 @@ handle_match(struct helper_ctx *hc, struct helper_conn *hr, const struct helper_
 	rport = nat_port_reserve(hc->nc, td->proto, xaddr, m->port);
 	if (rport < 0) {
 		HELPER_COUNT(hc, NO_PORT);
+		remember_unchanged(hr, pe, m);
 		return;
 	}
 	n = ops->format(m, xaddr, (uint16_t)rport, text, sizeof(text));
@@ -545,21 +578,12 @@ handle_match(struct helper_ctx *hc, struct helper_conn *hr, const struct helper_
 	if (delta == INT32_MIN) {
 		nat_port_reserved_put(hc->nc, td->proto, xaddr, (uint16_t)rport);
 		HELPER_COUNT(hc, NO_ROOM);
+		remember_unchanged(hr, pe, m);
 		return;
 	}
 	HELPER_COUNT(hc, REWRITTEN);
+	remember(hr, pe, m, text, n);
 	if (td->proto == IPPROTO_TCP) {
-		struct helper_last *l = &hr->last[d];
-
-		l->seq = pe->seq;
-		l->kind = m->kind;
-		l->addr = m->addr;
-		l->port = m->port;
-		l->off = m->off;
-		l->old_len = m->len;
-		l->new_len = (uint8_t)n;
-		memcpy(l->text, text, (size_t)n);
-		hr->flags |= d == 0 ? HC_F_LAST0 : HC_F_LAST1;
 		if (delta != 0) {
 			helper_seqadj_record(hr, d, pe->seq, delta);
 			ct_conn_set_status(c, CT_ST_SEQ_ADJUST);
@@ -572,9 +596,11 @@ handle_match(struct helper_ctx *hc, struct helper_conn *hr, const struct helper_
 	helper_expect_add(hc, c, &s, pe->now);
 }
 
-/* the retransmission of a segment rewritten before: the same text again, no new
- * expectation, no second sequence change. true if it was one. */
-static bool
+/* the retransmission of a segment handled before: the same text again, no new
+ * expectation, no second sequence change. 0: not one; 1: done; -1: it no longer fits
+ * (less tailroom this time): it must be dropped, as sending it unchanged would break the
+ * sequence adjustment already made. */
+static int
 redo_last(struct helper_ctx *hc, struct helper_conn *hr, struct pkt_env *pe,
 	  const struct helper_match *m)
 {
@@ -584,13 +610,14 @@ redo_last(struct helper_ctx *hc, struct helper_conn *hr, struct pkt_env *pe,
 	if (!(hr->flags & (d == 0 ? HC_F_LAST0 : HC_F_LAST1)) || l->seq != pe->seq ||
 	    l->kind != m->kind || l->addr != m->addr || l->port != m->port ||
 	    l->off != m->off || l->old_len != m->len)
-		return false;
+		return 0;
 	if (splice_payload(hc, pe->p, pe->buf, pe->frame_len, pe->buf_cap, m->off, m->len,
-			   l->text, l->new_len) == INT32_MIN)
+			   l->text, l->new_len) == INT32_MIN) {
 		HELPER_COUNT(hc, NO_ROOM);
-	else
-		HELPER_COUNT(hc, RETRANSMIT);
-	return true;
+		return -1;
+	}
+	HELPER_COUNT(hc, RETRANSMIT);
+	return 1;
 }
 
 /* remember where the next line starts (original seq space), keeping the one before for
@@ -646,8 +673,12 @@ handle_payload(struct helper_ctx *hc, struct helper_conn *hr, const struct helpe
 	if (r == HELPER_P_MALFORMED)
 		HELPER_COUNT(hc, MALFORMED);
 	if (r == HELPER_P_FOUND) {
+		int redo = tcp ? redo_last(hc, hr, pe, &m) : 0;
+
 		HELPER_COUNT(hc, PARSED);
-		if (!tcp || !redo_last(hc, hr, pe, &m))
+		if (redo < 0)
+			return HELPER_DROP;
+		if (redo == 0)
 			handle_match(hc, hr, ops, pe, &m);
 	}
 	/* line bookkeeping in the original space: the length before any rewrite */

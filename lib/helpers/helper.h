@@ -126,8 +126,10 @@ enum helper_id helper_conn_helper(const struct helper_ctx *hc, const struct ct_c
  */
 enum helper_verdict {
 	HELPER_ACCEPT = 0,	/**< forward (possibly rewritten) */
-	HELPER_DROP,		/**< drop: a known command split across segments (netfilter
-				 *   drops these too, so that the retransmission carries it whole) */
+	/** drop: a known command split across segments (netfilter drops these too, so that
+	 * the retransmission carries it whole), or the retransmission of a rewritten
+	 * segment that no longer fits (sent unchanged it would break the seq adjustment) */
+	HELPER_DROP,
 };
 
 /**

@@ -246,10 +246,17 @@ case_iperf3() {
 		{ REASON="iperf3 failed: $(grep -o '"error".*' "$WORK"/ip-*.json | head -c 200)"; return 1; }
 }
 
+TEL="/usr/bin/python3 $top/tools/lab/natgw_tel.py"
+natgw_tcp80() { # natgw connections client -> server:80, NATed to 10.0.2.1, in /natgw/conns
+	$TEL conns 2>/dev/null | grep '^tcp ' | grep 'src=10.0.1.10 dst=10.0.3.10 sport=[0-9]* dport=80 ' |
+		grep -c 'src=10.0.3.10 dst=10.0.2.1 sport=80 '
+}
 case_conntrack() {
-	local out i ntcp nudp
+	local out i ntcp nudp tcp0=0 cc0=0 cc1
 	if [ "$mode" = kernel ]; then
 		G conntrack -F >/dev/null 2>&1
+	else
+		tcp0=$(natgw_tcp80); cc0=$($TEL stat conns_created 2>/dev/null)
 	fi
 	C $CLI http-seq 10.0.3.10 80 /small.txt --count 10 >"$WORK/ct.tcp" 2>&1
 	for i in 1 2 3; do
@@ -267,13 +274,17 @@ case_conntrack() {
 		[ "$ntcp" = 10 ] && [ "$nudp" = 3 ] || { REASON="listing disagrees with the traffic sent:
 $(echo "$out" | head -n 20)"; return 1; }
 	else
-		out=$(bash "$LAB" conntrack 2>&1)
-		echo "$out" >"$WORK/natgw-listing.txt"
-		ntcp=$(echo "$out" | grep -i tcp | grep '10.0.1.10' | grep '10.0.3.10' | grep -c '\b80\b')
-		nudp=$(echo "$out" | grep -i udp | grep '10.0.1.10' | grep -cE '\b4300[123]\b')
-		DETAIL="natgw listing: $ntcp TCP to 10.0.3.10:80, $nudp UDP flows from ports 43001-3"
-		[ "$ntcp" -ge 10 ] && [ "$nudp" = 3 ] || { REASON="natgw's listing disagrees or is missing:
-$(echo "$out" | head -n 20)"; return 1; }
+		out=$($TEL conns 2>&1)
+		echo "$out" >"$WORK/natgw-conns.txt"
+		ntcp=$(( $(natgw_tcp80) - tcp0 ))
+		nudp=$(echo "$out" | grep '^udp ' | grep -E 'sport=4300[123] dport=7 packets=4 ' |
+			grep -cE 'src=10.0.3.10 dst=10.0.2.1 sport=7 dport=[0-9]+ packets=4 ')
+		cc1=$($TEL stat conns_created 2>/dev/null)
+		DETAIL="/natgw/conns: +$ntcp TCP to 10.0.3.10:80 (want 10), $nudp/3 UDP flows; conns_created +$(( ${cc1:-0} - ${cc0:-0} )) (want 13)"
+		DETAIL=${DETAIL/3 UDP flows/3 UDP flows with 4+4 packets}
+		[ "$ntcp" = 10 ] && [ "$nudp" = 3 ] || { REASON="natgw's listing disagrees or is missing:
+$(echo "$out" | head -n 12)"; return 1; }
+		[ -n "$cc1" ] && [ $((cc1 - cc0)) = 13 ] || { REASON="conns_created counter disagrees"; return 1; }
 	fi
 }
 
@@ -310,13 +321,13 @@ run_case snat-source case_snat_source
 run_case traceroute case_traceroute
 run_case tracepath case_tracepath
 run_case udp-roundtrip case_udp_roundtrip
+run_case conntrack case_conntrack
 run_case unsolicited case_unsolicited
 run_case port-forward case_port_forward
 run_case hairpin case_hairpin
 run_case conns-seq case_conns_sequential
 run_case conns-parallel case_conns_parallel
 run_case iperf3 case_iperf3
-run_case conntrack case_conntrack
 run_case udp-expiry case_udp_expiry
 if [ "$mode" = natgw ]; then
 	pid=$(cat "$STATE/pids/natgw.pid" 2>/dev/null)

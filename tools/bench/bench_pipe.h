@@ -8,8 +8,10 @@
 #ifndef NATGW_BENCH_PIPE_H
 #define NATGW_BENCH_PIPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rte_ether.h>
 #include <rte_mbuf.h>
@@ -26,9 +28,14 @@ struct bench_pipe_params {
 struct bench_pipe;
 
 /** Build one worker over the real pipeline; tx and drops go to bench_tx/bench_drop(arg).
- *  NULL with rte_errno set on failure. */
-struct bench_pipe *bench_pipe_create(const struct bench_pipe_params *prm, void *arg);
+ *  use_heap: tables from the libc heap (as natgw without hugepages) instead of rte_malloc;
+ *  mp: mbufs for the packets natgw makes itself (ARP, ICMP). NULL with rte_errno set. */
+struct bench_pipe *bench_pipe_create(const struct bench_pipe_params *prm, void *arg,
+				     bool use_heap, struct rte_mempool *mp);
 void bench_pipe_free(struct bench_pipe *bp);
+/** A neighbour (inside host, or the uplink gateway on the outside) asks natgw for its MAC:
+ *  natgw learns the neighbour's, as on a real LAN. 0 or -ENOBUFS. */
+int bench_pipe_neighbour(struct bench_pipe *bp, uint16_t port, uint32_t ip, uint64_t now_us);
 /** One received burst from port BENCH_PORT_INSIDE/OUTSIDE at virtual time now (us). */
 void bench_pipe_rx(struct bench_pipe *bp, uint16_t port, struct rte_mbuf **pkts, uint16_t n,
 		   uint64_t now_us);
@@ -37,6 +44,8 @@ void bench_pipe_idle(struct bench_pipe *bp, uint64_t now_us);
 /** ct_table_memory() of the worker's table, and its capacity. */
 size_t bench_pipe_ct_memory(const struct bench_pipe *bp);
 uint32_t bench_pipe_capacity(const struct bench_pipe *bp);
+/** The gateway's counters (drop reasons...) and ARP answers, for diagnosis. */
+void bench_pipe_print_stats(const struct bench_pipe *bp, FILE *f);
 /** MACs: natgw's inside and outside ports, the inside hosts' and the uplink gateway's. */
 void bench_pipe_macs(struct rte_ether_addr *in_port, struct rte_ether_addr *out_port,
 		     struct rte_ether_addr *host, struct rte_ether_addr *gw);

@@ -54,7 +54,7 @@
 
 #define BURST 32
 #define FRAME_LEN 60		/* 64-byte frame less the FCS */
-#define FLOWS_PER_HOST 32
+#define FLOWS_PER_HOST 32	/* until --hosts is reached, then more per host */
 #define N_POOL 64		/* outside addresses: 64 x 64512 ports x 2 protocols */
 #define N_SERVERS 4096
 #define DT_US 10		/* virtual clock step per burst pair (6.4 Mpps of virtual time) */
@@ -107,6 +107,7 @@ struct opts {
 	uint64_t min_pkts;
 	unsigned int tcp_pct;
 	uint64_t seed;
+	uint32_t max_hosts;
 	bool no_cps, no_mix;
 };
 
@@ -217,11 +218,6 @@ host_addr(uint32_t h)
 	return rte_cpu_to_be_32(RTE_IPV4(10, 0, 1, 0) + h);
 }
 
-static uint32_t
-fresh_host_addr(uint32_t h)
-{
-	return rte_cpu_to_be_32(RTE_IPV4(10, 128, 0, 0) + h);
-}
 
 static uint32_t
 server_addr(uint32_t s)
@@ -423,9 +419,14 @@ stream_build(struct bench *b, struct stream *st, struct flow *flows, uint32_t n_
 static int
 flows_make(struct bench *b, uint32_t n)
 {
-	uint32_t hosts = (n + FLOWS_PER_HOST - 1) / FLOWS_PER_HOST;
+	uint32_t hosts = RTE_MIN((n + FLOWS_PER_HOST - 1) / FLOWS_PER_HOST, b->o.max_hosts);
 	uint32_t i;
 
+	if ((n + hosts - 1) / hosts > 28232) {
+		fprintf(stderr, "natgw-bench: %u flows need more than %u hosts (--hosts)\n", n,
+			hosts);
+		return -EINVAL;
+	}
 	b->flows = big_alloc((size_t)n * sizeof(*b->flows));
 	if (b->flows == NULL)
 		return -ENOMEM;
@@ -459,7 +460,7 @@ flows_free(struct bench *b)
 static int
 fresh_make(struct bench *b, uint32_t n)
 {
-	const uint32_t hosts = 65536;
+	const uint32_t hosts = b->o.max_hosts;
 	uint32_t i;
 
 	b->fresh = big_alloc((size_t)n * sizeof(*b->fresh));
@@ -470,7 +471,7 @@ fresh_make(struct bench *b, uint32_t n)
 		struct flow *f = &b->fresh[i];
 		uint64_t r = rng();
 
-		f->in_addr = fresh_host_addr(i % hosts);
+		f->in_addr = host_addr(i % hosts);
 		/* a random ephemeral port, as clients pick them (Linux 32768-60999); the same
 		 * host:port may come back to another server, as it does in real traffic */
 		f->in_port = (uint16_t)(32768 + (r >> 40) % 28232);
@@ -487,6 +488,34 @@ fresh_free(struct bench *b)
 	big_free(b->fresh, (size_t)b->n_fresh * sizeof(*b->fresh));
 	b->fresh = NULL;
 	b->n_fresh = 0;
+}
+
+/** The neighbours introduce themselves (ARP) before traffic: the uplink gateway and every
+ *  inside host the model uses (fresh connections come from the same hosts). */
+static int
+pipe_start(struct bench *b, const struct bench_pipe_params *pp)
+{
+	uint32_t h;
+
+	b->pipe = bench_pipe_create(pp, b, !b->o.huge, b->mp);
+	if (b->pipe == NULL) {
+		fprintf(stderr, "natgw-bench: pipeline (capacity %u): %s\n", pp->capacity,
+			rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	if (bench_pipe_neighbour(b->pipe, BENCH_PORT_OUTSIDE, IP4(203, 0, 113, 1), b->now) != 0)
+		return -ENOBUFS;
+	for (h = 0; h < b->o.max_hosts; h++)
+		if (bench_pipe_neighbour(b->pipe, BENCH_PORT_INSIDE, host_addr(h), b->now) != 0)
+			return -ENOBUFS;
+	return 0;
+}
+
+static void
+pipe_stop(struct bench *b)
+{
+	bench_pipe_free(b->pipe);
+	b->pipe = NULL;
 }
 
 /* ----------------------------------------------------------------------------------------
@@ -815,6 +844,8 @@ report_bad(const struct bench *b, const char *what)
 	fprintf(stderr, "natgw-bench: %s: rx %" PRIu64 " tx %" PRIu64 " dropped %" PRIu64
 		" other %" PRIu64 " bad %" PRIu64 "%s%s\n", what, b->rx, b->tx, b->dropped,
 		b->tx_other, b->bad, b->first_bad[0] ? ": " : "", b->first_bad);
+	if (b->pipe != NULL)
+		bench_pipe_print_stats(b->pipe, stderr);
 }
 
 static int
@@ -931,13 +962,9 @@ measure_established(struct bench *b, uint32_t sessions, struct size_result *sr)
 
 	memset(sr, 0, sizeof(*sr));
 	sr->sessions = sessions;
-	b->pipe = bench_pipe_create(&pp, b);
-	if (b->pipe == NULL) {
-		fprintf(stderr, "natgw-bench: pipeline for %u sessions: %s\n", sessions,
-			rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
-	rc = flows_make(b, sessions);
+	rc = pipe_start(b, &pp);
+	if (rc == 0)
+		rc = flows_make(b, sessions);
 	if (rc == 0)
 		rc = establish(b);
 	if (rc == 0)
@@ -971,8 +998,7 @@ measure_established(struct bench *b, uint32_t sessions, struct size_result *sr)
 	stream_free(&out);
 	stream_free(&in);
 	flows_free(b);
-	bench_pipe_free(b->pipe);
-	b->pipe = NULL;
+	pipe_stop(b);
 	return rc;
 }
 
@@ -996,10 +1022,9 @@ measure_cps(struct bench *b, struct result *r, uint64_t *conns_out, uint64_t *dr
 	uint64_t warm;
 	int rc;
 
-	b->pipe = bench_pipe_create(&pp, b);
-	if (b->pipe == NULL)
-		return -ENOMEM;
-	rc = fresh_make(b, b->o.cps_conns);
+	rc = pipe_start(b, &pp);
+	if (rc == 0)
+		rc = fresh_make(b, b->o.cps_conns);
 	if (rc == 0)
 		rc = stream_build(b, &fr, b->fresh, b->n_fresh, b->n_fresh, PK_FIRST, TAG_FRESH);
 	if (rc == 0) {
@@ -1033,8 +1058,7 @@ measure_cps(struct bench *b, struct result *r, uint64_t *conns_out, uint64_t *dr
 	b->recycle_fresh = false;
 	stream_free(&fr);
 	fresh_free(b);
-	bench_pipe_free(b->pipe);
-	b->pipe = NULL;
+	pipe_stop(b);
 	return rc;
 }
 
@@ -1056,11 +1080,10 @@ measure_mix(struct bench *b, struct result *r, uint64_t *drops_out)
 	struct plan p = { .out = &out, .in = &in, .fresh = &fr, .fresh_x16 = 51, .nat = true };
 	int rc;
 
-	b->pipe = bench_pipe_create(&pp, b);
-	if (b->pipe == NULL)
-		return -ENOMEM;
 	/* established UDP flows are hit every 2*est/(0.9*64) iterations: must be < timeout */
-	rc = flows_make(b, est);
+	rc = pipe_start(b, &pp);
+	if (rc == 0)
+		rc = flows_make(b, est);
 	if (rc == 0)
 		rc = establish(b);
 	if (rc == 0)
@@ -1100,8 +1123,7 @@ measure_mix(struct bench *b, struct result *r, uint64_t *drops_out)
 	stream_free(&fr);
 	fresh_free(b);
 	flows_free(b);
-	bench_pipe_free(b->pipe);
-	b->pipe = NULL;
+	pipe_stop(b);
 	return rc;
 }
 
@@ -1269,6 +1291,8 @@ usage(const char *prog)
 	       "  --min-pkts N       packets per repetition at least (4000000)\n"
 	       "  --tcp-pct N        share of TCP among established flows (50)\n"
 	       "  --seed N           traffic seed (1)\n"
+	       "  --hosts N          inside hosts at most (256: natgw's ARP cache is 1024 per\n"
+	       "                     worker; flows per host grow past 32 beyond that)\n"
 	       "  --json FILE        results (bench-results.json)\n"
 	       "  --dat FILE         gnuplot data: sessions, cycles/pkt, floor\n"
 	       "  --huge             use hugepages (default --no-huge)\n"
@@ -1306,6 +1330,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{ "tcp-pct", required_argument, NULL, 't' }, { "seed", required_argument, NULL, 'S' },
 		{ "json", required_argument, NULL, 'j' }, { "dat", required_argument, NULL, 'd' },
 		{ "huge", no_argument, NULL, 'H' }, { "eal", required_argument, NULL, 'e' },
+		{ "hosts", required_argument, NULL, 'o' },
 		{ "no-cps", no_argument, NULL, 'N' }, { "no-mix", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
@@ -1313,7 +1338,8 @@ parse_opts(struct opts *o, int argc, char **argv)
 	int c;
 
 	*o = (struct opts){ .json = "bench-results.json", .cps_capacity = 262144,
-		.cps_conns = 4u << 20, .reps = 5, .min_pkts = 4000000, .tcp_pct = 50, .seed = 1 };
+		.cps_conns = 4u << 20, .reps = 5, .min_pkts = 4000000, .tcp_pct = 50, .seed = 1,
+		.max_hosts = 256 };
 	parse_sizes(o, "1000,65536,1048576,4194304");
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -1334,6 +1360,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		case 'H': o->huge = true; break;
 		case 'e': o->eal_extra = optarg; break;
 		case 'N': o->no_cps = true; break;
+		case 'o': o->max_hosts = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'M': o->no_mix = true; break;
 		case 'h': usage(argv[0]); exit(0);
 		default: return -1;
@@ -1348,6 +1375,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		o->min_pkts = 65536;
 	}
 	if (o->reps < 1 || o->reps > 16 || o->tcp_pct > 100 || o->cps_capacity < 256 ||
+	    o->max_hosts < 1 || o->max_hosts > (1u << 20) ||
 	    o->cps_conns < 4 * o->cps_capacity)
 		return -1;
 	return 0;

@@ -178,6 +178,7 @@ up() {
 	down quiet
 	mkdir -p "$STATE/pids" "$STATE/logs" "$STATE/www-server" "$STATE/www-svc"
 	echo "$mode" >"$STATE/mode"
+	# shellcheck disable=SC2154
 	trap 'rc=$?; if [ $rc -ne 0 ]; then log "up failed, tearing down"; down quiet; fi' EXIT
 	local ns
 	for ns in "${NSS[@]}"; do
@@ -237,7 +238,7 @@ up() {
 }
 
 down() {
-	local quiet=${1:-} f pid ns i
+	local quiet=${1:-} f pid ns
 	if [ -d "$STATE/pids" ]; then
 		for f in "$STATE"/pids/*.pid; do
 			[ -f "$f" ] || continue
@@ -247,7 +248,7 @@ down() {
 			if [ "$(basename "$f")" = natgw.pid ]; then kill -INT "$pid" 2>/dev/null || true
 			else kill -TERM "$pid" 2>/dev/null || true; fi
 		done
-		for i in $(seq 1 50); do
+		for _ in $(seq 1 50); do
 			local alive=0
 			for f in "$STATE"/pids/*.pid; do
 				[ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && alive=1
@@ -294,9 +295,10 @@ status() {
 	done
 }
 
-# natgw's control plane: its own CLI if built, else DPDK telemetry (socket under
-# /var/run/dpdk/natgw-lab); telemetry commands are read from stdin, one per line
-telemetry() { timeout 5 /usr/bin/python3 /usr/bin/dpdk-telemetry.py -f natgw-lab 2>&1; }
+# natgw's control plane: its own CLI (tools/natgw-conntrack) if there is one, else its DPDK
+# telemetry commands /natgw/conns, /natgw/stats, /natgw/drops (socket under
+# /var/run/dpdk/natgw-lab; tools/lab/natgw_tel.py speaks the protocol)
+tel() { $PY "$here/natgw_tel.py" raw "$1"; }
 natgw_cli() {
 	local c
 	for c in "$top/tools/natgw-conntrack" "$(dirname "$NATGW")/../tools/natgw-conntrack"; do
@@ -308,11 +310,7 @@ natgw_cli() {
 conntrack_list() {
 	case "$(cat "$STATE/mode" 2>/dev/null)" in
 	kernel) nsx lab-gw conntrack -L 2>/dev/null ;;
-	natgw)
-		natgw_cli && return
-		local cmds; cmds=$(echo / | telemetry | tr -c 'a-z0-9_/\n' '\n' | grep '^/natgw/' | sort -u)
-		[ -n "$cmds" ] || { echo "natgw: no tools/natgw-conntrack and no /natgw telemetry commands"; return 1; }
-		echo "$cmds" | grep -iE 'conn|ct|list|table' | telemetry ;;
+	natgw) natgw_cli || tel /natgw/conns ;;
 	*) echo "lab is down"; return 1 ;;
 	esac
 }
@@ -320,10 +318,7 @@ conntrack_list() {
 gw_stats() {
 	case "$(cat "$STATE/mode" 2>/dev/null)" in
 	kernel) nsx lab-gw nft list ruleset | grep counter; nsx lab-gw conntrack -S 2>/dev/null | head -n 4 ;;
-	natgw)
-		local cmds; cmds=$(echo / | telemetry | tr -c 'a-z0-9_/\n' '\n' | grep '^/natgw/' | sort -u)
-		[ -n "$cmds" ] || { echo "natgw: no /natgw telemetry commands"; return 1; }
-		echo "$cmds" | grep -iE 'stat|count|drop' | telemetry ;;
+	natgw) tel /natgw/stats; tel /natgw/drops ;;
 	*) echo "lab is down"; return 1 ;;
 	esac
 }

@@ -336,7 +336,8 @@ test_reserve_slice(void **state)
 	p = nat_port_reserve(nc, IPPROTO_TCP, N_2, 40001);
 	assert_int_not_equal(p, 40001);
 	assert_int_equal(nat_port_reserve(nc, IPPROTO_UDP, N_2, 40001), 40001);
-	assert_int_equal(nat_port_reserve(nc, IPPROTO_TCP, R_1, 40001), -1);	/* not a pool addr */
+	/* not a pool address; a protocol without ports */
+	assert_int_equal(nat_port_reserve(nc, IPPROTO_TCP, R_1, 40001), -1);
 	assert_int_equal(nat_port_reserve(nc, IPPROTO_ICMP, N_2, 40001), -1);
 	nat_port_reserved_put(nc, IPPROTO_TCP, N_2, 40001);
 	assert_int_equal(nat_port_reserve(nc, IPPROTO_TCP, N_2, 40001), 40001);

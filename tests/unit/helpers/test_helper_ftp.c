@@ -367,6 +367,36 @@ test_no_room(void **state)
 	assert_int_equal(helper_expect_count(e.hc), 0);
 	assert_int_equal(ht_ports_in_use(&e), ports0);
 	assert_false(ct_conn_status(ss.conn) & CT_ST_SEQ_ADJUST);
+	/* its retransmission, now with room: the peer has the original text, so it stays so */
+	{
+		struct pb_spec rs = ht_tcp(H_A, 40001, R_1, 21, PB_PSH | PB_ACK, 1001, 5001, port);
+
+		ht_spec(&e, &rs, true, &r);
+		ht_assert_payload(&r, port);
+		assert_int_equal(ht_count(&e, HELPER_C_RETRANSMIT), 1);
+		assert_int_equal(helper_expect_count(e.hc), 0);
+		assert_false(ct_conn_status(ss.conn) & CT_ST_SEQ_ADJUST);
+	}
+	ht_stop(&e);
+
+	/* the other way round: rewritten (+2), then retransmitted without tailroom: dropped,
+	 * never sent with the original length the sequence adjustment no longer matches */
+	ht_start(&e, NULL, 40000, 40001);
+	sess_open(&e, &ss, H_A, 40001, true, R_1, 21);
+	sess_send(&e, &ss, 0, port, &r);
+	ht_assert_payload(&r, "PORT 203,0,113,2,156,64\r\n");
+	{
+		struct pb_spec rs = ht_tcp(H_A, 40001, R_1, 21, PB_PSH | PB_ACK, 1001, 5001, port);
+		uint8_t rf[PB_MAX];
+		unsigned int rl = pb_build(rf, &rs);
+
+		ht_frame(&e, rf, rl, true, 0, &r);
+		assert_int_equal(r.verdict, HELPER_DROP);
+		ht_frame(&e, rf, rl, true, 2, &r);
+		assert_int_equal(r.verdict, HELPER_ACCEPT);
+		ht_assert_payload(&r, "PORT 203,0,113,2,156,64\r\n");
+		assert_true(pb_csum_ok(r.out, r.len));
+	}
 	ht_stop(&e);
 
 	/* room, but the MTU is the packet's length */

@@ -1,0 +1,786 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * gw_pipeline.c - the per-worker packet path: L2 checks, classification (ARP, to-me,
+ * untracked, transit), steering to the owner worker through SP/SC rings, the bulk conntrack
+ * lookup, the short hit path (ct_update, policy, NAT rewrite, TTL, MTU, L2, TX) and the
+ * separate miss path (new connections), plus gw_create/gw_free.
+ *
+ * Ownership follows shared/DESIGN.md: a packet is processed by the worker that owns its
+ * connection; the receiving worker only does what needs no connection state (ARP,
+ * reassembly, echo to our addresses, TTL expiry, untracked forwarding).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+
+#include "gw_private.h"
+
+#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
+
+unsigned int gw_n_workers(const struct gw *g) { return g->n_workers; }
+const struct gw_config *gw_get_config(const struct gw *g) { return &g->cfg; }
+struct gw_worker *gw_get_worker(struct gw *g, unsigned int i)
+{
+	return i < g->n_workers ? g->w[i] : NULL;
+}
+void gw_worker_set_io(struct gw_worker *w, const struct gw_io *io) { w->io = *io; }
+struct ct_table *gw_worker_ct(const struct gw_worker *w) { return w->ct; }
+struct nat_ctx *gw_worker_nat(const struct gw_worker *w) { return w->nat; }
+unsigned int gw_worker_index(const struct gw_worker *w) { return w->idx; }
+
+static void
+gw_default_drop(void *arg, struct rte_mbuf *m, enum gw_drop reason)
+{
+	RTE_SET_USED(arg);
+	RTE_SET_USED(reason);
+	rte_pktmbuf_free(m);
+}
+
+static uint16_t
+gw_default_tx(void *arg, unsigned int port, struct rte_mbuf **m, uint16_t n)
+{
+	RTE_SET_USED(arg);
+	RTE_SET_USED(port);
+	RTE_SET_USED(m);
+	RTE_SET_USED(n);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * TX and L2
+ */
+
+void
+gw_tx_flush(struct gw_worker *w)
+{
+	unsigned int port;
+	uint16_t sent, i;
+
+	for (port = 0; port < GW_PORT_MAX; port++) {
+		struct gw_txbuf *b = &w->tx[port];
+
+		if (b->n == 0)
+			continue;
+		sent = w->io.tx(w->io.arg, port, b->m, b->n);
+		w->st.tx[port] += sent;
+		for (i = sent; i < b->n; i++)
+			gw_count_drop(w, b->m[i], GW_DROP_TX_FULL);
+		b->n = 0;
+	}
+}
+
+void
+gw_tx_enqueue(struct gw_worker *w, unsigned int port, struct rte_mbuf *m)
+{
+	struct gw_txbuf *b = &w->tx[port];
+
+	if (b->n == GW_TX_BUF)
+		gw_tx_flush(w);
+	b->m[b->n++] = m;
+}
+
+uint32_t
+gw_nexthop(const struct gw *g, unsigned int port, uint32_t dst)
+{
+	if (port == GW_PORT_INSIDE || gw_on_link(g, port, dst))
+		return dst;
+	return g->cfg.ifc[GW_PORT_OUTSIDE].gateway;
+}
+
+void
+gw_l2_send(struct gw_worker *w, unsigned int port, uint32_t nexthop, struct rte_mbuf *m,
+	   ct_time_t now)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	if (nexthop == 0) {
+		gw_count_drop(w, m, GW_DROP_NO_ROUTE);
+		return;
+	}
+	rte_ether_addr_copy(&w->g->mac[port], &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	gw_arp_resolve_send(w, port, nexthop, m, now);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Classification
+ */
+
+static inline bool
+gw_is_if_addr(const struct gw *g, uint32_t a)
+{
+	return a == g->cfg.ifc[GW_PORT_INSIDE].addr || a == g->cfg.ifc[GW_PORT_OUTSIDE].addr;
+}
+
+static inline bool
+gw_is_martian_dst(uint32_t dst)
+{
+	uint32_t h = rte_be_to_cpu_32(dst);
+
+	return h == 0 || h >= 0xe0000000u || (h >> 24) == 127;
+}
+
+static bool
+gw_untracked_match(const struct gw *g, const struct ct_pkt *p, uint32_t src, uint32_t dst)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->cfg.n_untracked; i++) {
+		const struct gw_untracked *u = &g->cfg.untracked[i];
+		uint16_t dp = rte_be_to_cpu_16(p->tuple.dport);
+
+		if (u->proto != 0 && u->proto != p->tuple.proto)
+			continue;
+		if (u->port_hi != 0 && (dp < u->port_lo || dp > u->port_hi))
+			continue;
+		if (u->mask != 0 && ((dst ^ u->addr) & u->mask) != 0 &&
+		    ((src ^ u->addr) & u->mask) != 0)
+			continue;
+		return true;
+	}
+	return false;
+}
+
+/* TTL-1 with RFC 1624 checksum update, then size check and L2. Consumes m. */
+static void
+gw_forward(struct gw_worker *w, unsigned int egress, struct rte_mbuf *m,
+	   const struct ct_pkt *p, uint32_t dst, ct_time_t now)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l3_off);
+	uint16_t mtu = w->g->cfg.ifc[egress].mtu;
+	uint16_t old = *(uint16_t *)&ip->time_to_live;
+	uint32_t nh = gw_nexthop(w->g, egress, dst);
+
+	ip->time_to_live--;
+	ip->hdr_checksum = nat_csum_update16(ip->hdr_checksum, old,
+					     *(uint16_t *)&ip->time_to_live);
+	if (unlikely(rte_be_to_cpu_16(ip->total_length) > mtu)) {
+		if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) {
+			gw_count_drop(w, m, GW_DROP_FRAG_NEEDED);
+			return;
+		}
+		gw_frag_send(w, egress, nh, m, mtu, now);
+		return;
+	}
+	gw_l2_send(w, egress, nh, m, now);
+}
+
+/* Frame too big for the egress with DF set: RFC 1191 frag needed, quoting it as sent. */
+static bool
+gw_df_too_big(struct gw_worker *w, unsigned int port, unsigned int egress, struct rte_mbuf *m,
+	      const struct ct_pkt *p)
+{
+	const struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, p->l3_off);
+	uint16_t mtu = w->g->cfg.ifc[egress].mtu;
+
+	if (likely(p->ip_len <= mtu) ||
+	    (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) == 0)
+		return false;
+	gw_icmp_error(w, port, m, p, 3, 4, mtu);
+	gw_count_drop(w, m, GW_DROP_FRAG_NEEDED);
+	return true;
+}
+
+static unsigned int
+gw_owner_parsed(const struct gw *g, unsigned int port, const struct ct_pkt *p)
+{
+	uint32_t o;
+
+	if (g->n_workers == 1)
+		return 0;
+	if (port == GW_PORT_INSIDE)
+		o = nat_inside_owner(&g->cfg.nat, g->fwd, p);
+	else
+		o = nat_inbound_owner(&g->cfg.nat, g->fwd, p);
+	return o < g->n_workers ? o : 0;
+}
+
+/* Copy an ARP frame to the other workers so that their caches learn the sender too. */
+static void
+gw_arp_share(struct gw_worker *w, unsigned int port, struct rte_mbuf *m)
+{
+	unsigned int j;
+
+	for (j = 0; j < w->g->n_workers; j++) {
+		struct rte_mbuf *c;
+
+		if (j == w->idx || w->ho[j].n == GW_TX_BUF)
+			continue;
+		c = rte_pktmbuf_copy(m, w->g->pool, 0, UINT32_MAX);
+		if (c == NULL)
+			continue;
+		c->port = port | GW_PORT_LEARN_FLAG;
+		w->ho[j].m[w->ho[j].n++] = c;
+	}
+}
+
+/*
+ * Stage 1, no connection state needed. Returns the owner worker of the (possibly
+ * reassembled, *mp replaced) packet with p filled, or -1 when the packet was consumed.
+ */
+static int
+gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t now,
+	  bool handed)
+{
+	struct gw *g = w->g;
+	struct rte_mbuf *m = *mp;
+	unsigned int port = m->port & 1;
+	const struct rte_ether_hdr *eth;
+	const struct rte_ipv4_hdr *ip;
+	enum ct_reason r;
+	uint32_t src, dst;
+
+	if (unlikely(m->port & GW_PORT_LEARN_FLAG)) {
+		gw_arp_input(w, port, m, now, true);
+		return -1;
+	}
+	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) < 0) {
+		gw_count_drop(w, m, GW_DROP_L2_TOO_BIG);
+		return -1;
+	}
+	if (unlikely(m->data_len < RTE_ETHER_HDR_LEN)) {
+		gw_count_drop(w, m, GW_DROP_L2_TRUNCATED);
+		return -1;
+	}
+	if (unlikely(m->data_len > g->cfg.ifc[port].mtu + RTE_ETHER_HDR_LEN) && !handed) {
+		gw_count_drop(w, m, GW_DROP_L2_TOO_BIG);
+		return -1;
+	}
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &g->mac[port]) &&
+		     !rte_is_multicast_ether_addr(&eth->dst_addr))) {
+		gw_count_drop(w, m, GW_DROP_L2_NOT_FOR_US);
+		return -1;
+	}
+	if (unlikely(eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))) {
+		if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
+			if (g->n_workers > 1 && !handed)
+				gw_arp_share(w, port, m);
+			gw_arp_input(w, port, m, now, false);
+		} else {
+			gw_count_drop(w, m, GW_DROP_NOT_IPV4);
+		}
+		return -1;
+	}
+	r = ct_parse_ipv4(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+			  RTE_ETHER_HDR_LEN, true, p);
+	if (unlikely(p->is_fragment) && (r == CT_R_NONE || r == CT_R_FRAGMENT)) {
+		m = gw_frag_reassemble(w, m, now);
+		if (m == NULL)
+			return -1;
+		*mp = m;
+		r = ct_parse_ipv4(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+				  RTE_ETHER_HDR_LEN, true, p);
+	}
+	if (unlikely(r != CT_R_NONE)) {
+		ct_count_reason(w->ct, r);
+		gw_count_drop(w, m, GW_DROP_CT_BASE + r);
+		return -1;
+	}
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, p->l3_off);
+	src = ip->src_addr;
+	dst = ip->dst_addr;
+	if (unlikely(gw_is_if_addr(g, dst) || nat_is_outside_addr(&g->cfg.nat, dst))) {
+		if (ip->next_proto_id == IPPROTO_ICMP && !p->is_icmp_error &&
+		    p->icmp_type == 8) {
+			gw_icmp_echo_reply(w, port, m, p);
+			return -1;
+		}
+		if (!nat_is_outside_addr(&g->cfg.nat, dst)) {
+			gw_count_drop(w, m, GW_DROP_TO_ME_UNHANDLED);
+			return -1;
+		}
+	}
+	if (unlikely(gw_is_if_addr(g, src) ||
+		     (port == GW_PORT_OUTSIDE && gw_on_link(g, GW_PORT_INSIDE, src)))) {
+		gw_count_drop(w, m, GW_DROP_WRONG_SIDE);
+		return -1;
+	}
+	if (unlikely(gw_is_martian_dst(dst) ||
+		     (port == GW_PORT_INSIDE && gw_on_link(g, GW_PORT_INSIDE, dst)))) {
+		gw_count_drop(w, m, GW_DROP_NO_ROUTE);
+		return -1;
+	}
+	if (unlikely(p->ttl <= 1)) {
+		/* RFC 1812 5.3.1: time exceeded from the interface the packet came in on */
+		gw_icmp_error(w, port, m, p, 11, 0, 0);
+		gw_count_drop(w, m, GW_DROP_TTL_EXCEEDED);
+		return -1;
+	}
+	if (unlikely(g->cfg.n_untracked != 0) && gw_untracked_match(g, p, src, dst)) {
+		unsigned int eg = gw_on_link(g, GW_PORT_INSIDE, dst) ? GW_PORT_INSIDE :
+								       GW_PORT_OUTSIDE;
+
+		if (!gw_df_too_big(w, port, eg, m, p))
+			gw_forward(w, eg, m, p, dst, now);
+		return -1;
+	}
+	return (int)gw_owner_parsed(g, port, p);
+}
+
+unsigned int
+gw_owner(const struct gw *g, unsigned int port, const struct rte_mbuf *m)
+{
+	struct ct_pkt p;
+
+	if (m->data_len < RTE_ETHER_HDR_LEN ||
+	    rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type !=
+	    rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+		return 0;
+	if (ct_parse_ipv4(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+			  RTE_ETHER_HDR_LEN, false, &p) != CT_R_NONE || p.is_fragment)
+		return 0;
+	return gw_owner_parsed(g, port, &p);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Hit path and miss path
+ */
+
+static void
+gw_hit(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now, bool fresh)
+{
+	unsigned int port = m->port & 1;
+	struct ct_conn *c = p->conn;
+	uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
+	uint16_t status = ct_conn_status(c);
+	enum ct_reason why = CT_R_NONE;
+	unsigned int egress;
+	uint32_t dst;
+
+	if (unlikely(status & CT_ST_HELPER) && w->hc != NULL)
+		helper_pre_ct(w->hc, p, buf);
+	if (unlikely(ct_update(w->ct, p, buf, now, &why) == CT_INVALID)) {
+		if (fresh)
+			ct_delete(w->ct, c);
+		gw_count_drop(w, m, GW_DROP_CT_BASE + why);
+		return;
+	}
+	/* a packet of direction d leaves with tuple invert(tuple[!d]) */
+	dst = ct_conn_tuple(c, !p->dir)->src;
+	egress = gw_on_link(w->g, GW_PORT_INSIDE, dst) ? GW_PORT_INSIDE : GW_PORT_OUTSIDE;
+	if (unlikely(gw_df_too_big(w, port, egress, m, p)))
+		return;
+	if (unlikely(nat_rewrite(c, p, buf) < 0)) {
+		gw_count_drop(w, m, GW_DROP_REWRITE_FAILED);
+		return;
+	}
+	if (unlikely(status & CT_ST_HELPER) && w->hc != NULL) {
+		uint32_t len = m->data_len;
+		uint32_t cap = m->data_len + rte_pktmbuf_tailroom(m);
+
+		if (helper_post_ct(w->hc, p, buf, &len, cap, now) == HELPER_DROP) {
+			gw_count_drop(w, m, GW_DROP_HELPER);
+			return;
+		}
+		if (len > m->data_len)
+			rte_pktmbuf_append(m, len - m->data_len);
+		else if (len < m->data_len)
+			rte_pktmbuf_trim(m, m->data_len - len);
+	}
+	gw_forward(w, egress, m, p, dst, now);
+}
+
+static void
+gw_miss(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now)
+{
+	bool from_inside = (m->port & 1) == GW_PORT_INSIDE;
+	enum nat_reason nw = NAT_R_NONE;
+	enum ct_reason cw = CT_R_NONE;
+	struct ct_conn *c;
+	bool expected = false;
+	uint8_t dir;
+
+	/* an earlier packet of the burst may have created it */
+	c = ct_lookup(w->ct, &p->tuple, &dir, now);
+	if (c != NULL) {
+		p->conn = c;
+		p->dir = dir;
+		gw_hit(w, m, p, now, false);
+		return;
+	}
+	if (p->is_icmp_error) {
+		cw = CT_R_ICMP_ERROR_NO_CONN;
+		ct_count_reason(w->ct, cw);
+		gw_count_drop(w, m, GW_DROP_CT_BASE + cw);
+		return;
+	}
+	cw = ct_new_ok(w->ct, p);
+	if (cw != CT_R_NONE) {
+		ct_count_reason(w->ct, cw);
+		gw_count_drop(w, m, GW_DROP_CT_BASE + cw);
+		return;
+	}
+	if (w->hc != NULL) {
+		c = helper_expect_new(w->hc, p, from_inside, now);
+		expected = c != NULL;
+	}
+	if (c == NULL)
+		c = from_inside ? nat_out_new(w->nat, p, now, &nw, &cw) :
+				  nat_in_new(w->nat, p, now, &nw, &cw);
+	if (c == NULL) {
+		if (nw == NAT_R_CT_REFUSED && cw != CT_R_NONE)
+			gw_count_drop(w, m, GW_DROP_CT_BASE + cw);
+		else
+			gw_count_drop(w, m, GW_DROP_NAT_BASE + nw);
+		return;
+	}
+	w->st.conns_created++;
+	if (!expected && w->hc != NULL)
+		helper_conn_attach(w->hc, c);
+	p->conn = c;
+	p->dir = CT_DIR_ORIG;
+	gw_hit(w, m, p, now, true);
+}
+
+static void
+gw_ho_flush(struct gw_worker *w)
+{
+	unsigned int j;
+
+	for (j = 0; j < w->g->n_workers; j++) {
+		struct gw_txbuf *b = &w->ho[j];
+		unsigned int k, n;
+
+		if (b->n == 0)
+			continue;
+		n = rte_ring_sp_enqueue_burst(w->g->ring[w->idx][j], (void **)b->m, b->n, NULL);
+		w->st.handoff_out += n;
+		for (k = n; k < b->n; k++)
+			gw_count_drop(w, b->m[k], GW_DROP_HANDOFF_FULL);
+		b->n = 0;
+	}
+}
+
+/* Packets with m->port set to their ingress GW port. */
+static unsigned int
+gw_process(struct gw_worker *w, struct rte_mbuf **pkts, uint16_t n, ct_time_t now, bool handed)
+{
+	struct ct_pkt pk[GW_BURST_MAX];
+	struct ct_pkt *pp[GW_BURST_MAX];
+	struct rte_mbuf *ms[GW_BURST_MAX];
+	unsigned int i, k = 0, handoff = 0;
+	int owner;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		owner = gw_stage1(w, &m, &pk[k], now, handed);
+		if (owner < 0)
+			continue;
+		if ((unsigned int)owner != w->idx && !handed) {
+			struct gw_txbuf *b = &w->ho[owner];
+
+			if (b->n == GW_TX_BUF)
+				gw_ho_flush(w);
+			b->m[b->n++] = m;
+			handoff++;
+			continue;
+		}
+		ms[k] = m;
+		pp[k] = &pk[k];
+		k++;
+	}
+	if (k != 0) {
+		ct_lookup_burst(w->ct, pp, k, now);
+		for (i = 0; i < k; i++) {
+			if (likely(pk[i].conn != NULL))
+				gw_hit(w, ms[i], &pk[i], now, false);
+			else
+				gw_miss(w, ms[i], &pk[i], now);
+		}
+	}
+	gw_frag_drain(w);
+	gw_ho_flush(w);
+	gw_tx_flush(w);
+	return handoff;
+}
+
+unsigned int
+gw_worker_rx(struct gw_worker *w, unsigned int port, struct rte_mbuf **pkts, uint16_t n,
+	     ct_time_t now)
+{
+	unsigned int handoff = 0;
+	uint16_t i, chunk;
+
+	for (i = 0; i < n; i++)
+		pkts[i]->port = (uint16_t)port;
+	w->st.rx[port] += n;
+	for (i = 0; i < n; i += chunk) {
+		chunk = RTE_MIN(n - i, GW_BURST_MAX);
+		handoff += gw_process(w, pkts + i, chunk, now, false);
+	}
+	return handoff;
+}
+
+unsigned int
+gw_worker_poll_rings(struct gw_worker *w, ct_time_t now)
+{
+	struct rte_mbuf *ms[GW_BURST_MAX];
+	unsigned int j, n, total = 0;
+
+	for (j = 0; j < w->g->n_workers; j++) {
+		if (j == w->idx)
+			continue;
+		n = rte_ring_sc_dequeue_burst(w->g->ring[j][w->idx], (void **)ms, GW_BURST_MAX,
+					      NULL);
+		if (n == 0)
+			continue;
+		w->st.handoff_in += n;
+		total += n;
+		gw_process(w, ms, (uint16_t)n, now, true);
+	}
+	return total;
+}
+
+unsigned int
+gw_worker_housekeeping(struct gw_worker *w, ct_time_t now)
+{
+	unsigned int work;
+
+	if (w->hc != NULL)
+		nat_ctx_sync(w->nat);
+	work = ct_expire(w->ct, now, GW_EXPIRE_BUDGET);
+	if (w->hc != NULL)
+		work += helper_expect_expire(w->hc, now, GW_EXPIRE_BUDGET);
+	work += gw_arp_timer(w, now);
+	work += gw_frag_timer(w, now);
+	gw_ho_flush(w);
+	gw_tx_flush(w);
+	return work;
+}
+
+void
+gw_worker_flush(struct gw_worker *w)
+{
+	struct rte_mbuf *m;
+	unsigned int j;
+
+	gw_ho_flush(w);
+	gw_tx_flush(w);
+	for (j = 0; j < w->g->n_workers; j++) {
+		if (j == w->idx)
+			continue;
+		while (rte_ring_sc_dequeue(w->g->ring[j][w->idx], (void **)&m) == 0)
+			gw_count_drop(w, m, GW_DROP_HANDOFF_FULL);
+	}
+	gw_arp_flush(w);
+	gw_frag_drain(w);
+}
+
+void
+gw_worker_count_idle(struct gw_worker *w, uint64_t n)
+{
+	w->st.idle_polls += n;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Construction
+ */
+
+static void *
+gw_zalloc(const struct gw *g, size_t sz, int socket)
+{
+	void *p;
+
+	if (g->use_heap) {
+		if (posix_memalign(&p, RTE_CACHE_LINE_SIZE, sz) != 0)
+			return NULL;
+		memset(p, 0, sz);
+		return p;
+	}
+	return rte_zmalloc_socket("natgw", sz, RTE_CACHE_LINE_SIZE, socket);
+}
+
+static void
+gw_mfree(const struct gw *g, void *p)
+{
+	if (g->use_heap)
+		free(p);
+	else
+		rte_free(p);
+}
+
+static int
+gw_worker_create(struct gw *g, unsigned int i, const struct gw_params *prm, char *err,
+		 size_t errlen)
+{
+	struct gw_worker *w = gw_zalloc(g, sizeof(*w), prm->socket_id);
+	struct ct_params cp = {
+		.capacity = g->cfg.capacity,
+		.seed = { prm->seed[0], prm->seed[1] },
+		.socket_id = prm->socket_id,
+		.timeouts = &g->cfg.timeouts,
+		.tcp_liberal = g->cfg.tcp_liberal,
+		.tcp_loose = g->cfg.tcp_loose,
+		.use_heap = prm->use_heap,
+	};
+	char name[32];
+
+	if (w == NULL) {
+		ERR("worker %u: out of memory", i);
+		return -1;
+	}
+	g->w[i] = w;
+	w->g = g;
+	w->idx = i;
+	w->io.drop = gw_default_drop;
+	w->io.tx = gw_default_tx;
+	snprintf(name, sizeof(name), "gwct%u", i);
+	cp.name = name;
+	w->ct = ct_table_create(&cp);
+	if (w->ct == NULL) {
+		ERR("worker %u: conntrack table: %s", i, rte_strerror(rte_errno));
+		return -1;
+	}
+	w->nat = nat_ctx_create(&g->cfg.nat, i, w->ct, g->fwd, prm->use_heap);
+	if (w->nat == NULL) {
+		ERR("worker %u: nat context: %s", i, rte_strerror(rte_errno));
+		return -1;
+	}
+	if (g->cfg.helpers.n_ports != 0) {
+		w->hc = helper_ctx_create(&g->cfg.helpers, w->ct, w->nat, prm->use_heap);
+		if (w->hc == NULL) {
+			ERR("worker %u: helpers: %s", i, rte_strerror(rte_errno));
+			return -1;
+		}
+	}
+	if (gw_arp_init(w) < 0) {
+		ERR("worker %u: arp cache: out of memory", i);
+		return -1;
+	}
+	gw_frag_init(w);
+	return 0;
+}
+
+static int
+gw_rings_create(struct gw *g, const struct gw_params *prm, char *err, size_t errlen)
+{
+	unsigned int size = prm->ring_size != 0 ? prm->ring_size : 1024;
+	ssize_t sz = rte_ring_get_memsize(size);
+	unsigned int i, j;
+	char name[RTE_RING_NAMESIZE];
+
+	if (sz < 0) {
+		ERR("handoff ring size %u: not a power of two", size);
+		return -1;
+	}
+	for (i = 0; i < g->n_workers; i++) {
+		for (j = 0; j < g->n_workers; j++) {
+			if (i == j)
+				continue;
+			g->ring_mem[i][j] = gw_zalloc(g, sz, prm->socket_id);
+			if (g->ring_mem[i][j] == NULL) {
+				ERR("handoff rings: out of memory");
+				return -1;
+			}
+			snprintf(name, sizeof(name), "gwho%u_%u_%p", i, j, (void *)g);
+			g->ring[i][j] = g->ring_mem[i][j];
+			if (rte_ring_init(g->ring[i][j], name, size,
+					  RING_F_SP_ENQ | RING_F_SC_DEQ) < 0) {
+				ERR("handoff ring: %s", rte_strerror(rte_errno));
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+struct gw *
+gw_create(const struct gw_params *prm, char *err, size_t errlen)
+{
+	struct gw *g;
+	char msg[256];
+	unsigned int i, p;
+
+	if (prm->cfg == NULL || prm->n_workers < 1 || prm->n_workers > GW_MAX_WORKERS ||
+	    prm->pool == NULL) {
+		ERR("gw_create: bad parameters (workers 1..%u, a mempool)", GW_MAX_WORKERS);
+		return NULL;
+	}
+	g = calloc(1, sizeof(*g));
+	if (g == NULL) {
+		ERR("out of memory");
+		return NULL;
+	}
+	g->cfg = *prm->cfg;
+	g->n_workers = prm->n_workers;
+	g->use_heap = prm->use_heap;
+	g->pool = prm->pool;
+	g->big_pool = prm->big_pool;
+	g->indirect_pool = prm->indirect_pool != NULL ? prm->indirect_pool : prm->pool;
+	for (p = 0; p < GW_PORT_MAX; p++) {
+		g->mac[p] = g->cfg.ifc[p].mac_set ? g->cfg.ifc[p].mac : prm->mac[p];
+		g->if_mask[p] = g->cfg.ifc[p].prefix == 0 ? 0 :
+			rte_cpu_to_be_32(~UINT32_C(0) << (32 - g->cfg.ifc[p].prefix));
+	}
+	g->cfg.nat.n_workers = prm->n_workers;
+	if (prm->host_seed != 0)
+		g->cfg.nat.host_seed = prm->host_seed;
+	if (g->cfg.nat.max_mappings == 0)
+		g->cfg.nat.max_mappings = g->cfg.capacity;
+	if (nat_config_check(&g->cfg.nat, msg, sizeof(msg)) < 0) {
+		ERR("nat: %s", msg);
+		goto fail;
+	}
+	g->fwd = nat_fwd_table_create(g->cfg.fwds, g->cfg.n_fwds, msg, sizeof(msg));
+	if (g->fwd == NULL) {
+		ERR("forwards: %s", msg);
+		goto fail;
+	}
+	if (gw_rings_create(g, prm, err, errlen) < 0)
+		goto fail;
+	for (i = 0; i < g->n_workers; i++)
+		if (gw_worker_create(g, i, prm, err, errlen) < 0)
+			goto fail;
+	for (i = 0; i < g->cfg.n_arp_static; i++) {
+		uint32_t ip = g->cfg.arp_static[i].ip;
+
+		p = gw_on_link(g, GW_PORT_INSIDE, ip) ? GW_PORT_INSIDE : GW_PORT_OUTSIDE;
+		if (gw_arp_add_static(g, p, ip, &g->cfg.arp_static[i].mac) < 0) {
+			ERR("arp static entry %u: cache full", i);
+			goto fail;
+		}
+	}
+	return g;
+fail:
+	gw_free(g);
+	return NULL;
+}
+
+void
+gw_free(struct gw *g)
+{
+	unsigned int i, j;
+
+	if (g == NULL)
+		return;
+	for (i = 0; i < g->n_workers; i++) {
+		struct gw_worker *w = g->w[i];
+
+		if (w == NULL)
+			continue;
+		if (w->io.drop == NULL)
+			w->io.drop = gw_default_drop;
+		gw_worker_flush(w);
+		gw_arp_free(w);
+		gw_frag_free(w);
+		helper_ctx_free(w->hc);
+		nat_ctx_free(w->nat);
+		ct_table_free(w->ct);
+		gw_mfree(g, w);
+	}
+	for (i = 0; i < GW_MAX_WORKERS; i++)
+		for (j = 0; j < GW_MAX_WORKERS; j++)
+			if (g->ring_mem[i][j] != NULL)
+				gw_mfree(g, g->ring_mem[i][j]);
+	nat_fwd_table_free(g->fwd);
+	free(g);
+}

@@ -1,0 +1,533 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * main.c - the natgw executable: EAL, command line, configuration, port setup (one RX/TX
+ * queue pair per worker where the port has enough, RSS on the inside hashing the source
+ * address), the worker lcores' poll loops with idle back-off, the control plane on the main
+ * lcore (telemetry, pdump, periodic stats) and a clean stop on SIGINT/SIGTERM with the
+ * final counters.
+ *
+ * Queues: queue q of port p belongs to worker (q + p) % workers. A worker without an RX
+ * queue on a port does not poll it: the queue's worker receives for it and hands packets
+ * to their owner (gw.h). A worker without a TX queue on a port passes what it sends
+ * through an SP/SC ring to the worker that has the queue, which transmits it, so no TX
+ * queue is shared and nothing locks.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_pdump.h>
+#include <rte_ring.h>
+#include <rte_version.h>
+
+#include "gw.h"
+
+#define NATGW_RX_DESC	1024
+#define NATGW_TX_DESC	1024
+#define NATGW_TXRING	1024
+
+struct natgw_wk {
+	unsigned int idx;
+	unsigned int lcore;
+	struct gw_worker *w;
+	int rxq[GW_PORT_MAX];			/* -1: none */
+	int txq[GW_PORT_MAX];			/* -1: through txring */
+	struct rte_ring *txring[GW_PORT_MAX];	/* when txq < 0: to the queue's worker */
+	struct rte_ring *drain[GW_PORT_MAX][GW_MAX_WORKERS];	/* rings this one transmits */
+	unsigned int n_drain[GW_PORT_MAX];
+};
+
+static volatile int natgw_stop;
+static uint16_t natgw_port_id[GW_PORT_MAX];
+static uint16_t natgw_nq[GW_PORT_MAX];
+static struct natgw_wk natgw_wk[GW_MAX_WORKERS];
+static unsigned int natgw_n_workers;
+static struct gw_config natgw_cfg;
+static uint64_t natgw_tsc_hz;
+
+static ct_time_t
+natgw_clock(void)
+{
+	return (ct_time_t)((unsigned __int128)rte_rdtsc() * 1000000u / natgw_tsc_hz);
+}
+
+static void
+natgw_signal(int sig)
+{
+	RTE_SET_USED(sig);
+	natgw_stop = 1;
+}
+
+static void
+natgw_usage(FILE *f)
+{
+	fprintf(f,
+"usage: natgw [EAL options] -- --config FILE [options]\n"
+"\n"
+"A stateful NAT gateway between an inside and an outside DPDK port (docs/config.md).\n"
+"Workers are the EAL worker lcores: -l 0-2 is main lcore 0 + workers 1 and 2.\n"
+"\n"
+"Options (override the configuration file):\n"
+"  --config FILE           configuration file (required)\n"
+"  --inside PORT           inside port: DPDK port id or device name (net_tap0, 0000:01:00.0)\n"
+"  --outside PORT          outside port, as --inside\n"
+"  --stats-interval S      print a one-line summary every S seconds (0: off)\n"
+"  --idle-sleep-us N       sleep N us when idle polls accumulate (0: busy poll)\n"
+"  --capacity N            connections per worker\n"
+"  --timeout CLASS=TIME    conntrack timeout of a class (udp_unreplied=30, tcp_established=2h)\n"
+"  --check-config          load and check the configuration, then exit (0: valid)\n"
+"  --help                  this text\n"
+"\n"
+"Stop with SIGINT or SIGTERM: prints the final counters and exits 0.\n"
+"Control: dpdk-telemetry.py (/natgw/stats, /natgw/drops, /natgw/conns, /natgw/config),\n"
+"tools/natgw-conntrack (conntrack -L style), dpdk-dumpcap (pdump is enabled).\n"
+"\n"
+"Examples:\n"
+"  natgw --no-huge -m 512 --in-memory -l 0-1 --vdev net_pcap0,rx_pcap=in.pcap,tx_pcap=o0.pcap \\\n"
+"        --vdev net_pcap1,rx_pcap=out.pcap,tx_pcap=o1.pcap -- --config config/lab.ini \\\n"
+"        --inside net_pcap0 --outside net_pcap1\n"
+"  natgw -l 0-1 --vdev net_af_packet0,iface=nat-in --vdev net_af_packet1,iface=nat-out \\\n"
+"        -- --config config/lab.ini\n");
+}
+
+static int
+natgw_args(int argc, char **argv, bool *check_only)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "inside", required_argument, NULL, 'i' },
+		{ "outside", required_argument, NULL, 'o' },
+		{ "stats-interval", required_argument, NULL, 's' },
+		{ "idle-sleep-us", required_argument, NULL, 'S' },
+		{ "capacity", required_argument, NULL, 'C' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cfgpath = NULL, *inside = NULL, *outside = NULL;
+	const char *timeouts[32];
+	long stats = -1, idle = -1, cap = -1;
+	unsigned int nt = 0, i;
+	char err[512];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cfgpath = optarg; break;
+		case 'i': inside = optarg; break;
+		case 'o': outside = optarg; break;
+		case 's': stats = strtol(optarg, NULL, 10); break;
+		case 'S': idle = strtol(optarg, NULL, 10); break;
+		case 'C': cap = strtol(optarg, NULL, 10); break;
+		case 't':
+			if (nt == RTE_DIM(timeouts)) {
+				fprintf(stderr, "natgw: too many --timeout\n");
+				return -1;
+			}
+			timeouts[nt++] = optarg;
+			break;
+		case 'k': *check_only = true; break;
+		case 'h': natgw_usage(stdout); exit(0);
+		default: natgw_usage(stderr); return -1;
+		}
+	}
+	if (optind != argc || cfgpath == NULL) {
+		fprintf(stderr, "natgw: --config FILE is required (see --help)\n");
+		return -1;
+	}
+	gw_config_default(&natgw_cfg);
+	if (gw_config_load(&natgw_cfg, cfgpath, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (inside != NULL)
+		snprintf(natgw_cfg.ifc[GW_PORT_INSIDE].port, sizeof(natgw_cfg.ifc[0].port), "%s",
+			 inside);
+	if (outside != NULL)
+		snprintf(natgw_cfg.ifc[GW_PORT_OUTSIDE].port, sizeof(natgw_cfg.ifc[0].port), "%s",
+			 outside);
+	if (stats >= 0)
+		natgw_cfg.stats_interval = (uint32_t)stats;
+	if (idle >= 0)
+		natgw_cfg.idle_sleep_us = (uint32_t)idle;
+	if (cap > 0)
+		natgw_cfg.capacity = (uint32_t)cap;
+	for (i = 0; i < nt; i++)
+		if (gw_config_timeout(&natgw_cfg, timeouts[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "natgw: %s\n", err);
+			return -1;
+		}
+	if (gw_config_check(&natgw_cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+natgw_port_lookup(const char *s, uint16_t *id)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*s != '\0' && *end == '\0') {
+		if (v >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port((uint16_t)v))
+			return -1;
+		*id = (uint16_t)v;
+		return 0;
+	}
+	return rte_eth_dev_get_port_by_name(s, id) == 0 ? 0 : -1;
+}
+
+static int
+natgw_port_init(unsigned int p, struct rte_mempool *pool)
+{
+	uint16_t id = natgw_port_id[p];
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	uint16_t nrx = NATGW_RX_DESC, ntx = NATGW_TX_DESC, q, nq;
+	int rc;
+
+	memset(&conf, 0, sizeof(conf));
+	rc = rte_eth_dev_info_get(id, &info);
+	if (rc < 0)
+		return rc;
+	nq = (uint16_t)RTE_MIN(natgw_n_workers,
+			       (unsigned int)RTE_MIN(info.max_rx_queues, info.max_tx_queues));
+	if (nq == 0)
+		nq = 1;
+	if (nq > 1 && info.flow_type_rss_offloads != 0) {
+		uint64_t hf = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP |
+			      RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_FRAG_IPV4;
+
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = hf & info.flow_type_rss_offloads;
+		/* inside: all flows of a host to one queue (DESIGN.md "Ownership") */
+		if (p == GW_PORT_INSIDE && (info.flow_type_rss_offloads & RTE_ETH_RSS_L3_SRC_ONLY))
+			conf.rx_adv_conf.rss_conf.rss_hf |= RTE_ETH_RSS_L3_SRC_ONLY;
+	} else if (nq > 1) {
+		nq = 1;
+	}
+	natgw_nq[p] = nq;
+	rc = rte_eth_dev_configure(id, nq, nq, &conf);
+	if (rc < 0)
+		return rc;
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &nrx, &ntx);
+	if (rc < 0)
+		return rc;
+	for (q = 0; q < nq; q++) {
+		rc = rte_eth_rx_queue_setup(id, q, nrx, rte_eth_dev_socket_id(id), NULL, pool);
+		if (rc < 0)
+			return rc;
+		rc = rte_eth_tx_queue_setup(id, q, ntx, rte_eth_dev_socket_id(id), NULL);
+		if (rc < 0)
+			return rc;
+	}
+	rte_eth_dev_set_mtu(id, natgw_cfg.ifc[p].mtu);	/* best effort: pcap/tap may refuse */
+	rc = rte_eth_dev_start(id);
+	if (rc < 0)
+		return rc;
+	rte_eth_promiscuous_enable(id);	/* best effort; the pipeline checks the MAC */
+	return 0;
+}
+
+static uint16_t
+natgw_tx(void *arg, unsigned int port, struct rte_mbuf **m, uint16_t n)
+{
+	struct natgw_wk *k = arg;
+
+	if (k->txq[port] >= 0)
+		return rte_eth_tx_burst(natgw_port_id[port], (uint16_t)k->txq[port], m, n);
+	return (uint16_t)rte_ring_sp_enqueue_burst(k->txring[port], (void **)m, n, NULL);
+}
+
+static void
+natgw_drop(void *arg, struct rte_mbuf *m, enum gw_drop reason)
+{
+	RTE_SET_USED(arg);
+	RTE_SET_USED(reason);
+	rte_pktmbuf_free(m);	/* counted by the pipeline */
+}
+
+/* Transmit what workers without a queue on a port passed to this one. */
+static unsigned int
+natgw_drain(struct natgw_wk *k)
+{
+	struct rte_mbuf *m[GW_BURST_MAX];
+	unsigned int p, j, n, s, total = 0;
+
+	for (p = 0; p < GW_PORT_MAX; p++) {
+		for (j = 0; j < k->n_drain[p]; j++) {
+			n = rte_ring_sc_dequeue_burst(k->drain[p][j], (void **)m, GW_BURST_MAX,
+						      NULL);
+			if (n == 0)
+				continue;
+			s = rte_eth_tx_burst(natgw_port_id[p], (uint16_t)k->txq[p], m, n);
+			if (s < n)
+				rte_pktmbuf_free_bulk(m + s, n - s);
+			total += n;
+		}
+	}
+	return total;
+}
+
+static int
+natgw_worker_main(void *arg)
+{
+	struct natgw_wk *k = arg;
+	struct rte_mbuf *pkts[GW_BURST_MAX];
+	uint16_t burst = natgw_cfg.burst;
+	uint32_t idle = 0;
+	unsigned int p;
+
+	while (!natgw_stop) {
+		ct_time_t now = natgw_clock();
+		unsigned int busy = 0;
+
+		for (p = 0; p < GW_PORT_MAX; p++) {
+			uint16_t n;
+
+			if (k->rxq[p] < 0)
+				continue;
+			n = rte_eth_rx_burst(natgw_port_id[p], (uint16_t)k->rxq[p], pkts, burst);
+			if (n != 0) {
+				gw_worker_rx(k->w, p, pkts, n, now);
+				busy += n;
+			}
+		}
+		busy += gw_worker_poll_rings(k->w, now);
+		busy += natgw_drain(k);
+		busy += gw_worker_housekeeping(k->w, now);
+		if (busy != 0) {
+			idle = 0;
+			continue;
+		}
+		gw_worker_count_idle(k->w, 1);
+		if (natgw_cfg.idle_sleep_us != 0 && ++idle >= natgw_cfg.idle_polls)
+			rte_delay_us_sleep(natgw_cfg.idle_sleep_us);
+	}
+	return 0;
+}
+
+/* Queue q of port p belongs to worker (q + p) % n. */
+static int
+natgw_workers_setup(struct gw *g)
+{
+	unsigned int i, p, lcore, n = natgw_n_workers;
+	struct gw_io io = { .tx = natgw_tx, .drop = natgw_drop };
+	char name[RTE_RING_NAMESIZE];
+
+	i = 0;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct natgw_wk *k = &natgw_wk[i];
+
+		k->idx = i;
+		k->lcore = lcore;
+		k->w = gw_get_worker(g, i);
+		for (p = 0; p < GW_PORT_MAX; p++) {
+			unsigned int q = (i + n - p) % n;
+
+			k->rxq[p] = q < natgw_nq[p] ? (int)q : -1;
+			k->txq[p] = k->rxq[p];
+		}
+		io.arg = k;
+		gw_worker_set_io(k->w, &io);
+		gw_set_worker_lcore(g, i, lcore);
+		i++;
+	}
+	for (i = 0; i < n; i++) {
+		struct natgw_wk *k = &natgw_wk[i];
+
+		for (p = 0; p < GW_PORT_MAX; p++) {
+			unsigned int q, owner;
+
+			if (k->txq[p] >= 0)
+				continue;
+			q = ((i + n - p) % n) % natgw_nq[p];
+			owner = (q + p) % n;
+			snprintf(name, sizeof(name), "natgw_tx%u_%u", i, p);
+			k->txring[p] = rte_ring_create(name, NATGW_TXRING, rte_socket_id(),
+						       RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (k->txring[p] == NULL)
+				return -1;
+			natgw_wk[owner].drain[p][natgw_wk[owner].n_drain[p]++] = k->txring[p];
+		}
+	}
+	return 0;
+}
+
+static void
+natgw_banner(struct rte_mempool *pool, struct rte_mempool *big)
+{
+	unsigned int p, i;
+	size_t ctmem = 0;
+
+	printf("natgw %s: %u worker(s), config %s\n", rte_version(), natgw_n_workers,
+	       natgw_cfg.path);
+	for (p = 0; p < GW_PORT_MAX; p++) {
+		struct rte_ether_addr mac;
+		char name[RTE_ETH_NAME_MAX_LEN], ms[RTE_ETHER_ADDR_FMT_SIZE];
+
+		rte_eth_macaddr_get(natgw_port_id[p], &mac);
+		if (natgw_cfg.ifc[p].mac_set)
+			mac = natgw_cfg.ifc[p].mac;
+		rte_eth_dev_get_name_by_port(natgw_port_id[p], name);
+		rte_ether_format_addr(ms, sizeof(ms), &mac);
+		printf("  port %-7s id %u (%s) mac %s queues %u\n", gw_port_name(p),
+		       natgw_port_id[p], name, ms, natgw_nq[p]);
+	}
+	gw_config_print(stdout, &natgw_cfg);
+	for (i = 0; i < natgw_n_workers; i++) {
+		ctmem += ct_table_memory(gw_worker_ct(natgw_wk[i].w));
+		printf("  worker %u lcore %u: inside rxq %d txq %d, outside rxq %d txq %d\n", i,
+		       natgw_wk[i].lcore, natgw_wk[i].rxq[0], natgw_wk[i].txq[0],
+		       natgw_wk[i].rxq[1], natgw_wk[i].txq[1]);
+	}
+	printf("  tables: %u connections per worker, conntrack memory %zu KiB in all; "
+	       "mbufs %u + %u big (%zu KiB)\n", natgw_cfg.capacity, ctmem / 1024, pool->size,
+	       big->size, (size_t)(pool->size * (pool->elt_size + pool->header_size) +
+				   big->size * (big->elt_size + big->header_size)) / 1024);
+	printf("  idle_sleep_us %u, stats_interval %u s\n", natgw_cfg.idle_sleep_us,
+	       natgw_cfg.stats_interval);
+	fflush(stdout);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct rte_mempool *pool, *big;
+	struct gw_params prm;
+	struct gw *g = NULL;
+	char err[512];
+	bool check_only = false;
+	int i, rc, status = 1;
+	unsigned int p;
+	uint64_t last_stats;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			natgw_usage(stdout);
+			return 0;
+		}
+	rc = rte_eal_init(argc, argv);
+	if (rc < 0) {
+		fprintf(stderr, "natgw: EAL init failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	argc -= rc;
+	argv += rc;
+	argv[0] = (char *)"natgw";
+	optind = 1;
+	natgw_tsc_hz = rte_get_tsc_hz();
+	natgw_n_workers = rte_lcore_count() - 1;
+	if (natgw_args(argc, argv, &check_only) < 0)
+		goto out;
+	if (check_only) {
+		printf("natgw: %s: configuration valid\n", natgw_cfg.path);
+		status = 0;
+		goto out;
+	}
+	if (natgw_n_workers < 1 || natgw_n_workers > GW_MAX_WORKERS) {
+		fprintf(stderr, "natgw: need 1..%u worker lcores besides the main one (-l 0-1)\n",
+			GW_MAX_WORKERS);
+		goto out;
+	}
+	for (p = 0; p < GW_PORT_MAX; p++)
+		if (natgw_port_lookup(natgw_cfg.ifc[p].port, &natgw_port_id[p]) < 0) {
+			fprintf(stderr, "natgw: %s port '%s': no such DPDK port (%u available)\n",
+				gw_port_name(p), natgw_cfg.ifc[p].port, rte_eth_dev_count_avail());
+			goto out;
+		}
+	if (natgw_port_id[0] == natgw_port_id[1]) {
+		fprintf(stderr, "natgw: inside and outside are the same port\n");
+		goto out;
+	}
+	pool = rte_pktmbuf_pool_create("natgw_mbuf", 8191 + natgw_n_workers * 2048, 256, 0,
+				       RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	big = rte_pktmbuf_pool_create("natgw_big", 127, 16, 0, 9216 + RTE_PKTMBUF_HEADROOM,
+				      rte_socket_id());
+	if (pool == NULL || big == NULL) {
+		fprintf(stderr, "natgw: mbuf pool: %s\n", rte_strerror(rte_errno));
+		goto out;
+	}
+	memset(&prm, 0, sizeof(prm));
+	prm.cfg = &natgw_cfg;
+	prm.n_workers = natgw_n_workers;
+	prm.pool = pool;
+	prm.big_pool = big;
+	prm.socket_id = (int)rte_socket_id();
+	for (p = 0; p < GW_PORT_MAX; p++) {
+		rc = natgw_port_init(p, pool);
+		if (rc < 0) {
+			fprintf(stderr, "natgw: %s port %u: setup failed: %s\n", gw_port_name(p),
+				natgw_port_id[p], rte_strerror(-rc));
+			goto out;
+		}
+		rte_eth_macaddr_get(natgw_port_id[p], &prm.mac[p]);
+	}
+	g = gw_create(&prm, err, sizeof(err));
+	if (g == NULL) {
+		fprintf(stderr, "natgw: %s\n", err);
+		goto out;
+	}
+	if (natgw_workers_setup(g) < 0) {
+		fprintf(stderr, "natgw: tx rings: %s\n", rte_strerror(rte_errno));
+		goto out;
+	}
+	if (gw_telemetry_register(g, natgw_clock) < 0)
+		fprintf(stderr, "natgw: telemetry commands not registered\n");
+	if (rte_pdump_init() < 0)
+		fprintf(stderr, "natgw: pdump not available: %s\n", rte_strerror(rte_errno));
+	natgw_banner(pool, big);
+	signal(SIGINT, natgw_signal);
+	signal(SIGTERM, natgw_signal);
+	for (i = 0; i < (int)natgw_n_workers; i++)
+		rte_eal_remote_launch(natgw_worker_main, &natgw_wk[i], natgw_wk[i].lcore);
+	last_stats = natgw_clock();
+	while (!natgw_stop) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		if (natgw_cfg.stats_interval != 0 &&
+		    natgw_clock() - last_stats >= natgw_cfg.stats_interval * CT_USEC_PER_SEC) {
+			last_stats = natgw_clock();
+			gw_stats_line(stdout, g);
+		}
+	}
+	rte_eal_mp_wait_lcore();
+	/* workers stopped: flush what they hold, from here */
+	for (i = 0; i < (int)natgw_n_workers; i++)
+		gw_worker_flush(natgw_wk[i].w);
+	for (i = 0; i < (int)natgw_n_workers; i++)
+		natgw_drain(&natgw_wk[i]);
+	printf("natgw: stopping; final counters:\n");
+	gw_stats_print(stdout, g);
+	fflush(stdout);
+	status = 0;
+out:
+	if (g != NULL) {
+		for (p = 0; p < GW_PORT_MAX; p++) {
+			rte_eth_dev_stop(natgw_port_id[p]);
+			rte_eth_dev_close(natgw_port_id[p]);
+		}
+		gw_free(g);
+	}
+	rte_pdump_uninit();
+	rte_eal_cleanup();
+	return status;
+}

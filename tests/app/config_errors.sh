@@ -1,0 +1,66 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# natgw refuses bad configuration files with "FILE:LINE: message" and exit status 1, and
+# accepts the shipped examples. usage: config_errors.sh NATGW [CONFIG_DIR]
+set -u
+NATGW=${1:?usage: config_errors.sh NATGW [CONFIG_DIR]}
+CONFDIR=${2:-$(dirname "$0")/../../config}
+T=$(mktemp -d /tmp/natgw-cfgtest.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+EAL="--no-huge -m 64 --no-shconf --no-pci --no-telemetry -l 0 --log-level=lib.*:error"
+fails=0
+
+good() { # name
+	cat > "$T/$1.ini" <<EOC
+[ports]
+inside = 0
+outside = 1
+[inside]
+address = 10.0.1.1/24
+[outside]
+address = 10.0.2.1/24
+gateway = 10.0.2.254
+[nat]
+ports = 1024-65535
+EOC
+}
+
+# case NAME EXPECTED_LINE EXPECTED_MESSAGE_SUBSTRING SED_EXPRESSION
+case_() {
+	good "$1"
+	sed -i "$4" "$T/$1.ini"
+	out=$($NATGW $EAL -- --config "$T/$1.ini" --check-config 2>&1)
+	rc=$?
+	line=$(printf '%s\n' "$out" | grep -F "$T/$1.ini:" | tail -1)
+	if [ $rc -ne 1 ] || ! printf '%s' "$line" | grep -qF "$T/$1.ini:$2: " ||
+	   ! printf '%s' "$line" | grep -qF "$3"; then
+		echo "FAIL $1: rc=$rc, want 1 and '$T/$1.ini:$2: ...$3...'; got:"
+		printf '%s\n' "$out" | tail -3
+		fails=$((fails + 1))
+	else
+		echo "ok   $1: $line"
+	fi
+}
+
+case_ unknown_key      5  "unknown key 'adress'"         's/^address = 10.0.1.1/adress = 10.0.1.1/'
+case_ bad_address      5  "address: want A.B.C.D/LEN"    's|10.0.1.1/24|10.0.1.300/24|'
+case_ bad_prefix       7  "address: want A.B.C.D/LEN"    's|10.0.2.1/24|10.0.2.1/33|'
+case_ bad_range        10 "ports: want LO-HI"            's/1024-65535/60000-1024/'
+case_ bad_gateway      8  "gateway: bad address"         's/10.0.2.254/10.0.2/'
+case_ unknown_section  9 "unknown section [natt]"       's/^\[nat\]/[natt]/'
+case_ missing_section  7 "missing section [outside]"    '/^\[outside\]/d; /^address = 10.0.2.1/d; /^gateway/d'
+case_ syntax           4  "syntax error"                 '4s/.*/this is not ini/'
+case_ bad_forward      12 "forward 'web'"                '$a [forward]\nweb = tcp 10.0.2.1:80 => 10.0.1.2:80'
+case_ bad_timeout      12 "unknown timeout class"        '$a [conntrack]\ntimeout.udp_foo = 10'
+case_ bad_bool         11 "hairpin: want yes or no"      '$a hairpin = maybe'
+
+for c in "$CONFDIR"/*.ini; do
+	if out=$($NATGW $EAL -- --config "$c" --check-config 2>&1); then
+		echo "ok   $(basename "$c") valid"
+	else
+		echo "FAIL $(basename "$c"): $(printf '%s' "$out" | tail -1)"
+		fails=$((fails + 1))
+	fi
+done
+[ $fails -eq 0 ] && echo PASS || echo "$fails failure(s)"
+exit $((fails != 0))
