@@ -246,6 +246,7 @@ struct gw_worker_stats {
 	uint64_t handoff_out, handoff_in;
 	uint64_t arp_requests, arp_replies;	/**< sent */
 	uint64_t icmp_sent;
+	uint64_t icmp_ratelimited;		/**< errors not sent (RFC 1812 4.3.2.8) */
 	uint64_t reassembled, fragmented;
 	uint64_t conns_created;
 	uint64_t idle_polls;

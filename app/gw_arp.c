@@ -156,7 +156,21 @@ gw_arp_resolve_send(struct gw_worker *w, unsigned int port, uint32_t nexthop,
 		gw_tx_enqueue(w, port, m);
 		return;
 	}
-	/* cold: unresolved or stale */
+	/* cold: unresolved or stale. A stale entry keeps being used while it is re-probed
+	 * (like Linux's STALE/PROBE states), so traffic does not stall every [arp] timeout. */
+	if (e != NULL && e->state == GW_ARP_RESOLVED) {
+		ct_time_t retry = (ct_time_t)w->g->cfg.arp_retry_ms * 1000;
+
+		if (now < e->expire + GW_ARP_TRIES * retry) {
+			if (now - e->last_req >= retry || e->last_req < e->expire) {
+				e->last_req = now;
+				gw_arp_request(w, port, nexthop);
+			}
+			eth->dst_addr = e->mac;
+			gw_tx_enqueue(w, port, m);
+			return;
+		}
+	}
 	if (e == NULL) {
 		e = gw_arp_alloc(w, nexthop, now);
 		if (e == NULL) {

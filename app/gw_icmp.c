@@ -15,6 +15,28 @@
 #include "gw_private.h"
 
 #define GW_ICMP_QUOTE_MAX 548
+/* RFC 1812 4.3.2.8: errors are rate-limited; a token bucket per worker */
+#define GW_ICMP_RATE	1000	/* per second */
+#define GW_ICMP_BURST	50
+
+static bool
+gw_icmp_allowed(struct gw_worker *w, ct_time_t now)
+{
+	uint64_t add = (now - w->icmp_last) * GW_ICMP_RATE / CT_USEC_PER_SEC;
+
+	if (now < w->icmp_last)
+		add = 0;
+	if (add != 0) {
+		w->icmp_tokens = RTE_MIN(w->icmp_tokens + add, (uint64_t)GW_ICMP_BURST);
+		w->icmp_last = now;
+	}
+	if (w->icmp_tokens == 0) {
+		w->st.icmp_ratelimited++;
+		return false;
+	}
+	w->icmp_tokens--;
+	return true;
+}
 
 void
 gw_icmp_echo_reply(struct gw_worker *w, unsigned int port, struct rte_mbuf *m,
@@ -42,7 +64,7 @@ gw_icmp_echo_reply(struct gw_worker *w, unsigned int port, struct rte_mbuf *m,
 
 void
 gw_icmp_error(struct gw_worker *w, unsigned int port, const struct rte_mbuf *m,
-	      const struct ct_pkt *p, uint8_t type, uint8_t code, uint16_t mtu)
+	      const struct ct_pkt *p, uint8_t type, uint8_t code, uint16_t mtu, ct_time_t now)
 {
 	const struct rte_ether_hdr *oeth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	const struct rte_ipv4_hdr *oip =
@@ -57,7 +79,7 @@ gw_icmp_error(struct gw_worker *w, unsigned int port, const struct rte_mbuf *m,
 	if (p->is_icmp_error || (frag & RTE_IPV4_HDR_OFFSET_MASK) != 0 ||
 	    oip->src_addr == 0 || (rte_be_to_cpu_32(oip->src_addr) >> 28) >= 14 ||
 	    rte_is_multicast_ether_addr(&oeth->dst_addr) ||
-	    (uint32_t)p->l3_off + q > m->data_len)
+	    (uint32_t)p->l3_off + q > m->data_len || !gw_icmp_allowed(w, now))
 		return;
 	e = rte_pktmbuf_alloc(w->g->pool);
 	if (e == NULL) {

@@ -172,7 +172,7 @@ gw_forward(struct gw_worker *w, unsigned int egress, struct rte_mbuf *m,
 /* Frame too big for the egress with DF set: RFC 1191 frag needed, quoting it as sent. */
 static bool
 gw_df_too_big(struct gw_worker *w, unsigned int port, unsigned int egress, struct rte_mbuf *m,
-	      const struct ct_pkt *p)
+	      const struct ct_pkt *p, ct_time_t now)
 {
 	const struct rte_ipv4_hdr *ip =
 		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, p->l3_off);
@@ -181,7 +181,7 @@ gw_df_too_big(struct gw_worker *w, unsigned int port, unsigned int egress, struc
 	if (likely(p->ip_len <= mtu) ||
 	    (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) == 0)
 		return false;
-	gw_icmp_error(w, port, m, p, 3, 4, mtu);
+	gw_icmp_error(w, port, m, p, 3, 4, mtu, now);
 	gw_count_drop(w, m, GW_DROP_FRAG_NEEDED);
 	return true;
 }
@@ -308,7 +308,7 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 	}
 	if (unlikely(p->ttl <= 1)) {
 		/* RFC 1812 5.3.1: time exceeded from the interface the packet came in on */
-		gw_icmp_error(w, port, m, p, 11, 0, 0);
+		gw_icmp_error(w, port, m, p, 11, 0, 0, now);
 		gw_count_drop(w, m, GW_DROP_TTL_EXCEEDED);
 		return -1;
 	}
@@ -316,7 +316,7 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 		unsigned int eg = gw_on_link(g, GW_PORT_INSIDE, dst) ? GW_PORT_INSIDE :
 								       GW_PORT_OUTSIDE;
 
-		if (!gw_df_too_big(w, port, eg, m, p))
+		if (!gw_df_too_big(w, port, eg, m, p, now))
 			gw_forward(w, eg, m, p, dst, now);
 		return -1;
 	}
@@ -342,7 +342,9 @@ gw_owner(const struct gw *g, unsigned int port, const struct rte_mbuf *m)
  * Hit path and miss path
  */
 
-static void
+/* Returns false when the packet was dropped. A connection created for it (fresh) is then
+ * removed, as netfilter never confirms a connection whose first packet died. */
+static bool
 gw_hit(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now, bool fresh)
 {
 	unsigned int port = m->port & 1;
@@ -359,16 +361,16 @@ gw_hit(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now,
 		if (fresh)
 			ct_delete(w->ct, c);
 		gw_count_drop(w, m, GW_DROP_CT_BASE + why);
-		return;
+		return false;
 	}
 	/* a packet of direction d leaves with tuple invert(tuple[!d]) */
 	dst = ct_conn_tuple(c, !p->dir)->src;
 	egress = gw_on_link(w->g, GW_PORT_INSIDE, dst) ? GW_PORT_INSIDE : GW_PORT_OUTSIDE;
-	if (unlikely(gw_df_too_big(w, port, egress, m, p)))
-		return;
+	if (unlikely(gw_df_too_big(w, port, egress, m, p, now)))
+		goto dropped;
 	if (unlikely(nat_rewrite(c, p, buf) < 0)) {
 		gw_count_drop(w, m, GW_DROP_REWRITE_FAILED);
-		return;
+		goto dropped;
 	}
 	if (unlikely(status & CT_ST_HELPER) && w->hc != NULL) {
 		uint32_t len = m->data_len;
@@ -376,7 +378,7 @@ gw_hit(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now,
 
 		if (helper_post_ct(w->hc, p, buf, &len, cap, now) == HELPER_DROP) {
 			gw_count_drop(w, m, GW_DROP_HELPER);
-			return;
+			goto dropped;
 		}
 		if (len > m->data_len)
 			rte_pktmbuf_append(m, len - m->data_len);
@@ -384,6 +386,11 @@ gw_hit(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now,
 			rte_pktmbuf_trim(m, m->data_len - len);
 	}
 	gw_forward(w, egress, m, p, dst, now);
+	return true;
+dropped:
+	if (fresh)
+		ct_delete(w->ct, c);
+	return false;
 }
 
 static void
@@ -430,12 +437,12 @@ gw_miss(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now
 			gw_count_drop(w, m, GW_DROP_NAT_BASE + nw);
 		return;
 	}
-	w->st.conns_created++;
 	if (!expected && w->hc != NULL)
 		helper_conn_attach(w->hc, c);
 	p->conn = c;
 	p->dir = CT_DIR_ORIG;
-	gw_hit(w, m, p, now, true);
+	if (gw_hit(w, m, p, now, true))
+		w->st.conns_created++;
 }
 
 static void
@@ -545,8 +552,7 @@ gw_worker_housekeeping(struct gw_worker *w, ct_time_t now)
 {
 	unsigned int work;
 
-	if (w->hc != NULL)
-		nat_ctx_sync(w->nat);
+	nat_ctx_sync(w->nat);	/* adopt a forward table the control plane published */
 	work = ct_expire(w->ct, now, GW_EXPIRE_BUDGET);
 	if (w->hc != NULL)
 		work += helper_expect_expire(w->hc, now, GW_EXPIRE_BUDGET);
@@ -633,6 +639,7 @@ gw_worker_create(struct gw *g, unsigned int i, const struct gw_params *prm, char
 	w->idx = i;
 	w->io.drop = gw_default_drop;
 	w->io.tx = gw_default_tx;
+	w->icmp_tokens = 50;
 	snprintf(name, sizeof(name), "gwct%u", i);
 	cp.name = name;
 	w->ct = ct_table_create(&cp);

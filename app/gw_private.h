@@ -60,6 +60,8 @@ struct gw_worker {
 	struct gw_txbuf ho[GW_MAX_WORKERS];	/* handoff, flushed per burst */
 	struct gw_arp_entry *arp;		/* GW_ARP_SLOTS */
 	ct_time_t arp_scan;
+	ct_time_t icmp_last;			/* ICMP error token bucket */
+	uint64_t icmp_tokens;
 	struct rte_ip_frag_tbl *frag_tbl;
 	struct rte_ip_frag_death_row dr;
 	struct gw_worker_stats st;
@@ -121,7 +123,8 @@ void gw_icmp_echo_reply(struct gw_worker *w, unsigned int port, struct rte_mbuf 
 /* Send an ICMP error (type/code, mtu for frag needed) about m back to where it came from,
  * from our address on `port`. Does not consume m. */
 void gw_icmp_error(struct gw_worker *w, unsigned int port, const struct rte_mbuf *m,
-		   const struct ct_pkt *p, uint8_t type, uint8_t code, uint16_t mtu);
+		   const struct ct_pkt *p, uint8_t type, uint8_t code, uint16_t mtu,
+		   ct_time_t now);
 
 /* gw_frag.c */
 int gw_frag_init(struct gw_worker *w);

@@ -147,9 +147,9 @@ gw_stats_print(FILE *f, const struct gw *g)
 	fprintf(f, "nat mappings active %" PRIu64 " created %" PRIu64 " ports in use %" PRIu64
 		" hairpinned %" PRIu64 " forwarded in %" PRIu64 "\n", s.nat.mappings_active,
 		s.nat.mappings_created, s.nat.ports_in_use, s.nat.hairpinned, s.nat.forwarded_in);
-	fprintf(f, "arp requests %" PRIu64 " replies %" PRIu64 ", icmp sent %" PRIu64
+	fprintf(f, "arp requests %" PRIu64 " replies %" PRIu64 ", icmp sent %" PRIu64 " (rate-limited %" PRIu64 ")"
 		", reassembled %" PRIu64 ", fragmented %" PRIu64 "\n", s.w.arp_requests,
-		s.w.arp_replies, s.w.icmp_sent, s.w.reassembled, s.w.fragmented);
+		s.w.arp_replies, s.w.icmp_sent, s.w.icmp_ratelimited, s.w.reassembled, s.w.fragmented);
 }
 
 void

@@ -14,7 +14,8 @@
  *    its own order. The clock (`now`, microseconds) is the merged packet's timestamp, never
  *    the wall clock; it never goes backwards (an earlier timestamp is replayed at the last
  *    `now`).
- *  - Conntrack and NAT get fixed hash seeds; the port MACs are fixed: inside
+ *  - Conntrack and NAT get fixed hash seeds, rte_rand() (NAT's port search, RFC 6056) a
+ *    fixed seed (rte_srand after EAL init); the port MACs are fixed: inside
  *    02:6e:67:00:00:00, outside 02:6e:67:00:00:01.
  *  - N workers are simulated on one thread. Input packet k is received by worker k % N
  *    (so with N > 1 packets also arrive on non-owners and cross the handoff rings, as
@@ -52,6 +53,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_random.h>
 
 #include "gw.h"
 
@@ -563,6 +565,9 @@ main(int argc, char **argv)
 		return 2;
 	if (rp_eal_init() < 0)
 		return 1;
+	/* lib/nat draws port search starts and its mapping key from rte_rand() (RFC 6056);
+	 * EAL seeded it from the clock: a fixed seed makes the replay deterministic */
+	rte_srand(UINT64_C(0x6e617467772d7270));
 	c.pool = rp_pool("rp_pool", RP_POOL_SIZE, RP_SMALL_ROOM);
 	c.big_pool = rp_pool("rp_big", 511, RP_BIG_ROOM);
 	if (c.pool == NULL || c.big_pool == NULL)

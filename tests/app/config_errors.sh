@@ -62,5 +62,18 @@ for c in "$CONFDIR"/*.ini; do
 		fails=$((fails + 1))
 	fi
 done
+if out=$($NATGW --help 2>&1) && printf '%s' "$out" | grep -q -- '--config FILE' &&
+   printf '%s' "$out" | grep -q -- '--timeout CLASS=TIME'; then
+	echo "ok   --help"
+else
+	echo "FAIL --help"
+	fails=$((fails + 1))
+fi
+if $NATGW $EAL -- --bogus >/dev/null 2>&1; then
+	echo "FAIL unknown option accepted"
+	fails=$((fails + 1))
+else
+	echo "ok   unknown option refused"
+fi
 [ $fails -eq 0 ] && echo PASS || echo "$fails failure(s)"
 exit $((fails != 0))

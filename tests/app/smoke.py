@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Live smoke run of the natgw binary on net_pcap (and net_tap with --tap).
+"""Live smoke run of the natgw binary on net_pcap (net_tap: smoke_tap.py).
 
 natgw runs with two workers on virtual ports: the inside port reads a scapy-built pcap of
 outbound flows from several hosts (TCP, UDP, ICMP echo), plus router traffic (ARP request
@@ -12,7 +12,7 @@ pcaps (every flow translated to the outside address with a consistent mapping, T
 rewritten to the gateway's MAC, IPv4/L4 checksums valid by full recomputation, ARP and ICMP
 answers on the inside) and the final counters.
 
-usage: smoke.py NATGW [--tap] [--keep DIR]
+usage: smoke.py NATGW [--keep DIR]
 """
 import os
 import re
@@ -22,7 +22,8 @@ import sys
 import tempfile
 import time
 
-from scapy.all import (ARP, ICMP, IP, TCP, UDP, Ether, Raw, rdpcap, wrpcap)  # noqa: E402
+from scapy.all import (ARP, ICMP, IP, TCP, UDP, Ether, Raw, defragment, fragment,
+                       rdpcap, wrpcap)  # noqa: E402
 
 IN_MAC = "02:00:00:00:01:01"
 OUT_MAC = "02:00:00:00:02:01"
@@ -31,6 +32,7 @@ HOST_MAC = "02:00:00:00:01:%02x"
 HOSTS = ["10.0.1.%d" % i for i in range(10, 16)]
 SERVER = "198.51.100.7"
 N_FLOWS = [0]
+N_EXTRA = [0]
 
 CONFIG = """
 [ports]
@@ -43,6 +45,7 @@ mac     = %s
 address = 10.0.2.1/24
 gateway = 10.0.2.254
 mac     = %s
+mtu     = 1400
 [arp]
 static  = 10.0.2.254 %s
 [conntrack]
@@ -100,6 +103,18 @@ def build_inputs(d):
                   ICMP(type=8, id=99, seq=1) / Raw(b"hello"))
     inside.append(Ether(src=hm, dst=IN_MAC) / IP(src=HOSTS[0], dst=SERVER, ttl=1) /
                   UDP(sport=33434, dport=33435))
+    # a UDP datagram in fragments, out of order: reassembled, translated, re-fragmented
+    # for the outside MTU (1400); a DF packet over 1400: fragmentation needed
+    big = IP(src=HOSTS[1], dst=SERVER, id=4242, flags=0) / UDP(sport=6000, dport=9000) / \
+        Raw(bytes(range(256)) * 12)
+    frs = fragment(big, fragsize=1200)
+    for f in reversed(frs):
+        inside.append(Ether(src=HOST_MAC % 17, dst=IN_MAC) / f)
+    flows.append(("frag", HOSTS[1], 6000))
+    inside.append(Ether(src=HOST_MAC % 17, dst=IN_MAC) /
+                  IP(src=HOSTS[1], dst=SERVER, flags="DF") /
+                  TCP(sport=6001, dport=80, flags="S") / Raw(b"x" * 1420))
+    N_EXTRA[0] = len(frs) + 1
     outside = [Ether(src=GW_MAC, dst="ff:ff:ff:ff:ff:ff") /
                ARP(op=1, hwsrc=GW_MAC, psrc="10.0.2.254", pdst="10.0.2.1")]
     wrpcap(os.path.join(d, "in.pcap"), inside)
@@ -159,7 +174,18 @@ def check_outside(d, flows):
     if len(arp_replies) != 1 or arp_replies[0][ARP].op != 2 or \
             arp_replies[0][ARP].psrc != "10.0.2.1" or arp_replies[0][ARP].hwsrc != OUT_MAC:
         fail("outside: want one ARP reply for 10.0.2.1, got %r" % arp_replies)
-    ip = [p for p in pkts if IP in p]
+    ip = [p for p in pkts if IP in p and p[IP].flags.MF == 0 and p[IP].frag == 0]
+    frags = [p[IP] for p in pkts if IP in p and (p[IP].flags.MF or p[IP].frag)]
+    if len(frags) < 3 or any(len(f) > 1400 for f in frags):
+        fail("outside: want the big datagram in fragments <= 1400 bytes, got %d" % len(frags))
+    whole = defragment(frags)[0]
+    if whole[IP].src != "10.0.2.1" or bytes(whole[UDP].payload) != bytes(range(256)) * 12:
+        fail("outside: reassembled datagram wrong: %s" % whole.summary())
+    want = whole[UDP].chksum
+    del whole[UDP].chksum
+    if IP(bytes(whole))[UDP].chksum != want:
+        fail("outside: reassembled datagram has a bad UDP checksum")
+    flows = [f for f in flows if f[0] != "frag"]
     if len(ip) != len(flows):
         fail("outside: %d IP packets, want %d" % (len(ip), len(flows)))
     seen = {}
@@ -197,6 +223,10 @@ def check_inside(d):
         fail("inside: no echo reply from 10.0.1.1")
     if not te:
         fail("inside: no ICMP time exceeded for the TTL=1 packet")
+    fn = [p for p in pkts if ICMP in p and p[ICMP].type == 3 and p[ICMP].code == 4 and
+          p[ICMP].nexthopmtu == 1400 and p[IP].dst == HOSTS[1] and csum_ok(p)]
+    if not fn:
+        fail("inside: no ICMP fragmentation needed (mtu 1400) for the DF packet")
     print("inside: ARP reply, echo reply, time exceeded ok (%d packets)" % len(pkts))
 
 
@@ -208,19 +238,26 @@ def counter(out, regex):
 
 
 def check_counters(out, flows):
-    n_in = len(flows) + 3
+    n_in = len(flows) - 1 + 3 + N_EXTRA[0]
     rx, tx, drop = counter(out, r"^port inside\s+rx (\d+) tx (\d+) drop (\d+)")
-    if rx != n_in or tx != 3 or drop != 1:
-        fail("inside counters rx %d tx %d drop %d, want %d 3 1" % (rx, tx, drop, n_in))
+    if rx != n_in or tx != 4 or drop != 2:
+        fail("inside counters rx %d tx %d drop %d, want %d 4 2" % (rx, tx, drop, n_in))
     rx, tx, drop = counter(out, r"^port outside\s+rx (\d+) tx (\d+) drop (\d+)")
-    if rx != 1 or tx != len(flows) + 1 or drop != 0:
+    if rx != 1 or tx < len(flows) + 2 or drop != 0:
         fail("outside counters rx %d tx %d drop %d" % (rx, tx, drop))
-    (created,) = counter(out, r"^connections created (\d+)")
-    if created != len(flows):
-        fail("connections created %d, want %d" % (created, len(flows)))
+    # the DF packet's connection is created, then removed with its packet (not confirmed)
+    (created, deleted, active) = counter(
+        out, r"^connections created (\d+) expired \d+ evicted \d+ deleted (\d+) active (\d+)")
+    wk = sum(int(x) for x in re.findall(r"conns created (\d+)", out))
+    if active != len(flows) or wk != len(flows) or created != len(flows) + 1 or deleted != 1:
+        fail("connections created %d (workers %d) deleted %d active %d, want %d" %
+             (created, wk, deleted, active, len(flows)))
     (ttl,) = counter(out, r"TTL_EXCEEDED\s+(\d+)")
-    if ttl != 1:
-        fail("TTL_EXCEEDED %d" % ttl)
+    (fn,) = counter(out, r"FRAG_NEEDED\s+(\d+)")
+    (rs, fr) = counter(out, r"reassembled (\d+), fragmented (\d+)")
+    if ttl != 1 or fn != 1 or rs != 1 or fr != 1:
+        fail("TTL_EXCEEDED %d FRAG_NEEDED %d reassembled %d fragmented %d, want 1 each" %
+             (ttl, fn, rs, fr))
     ho = sum(int(x) for x in re.findall(r"handoff out (\d+)", out))
     if ho == 0:
         fail("no packet went through the handoff rings")
