@@ -437,6 +437,15 @@ gw_miss(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now
 			gw_count_drop(w, m, GW_DROP_NAT_BASE + nw);
 		return;
 	}
+	if (from_inside && unlikely(nat_is_outside_addr(&w->g->cfg.nat, p->tuple.dst)) &&
+	    nat_is_outside_addr(&w->g->cfg.nat, ct_conn_tuple(c, CT_DIR_REPLY)->src)) {
+		/* To one of our outside addresses with no forward and no mapping behind the
+		 * port: nothing to hairpin to (RFC 4787 REQ-9 covers mapped endpoints only).
+		 * Forwarding it would send a translated packet to ourselves on the uplink. */
+		ct_delete(w->ct, c);
+		gw_count_drop(w, m, GW_DROP_TO_ME_UNHANDLED);
+		return;
+	}
 	if (!expected && w->hc != NULL)
 		helper_conn_attach(w->hc, c);
 	p->conn = c;

@@ -17,6 +17,8 @@ ftp_active:  PORT and EPRT from an inside client through SNAT. The address text 
 ftp_passive: PASV (227) and EPSV (229) through SNAT: nothing rewritten, the client's data
              connections go out; then a PORT with a length change and the later segments
              both ways.
+ftp_active_workers2: ftp_active with two simulated workers (external ports learned): the
+             reserved ports come from the control connection's worker's slice.
 Needs natgw's FTP helper on port 21 (the default, [helpers] ftp = 21).
 """
 import os
@@ -57,6 +59,11 @@ class Ctl:
     def __init__(self, tr, cport):
         self.tr, self.cport = tr, cport
         self.cseq, self.sseq, self.off = 1000, 5000, 0
+        # the external port: preserved with one worker, learned with several
+        self.ext = tr.flow(f"ctl-{cport}", "outside",
+                           lambda p: p[TCP].flags == "S" and p[TCP].dport == 21 and
+                           p[TCP].seq == 1000 and p[IP].src == GW_OUT,
+                           lambda p: p[TCP].sport, cport)
 
     def c(self, flags, load=None, out_load=None):
         """Client segment; out_load: the payload as the server must see it."""
@@ -68,7 +75,7 @@ class Ctl:
         x = tr.send("inside", p)
         want = rewritten(x, seq=(self.cseq + self.off) & 0xffffffff,
                          load=out_load if out_load is not None else None)
-        tr.out("outside", sc.to_out(want, src=GW_OUT))
+        tr.out("outside", sc.to_out(want, src=GW_OUT, sport=self.ext))
         n = len(load) if load else 0
         if "S" in flags or "F" in flags:
             n += 1
@@ -79,14 +86,15 @@ class Ctl:
     def s(self, flags, load=None):
         """Server segment, acknowledging the client's stream as the server sees it."""
         tr = self.tr
-        p = sc.remote(tr, SERVER, GW_OUT, TCP(sport=21, dport=self.cport, flags=flags,
+        p = sc.remote(tr, SERVER, GW_OUT, TCP(sport=21, dport=self.ext, flags=flags,
                                               seq=self.sseq,
                                               ack=(self.cseq + self.off) & 0xffffffff,
                                               window=509))
         if load is not None:
             p = p / load
         y = tr.send("outside", p)
-        tr.out("inside", sc.to_in(rewritten(y, ack=self.cseq), H1_MAC, dst=H1))
+        tr.out("inside", sc.to_in(rewritten(y, ack=self.cseq), H1_MAC, dst=H1,
+                                  dport=self.cport))
         self.sseq += (len(load) if load else 0) + (1 if "S" in flags or "F" in flags else 0)
 
     def open(self):
@@ -95,12 +103,12 @@ class Ctl:
                                                             flags="S", seq=self.cseq,
                                                             window=64240,
                                                             options=sc.tcp_opts())))
-        tr.out("outside", sc.to_out(x, src=GW_OUT))
+        tr.out("outside", sc.to_out(x, src=GW_OUT, sport=self.ext))
         y = tr.send("outside", sc.remote(tr, SERVER, GW_OUT,
-                                         TCP(sport=21, dport=self.cport, flags="SA",
+                                         TCP(sport=21, dport=self.ext, flags="SA",
                                              seq=self.sseq, ack=self.cseq + 1, window=65160,
                                              options=sc.tcp_opts())))
-        tr.out("inside", sc.to_in(y, H1_MAC, dst=H1))
+        tr.out("inside", sc.to_in(y, H1_MAC, dst=H1, dport=self.cport))
         self.cseq += 1
         self.sseq += 1
         self.c("A")
@@ -140,27 +148,46 @@ def data_out(tr, cport, dport):
     tr.out("outside", sc.to_out(x, src=GW_OUT))
 
 
+def port_in_text(p):
+    """The port a rewritten PORT/EPRT command announces (as it left the outside port)."""
+    t = bytes(p[TCP].payload).decode()
+    if t.startswith("PORT "):
+        n = t[5:].split(",")
+        return int(n[4]) * 256 + int(n[5])
+    return int(t.split("|")[3])
+
+
+def announced(tr, name, cmd, default):
+    """The outside port the gateway reserves for a PORT/EPRT (learned: with several
+    workers it must come from the master's worker's slice, see data_in)."""
+    return tr.flow(name, "outside",
+                   lambda p: bytes(p[TCP].payload).startswith(cmd), port_in_text, default)
+
+
 def sc_ftp_active(tr):
     sc.preamble(tr)
     ctl = Ctl(tr, 40100)
     ctl.open()
-    # "192,168,1,10" -> "203,0,113,2": one byte shorter; data port 40001 kept
-    ctl.c("PA", b"PORT 192,168,1,10,156,65\r\n", b"PORT 203,0,113,2,156,65\r\n")
+    # "192,168,1,10" -> "203,0,113,2": one byte shorter; data port 40001 kept (one worker)
+    e1 = announced(tr, "data-port", b"PORT ", 40001)
+    ctl.c("PA", b"PORT 192,168,1,10,156,65\r\n",
+          b"PORT 203,0,113,2,%d,%d\r\n" % (e1 >> 8, e1 & 255))
     ctl.s("A")
     ctl.s("PA", b"200 PORT command successful\r\n")
     ctl.c("PA", b"RETR f\r\n")
     # the expectation is for the server's address only: another host is refused
-    z = tr.send("outside", sc.remote(tr, SERVER2, GW_OUT, TCP(sport=20, dport=40001,
+    z = tr.send("outside", sc.remote(tr, SERVER2, GW_OUT, TCP(sport=20, dport=e1,
                                                               flags="S", seq=4242)))
     tr.drop(z)
-    data_in(tr, SERVER, 20, 40001, 40001)
+    data_in(tr, SERVER, 20, e1, 40001)
     ctl.s("PA", b"150 Opening data connection\r\n")
     ctl.c("A")
-    # EPRT: again one byte shorter, offsets add up to -2
-    ctl.c("PA", b"EPRT |1|192.168.1.10|40002|\r\n", b"EPRT |1|203.0.113.2|40002|\r\n")
+    # EPRT: again one byte shorter (one worker), offsets add up to -2
+    e2 = announced(tr, "data-eprt", b"EPRT ", 40002)
+    ctl.c("PA", b"EPRT |1|192.168.1.10|40002|\r\n", b"EPRT |1|203.0.113.2|%d|\r\n" % e2)
     ctl.s("PA", b"200 EPRT command successful\r\n")
     ctl.c("PA", b"LIST\r\n")
-    data_in(tr, SERVER, 20, 40002, 40002, seq=19000)
+    data_in(tr, SERVER, 20, e2, 40002, seq=19000)
     ctl.s("PA", b"226 Transfer complete\r\n")
     ctl.c("PA", b"QUIT\r\n")
     ctl.s("PA", b"221 Goodbye\r\n")
@@ -189,7 +216,12 @@ def sc_ftp_passive(tr):
     ctl.s("PA", b"221 Goodbye\r\n")
 
 
-SCENARIOS = {"ftp_active": sc_ftp_active, "ftp_passive": sc_ftp_passive}
+SCENARIOS = {"ftp_active": sc_ftp_active, "ftp_passive": sc_ftp_passive,
+             # two simulated workers: the reserved port must come from the slice of the
+             # worker that owns the control connection, so the server's data connection
+             # is steered to the expectation (else it is dropped as unsolicited)
+             "ftp_active_workers2": sc_ftp_active}
+WORKERS = {"ftp_active_workers2": 2}
 
 
 def main(argv):
@@ -211,7 +243,14 @@ def main(argv):
         os.makedirs(keep)
     ck = sc.Checks()
     try:
-        tr, res = sc.build_and_run(replay, d, SCENARIOS[name], 1)
+        workers = WORKERS.get(name, 1)
+        tr, res = sc.build_and_run(replay, d, SCENARIOS[name], workers)
+        if workers > 1:
+            got = sc.learn(tr, res)
+            ck.ok(all(p % workers == got.get("ctl-40100", 0) % workers
+                      for p in (got.get("data-port"), got.get("data-eprt"))),
+                  "reserved data ports from the control connection's worker slice",
+                  f"ports = {got.get('ctl-40100')} mod {workers}", got)
         sc.arp_normalise(res)
         sc.verify(tr, res, ck)
     except Exception as e:  # noqa: BLE001 - report and fail, keep the files

@@ -583,15 +583,17 @@ def sc_arp_resolve(tr):
     request, the router's reply releases the held packet (timestamp of the reply)."""
     preamble(tr, router=False)
     tr.only_ip = False
+    e = tr.flow("h1", "outside", lambda p: bytes(p[Raw].load) == b"held",
+                lambda p: p[UDP].sport, 4500)
     x = tr.send("inside", host(tr, H1, SERVER, UDP(sport=4500, dport=9999) / b"held"))
     tr.out("outside", Ether(src=GW_OUT_MAC, dst=BCAST) /
            ARP(op=1, hwsrc=GW_OUT_MAC, psrc=GW_OUT, hwdst="00:00:00:00:00:00", pdst=ROUTER))
     tr.send("outside", arp_reply(ROUTER_MAC, ROUTER, GW_OUT_MAC, GW_OUT), dt=200)
-    tr.out("outside", to_out(x, src=GW_OUT))
-    y = tr.send("outside", remote(tr, SERVER, GW_OUT, UDP(sport=9999, dport=4500) / b"back"))
-    tr.out("inside", to_in(y, H1_MAC, dst=H1))
+    tr.out("outside", to_out(x, src=GW_OUT, sport=e))
+    y = tr.send("outside", remote(tr, SERVER, GW_OUT, UDP(sport=9999, dport=e) / b"back"))
+    tr.out("inside", to_in(y, H1_MAC, dst=H1, dport=4500))
     x2 = tr.send("inside", host(tr, H1, SERVER, UDP(sport=4500, dport=9999) / b"again"))
-    tr.out("outside", to_out(x2, src=GW_OUT))
+    tr.out("outside", to_out(x2, src=GW_OUT, sport=e))
     # preamble ARP replies are on the inside port: expect them first
     tr.expect["inside"] = [(T0 + 1000, bytes(arp_reply(GW_IN_MAC, GW_IN, H1_MAC, H1))),
                            (T0 + 2000, bytes(arp_reply(GW_IN_MAC, GW_IN, H2_MAC, H2)))] + \
@@ -771,8 +773,10 @@ def sc_icmp_error(tr):
     inside host: outer destination and the embedded header (addresses, ports, embedded
     IPv4 and L4 checksums) restored (RFC 5508 REQ-3, RFC 5382 REQ-9)."""
     preamble(tr)
+    eu = tr.flow("udp", "outside", lambda p: p[UDP].dport == 33434, lambda p: p[UDP].sport, 4200)
+    et = tr.flow("tcp", "outside", lambda p: p[TCP].dport == 443, lambda p: p[TCP].sport, 40020)
     x = tr.send("inside", host(tr, H1, SERVER, UDP(sport=4200, dport=33434) / (b"u" * 32)))
-    o = to_out(x, src=GW_OUT)
+    o = to_out(x, src=GW_OUT, sport=eu)
     tr.out("outside", o)
     # 1. time exceeded from the router, whole datagram quoted
     e = tr.send("outside", Ether(src=ROUTER_MAC, dst=GW_OUT_MAC) /
@@ -789,7 +793,7 @@ def sc_icmp_error(tr):
     # (PMTUD, next-hop MTU 1280) quoting all; then the SYN-ACK still passes
     s = tr.send("inside", host(tr, H1, SERVER, TCP(sport=40020, dport=443, flags="S",
                                                    seq=777, window=64240, options=tcp_opts())))
-    so = to_out(s, src=GW_OUT)
+    so = to_out(s, src=GW_OUT, sport=et)
     tr.out("outside", so)
     e = tr.send("outside", Ether(src=ROUTER_MAC, dst=GW_OUT_MAC) /
                 IP(src=ROUTER, dst=GW_OUT, ttl=255, id=0x778) / ICMP(type=11, code=0) /
@@ -801,10 +805,10 @@ def sc_icmp_error(tr):
                 ICMP(type=3, code=4, nexthopmtu=1280) / Raw(quote(so, ttl=62)))
     tr.out("inside", icmp_error_translated(e, GW_IN_MAC, H1_MAC, new_outer_dst=H1,
                                            embedded=quote(s, ttl=62)))
-    y = tr.send("outside", remote(tr, SERVER, GW_OUT, TCP(sport=443, dport=40020, flags="SA",
+    y = tr.send("outside", remote(tr, SERVER, GW_OUT, TCP(sport=443, dport=et, flags="SA",
                                                           seq=9000, ack=778, window=65160,
                                                           options=tcp_opts())))
-    tr.out("inside", to_in(y, H1_MAC, dst=H1))
+    tr.out("inside", to_in(y, H1_MAC, dst=H1, dport=40020))
 
 
 def sc_unsolicited(tr):
@@ -929,12 +933,20 @@ def sc_hairpin(tr):
     tr.out("inside", to_in(x, H1_MAC, src=GW_OUT, sport=u, dst=H1, dport=4000))
     y = tr.send("inside", host(tr, H1, GW_OUT, UDP(sport=4000, dport=u) / b"h1 answers"))
     tr.out("inside", to_in(y, H2_MAC, src=GW_OUT, sport=4000, dst=H2, dport=5000))
-    # to natgw's outside address where nothing is forwarded or mapped: nowhere to go, dropped
-    # (not translated and sent to natgw's own address, not ARPed for)
-    tr.drop(tr.send("inside", host(tr, H1, GW_OUT, UDP(sport=4001, dport=6000) / b"nobody")))
-    tr.check(no_arp_for_self)
     tr.check(expect_preserved("h2", 41000))
     tr.check(expect_preserved("h2-udp", 5000))
+
+
+def sc_to_gw_unmapped(tr):
+    """From inside to natgw's outside address on a port nothing is forwarded or mapped to:
+    nowhere to go, so dropped at once (not translated and sent to natgw's own address, and
+    natgw never ARPs for itself)."""
+    preamble(tr)
+    tr.drop(tr.send("inside", host(tr, H1, GW_OUT, UDP(sport=4001, dport=6000) / b"nobody")))
+    tr.drop(tr.send("inside", host(tr, H1, GW_OUT, TCP(sport=40050, dport=6001, flags="S"))))
+    x = tr.send("inside", host(tr, H1, SERVER, UDP(sport=4002, dport=9999) / b"after"))
+    tr.out("outside", to_out(x, src=GW_OUT))
+    tr.check(no_arp_for_self)
 
 
 def sc_udp_timeout(tr):
@@ -942,24 +954,28 @@ def sc_udp_timeout(tr):
     after the request passes, one 31 s after is dropped; the next request maps again."""
     preamble(tr)
     tr.replay_args += ["--timeout", "udp_unreplied=30"]
+    pl = lambda p: bytes(p[Raw].load)  # noqa: E731
+    ea = tr.flow("a", "outside", lambda p: pl(p) == b"a", lambda p: p[UDP].sport, 4100)
+    eb = tr.flow("b", "outside", lambda p: pl(p) == b"b", lambda p: p[UDP].sport, 4101)
+    eb2 = tr.flow("b2", "outside", lambda p: pl(p) == b"b2", lambda p: p[UDP].sport, 4101)
     t0 = tr.t
     a = tr.send("inside", host(tr, H1, SERVER, UDP(sport=4100, dport=9999) / b"a"))
-    tr.out("outside", to_out(a, src=GW_OUT))
+    tr.out("outside", to_out(a, src=GW_OUT, sport=ea))
     b = tr.send("inside", host(tr, H1, SERVER, UDP(sport=4101, dport=9999) / b"b"))
-    tr.out("outside", to_out(b, src=GW_OUT))
-    y = tr.send("outside", remote(tr, SERVER, GW_OUT, UDP(sport=9999, dport=4100) / b"ra"),
+    tr.out("outside", to_out(b, src=GW_OUT, sport=eb))
+    y = tr.send("outside", remote(tr, SERVER, GW_OUT, UDP(sport=9999, dport=ea) / b"ra"),
                 dt=t0 + 1000 + 29000000 - tr.t)
-    tr.out("inside", to_in(y, H1_MAC, dst=H1))
-    tr.drop(tr.send("outside", remote(tr, SERVER, GW_OUT, UDP(sport=9999, dport=4101) / b"rb"),
+    tr.out("inside", to_in(y, H1_MAC, dst=H1, dport=4100))
+    tr.drop(tr.send("outside", remote(tr, SERVER, GW_OUT, UDP(sport=9999, dport=eb) / b"rb"),
                     dt=t0 + 2000 + 31000000 - tr.t))
     b2 = tr.send("inside", host(tr, H1, SERVER, UDP(sport=4101, dport=9999) / b"b2"))
-    tr.out("outside", to_out(b2, src=GW_OUT))
-    y = tr.send("outside", remote(tr, SERVER, GW_OUT, UDP(sport=9999, dport=4101) / b"rb2"))
-    tr.out("inside", to_in(y, H1_MAC, dst=H1))
+    tr.out("outside", to_out(b2, src=GW_OUT, sport=eb2))
+    y = tr.send("outside", remote(tr, SERVER, GW_OUT, UDP(sport=9999, dport=eb2) / b"rb2"))
+    tr.out("inside", to_in(y, H1_MAC, dst=H1, dport=4101))
     # the replied flow A is still there (udp_replied default > 30 s) well after 30 s
-    y = tr.send("outside", remote(tr, SERVER, GW_OUT, UDP(sport=9999, dport=4100) / b"ra2"),
+    y = tr.send("outside", remote(tr, SERVER, GW_OUT, UDP(sport=9999, dport=ea) / b"ra2"),
                 dt=10000000)
-    tr.out("inside", to_in(y, H1_MAC, dst=H1))
+    tr.out("inside", to_in(y, H1_MAC, dst=H1, dport=4100))
 
 
 def sc_fragments(tr):
@@ -972,21 +988,23 @@ def sc_fragments(tr):
     exp = {"inside": [], "outside": []}
     eth_in = Ether(src=H1_MAC, dst=GW_IN_MAC)
     eth_out = Ether(src=ROUTER_MAC, dst=GW_OUT_MAC)
+    e = tr.flow("h1", "outside", lambda p: p[IP].frag == 0 and p[UDP].dport == 9999,
+                lambda p: p[UDP].sport, 4300)
     dg = host(tr, H1, SERVER, UDP(sport=4300, dport=9999) / (bytes(range(256)) * 5))
     frags = fragment(concrete(dg)[IP], fragsize=512)
     for i in (2, 0, 1):
         tr.send("inside", eth_in / frags[i])
-    exp["outside"].append(to_out(dg, src=GW_OUT))
-    rep = remote(tr, SERVER, GW_OUT, UDP(sport=9999, dport=4300) / (bytes(range(255, -1, -1)) * 4))
+    exp["outside"].append(to_out(dg, src=GW_OUT, sport=e))
+    rep = remote(tr, SERVER, GW_OUT, UDP(sport=9999, dport=e) / (bytes(range(255, -1, -1)) * 4))
     rfr = fragment(concrete(rep)[IP], fragsize=400)
     for i in (1, 2, 0):
         tr.send("outside", eth_out / rfr[i])
-    exp["inside"].append(to_in(rep, H1_MAC, dst=H1))
+    exp["inside"].append(to_in(rep, H1_MAC, dst=H1, dport=4300))
     big = host(tr, H1, SERVER, UDP(sport=4300, dport=9999) / (b"0123456789" * 300))
     bfr = fragment(concrete(big)[IP], fragsize=1000)
     for i in (3, 1, 0, 2):
         tr.send("inside", eth_in / bfr[i])
-    exp["outside"].append(to_out(big, src=GW_OUT))
+    exp["outside"].append(to_out(big, src=GW_OUT, sport=e))
 
     def check(t, res, ck):
         for port, mac in (("outside", ROUTER_MAC), ("inside", H1_MAC)):
@@ -1025,12 +1043,14 @@ def sc_ttl(tr):
     s_t = tr.t
     tr.drop(x, t=x_t)
     tr.drop(s, t=s_t)
+    e = tr.flow("h1", "outside", lambda p: bytes(p[Raw].load) == b"ttl2",
+                lambda p: p[UDP].sport, 4400)
     ok = tr.send("inside", host(tr, H1, SERVER, UDP(sport=4400, dport=9999) / b"ttl2", ttl=2))
-    ok_out = to_out(ok, src=GW_OUT)
+    ok_out = to_out(ok, src=GW_OUT, sport=e)
     ok_t = tr.t
     # a reply with TTL 1 on the established flow: time exceeded back to the server, quoting
     # what the server sent (natgw's outside address), never the inside address
-    r = tr.send("outside", remote(tr, SERVER, GW_OUT, UDP(sport=9999, dport=4400) / b"r", ttl=1))
+    r = tr.send("outside", remote(tr, SERVER, GW_OUT, UDP(sport=9999, dport=e) / b"r", ttl=1))
     tr.drop(r)
 
     def check(t, res, ck):
@@ -1079,6 +1099,8 @@ def sc_invalid_tcp(tr):
     out of window (both directions), SYN+FIN opening a connection, a RST out of window; the
     connection keeps working afterwards, a valid RST closes it, a new SYN reopens it."""
     preamble(tr)
+    e = tr.flow("h1", "outside", lambda p: p[TCP].flags == "S" and p[TCP].seq == 100,
+                lambda p: p[TCP].sport, 40040)
 
     def c(**kw):
         pl = kw.pop("load", None)
@@ -1087,15 +1109,15 @@ def sc_invalid_tcp(tr):
 
     def s(**kw):
         pl = kw.pop("load", None)
-        p = remote(tr, SERVER, GW_OUT, TCP(sport=80, dport=40040, **kw))
+        p = remote(tr, SERVER, GW_OUT, TCP(sport=80, dport=e, **kw))
         return p / pl if pl else p
 
     tr.out("outside", to_out(tr.send("inside", c(flags="S", seq=100, window=64240,
-                                                 options=tcp_opts())), src=GW_OUT))
+                                                 options=tcp_opts())), src=GW_OUT, sport=e))
     tr.out("inside", to_in(tr.send("outside", s(flags="SA", seq=900, ack=101, window=65160,
-                                                options=tcp_opts())), H1_MAC, dst=H1))
+                                                options=tcp_opts())), H1_MAC, dst=H1, dport=40040))
     tr.out("outside", to_out(tr.send("inside", c(flags="A", seq=101, ack=901, window=502)),
-                             src=GW_OUT))
+                             src=GW_OUT, sport=e))
     tr.drop(tr.send("inside", c(flags="SF", seq=101, ack=901, window=502)))
     tr.drop(tr.send("inside", c(flags="PA", seq=101 + 0x40000000, ack=901, window=502,
                                 load=b"far out")))
@@ -1104,19 +1126,19 @@ def sc_invalid_tcp(tr):
     tr.drop(tr.send("inside", host(tr, H2, SERVER, TCP(sport=40041, dport=80, flags="SF",
                                                        seq=1))))
     tr.out("outside", to_out(tr.send("inside", c(flags="PA", seq=101, ack=901, window=502,
-                                                 load=b"still ok")), src=GW_OUT))
+                                                 load=b"still ok")), src=GW_OUT, sport=e))
     tr.out("inside", to_in(tr.send("outside", s(flags="A", seq=901, ack=109, window=509)),
-                           H1_MAC, dst=H1))
+                           H1_MAC, dst=H1, dport=40040))
     # a RST far outside the window is dropped (RFC 5961 3.2); an in-window one passes and
     # closes; a fresh SYN on the same ports then opens the connection again
     tr.drop(tr.send("outside", s(flags="R", seq=901 + 0x40000000, window=0)))
     tr.out("inside", to_in(tr.send("outside", s(flags="R", seq=901, window=0)), H1_MAC,
-                           dst=H1))
-    tr.out("outside", to_out(tr.send("inside", c(flags="S", seq=70000, window=64240,
-                                                 options=tcp_opts()), dt=2000000), src=GW_OUT))
+                           dst=H1, dport=40040))
+    x = tr.send("inside", c(flags="S", seq=70000, window=64240, options=tcp_opts()), dt=2000000)
+    tr.out("outside", to_out(x, src=GW_OUT, sport=e))
     tr.out("inside", to_in(tr.send("outside", s(flags="SA", seq=80000, ack=70001,
                                                 window=65160, options=tcp_opts())),
-                           H1_MAC, dst=H1))
+                           H1_MAC, dst=H1, dport=40040))
 
 
 def sc_ping_gw(tr):
@@ -1166,6 +1188,7 @@ SCENARIOS = {
     "ttl": sc_ttl,
     "invalid_tcp": sc_invalid_tcp,
     "ping_gw": sc_ping_gw,
+    "to_gw_unmapped": sc_to_gw_unmapped,
 }
 # meta scenarios: determinism (same input twice, byte-identical outputs), --workers 2
 DETERMINISM_SET = ["tcp", "icmp_error", "fragments", "udp_timeout", "forward"]

@@ -77,11 +77,19 @@ for w in $workers; do
 	*) echo "live.sh: 1 or 2 workers on this machine" >&2; exit 2 ;;
 	esac
 	log="$out/live-${w}w.log"
+	# one rx queue per worker on each port (net_pcap: one per rx_pcap; each replays the
+	# whole capture), as RSS would give; packets whose owner is the other worker are
+	# handed over through natgw's rings: that is the handoff cost being measured
+	vin="net_pcap0" vout="net_pcap1"
+	for _ in $(seq "$w"); do
+		vin="$vin,rx_pcap=$out/inside.pcap"
+		vout="$vout,rx_pcap=$out/outside.pcap"
+	done
 	set +e
+	# DPDK 22.11 refuses --in-memory with --no-huge; --no-shconf leaves no files either
 	timeout -s INT "$((seconds + 5))" "$natgw" --lcores "$lcores" --no-huge --no-shconf \
 		-m 1024 --no-pci --no-telemetry \
-		--vdev "net_pcap0,rx_pcap=$out/inside.pcap,infinite_rx=1" \
-		--vdev "net_pcap1,rx_pcap=$out/outside.pcap,infinite_rx=1" \
+		--vdev "$vin,infinite_rx=1" --vdev "$vout,infinite_rx=1" \
 		-- --config "$out/live.ini" --stats-interval 1 > "$log" 2>&1
 	rc=$?
 	set -e

@@ -112,7 +112,8 @@ struct opts {
 };
 
 struct result {
-	double cycles;		/* per packet (per connection for CPS) */
+	double cycles;		/* per packet (per connection for CPS): median of chunks */
+	double mean;		/* total cycles / total units, preemptions included */
 	double mpps;
 	uint64_t pkts;
 };
@@ -120,7 +121,7 @@ struct result {
 struct size_result {
 	uint32_t sessions;
 	struct result r;
-	double min_cycles;
+	double p10_cycles;
 	double bytes_per_conn;
 	double ct_bytes_per_conn;
 	size_t mem_bytes;
@@ -786,43 +787,65 @@ cmp_double(const void *a, const void *b)
 }
 
 /**
- * Time `reps` repetitions of `iters` loop iterations; the result is the median per unit
- * (units = packets, or connections when per_conn). Checks tx + drops == rx unless some
- * packets are legitimately held (replies in flight).
+ * Time `reps` repetitions of `iters` loop iterations, in chunks of CHUNK_ITERS iterations.
+ * The machine is shared and noisy (other jobs preempt us for milliseconds at a time), so
+ * the figure reported is the median over chunks (a few ms each): a preempted chunk is an
+ * outlier instead of a bias on a whole repetition. p10 and the plain mean are kept too.
+ * Units are packets, or connections when per_conn.
  */
+#define CHUNK_ITERS 256
+
 static int
 measure(struct bench *b, const struct plan *p, uint64_t iters, bool per_conn,
-	struct result *r, double *min_out)
+	struct result *r, double *p10_out)
 {
-	double v[16];
-	unsigned int k, reps = RTE_MIN(b->o.reps, RTE_DIM(v));
-	uint64_t pkts = 0;
+	unsigned int k, reps = b->o.reps;
+	size_t nch = 0, cap = (size_t)reps * (iters / CHUNK_ITERS + 1);
+	double *v = malloc(cap * sizeof(*v));
+	uint64_t pkts = 0, all_cycles = 0, all_units = 0;
 
+	if (v == NULL)
+		return -ENOMEM;
 	for (k = 0; k < reps; k++) {
-		uint64_t rx0 = b->rx, t0, t1, units;
-		uint32_t f0 = p->fresh != NULL ? (uint32_t)p->fresh->pos : 0;
+		uint64_t done = 0;
 
-		t0 = rte_rdtsc_precise();
-		if (timed_loop(b, p, iters) != 0)
-			return -ENOBUFS;
-		t1 = rte_rdtsc_precise();
-		units = b->rx - rx0;
-		if (per_conn) {
-			uint32_t f1 = (uint32_t)p->fresh->pos;
+		while (done < iters) {
+			uint64_t n = RTE_MIN((uint64_t)CHUNK_ITERS, iters - done);
+			uint64_t rx0 = b->rx, t0, t1, units;
+			size_t f0 = p->fresh != NULL ? p->fresh->pos : 0;
 
-			units = f1 >= f0 ? f1 - f0 : f1 + p->fresh->n - f0;
-			if (units == 0)
-				units = iters * p->fresh_x16 / 16;
+			t0 = rte_rdtsc_precise();
+			if (timed_loop(b, p, n) != 0) {
+				free(v);
+				return -ENOBUFS;
+			}
+			t1 = rte_rdtsc_precise();
+			units = b->rx - rx0;
+			if (per_conn) {
+				size_t f1 = p->fresh->pos;
+
+				units = f1 >= f0 ? f1 - f0 : f1 + p->fresh->n - f0;
+			}
+			if (units > 0 && nch < cap)
+				v[nch++] = (double)(t1 - t0) / (double)units;
+			all_cycles += t1 - t0;
+			all_units += units;
+			pkts += b->rx - rx0;
+			done += n;
 		}
-		v[k] = (double)(t1 - t0) / (double)units;
-		pkts += b->rx - rx0;
 	}
-	qsort(v, reps, sizeof(v[0]), cmp_double);
-	r->cycles = v[reps / 2];
+	if (nch == 0) {
+		free(v);
+		return -EIO;
+	}
+	qsort(v, nch, sizeof(v[0]), cmp_double);
+	r->cycles = v[nch / 2];
 	r->mpps = (double)b->tsc_hz / r->cycles / 1e6;
+	r->mean = (double)all_cycles / (double)all_units;
 	r->pkts = pkts;
-	if (min_out != NULL)
-		*min_out = v[0];
+	if (p10_out != NULL)
+		*p10_out = v[nch / 10];
+	free(v);
 	return 0;
 }
 
@@ -989,7 +1012,7 @@ measure_established(struct bench *b, uint32_t sessions, struct size_result *sr)
 	}
 	if (rc == 0) {
 		counters_reset(b);
-		rc = measure(b, &p, iters_for(b, out.n), false, &sr->r, &sr->min_cycles);
+		rc = measure(b, &p, iters_for(b, out.n), false, &sr->r, &sr->p10_cycles);
 		if (rc == 0 && (b->tx != b->rx || b->dropped != 0)) {
 			report_bad(b, "established");
 			rc = -EIO;
@@ -1220,24 +1243,26 @@ json_write(const struct bench *b, const struct results *res, int argc, char **ar
 		return;
 	}
 	cpu_model(cpu, sizeof(cpu));
-	fprintf(f, "{\n  \"tool\": \"natgw-bench\",\n  \"quick\": %s,\n  \"command\": \"",
+	fprintf(f, "{\n  \"tool\": \"natgw-bench\",\n  \"statistic\": \"median over chunks of %d "
+		"iterations (%d packets); p10 and mean kept\",", CHUNK_ITERS, CHUNK_ITERS * 2 * BURST);
+	fprintf(f, "\n  \"tool_note\": \"TSC cycles; one lcore; --no-huge unless hugepages\",\n  \"quick\": %s,\n  \"command\": \"",
 		b->o.quick ? "true" : "false");
 	for (a = 0; a < argc; a++)
 		fprintf(f, "%s%s", a ? " " : "", argv[a]);
 	fprintf(f, "\",\n  \"cpu\": \"%s\",\n  \"tsc_hz\": %" PRIu64 ",\n", cpu, b->tsc_hz);
 	fprintf(f, "  \"hugepages\": %s,\n  \"burst\": %d,\n  \"frame_len\": %d,\n",
 		b->o.huge ? "true" : "false", BURST, FRAME_LEN);
-	fprintf(f, "  \"floor_cycles_per_pkt\": %.2f,\n  \"floor_mpps\": %.3f,\n",
-		res->floor.cycles, res->floor.mpps);
+	fprintf(f, "  \"floor_cycles_per_pkt\": %.2f,\n  \"floor_mean_cycles_per_pkt\": %.2f,\n"
+		"  \"floor_mpps\": %.3f,\n", res->floor.cycles, res->floor.mean, res->floor.mpps);
 	fprintf(f, "  \"established\": [\n");
 	for (i = 0; i < res->n_est; i++) {
 		const struct size_result *s = &res->est[i];
 
-		fprintf(f, "    {\"sessions\": %u, \"cycles_per_pkt\": %.2f, \"min_cycles_per_pkt\":"
-			" %.2f, \"mpps\": %.3f, \"ratio_to_floor\": %.3f, \"bytes_per_conn\": %.1f,"
+		fprintf(f, "    {\"sessions\": %u, \"cycles_per_pkt\": %.2f, \"p10_cycles_per_pkt\":"
+			" %.2f, \"mean_cycles_per_pkt\": %.2f, \"mpps\": %.3f, \"ratio_to_floor\": %.3f, \"bytes_per_conn\": %.1f,"
 			" \"ct_bytes_per_conn\": %.1f, \"memory_bytes\": %zu, \"capacity\": %u,"
 			" \"packets\": %" PRIu64 ", \"translated_verified\": %s}%s\n",
-			s->sessions, s->r.cycles, s->min_cycles, s->r.mpps,
+			s->sessions, s->r.cycles, s->p10_cycles, s->r.mean, s->r.mpps,
 			s->r.cycles / res->floor.cycles, s->bytes_per_conn, s->ct_bytes_per_conn,
 			s->mem_bytes, s->capacity, s->r.pkts, s->verified ? "true" : "false",
 			i + 1 < res->n_est ? "," : "");
@@ -1247,13 +1272,14 @@ json_write(const struct bench *b, const struct results *res, int argc, char **ar
 			scale_b = s->bytes_per_conn;
 	}
 	fprintf(f, "  ],\n");
+	fprintf(f, "  \"new_conn_mean_cycles\": %.1f,\n", res->cps.mean);
 	fprintf(f, "  \"new_conn_per_sec\": %.0f,\n  \"new_conn_cycles\": %.1f,\n"
 		"  \"new_conn_measured\": %" PRIu64 ",\n  \"new_conn_drops\": %" PRIu64 ",\n",
 		res->cps_ok ? res->cps.mpps * 1e6 : 0.0, res->cps.cycles, res->cps_conns,
 		res->cps_drops);
 	fprintf(f, "  \"mix\": {\"established_share\": 0.9, \"cycles_per_pkt\": %.2f, "
-		"\"mpps\": %.3f, \"ratio_to_floor\": %.3f, \"drops\": %" PRIu64 "},\n",
-		res->mix.cycles, res->mix.mpps,
+		"\"mean_cycles_per_pkt\": %.2f, \"mpps\": %.3f, \"ratio_to_floor\": %.3f, "
+		"\"drops\": %" PRIu64 "},\n", res->mix.cycles, res->mix.mean, res->mix.mpps,
 		res->mix_ok ? res->mix.cycles / res->floor.cycles : 0.0, res->mix_drops);
 	fprintf(f, "  \"bytes_per_conn\": %.1f,\n  \"bytes_per_conn_at_sessions\": %u,\n", scale_b,
 		res->n_est > 0 ? res->est[res->n_est - 1].sessions : 0);
@@ -1475,8 +1501,9 @@ main(int argc, char **argv)
 			continue;
 		}
 		res.n_est++;
-		printf("established %u: %.1f cycles/pkt (min %.1f), %.2f Mpps, %.1f bytes/conn\n",
-		       sr->sessions, sr->r.cycles, sr->min_cycles, sr->r.mpps, sr->bytes_per_conn);
+		printf("established %u: %.1f cycles/pkt (p10 %.1f, mean %.1f), %.2f Mpps, "
+		       "%.1f bytes/conn\n", sr->sessions, sr->r.cycles, sr->p10_cycles, sr->r.mean,
+		       sr->r.mpps, sr->bytes_per_conn);
 		fflush(stdout);
 	}
 	if (b.o.no_cps) {

@@ -160,7 +160,7 @@ gw_natgw() {
 
 wait_ready() { # the gateway forwards: the client reaches the server
 	local i pid
-	for i in $(seq 1 60); do
+	for _ in $(seq 1 60); do
 		if nsx lab-client ping -c1 -W1 -q 10.0.3.10 >/dev/null 2>&1; then return 0; fi
 		if [ -f "$STATE/pids/natgw.pid" ]; then
 			pid=$(cat "$STATE/pids/natgw.pid")
@@ -227,8 +227,8 @@ up() {
 	esac
 	wait_ready
 	# servers listening?
-	local i
-	for i in $(seq 1 20); do
+	local _
+	for _ in $(seq 1 20); do
 		nsx lab-server ss -ltn | grep -q ':80 ' && nsx lab-server ss -ltn | grep -q ':5201 ' &&
 			nsx lab-svc ss -ltn | grep -q ':80 ' && break
 		sleep 0.25
