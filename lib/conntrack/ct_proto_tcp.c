@@ -343,11 +343,13 @@ in_window(struct tcp_side *snd, struct tcp_side *rcv, struct tcp_seg *s,
 			snd->end = snd->maxend = end;
 			snd->maxwin = win != 0 ? win : 1;
 			syn_options(s, snd);
-			/* RFC 7323 2.2: scaling only if both sides offered it */
+			/* initial SYN: nothing to check against yet, and the peer's options are
+			 * unknown, so the scale it offered stays until the SYN/ACK says */
+			if (!has_ack)
+				return true;
+			/* SYN/ACK: RFC 7323 2.2, scaling only if both sides offered it */
 			if (!((snd->flags & CT_TD_WSCALE) && (rcv->flags & CT_TD_WSCALE)))
 				snd->wscale = rcv->wscale = 0;
-			if (!has_ack)
-				return true;	/* initial SYN: nothing to check against */
 		} else {
 			/* mid-stream pickup: trust this segment */
 			uint32_t w = win << snd->wscale;

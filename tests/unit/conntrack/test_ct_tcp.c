@@ -478,7 +478,17 @@ test_window_scaling(void **state)
 		s.win = 1000;
 		assert_int_equal(ct_test_spec(t, &s, NOW).state, CT_ESTABLISHED);
 		s = seg_spec(O, PB_ACK, ISN_O + 1, ISN_R + 1);
+		s.win = 1000;
 		assert_int_equal(ct_test_spec(t, &s, NOW).state, CT_ESTABLISHED);
+		/* the originator's window scales too: 1000 << 7 when both offered scaling. (A
+		 * regression: the scale was cleared at the originator's own SYN, before the
+		 * peer's options were known, and a download stalled after 1000 bytes.) */
+		s = seg_spec(R, PB_ACK, ISN_R + 1 + 100000, ISN_O + 1);
+		s.win = 1000;
+		s.payload = data;
+		s.payload_len = sizeof(data);
+		r = ct_test_spec(t, &s, NOW);
+		assert_int_equal(r.state, both ? CT_ESTABLISHED : CT_INVALID);
 		/* the reply side's window is now 1000 << 7 = 128000 (if scaling is on) */
 		s = seg_spec(R, PB_ACK, ISN_R + 1, ISN_O + 1);
 		s.win = 1000;
