@@ -223,9 +223,27 @@ gw_arp_share(struct gw_worker *w, unsigned int port, struct rte_mbuf *m)
  * Stage 1, no connection state needed. Returns the owner worker of the (possibly
  * reassembled, *mp replaced) packet with p filled, or -1 when the packet was consumed.
  */
+/*
+ * Fragments of one datagram may arrive on different workers (RSS sees ports only in the
+ * first). They meet on the worker chosen by the datagram's identity (RFC 791: source,
+ * destination, protocol, identification), which reassembles; the whole packet is then
+ * steered to its connection's owner like any other.
+ */
+static unsigned int
+gw_frag_owner(const struct gw *g, const struct rte_mbuf *m, uint16_t l3_off)
+{
+	const struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, l3_off);
+	uint32_t h = ip->src_addr * 0x9e3779b1u;
+
+	h = (h ^ ip->dst_addr) * 0x85ebca77u;
+	h = (h ^ ((uint32_t)ip->packet_id << 8 | ip->next_proto_id)) * 0xc2b2ae3du;
+	return (h >> 16) % g->n_workers;
+}
+
 static int
 gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t now,
-	  bool handed)
+	  bool handed, bool *reassembled)
 {
 	struct gw *g = w->g;
 	struct rte_mbuf *m = *mp;
@@ -270,9 +288,20 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 	r = ct_parse_ipv4(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
 			  RTE_ETHER_HDR_LEN, true, p);
 	if (unlikely(p->is_fragment) && (r == CT_R_NONE || r == CT_R_FRAGMENT)) {
+		if (g->n_workers > 1 && !(m->port & GW_PORT_FRAG_FLAG)) {
+			unsigned int fo = gw_frag_owner(g, m, p->l3_off);
+
+			if (fo != w->idx) {
+				m->port |= GW_PORT_FRAG_FLAG;
+				*reassembled = true;	/* hand it on even if handed */
+				return (int)fo;
+			}
+		}
 		m = gw_frag_reassemble(w, m, now);
 		if (m == NULL)
 			return -1;
+		m->port &= (uint16_t)~GW_PORT_FRAG_FLAG;
+		*reassembled = true;
 		*mp = m;
 		r = ct_parse_ipv4(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
 				  RTE_ETHER_HDR_LEN, true, p);
@@ -488,10 +517,12 @@ gw_process(struct gw_worker *w, struct rte_mbuf **pkts, uint16_t n, ct_time_t no
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		owner = gw_stage1(w, &m, &pk[k], now, handed);
+		bool rehand = false;
+
+		owner = gw_stage1(w, &m, &pk[k], now, handed, &rehand);
 		if (owner < 0)
 			continue;
-		if ((unsigned int)owner != w->idx && !handed) {
+		if ((unsigned int)owner != w->idx && (!handed || rehand)) {
 			struct gw_txbuf *b = &w->ho[owner];
 
 			if (b->n == GW_TX_BUF)
@@ -738,6 +769,10 @@ gw_create(const struct gw_params *prm, char *err, size_t errlen)
 			rte_cpu_to_be_32(~UINT32_C(0) << (32 - g->cfg.ifc[p].prefix));
 	}
 	g->cfg.nat.n_workers = prm->n_workers;
+	/* helpers (lib/helpers): a payload rewrite may grow a packet up to the smaller of the
+	 * two MTUs, never past it (it is refused and counted instead) */
+	g->cfg.helpers.mtu = RTE_MIN(g->cfg.ifc[GW_PORT_INSIDE].mtu,
+				     g->cfg.ifc[GW_PORT_OUTSIDE].mtu);
 	if (prm->host_seed != 0)
 		g->cfg.nat.host_seed = prm->host_seed;
 	if (g->cfg.nat.max_mappings == 0)

@@ -24,6 +24,7 @@
 #define GW_EXPIRE_BUDGET	64
 /* m->port of an ARP frame copied to the other workers only so they learn the sender */
 #define GW_PORT_LEARN_FLAG	0x80
+#define GW_PORT_FRAG_FLAG	0x40	/* fragment handed to the worker that reassembles it */
 
 enum gw_arp_state {
 	GW_ARP_FREE = 0,

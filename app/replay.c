@@ -103,7 +103,7 @@ rp_input_open(struct rp_input *in, const char *path)
 	in->pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO,
 							   err);
 	if (in->pcap == NULL) {
-		fprintf(stderr, "natgw-replay: %s: %s\n", path, err);
+		fprintf(stderr, "natgw-replay: %s\n", err);	/* libpcap's text names the file */
 		return -1;
 	}
 	if (pcap_datalink(in->pcap) != DLT_EN10MB) {
@@ -338,7 +338,7 @@ rp_load_config(const struct rp_args *a, struct gw_config *cfg)
 	}
 	for (i = 0; i < a->n_timeouts; i++) {
 		if (gw_config_timeout(cfg, a->timeout[i], err, sizeof(err)) < 0) {
-			fprintf(stderr, "natgw-replay: --timeout %s: %s\n", a->timeout[i], err);
+			fprintf(stderr, "natgw-replay: %s\n", err);
 			return -1;
 		}
 	}

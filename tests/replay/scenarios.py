@@ -12,7 +12,8 @@ from scratch), plus the drop file (natgw-replay's Z.pcap and Z.pcap.txt).
 
 Exit status 0 when every check passed, 1 otherwise (each failure printed: what, expected,
 got). --keep DIR keeps the pcaps of the last run there (default: a temporary directory,
-removed unless a check failed). --workers N runs a plain scenario with N simulated workers.
+removed unless a check failed). --workers N runs a plain scenario with N simulated workers;
+SCENARIO_workers2 is SCENARIO with --workers 2.
 
 How outputs are matched: for each port, the list of IPv4 frames that left must equal, in
 order and byte for byte, the list the scenario expects (timestamp = that of the input packet
@@ -927,12 +928,14 @@ def sc_hairpin(tr):
     # talks to SERVER (mapping 203.0.113.2:4000); H2:5000 sends to 203.0.113.2:4000
     u = tr.flow("h2-udp", "inside", lambda p: bytes(p[Raw].load) == b"to h1's mapping",
                 lambda p: p[UDP].sport, 5000)
+    m1 = tr.flow("h1-udp", "outside", lambda p: bytes(p[Raw].load) == b"h1 out",
+                 lambda p: p[UDP].sport, 4000)
     x = tr.send("inside", host(tr, H1, SERVER, UDP(sport=4000, dport=9999) / b"h1 out"))
-    tr.out("outside", to_out(x, src=GW_OUT))
-    x = tr.send("inside", host(tr, H2, GW_OUT, UDP(sport=5000, dport=4000) / b"to h1's mapping"))
+    tr.out("outside", to_out(x, src=GW_OUT, sport=m1))
+    x = tr.send("inside", host(tr, H2, GW_OUT, UDP(sport=5000, dport=m1) / b"to h1's mapping"))
     tr.out("inside", to_in(x, H1_MAC, src=GW_OUT, sport=u, dst=H1, dport=4000))
     y = tr.send("inside", host(tr, H1, GW_OUT, UDP(sport=4000, dport=u) / b"h1 answers"))
-    tr.out("inside", to_in(y, H2_MAC, src=GW_OUT, sport=4000, dst=H2, dport=5000))
+    tr.out("inside", to_in(y, H2_MAC, src=GW_OUT, sport=m1, dst=H2, dport=5000))
     tr.check(expect_preserved("h2", 41000))
     tr.check(expect_preserved("h2-udp", 5000))
 
@@ -1196,6 +1199,8 @@ META = ["determinism", "tcp_workers2"]
 
 
 def run_one(replay, d, name, ck, workers=1):
+    if name.endswith("_workers2"):
+        name, workers = name[:-len("_workers2")], 2
     tr, res = build_and_run(replay, d, SCENARIOS[name], workers)
     arp_normalise(res)
     verify(tr, res, ck)
@@ -1283,7 +1288,8 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     replay, name = args
-    if name not in SCENARIOS and name not in META:
+    if name not in SCENARIOS and name not in META and \
+            name.replace("_workers2", "") not in SCENARIOS:
         print(f"unknown scenario {name}; --list", file=sys.stderr)
         return 2
     replay = os.path.abspath(replay)
