@@ -455,6 +455,29 @@ splice_payload(struct helper_ctx *hc, struct ct_pkt *p, uint8_t *buf, uint32_t *
 
 /* ---- what a parser found ---- */
 
+int
+helper_format(const struct helper_match *m, uint32_t addr, uint16_t port, char *out, size_t cap)
+{
+	unsigned int h;
+
+	/* the helper whose parser produces this kind formats it */
+	switch (m->kind) {
+	case HELPER_K_PORT:
+	case HELPER_K_EPRT:
+	case HELPER_K_PASV:
+	case HELPER_K_EPSV:
+		h = HELPER_FTP;
+		break;
+	case HELPER_K_DCC_SEND:
+	case HELPER_K_DCC_CHAT:
+		h = HELPER_IRC;
+		break;
+	default:
+		return -1;
+	}
+	return registry[h]->format(m, addr, port, out, cap);
+}
+
 static inline uint32_t
 rd32_be(const uint8_t *p)
 {
@@ -571,7 +594,7 @@ handle_match(struct helper_ctx *hc, struct helper_conn *hr, const struct helper_
 		remember_unchanged(hr, pe, m);
 		return;
 	}
-	n = ops->format(m, xaddr, (uint16_t)rport, text, sizeof(text));
+	n = ops->format != NULL ? ops->format(m, xaddr, (uint16_t)rport, text, sizeof(text)) : -1;
 	delta = n < 0 ? INT32_MIN : splice_payload(hc, pe->p, pe->buf, pe->frame_len,
 						    pe->buf_cap, m->off, m->len, text,
 						    (uint16_t)n);

@@ -243,8 +243,8 @@ helper_ftp_parse(const uint8_t *data, uint32_t len, uint8_t dir, struct helper_m
 	return HELPER_P_NONE;
 }
 
-int
-helper_format(const struct helper_match *m, uint32_t addr, uint16_t port, char *out, size_t cap)
+static int
+ftp_format(const struct helper_match *m, uint32_t addr, uint16_t port, char *out, size_t cap)
 {
 	uint32_t a = rte_be_to_cpu_32(addr);
 	int n;
@@ -262,10 +262,6 @@ helper_format(const struct helper_match *m, uint32_t addr, uint16_t port, char *
 	case HELPER_K_EPSV:
 		n = snprintf(out, cap, "%u", port);
 		break;
-	case HELPER_K_DCC_SEND:
-	case HELPER_K_DCC_CHAT:
-		n = snprintf(out, cap, "%u %u", a, port);
-		break;
 	default:
 		return -1;
 	}
@@ -278,6 +274,6 @@ const struct helper_ops helper_ftp_ops = {
 	.line_based = true,
 	.exp_wild = 0,
 	.parse = helper_ftp_parse,
-	.format = helper_format,
+	.format = ftp_format,
 	.expect_hit = NULL,
 };

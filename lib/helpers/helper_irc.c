@@ -8,6 +8,7 @@
  * IRC helper only the client's direction is read; ports below 1024 are refused (a chat
  * client has no business opening a privileged port). Off by default (RFC 5382 REQ-6).
  */
+#include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
 
@@ -108,12 +109,24 @@ helper_irc_parse(const uint8_t *data, uint32_t len, uint8_t dir, struct helper_m
 	return HELPER_P_NONE;
 }
 
+/* "ip port" with the address as a decimal number */
+static int
+irc_format(const struct helper_match *m, uint32_t addr, uint16_t port, char *out, size_t cap)
+{
+	int n;
+
+	if (m->kind != HELPER_K_DCC_SEND && m->kind != HELPER_K_DCC_CHAT)
+		return -1;
+	n = snprintf(out, cap, "%u %u", rte_be_to_cpu_32(addr), port);
+	return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
 const struct helper_ops helper_irc_ops = {
 	.name = "irc",
 	.proto = IPPROTO_TCP,
 	.line_based = false,
 	.exp_wild = HELPER_EXP_ANY_SADDR,
 	.parse = helper_irc_parse,
-	.format = helper_format,
+	.format = irc_format,
 	.expect_hit = NULL,
 };

@@ -27,7 +27,7 @@ struct helper_ops {
 	uint8_t exp_wild;		/* HELPER_EXP_ANY_* of its expectations */
 	/* find a command in the payload of a packet of direction dir: HELPER_P_* */
 	int (*parse)(const uint8_t *data, uint32_t len, uint8_t dir, struct helper_match *m);
-	/* the replacement text of m's region for addr:port: length or -1 */
+	/* the replacement text of m's region for addr:port: length or -1 (NULL: never rewrites) */
 	int (*format)(const struct helper_match *m, uint32_t addr, uint16_t port, char *out,
 		      size_t cap);
 	/* optional: a connection was created from one of its expectations */

@@ -34,6 +34,6 @@ const struct helper_ops helper_tftp_ops = {
 	.line_based = false,
 	.exp_wild = 0,
 	.parse = helper_tftp_parse,
-	.format = helper_format,	/* never called: nothing to rewrite */
+	.format = NULL,			/* nothing to rewrite */
 	.expect_hit = NULL,
 };

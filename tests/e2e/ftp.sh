@@ -9,8 +9,9 @@
 # Prints "PASS name" / "FAIL name: reason" per case and "N passed, N failed" last; exits
 # non-zero on any failure; tears the lab down unless --keep.
 #
-#   tests/e2e/ftp.sh [--mode natgw|kernel] [--keep]
+#   tests/e2e/ftp.sh [--mode natgw|kernel] [--keep] [--use-lab]
 #
+# --use-lab: run against a lab that is already up (tools/lab/lab.sh up ...), leave it up.
 # --mode natgw (default) runs $NATGW (default build/app/natgw) with the lab's config (FTP
 # helper on port 21 by default); --mode kernel gives the kernel's NAT netfilter's FTP helper
 # (nft ct helper) to prove the cases. A separate script from run.sh (the lab engineer's).
@@ -20,13 +21,14 @@ top=$(cd "$here/../.." && pwd)
 LAB="$top/tools/lab/lab.sh"
 STATE=${LAB_STATE:-/run/natgw-lab}
 export LAB_STATE=$STATE
-mode=natgw keep=0
+mode=natgw keep=0 uselab=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mode) mode=$2; shift ;;
 	--mode=*) mode=${1#--mode=} ;;
 	--keep) keep=1 ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	--use-lab) uselab=1 keep=1 ;;
+	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
 	*) echo "ftp.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -39,10 +41,16 @@ nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 cleanup() {
 	[ -f "$STATE/pids/ftpd.pid" ] && kill "$(cat "$STATE/pids/ftpd.pid")" 2>/dev/null
+	rm -f "$STATE/pids/ftpd.pid"
+	[ "$mode" = kernel ] && nsx lab-gw nft delete table ip labftp 2>/dev/null
 	[ $keep = 1 ] || bash "$LAB" down >/dev/null 2>&1
 }
 
-bash "$LAB" up --mode "$mode" || { echo "0 passed, 1 failed"; exit 1; }
+if [ $uselab = 1 ]; then
+	mode=$(cat "$STATE/mode" 2>/dev/null) || { echo "ftp.sh: no lab up"; exit 1; }
+else
+	bash "$LAB" up --mode "$mode" || { echo "0 passed, 1 failed"; exit 1; }
+fi
 trap cleanup EXIT
 
 if [ "$mode" = kernel ]; then

@@ -159,7 +159,7 @@ gw_natgw() {
 }
 
 wait_ready() { # the gateway forwards: the client reaches the server
-	local i pid
+	local pid
 	for _ in $(seq 1 60); do
 		if nsx lab-client ping -c1 -W1 -q 10.0.3.10 >/dev/null 2>&1; then return 0; fi
 		if [ -f "$STATE/pids/natgw.pid" ]; then
