@@ -75,20 +75,24 @@ if [ "$run_asan" = 1 ]; then
 fi
 
 if [ "$run_e2e" = 1 ]; then
-	step "end-to-end: namespace lab, real clients through natgw"
-	e2e_log=$(mktemp)
-	NATGW="$top/$build/app/natgw" bash tests/e2e/run.sh --mode natgw 2>&1 | tee "$e2e_log"
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$e2e_log" | tail -n 1)
-	if [ -n "$line" ]; then
-		passed=$((passed + $(echo "$line" | awk '{print $1}')))
-		f=$(echo "$line" | awk '{print $3}')
-		failed=$((failed + f))
-		[ "$f" = 0 ] || failures+=("e2e: $f case(s), see above")
-	else
-		failed=$((failed + 1)); failures+=("e2e: no result line")
-	fi
-	grep -E '^FAIL' "$e2e_log" | while IFS= read -r l; do echo "  $l"; done
-	rm -f "$e2e_log"
+	# one lab at a time: each script brings the lab up and tears it down
+	for script in run.sh ftp.sh; do
+		step "end-to-end: tests/e2e/$script (namespace lab, real clients through natgw)"
+		e2e_log=$(mktemp)
+		NATGW="$top/$build/app/natgw" bash "tests/e2e/$script" --mode natgw 2>&1 |
+			tee "$e2e_log"
+		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$e2e_log" | tail -n 1)
+		if [ -n "$line" ]; then
+			passed=$((passed + $(echo "$line" | awk '{print $1}')))
+			f=$(echo "$line" | awk '{print $3}')
+			failed=$((failed + f))
+			while IFS= read -r l; do failures+=("e2e $script: $l"); done \
+				< <(grep -E '^FAIL' "$e2e_log")
+		else
+			failed=$((failed + 1)); failures+=("e2e $script: no result line")
+		fi
+		rm -f "$e2e_log"
+	done
 fi
 
 step "summary"
