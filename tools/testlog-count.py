@@ -13,7 +13,7 @@ with open(log) as f:
         if not line.strip():
             continue
         t = json.loads(line)
-        out = t.get("stdout") or ""
+        out = (t.get("stdout") or "") + "\n" + (t.get("stderr") or "")
         ok = t.get("result") in ("OK", "EXPECTEDFAIL", "SKIP")
         p = re.findall(r"^\[  PASSED  \] (\d+) test", out, re.M)
         fl = re.findall(r"^\[  FAILED  \] (\d+) test", out, re.M)
