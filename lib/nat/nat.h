@@ -101,7 +101,8 @@ nat_port_owner(const struct nat_config *cfg, uint16_t port)
 /** Worker owning all connections of inside host `addr` (network order). [any] */
 unsigned int nat_host_owner(const struct nat_config *cfg, uint32_t addr);
 
-/** nat_inbound_owner(): no port says the owner (protocols other than TCP/UDP/ICMP query). */
+/** nat_inbound_owner()/nat_inside_owner(): no port says the owner (protocols other than
+ * TCP/UDP/ICMP query); the caller must map it to the same fixed worker on both sides. */
 #define NAT_OWNER_UNKNOWN UINT32_MAX
 
 struct nat_fwd_table;
@@ -123,7 +124,9 @@ uint32_t nat_inbound_owner(const struct nat_config *cfg, const struct nat_fwd_ta
  * forward's inside host or of the destination port (another inside host's mapping), so
  * that the target's answers, steered by its own address, meet the same connection.
  * For an ICMP error p->tuple is the quote inverted, so its source is the inside endpoint
- * the error is about. [any]
+ * the error is about. Protocols without ports (not TCP/UDP/ICMP) give NAT_OWNER_UNKNOWN, as
+ * nat_inbound_owner() does for their replies: the caller sends both to one fixed worker.
+ * [any]
  */
 uint32_t nat_inside_owner(const struct nat_config *cfg, const struct nat_fwd_table *fwd,
 			  const struct ct_pkt *p);

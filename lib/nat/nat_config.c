@@ -170,6 +170,11 @@ nat_inside_owner(const struct nat_config *cfg, const struct nat_fwd_table *fwd,
 {
 	const struct ct_tuple *t = &p->tuple;
 
+	/* no port (GRE, ESP, ...): the replies, and errors about the flow, carry nothing that
+	 * names a worker (nat_inbound_owner says NAT_OWNER_UNKNOWN), so the outbound side must
+	 * not pick one either, or the connection and its replies meet on different workers */
+	if (nat_pclass_of(t->proto) < 0)
+		return NAT_OWNER_UNKNOWN;
 	if (cfg->hairpin && !p->is_icmp_error &&
 	    (t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP) &&
 	    nat_is_outside_addr(cfg, t->dst))

@@ -134,6 +134,15 @@ ck_load(const uint8_t *l4, int off, uint8_t proto)
 	return c;
 }
 
+/* ICMP query types, requests and replies (RFC 792, RFC 950): echo, timestamp, information,
+ * address mask. The only ICMP messages with an identifier (as ct_parse.c's l4_ports). */
+static inline bool
+icmp_is_query(uint8_t type)
+{
+	return type == 0 || type == 8 || type == 13 || type == 14 || type == 15 || type == 16 ||
+	       type == 17 || type == 18;
+}
+
 /* The ports (or ICMP identifier) of an L4 header at l4 with avail bytes. */
 static int
 ports_set(uint8_t *l4, unsigned int avail, uint8_t proto, uint16_t sport, uint16_t dport,
@@ -150,11 +159,13 @@ ports_set(uint8_t *l4, unsigned int avail, uint8_t proto, uint16_t sport, uint16
 		word_set(l4 + 2, ntohs(dport), a, b, NULL);
 		return 0;
 	case IPPROTO_ICMP:
-		/* query identifier; sport == dport in a query tuple (ct.h) */
-		if (sport == 0 && dport == 0)
-			return 0;	/* not a query: nothing mapped */
+		/* query identifier; sport == dport in a query tuple (ct.h). Whether there is
+		 * one is the type's to say, not the tuple's: identifier 0 is a valid query
+		 * (and is mapped, as 0 is outside every pool range) */
 		if (avail < 8)
-			return -1;
+			return avail == 0 || !icmp_is_query(l4[0]) ? 0 : -1;
+		if (!icmp_is_query(l4[0]))
+			return 0;	/* not a query: nothing mapped */
 		word_set(l4 + 4, ntohs(sport), a, b, NULL);
 		return 0;
 	default:

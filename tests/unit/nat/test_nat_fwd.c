@@ -501,6 +501,65 @@ test_inbound_owner(void **state)
 	nat_fwd_table_free(ft);
 }
 
+/* Protocols without ports (GRE here) with 4 workers: the replies carry no port that names
+ * a worker (nat_inbound_owner says NAT_OWNER_UNKNOWN, which the app sends to one fixed
+ * worker), so the outbound packets that create the connection must be steered the same way
+ * (nat_inside_owner says NAT_OWNER_UNKNOWN too), or the replies of every host not owned by
+ * that worker miss their connection and are dropped as unsolicited. */
+static void
+test_portless_owner(void **state)
+{
+	static const uint8_t gre[] = { 0, 0, 0x08, 0, 1, 2, 3, 4 };
+	struct nat_config cfg;
+	struct nt_env e[4];
+	unsigned int w, h, others = 0;
+
+	(void)state;
+	nt_config(&cfg, 1);
+	cfg.n_workers = 4;
+	for (w = 0; w < 4; w++)
+		nt_start(&e[w], &cfg, w, 256, fwds, NT_DIM(fwds));
+	for (h = 0; h < 16; h++) {
+		uint32_t host = PB_IP(10, 5, 0, h + 1), remote = PB_IP(198, 51, 100, 100 + h);
+		struct pb_spec s = { .src = host, .dst = remote, .proto = 47, .payload = gre,
+				     .payload_len = sizeof(gre) };
+		uint8_t f[PB_MAX], err[PB_MAX];
+		unsigned int len, wi, wo, we;
+		struct ct_pkt p;
+		struct nt_res r;
+		uint32_t o;
+
+		others += nat_host_owner(&cfg, host) != 0;
+		/* out: steered as the app does (an unknown owner is worker 0) */
+		len = pb_build(f, &s);
+		assert_int_equal(ct_parse_ipv4(f, len, PB_ETH_LEN, true, &p), CT_R_NONE);
+		o = nat_inside_owner(&cfg, e[0].ft, &p);
+		wi = o < 4 ? o : 0;
+		nt_frame(&e[wi], f, len, true, &r);
+		nt_assert_ok(&r);
+		assert_int_equal(pb_ip_src(r.out), N_1);
+		/* an error about it from a router on the way: the same worker */
+		len = pb_build_icmp_error(err, RTR, N_1, 11, 0, r.out, r.len, 0);
+		o = owner_of(&cfg, e[0].ft, err, len);
+		we = o < 4 ? o : 0;
+		assert_int_equal(we, wi);
+		/* the reply: the same worker, which holds the connection */
+		s.src = remote;
+		s.dst = N_1;
+		len = pb_build(f, &s);
+		o = owner_of(&cfg, e[0].ft, f, len);
+		wo = o < 4 ? o : 0;
+		assert_int_equal(wo, wi);
+		nt_frame(&e[wo], f, len, false, &r);
+		nt_assert_ok(&r);
+		assert_int_equal(r.dir, CT_DIR_REPLY);
+		assert_int_equal(pb_ip_dst(r.out), host);
+	}
+	assert_true(others > 0);	/* some hosts belong to other workers for TCP/UDP */
+	for (w = 0; w < 4; w++)
+		nt_stop(&e[w]);
+}
+
 int
 main(void)
 {
@@ -513,6 +572,7 @@ main(void)
 		cmocka_unit_test(test_fwd_ports_reserved),
 		cmocka_unit_test(test_fwd_swap),
 		cmocka_unit_test(test_inbound_owner),
+		cmocka_unit_test(test_portless_owner),
 		cmocka_unit_test(test_fwd_static),
 	};
 

@@ -51,6 +51,11 @@ test_flows_both_ways(void **state)
 		{ "icmp echo", { .src = H_A, .dst = R_1, .sport = 40006, .proto = IPPROTO_ICMP,
 				 .icmp_type = 8, .icmp_seq = 9, .payload = big,
 				 .payload_len = 31 } },
+		/* identifier 0 (outside the pool's range, so it is mapped to another one):
+		 * the reply's identifier must be put back to 0 */
+		{ "icmp echo id 0", { .src = H_A, .dst = R_1, .sport = 0, .proto = IPPROTO_ICMP,
+				      .icmp_type = 8, .icmp_seq = 1, .payload = big,
+				      .payload_len = 8 } },
 	};
 	unsigned int i;
 
