@@ -78,7 +78,8 @@ const char *gw_port_name(unsigned int port);	/**< "inside" / "outside" */
 	_(HELPER,		"helper dropped (split command / no room)")	\
 	_(HANDOFF_FULL,		"handoff ring to owner worker full")		\
 	_(TX_FULL,		"port tx queue full")				\
-	_(NO_MBUF,		"no mbuf for a generated packet")
+	_(NO_MBUF,		"no mbuf for a generated packet")			\
+	_(BOUNCE,		"would leave by the outside port it came in on")
 
 enum gw_drop {
 #define GW_DROP_ENUM(n, s) GW_DROP_##n,

@@ -24,14 +24,20 @@ gw_arp_slot(uint32_t ip)
 static struct gw_arp_entry *
 gw_arp_find(struct gw_worker *w, uint32_t ip)
 {
-	uint32_t s = gw_arp_slot(ip);
+	struct gw_arp_entry *e = w->arp_last;
+	uint32_t s;
 	unsigned int i;
 
+	/* outbound traffic all goes to the one uplink gateway: check the last hit first */
+	if (likely(e != NULL) && e->ip == ip && e->state != GW_ARP_FREE)
+		return e;
+	s = gw_arp_slot(ip);
 	for (i = 0; i < GW_ARP_PROBE; i++) {
-		struct gw_arp_entry *e = &w->arp[(s + i) & (GW_ARP_SLOTS - 1)];
-
-		if (e->state != GW_ARP_FREE && e->ip == ip)
+		e = &w->arp[(s + i) & (GW_ARP_SLOTS - 1)];
+		if (e->state != GW_ARP_FREE && e->ip == ip) {
+			w->arp_last = e;
 			return e;
+		}
 	}
 	return NULL;
 }

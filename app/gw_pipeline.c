@@ -220,10 +220,6 @@ gw_arp_share(struct gw_worker *w, unsigned int port, struct rte_mbuf *m)
 }
 
 /*
- * Stage 1, no connection state needed. Returns the owner worker of the (possibly
- * reassembled, *mp replaced) packet with p filled, or -1 when the packet was consumed.
- */
-/*
  * Fragments of one datagram may arrive on different workers (RSS sees ports only in the
  * first). They meet on the worker chosen by the datagram's identity (RFC 791: source,
  * destination, protocol, identification), which reassembles; the whole packet is then
@@ -241,6 +237,10 @@ gw_frag_owner(const struct gw *g, const struct rte_mbuf *m, uint16_t l3_off)
 	return (h >> 16) % g->n_workers;
 }
 
+/*
+ * Stage 1, no connection state needed. Returns the owner worker of the (possibly
+ * reassembled, *mp replaced) packet with p filled, or -1 when the packet was consumed.
+ */
 static int
 gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t now,
 	  bool handed, bool *reassembled)
@@ -285,8 +285,11 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 		}
 		return -1;
 	}
+	/* the header checksum is verified unless the NIC already did */
 	r = ct_parse_ipv4(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
-			  RTE_ETHER_HDR_LEN, true, p);
+			  RTE_ETHER_HDR_LEN,
+			  (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD,
+			  p);
 	if (unlikely(p->is_fragment) && (r == CT_R_NONE || r == CT_R_FRAGMENT)) {
 		if (g->n_workers > 1 && !(m->port & GW_PORT_FRAG_FLAG)) {
 			unsigned int fo = gw_frag_owner(g, m, p->l3_off);
@@ -395,6 +398,13 @@ gw_hit(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now,
 	/* a packet of direction d leaves with tuple invert(tuple[!d]) */
 	dst = ct_conn_tuple(c, !p->dir)->src;
 	egress = gw_on_link(w->g, GW_PORT_INSIDE, dst) ? GW_PORT_INSIDE : GW_PORT_OUTSIDE;
+	if (unlikely(port == GW_PORT_OUTSIDE && egress == GW_PORT_OUTSIDE)) {
+		/* Nothing legitimate comes in from the uplink to leave by it again: an ICMP
+		 * error quoting a packet *to* an inside host is forged, would reveal the
+		 * connection and could bounce between us and the upstream router. */
+		gw_count_drop(w, m, GW_DROP_BOUNCE);
+		goto dropped;
+	}
 	if (unlikely(gw_df_too_big(w, port, egress, m, p, now)))
 		goto dropped;
 	if (unlikely(nat_rewrite(c, p, buf) < 0)) {
@@ -514,11 +524,10 @@ gw_process(struct gw_worker *w, struct rte_mbuf **pkts, uint16_t n, ct_time_t no
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
+		bool rehand = false;
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		bool rehand = false;
-
 		owner = gw_stage1(w, &m, &pk[k], now, handed, &rehand);
 		if (owner < 0)
 			continue;

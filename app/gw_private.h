@@ -60,6 +60,7 @@ struct gw_worker {
 	struct gw_txbuf tx[GW_PORT_MAX];
 	struct gw_txbuf ho[GW_MAX_WORKERS];	/* handoff, flushed per burst */
 	struct gw_arp_entry *arp;		/* GW_ARP_SLOTS */
+	struct gw_arp_entry *arp_last;		/* last entry found: most packets share a next hop */
 	ct_time_t arp_scan;
 	ct_time_t icmp_last;			/* ICMP error token bucket */
 	uint64_t icmp_tokens;

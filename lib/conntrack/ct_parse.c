@@ -85,16 +85,25 @@ ct_icmp_is_query_reply(uint8_t type)
 	return type == 0 || type == 14 || type == 16 || type == 18;
 }
 
+/* One's complement sum of the IPv4 header (ihl bytes, a multiple of 4), 32 bits at a time
+ * in host order with end-around carries; the result is 0 for a correct header. */
 static uint16_t
 ip_csum(const uint8_t *ip, unsigned int len)
 {
-	uint32_t sum = 0;
+	uint64_t sum = 0;
 	unsigned int i;
 
-	for (i = 0; i + 1 < len; i += 2)
-		sum += rd16(ip + i);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
+	for (i = 0; i < len; i += 4) {
+		uint32_t w;
+
+		memcpy(&w, ip + i, 4);
+		sum += w;
+	}
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
 }
 

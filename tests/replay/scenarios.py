@@ -810,6 +810,11 @@ def sc_icmp_error(tr):
                                                           seq=9000, ack=778, window=65160,
                                                           options=tcp_opts())))
     tr.out("inside", to_in(y, H1_MAC, dst=H1, dport=40020))
+    # 4. a forged error from outside quoting a packet *to* the inside host (it matches the
+    # UDP flow's original direction): dropped, never sent back out of the uplink
+    forged = IP(src=SERVER, dst=H1, ttl=60, id=9) / UDP(sport=33434, dport=4200) / (b"f" * 8)
+    tr.drop(tr.send("outside", remote(tr, PEER, GW_OUT, ICMP(type=3, code=3) /
+                                      Raw(bytes(forged)))))
 
 
 def sc_unsolicited(tr):
