@@ -130,8 +130,8 @@ config_fill(struct gw_config *c, const struct bench_pipe_params *prm)
 	c->ifc[GW_PORT_OUTSIDE].addr = rte_cpu_to_be_32(RTE_IPV4(203, 0, 113, 2));
 	c->ifc[GW_PORT_OUTSIDE].prefix = 24;
 	c->ifc[GW_PORT_OUTSIDE].gateway = rte_cpu_to_be_32(RTE_IPV4(203, 0, 113, 1));
-	/* [nat] pool = 203.0.113.10 ... 203.0.113.73, ports = 1024-65535 */
-	for (i = 0; i < 64 && i < NAT_MAX_ADDRS; i++) {
+	/* [nat] pool = 203.0.113.10 ... (up to .73), ports = 1024-65535 */
+	for (i = 0; i < prm->pool_addrs && i < NAT_MAX_ADDRS; i++) {
 		c->nat.addrs[i] = bench_pool_addr(i);
 		c->nat.port_lo[i] = 1024;
 		c->nat.port_hi[i] = 65535;

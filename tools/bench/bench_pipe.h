@@ -23,6 +23,7 @@ struct bench_pipe_params {
 	uint32_t capacity;		/**< connections */
 	uint64_t udp_timeout_us;	/**< every UDP class; 0: natgw's defaults */
 	uint64_t tcp_timeout_us;	/**< every TCP class; 0: natgw's defaults */
+	unsigned int pool_addrs;	/**< outside pool size, 1..64 (bench_pool_addr(0..n-1)) */
 };
 
 struct bench_pipe;

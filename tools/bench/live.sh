@@ -77,14 +77,10 @@ for w in $workers; do
 	*) echo "live.sh: 1 or 2 workers on this machine" >&2; exit 2 ;;
 	esac
 	log="$out/live-${w}w.log"
-	# one rx queue per worker on each port (net_pcap: one per rx_pcap; each replays the
-	# whole capture), as RSS would give; packets whose owner is the other worker are
-	# handed over through natgw's rings: that is the handoff cost being measured
-	vin="net_pcap0" vout="net_pcap1"
-	for _ in $(seq "$w"); do
-		vin="$vin,rx_pcap=$out/inside.pcap"
-		vout="$vout,rx_pcap=$out/outside.pcap"
-	done
+	# net_pcap has no RSS, so natgw configures one queue per port: with 2 workers, worker 0
+	# polls the inside port and worker 1 the outside port, and every packet whose owner is
+	# the other worker goes through natgw's handoff and tx rings: the handoff cost
+	vin="net_pcap0,rx_pcap=$out/inside.pcap" vout="net_pcap1,rx_pcap=$out/outside.pcap"
 	set +e
 	# DPDK 22.11 refuses --in-memory with --no-huge; --no-shconf leaves no files either
 	timeout -s INT "$((seconds + 5))" "$natgw" --lcores "$lcores" --no-huge --no-shconf \

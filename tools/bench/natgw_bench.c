@@ -23,6 +23,12 @@
  *
  * Time: the pipeline takes `now` in microseconds; the benchmark drives a virtual clock that
  * advances a fixed step per burst pair, so runs are repeatable and timeouts can be short.
+ *
+ * Statistic: the machine this runs on is shared, so each measurement is timed in chunks of
+ * 2,048 packets and the median chunk is reported (p10 and the plain mean are kept).
+ * Correctness before speed: every measured configuration first goes through a pass where
+ * every transmitted packet is checked (translated addresses and ports, checksums recomputed
+ * from scratch); a configuration that loses, adds or mistranslates packets is not reported.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -50,111 +56,8 @@
 #include <rte_udp.h>
 
 #include "bench_pipe.h"
+#include "natgw_bench.h"
 #include "pkt_build.h"
-
-#define BURST 32
-#define FRAME_LEN 60		/* 64-byte frame less the FCS */
-#define FLOWS_PER_HOST 32	/* until --hosts is reached, then more per host */
-#define N_POOL 64		/* outside addresses: 64 x 64512 ports x 2 protocols */
-#define N_SERVERS 4096
-#define DT_US 10		/* virtual clock step per burst pair (6.4 Mpps of virtual time) */
-#define MAX_SIZES 8
-
-/* tag kept in the mbuf's private area and in each stream slot: flow index and kind */
-#define TAG_IN		0x1u	/* arrives on the outside port (a reply) */
-#define TAG_FRESH	0x2u	/* a fresh connection (CPS/mix), index into the fresh table */
-#define TAG_SHIFT	2
-
-/** One frame of a stream: 60 bytes as on the wire, and the tag. One cache line. */
-struct slot {
-	uint8_t frame[FRAME_LEN];
-	uint32_t tag;
-} __attribute__((aligned(64)));
-
-/** A connection of the traffic model. Addresses network order, ports host order. */
-struct flow {
-	uint32_t in_addr;	/* inside host */
-	uint32_t srv_addr;	/* server on the outside */
-	uint32_t ext_addr;	/* learned from the translated first packet */
-	uint16_t in_port, srv_port, ext_port;
-	uint8_t proto;
-	uint8_t learned;
-};
-
-/** A stream: frames in sending order, read round-robin. */
-struct stream {
-	struct slot *s;
-	size_t n, pos;
-};
-
-enum tx_mode {
-	TX_FREE,	/* count and free: the timed mode */
-	TX_LEARN,	/* record the translated source of outbound packets */
-	TX_VERIFY,	/* check every packet's headers and checksums, then free */
-};
-
-struct opts {
-	bool quick;
-	bool huge;
-	const char *json;
-	const char *dat;
-	const char *eal_extra;
-	uint32_t sizes[MAX_SIZES];
-	unsigned int n_sizes;
-	uint32_t cps_capacity;
-	uint32_t cps_conns;
-	unsigned int reps;
-	uint64_t min_pkts;
-	unsigned int tcp_pct;
-	uint64_t seed;
-	uint32_t max_hosts;
-	bool no_cps, no_mix;
-};
-
-struct result {
-	double cycles;		/* per packet (per connection for CPS): median of chunks */
-	double mean;		/* total cycles / total units, preemptions included */
-	double mpps;
-	uint64_t pkts;
-};
-
-struct size_result {
-	uint32_t sessions;
-	struct result r;
-	double p10_cycles;
-	double bytes_per_conn;
-	double ct_bytes_per_conn;
-	size_t mem_bytes;
-	uint32_t capacity;
-	bool verified;
-};
-
-/** The whole benchmark state (one lcore, no sharing). */
-struct bench {
-	struct opts o;
-	struct rte_mempool *mp;
-	struct bench_pipe *pipe;
-	uint64_t now;		/* virtual clock, microseconds */
-	uint64_t tsc_hz;
-
-	/* traffic model of the current measurement */
-	struct flow *flows;
-	uint32_t n_flows;
-	struct flow *fresh;
-	uint32_t n_fresh;
-	struct rte_ether_addr in_mac, out_mac, host_mac, gw_mac;
-
-	/* tx side */
-	enum tx_mode mode;
-	bool recycle_fresh;		/* turn translated fresh packets round as replies */
-	struct rte_mbuf *replies[BURST * 2];
-	unsigned int n_replies;
-	uint64_t rx, tx, tx_other, dropped, alloc_fail;
-	uint64_t verified, bad;
-	char first_bad[200];
-	/* whole run: packets checked header by header (and checksums recomputed) */
-	uint64_t total_out_ok, total_in_ok, total_bad;
-};
 
 static uint64_t rng_state;
 
@@ -233,11 +136,12 @@ bench_pool_addr(unsigned int i)
 }
 
 static bool
-is_pool_addr(uint32_t a)
+is_pool_addr(const struct bench *b, uint32_t a)
 {
 	uint32_t h = rte_be_to_cpu_32(a);
 
-	return h >= RTE_IPV4(203, 0, 113, 10) && h < RTE_IPV4(203, 0, 113, 10 + N_POOL);
+	return h >= RTE_IPV4(203, 0, 113, 10) &&
+	       h < RTE_IPV4(203, 0, 113, 10) + b->o.pool_addrs;
 }
 
 /* ----------------------------------------------------------------------------------------
@@ -320,7 +224,6 @@ static void
 slot_fill(const struct bench *b, struct slot *s, const struct flow *f, uint32_t idx,
 	  enum pkt_kind k, uint32_t fresh_bit)
 {
-	bool tcp = f->proto == IPPROTO_TCP;
 	uint32_t c = isn_c(idx), sv = isn_s(idx);
 
 	switch (k) {
@@ -347,7 +250,6 @@ slot_fill(const struct bench *b, struct slot *s, const struct flow *f, uint32_t 
 		s->tag = idx << TAG_SHIFT | TAG_IN | fresh_bit;
 		break;
 	}
-	(void)tcp;
 }
 
 static void
@@ -496,9 +398,11 @@ fresh_free(struct bench *b)
 static int
 pipe_start(struct bench *b, const struct bench_pipe_params *pp)
 {
+	struct bench_pipe_params prm = *pp;
 	uint32_t h;
 
-	b->pipe = bench_pipe_create(pp, b, !b->o.huge, b->mp);
+	prm.pool_addrs = b->o.pool_addrs;
+	b->pipe = bench_pipe_create(&prm, b, !b->o.huge, b->mp);
 	if (b->pipe == NULL) {
 		fprintf(stderr, "natgw-bench: pipeline (capacity %u): %s\n", pp->capacity,
 			rte_strerror(rte_errno));
@@ -572,7 +476,7 @@ verify_pkt(struct bench *b, struct rte_mbuf *m, uint16_t port)
 	else if (!(tag & TAG_IN)) {
 		if (port != BENCH_PORT_OUTSIDE)
 			why = "outbound packet not sent on the outside port";
-		else if (!is_pool_addr(pb_ip_src(f)))
+		else if (!is_pool_addr(b, pb_ip_src(f)))
 			why = "outbound source is not a pool address";
 		else if (fl->learned && (pb_ip_src(f) != fl->ext_addr ||
 					  pb_sport(f) != fl->ext_port))
@@ -790,11 +694,10 @@ cmp_double(const void *a, const void *b)
  * Time `reps` repetitions of `iters` loop iterations, in chunks of CHUNK_ITERS iterations.
  * The machine is shared and noisy (other jobs preempt us for milliseconds at a time), so
  * the figure reported is the median over chunks (a few ms each): a preempted chunk is an
- * outlier instead of a bias on a whole repetition. p10 and the plain mean are kept too.
+ * outlier instead of a bias on a whole repetition (the load average at start and end goes
+ * into the JSON so a reader can judge). p10 and the plain mean are kept too.
  * Units are packets, or connections when per_conn.
  */
-#define CHUNK_ITERS 256
-
 static int
 measure(struct bench *b, const struct plan *p, uint64_t iters, bool per_conn,
 	struct result *r, double *p10_out)
@@ -1151,159 +1054,6 @@ measure_mix(struct bench *b, struct result *r, uint64_t *drops_out)
 }
 
 /* ----------------------------------------------------------------------------------------
- * Output
- */
-
-static void
-cpu_model(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[256];
-
-	snprintf(buf, len, "unknown");
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *c = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) == 0 && c != NULL) {
-			snprintf(buf, len, "%s", c + 2);
-			buf[strcspn(buf, "\n")] = '\0';
-			break;
-		}
-	}
-	fclose(f);
-}
-
-struct results {
-	struct result floor;
-	struct size_result est[MAX_SIZES];
-	unsigned int n_est;
-	struct result cps;
-	uint64_t cps_conns, cps_drops;
-	bool cps_ok;
-	struct result mix;
-	uint64_t mix_drops;
-	bool mix_ok;
-	bool all_tx_eq_rx;	/* every established verify and timed pass: tx == rx */
-};
-
-static const struct size_result *
-est_at(const struct results *res, uint32_t sessions)
-{
-	unsigned int i;
-
-	for (i = 0; i < res->n_est; i++)
-		if (res->est[i].sessions == sessions)
-			return &res->est[i];
-	return NULL;
-}
-
-static void
-print_table(const struct bench *b, const struct results *res)
-{
-	double fl = res->floor.cycles;
-	unsigned int i;
-
-	printf("\nnatgw-bench: TSC %.3f GHz, one lcore, burst %d, 60-byte frames\n",
-	       b->tsc_hz / 1e9, BURST);
-	printf("%-34s %12s %9s %9s %11s\n", "measurement", "cycles/pkt", "Mpps", "x floor",
-	       "bytes/conn");
-	printf("%-34s %12.1f %9.2f %9.2f %11s\n", "floor (no NAT, rx+tx only)", fl,
-	       res->floor.mpps, 1.0, "-");
-	for (i = 0; i < res->n_est; i++) {
-		const struct size_result *s = &res->est[i];
-		char name[64];
-
-		snprintf(name, sizeof(name), "established, %u conns", s->sessions);
-		printf("%-34s %12.1f %9.2f %9.2f %11.1f\n", name, s->r.cycles, s->r.mpps,
-		       s->r.cycles / fl, s->bytes_per_conn);
-	}
-	if (res->mix_ok)
-		printf("%-34s %12.1f %9.2f %9.2f %11s\n", "mix 90% established / 10% new",
-		       res->mix.cycles, res->mix.mpps, res->mix.cycles / fl, "-");
-	if (res->cps_ok)
-		printf("%-34s %12.1f %9s %9s %11s  => %.2f M new conn/s (%" PRIu64
-		       " drops)\n", "new connection (first + reply)", res->cps.cycles, "-", "-",
-		       "-", res->cps.mpps, res->cps_drops);
-}
-
-static void
-json_write(const struct bench *b, const struct results *res, int argc, char **argv)
-{
-	FILE *f = fopen(b->o.json, "w");
-	char cpu[128];
-	const struct size_result *s64k = est_at(res, 65536), *s4m = est_at(res, 4194304);
-	double scale_b = 0;
-	unsigned int i;
-	int a;
-
-	if (f == NULL) {
-		fprintf(stderr, "natgw-bench: %s: %s\n", b->o.json, strerror(errno));
-		return;
-	}
-	cpu_model(cpu, sizeof(cpu));
-	fprintf(f, "{\n  \"tool\": \"natgw-bench\",\n  \"statistic\": \"median over chunks of %d "
-		"iterations (%d packets); p10 and mean kept\",", CHUNK_ITERS, CHUNK_ITERS * 2 * BURST);
-	fprintf(f, "\n  \"tool_note\": \"TSC cycles; one lcore; --no-huge unless hugepages\",\n  \"quick\": %s,\n  \"command\": \"",
-		b->o.quick ? "true" : "false");
-	for (a = 0; a < argc; a++)
-		fprintf(f, "%s%s", a ? " " : "", argv[a]);
-	fprintf(f, "\",\n  \"cpu\": \"%s\",\n  \"tsc_hz\": %" PRIu64 ",\n", cpu, b->tsc_hz);
-	fprintf(f, "  \"hugepages\": %s,\n  \"burst\": %d,\n  \"frame_len\": %d,\n",
-		b->o.huge ? "true" : "false", BURST, FRAME_LEN);
-	fprintf(f, "  \"floor_cycles_per_pkt\": %.2f,\n  \"floor_mean_cycles_per_pkt\": %.2f,\n"
-		"  \"floor_mpps\": %.3f,\n", res->floor.cycles, res->floor.mean, res->floor.mpps);
-	fprintf(f, "  \"established\": [\n");
-	for (i = 0; i < res->n_est; i++) {
-		const struct size_result *s = &res->est[i];
-
-		fprintf(f, "    {\"sessions\": %u, \"cycles_per_pkt\": %.2f, \"p10_cycles_per_pkt\":"
-			" %.2f, \"mean_cycles_per_pkt\": %.2f, \"mpps\": %.3f, \"ratio_to_floor\": %.3f, \"bytes_per_conn\": %.1f,"
-			" \"ct_bytes_per_conn\": %.1f, \"memory_bytes\": %zu, \"capacity\": %u,"
-			" \"packets\": %" PRIu64 ", \"translated_verified\": %s}%s\n",
-			s->sessions, s->r.cycles, s->p10_cycles, s->r.mean, s->r.mpps,
-			s->r.cycles / res->floor.cycles, s->bytes_per_conn, s->ct_bytes_per_conn,
-			s->mem_bytes, s->capacity, s->r.pkts, s->verified ? "true" : "false",
-			i + 1 < res->n_est ? "," : "");
-		/* the per-connection figure is the one at scale: the largest size, where fixed
-		 * costs (port bitmaps, fragment table) no longer count */
-		if (i + 1 == res->n_est)
-			scale_b = s->bytes_per_conn;
-	}
-	fprintf(f, "  ],\n");
-	fprintf(f, "  \"new_conn_mean_cycles\": %.1f,\n", res->cps.mean);
-	fprintf(f, "  \"new_conn_per_sec\": %.0f,\n  \"new_conn_cycles\": %.1f,\n"
-		"  \"new_conn_measured\": %" PRIu64 ",\n  \"new_conn_drops\": %" PRIu64 ",\n",
-		res->cps_ok ? res->cps.mpps * 1e6 : 0.0, res->cps.cycles, res->cps_conns,
-		res->cps_drops);
-	fprintf(f, "  \"mix\": {\"established_share\": 0.9, \"cycles_per_pkt\": %.2f, "
-		"\"mean_cycles_per_pkt\": %.2f, \"mpps\": %.3f, \"ratio_to_floor\": %.3f, "
-		"\"drops\": %" PRIu64 "},\n", res->mix.cycles, res->mix.mean, res->mix.mpps,
-		res->mix_ok ? res->mix.cycles / res->floor.cycles : 0.0, res->mix_drops);
-	fprintf(f, "  \"bytes_per_conn\": %.1f,\n  \"bytes_per_conn_at_sessions\": %u,\n", scale_b,
-		res->n_est > 0 ? res->est[res->n_est - 1].sessions : 0);
-	fprintf(f, "  \"verification\": {\"outbound_translated_ok\": %" PRIu64 ", "
-		"\"inbound_translated_ok\": %" PRIu64 ", \"bad\": %" PRIu64 ", "
-		"\"tx_eq_rx\": %s},\n", b->total_out_ok, b->total_in_ok, b->total_bad,
-		res->all_tx_eq_rx ? "true" : "false");
-	fprintf(f, "  \"targets\": {\"est_64k_le_250\": %s, \"est_4m_le_500\": %s, "
-		"\"new_conn_ge_1m\": %s, \"bytes_per_conn_le_256\": %s}\n}\n",
-		s64k == NULL ? "null" : s64k->r.cycles <= 250 ? "true" : "false",
-		s4m == NULL ? "null" : s4m->r.cycles <= 500 ? "true" : "false",
-		!res->cps_ok ? "null" : res->cps.mpps >= 1.0 ? "true" : "false",
-		res->n_est == 0 ? "null" : scale_b <= 256 ? "true" : "false");
-	fclose(f);
-	if (b->o.dat != NULL && (f = fopen(b->o.dat, "w")) != NULL) {
-		fprintf(f, "# sessions cycles_per_pkt floor bytes_per_conn\n");
-		for (i = 0; i < res->n_est; i++)
-			fprintf(f, "%u %.2f %.2f %.1f\n", res->est[i].sessions,
-				res->est[i].r.cycles, res->floor.cycles, res->est[i].bytes_per_conn);
-		fclose(f);
-	}
-}
-
-/* ----------------------------------------------------------------------------------------
  * Setup
  */
 
@@ -1322,6 +1072,8 @@ usage(const char *prog)
 	       "  --seed N           traffic seed (1)\n"
 	       "  --hosts N          inside hosts at most (768: natgw's ARP cache is 1024 per\n"
 	       "                     worker; flows per host grow past 32 beyond that)\n"
+	       "  --pool N           outside pool addresses, 1..64 (64: 4M connections need\n"
+	       "                     more ports than a few addresses have)\n"
 	       "  --json FILE        results (bench-results.json)\n"
 	       "  --dat FILE         gnuplot data: sessions, cycles/pkt, floor\n"
 	       "  --huge             use hugepages (default --no-huge)\n"
@@ -1359,7 +1111,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{ "tcp-pct", required_argument, NULL, 't' }, { "seed", required_argument, NULL, 'S' },
 		{ "json", required_argument, NULL, 'j' }, { "dat", required_argument, NULL, 'd' },
 		{ "huge", no_argument, NULL, 'H' }, { "eal", required_argument, NULL, 'e' },
-		{ "hosts", required_argument, NULL, 'o' },
+		{ "hosts", required_argument, NULL, 'o' }, { "pool", required_argument, NULL, 'P' },
 		{ "no-cps", no_argument, NULL, 'N' }, { "no-mix", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
@@ -1368,7 +1120,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 
 	*o = (struct opts){ .json = "bench-results.json", .cps_capacity = 262144,
 		.cps_conns = 4u << 20, .reps = 5, .min_pkts = 4000000, .tcp_pct = 50, .seed = 1,
-		.max_hosts = 768 };
+		.max_hosts = 768, .pool_addrs = N_POOL };
 	parse_sizes(o, "1000,65536,1048576,4194304");
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -1390,6 +1142,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		case 'e': o->eal_extra = optarg; break;
 		case 'N': o->no_cps = true; break;
 		case 'o': o->max_hosts = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'P': o->pool_addrs = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'M': o->no_mix = true; break;
 		case 'h': usage(argv[0]); exit(0);
 		default: return -1;
@@ -1405,6 +1158,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 	}
 	if (o->reps < 1 || o->reps > 16 || o->tcp_pct > 100 || o->cps_capacity < 256 ||
 	    o->max_hosts < 1 || o->max_hosts > (1u << 20) ||
+	    o->pool_addrs < 1 || o->pool_addrs > N_POOL ||
 	    o->cps_conns < 4 * o->cps_capacity)
 		return -1;
 	return 0;
@@ -1426,7 +1180,7 @@ eal_mem_mb(const struct opts *o)
 static int
 eal_start(const struct opts *o, const char *prog)
 {
-	char mem[32], *args[32], *extra = NULL, *tok, *save = NULL;
+	char mem[32], prefix[48], *args[32], *extra = NULL, *tok, *save = NULL;
 	int n = 0, rc;
 
 	args[n++] = (char *)(uintptr_t)prog;
@@ -1439,8 +1193,12 @@ eal_start(const struct opts *o, const char *prog)
 		args[n++] = "--in-memory";
 	}
 	args[n++] = "--no-pci";
+	/* a private runtime directory: several DPDK processes may run at once (meson test) */
+	snprintf(prefix, sizeof(prefix), "--file-prefix=natgw-bench-%d", (int)getpid());
+	args[n++] = prefix;
 	args[n++] = "--no-telemetry";
 	args[n++] = "--log-level=lib.eal:warning";
+	args[n++] = "--log-level=user1:warning";	/* rte_ip_frag's table banner per table */
 	snprintf(mem, sizeof(mem), "-m%u", eal_mem_mb(o));
 	args[n++] = mem;
 	if (o->eal_extra == NULL || strstr(o->eal_extra, "-l") == NULL)
@@ -1474,6 +1232,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	rng_state = b.o.seed;
+	if (getloadavg(&b.load_start, 1) != 1)
+		b.load_start = -1;
 	b.tsc_hz = rte_get_tsc_hz();
 	b.mp = rte_pktmbuf_pool_create("bench_mbufs", 8191, 256, RTE_CACHE_LINE_SIZE,
 				       RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
@@ -1530,8 +1290,8 @@ main(int argc, char **argv)
 	res.all_tx_eq_rx = res.n_est == b.o.n_sizes;
 	for (i = 0; i < res.n_est; i++)
 		res.all_tx_eq_rx &= res.est[i].verified;
-	print_table(&b, &res);
-	json_write(&b, &res, argc, argv);
+	bench_print_table(&b, &res);
+	bench_json_write(&b, &res, argc, argv);
 	printf("results: %s\n", b.o.json);
 	rte_mempool_free(b.mp);
 	rte_eal_cleanup();

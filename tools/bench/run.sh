@@ -10,6 +10,7 @@
 #   --build DIR meson build folder (default build-bench)
 #   --testpmd   also measure dpdk-testpmd io forwarding on net_null (the published I/O floor
 #               of shared/reference/performance.md) on this machine, for comparison
+#   --plot-only redraw OUT/bench.png from OUT/bench.dat
 # Anything after -- goes to natgw-bench (e.g. -- --eal '-l 1' --reps 7 --sizes 65536).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,20 +18,23 @@ build=build-bench
 out=bench-out
 quick=()
 testpmd=0
+plot_only=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=(--quick) ;;
 	--out) out=$2; shift ;;
 	--build) build=$2; shift ;;
 	--testpmd) testpmd=1 ;;
+	--plot-only) plot_only=1 ;;
 	--) shift; break ;;
-	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 mkdir -p "$out"
 
+if [ "$plot_only" = 0 ]; then
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" >/dev/null
 fi
@@ -51,8 +55,9 @@ if [ "$testpmd" = 1 ] && command -v dpdk-testpmd >/dev/null; then
 		--vdev=net_null0 -- --forward-mode=io --port-topology=loop --auto-start \
 		--stats-period=4 --nb-cores=1 --burst=32 2>&1 |
 		awk '/Rx-pps:/ {pps=$2} END {if (pps) printf "testpmd io/null: %.2f Mpps\n", pps/1e6}' |
-		tee -a "$out/bench.txt"
+		tee -a "$out/bench.txt" || true
 fi
+fi # plot_only
 
 if command -v gnuplot >/dev/null; then
 	gnuplot <<EOF
@@ -68,9 +73,10 @@ floor = STATS_max
 set xlabel "established connections"
 set ylabel "TSC cycles per packet"
 set yrange [0:*]
-set key top left
+set key bottom right
 set grid
-plot "$out/bench.dat" using 1:2 with linespoints lw 2 pt 7 title "natgw established", \
+plot "$out/bench.dat" using 1:2 with linespoints lw 2 pt 7 title "natgw established (median)", \
+     "$out/bench.dat" using 1:5 with linespoints lw 1 pt 6 dt 3 title "p10 (least disturbed)", \
      floor with lines lw 2 dt 2 title sprintf("floor: rx + tx, no NAT (%.0f)", floor), \
      "-" using 1:2 with points pt 6 ps 2 lw 2 title "targets (64k <= 250, 4M <= 500)"
 65536 250

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bench_report.c - natgw-bench's output: the table on stdout, bench-results.json (the
+ * fields run.sh, CI and the findings rely on) and the gnuplot data file.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "natgw_bench.h"
+
+
+static void
+cpu_model(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+
+	snprintf(buf, len, "unknown");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *c = strchr(line, ':');
+
+		if (strncmp(line, "model name", 10) == 0 && c != NULL) {
+			snprintf(buf, len, "%s", c + 2);
+			buf[strcspn(buf, "\n")] = '\0';
+			break;
+		}
+	}
+	fclose(f);
+}
+
+
+static const struct size_result *
+est_at(const struct results *res, uint32_t sessions)
+{
+	unsigned int i;
+
+	for (i = 0; i < res->n_est; i++)
+		if (res->est[i].sessions == sessions)
+			return &res->est[i];
+	return NULL;
+}
+
+void
+bench_print_table(const struct bench *b, const struct results *res)
+{
+	double fl = res->floor.cycles;
+	unsigned int i;
+
+	printf("\nnatgw-bench: TSC %.3f GHz, one lcore, burst %d, 60-byte frames\n",
+	       b->tsc_hz / 1e9, BURST);
+	printf("%-34s %12s %9s %9s %11s\n", "measurement", "cycles/pkt", "Mpps", "x floor",
+	       "bytes/conn");
+	printf("%-34s %12.1f %9.2f %9.2f %11s\n", "floor (no NAT, rx+tx only)", fl,
+	       res->floor.mpps, 1.0, "-");
+	for (i = 0; i < res->n_est; i++) {
+		const struct size_result *s = &res->est[i];
+		char name[64];
+
+		snprintf(name, sizeof(name), "established, %u conns", s->sessions);
+		printf("%-34s %12.1f %9.2f %9.2f %11.1f\n", name, s->r.cycles, s->r.mpps,
+		       s->r.cycles / fl, s->bytes_per_conn);
+	}
+	if (res->mix_ok)
+		printf("%-34s %12.1f %9.2f %9.2f %11s\n", "mix 90% established / 10% new",
+		       res->mix.cycles, res->mix.mpps, res->mix.cycles / fl, "-");
+	if (res->cps_ok)
+		printf("%-34s %12.1f %9s %9s %11s  => %.2f M new conn/s (%" PRIu64
+		       " drops)\n", "new connection (first + reply)", res->cps.cycles, "-", "-",
+		       "-", res->cps.mpps, res->cps_drops);
+}
+
+void
+bench_json_write(const struct bench *b, const struct results *res, int argc, char **argv)
+{
+	FILE *f = fopen(b->o.json, "w");
+	char cpu[128];
+	double load[1];
+	const struct size_result *s64k = est_at(res, 65536), *s4m = est_at(res, 4194304);
+	double scale_b = 0;
+	unsigned int i;
+	int a;
+
+	if (f == NULL) {
+		fprintf(stderr, "natgw-bench: %s: %s\n", b->o.json, strerror(errno));
+		return;
+	}
+	cpu_model(cpu, sizeof(cpu));
+	fprintf(f, "{\n  \"tool\": \"natgw-bench\",\n  \"statistic\": \"median over chunks of %d "
+		"iterations (%d packets); p10 and mean kept\",", CHUNK_ITERS, CHUNK_ITERS * 2 * BURST);
+	fprintf(f, "\n  \"tool_note\": \"TSC cycles; one lcore; --no-huge unless hugepages\",\n"
+		"  \"quick\": %s,\n  \"command\": \"", b->o.quick ? "true" : "false");
+	for (a = 0; a < argc; a++)
+		fprintf(f, "%s%s", a ? " " : "", argv[a]);
+	fprintf(f, "\",\n  \"cpu\": \"%s\",\n  \"tsc_hz\": %" PRIu64 ",\n", cpu, b->tsc_hz);
+	if (getloadavg(load, 1) == 1)
+		fprintf(f, "  \"loadavg_start\": %.2f,\n  \"loadavg_end\": %.2f,\n",
+			b->load_start, load[0]);
+	fprintf(f, "  \"pool_addrs\": %u,\n  \"max_hosts\": %u,\n  \"tcp_pct\": %u,\n",
+		b->o.pool_addrs, b->o.max_hosts, b->o.tcp_pct);
+	fprintf(f, "  \"hugepages\": %s,\n  \"burst\": %d,\n  \"frame_len\": %d,\n",
+		b->o.huge ? "true" : "false", BURST, FRAME_LEN);
+	fprintf(f, "  \"floor_cycles_per_pkt\": %.2f,\n  \"floor_mean_cycles_per_pkt\": %.2f,\n"
+		"  \"floor_mpps\": %.3f,\n", res->floor.cycles, res->floor.mean, res->floor.mpps);
+	fprintf(f, "  \"established\": [\n");
+	for (i = 0; i < res->n_est; i++) {
+		const struct size_result *s = &res->est[i];
+
+		fprintf(f, "    {\"sessions\": %u, \"cycles_per_pkt\": %.2f, \"p10_cycles_per_pkt\":"
+			" %.2f, \"mean_cycles_per_pkt\": %.2f, \"mpps\": %.3f, \"ratio_to_floor\": %.3f,"
+			" \"bytes_per_conn\": %.1f,"
+			" \"ct_bytes_per_conn\": %.1f, \"memory_bytes\": %zu, \"capacity\": %u,"
+			" \"packets\": %" PRIu64 ", \"translated_verified\": %s}%s\n",
+			s->sessions, s->r.cycles, s->p10_cycles, s->r.mean, s->r.mpps,
+			s->r.cycles / res->floor.cycles, s->bytes_per_conn, s->ct_bytes_per_conn,
+			s->mem_bytes, s->capacity, s->r.pkts, s->verified ? "true" : "false",
+			i + 1 < res->n_est ? "," : "");
+		/* the per-connection figure is the one at scale: the largest size, where fixed
+		 * costs (port bitmaps, fragment table) no longer count */
+		if (i + 1 == res->n_est)
+			scale_b = s->bytes_per_conn;
+	}
+	fprintf(f, "  ],\n");
+	fprintf(f, "  \"new_conn_mean_cycles\": %.1f,\n", res->cps.mean);
+	fprintf(f, "  \"new_conn_per_sec\": %.0f,\n  \"new_conn_cycles\": %.1f,\n"
+		"  \"new_conn_measured\": %" PRIu64 ",\n  \"new_conn_drops\": %" PRIu64 ",\n",
+		res->cps_ok ? res->cps.mpps * 1e6 : 0.0, res->cps.cycles, res->cps_conns,
+		res->cps_drops);
+	fprintf(f, "  \"mix\": {\"established_share\": 0.9, \"cycles_per_pkt\": %.2f, "
+		"\"mean_cycles_per_pkt\": %.2f, \"mpps\": %.3f, \"ratio_to_floor\": %.3f, "
+		"\"drops\": %" PRIu64 "},\n", res->mix.cycles, res->mix.mean, res->mix.mpps,
+		res->mix_ok ? res->mix.cycles / res->floor.cycles : 0.0, res->mix_drops);
+	fprintf(f, "  \"bytes_per_conn\": %.1f,\n  \"bytes_per_conn_at_sessions\": %u,\n", scale_b,
+		res->n_est > 0 ? res->est[res->n_est - 1].sessions : 0);
+	fprintf(f, "  \"verification\": {\"outbound_translated_ok\": %" PRIu64 ", "
+		"\"inbound_translated_ok\": %" PRIu64 ", \"bad\": %" PRIu64 ", "
+		"\"tx_eq_rx\": %s},\n", b->total_out_ok, b->total_in_ok, b->total_bad,
+		res->all_tx_eq_rx ? "true" : "false");
+	fprintf(f, "  \"targets\": {\"est_64k_le_250\": %s, \"est_4m_le_500\": %s, "
+		"\"new_conn_ge_1m\": %s, \"bytes_per_conn_le_256\": %s}\n}\n",
+		s64k == NULL ? "null" : s64k->r.cycles <= 250 ? "true" : "false",
+		s4m == NULL ? "null" : s4m->r.cycles <= 500 ? "true" : "false",
+		!res->cps_ok ? "null" : res->cps.mpps >= 1.0 ? "true" : "false",
+		res->n_est == 0 ? "null" : scale_b <= 256 ? "true" : "false");
+	fclose(f);
+	if (b->o.dat != NULL && (f = fopen(b->o.dat, "w")) != NULL) {
+		fprintf(f, "# sessions cycles_per_pkt floor bytes_per_conn p10_cycles_per_pkt\n");
+		for (i = 0; i < res->n_est; i++)
+			fprintf(f, "%u %.2f %.2f %.1f %.2f\n", res->est[i].sessions,
+				res->est[i].r.cycles, res->floor.cycles, res->est[i].bytes_per_conn,
+				res->est[i].p10_cycles);
+		fclose(f);
+	}
+}
+

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * natgw_bench.h - what natgw-bench's engine (natgw_bench.c) and its report writer
+ * (bench_report.c) share: the traffic model's types, options, results and the state.
+ */
+#ifndef NATGW_BENCH_H
+#define NATGW_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "bench_pipe.h"
+
+#define BURST 32
+#define FRAME_LEN 60		/* 64-byte frame less the FCS */
+#define FLOWS_PER_HOST 32	/* until --hosts is reached, then more per host */
+#define N_POOL 64		/* outside addresses at most (--pool): 64 x 64512 ports x 2 */
+#define N_SERVERS 4096
+#define DT_US 10		/* virtual clock step per burst pair (6.4 Mpps of virtual time) */
+#define MAX_SIZES 8
+
+/* tag kept in the mbuf's private area and in each stream slot: flow index and kind */
+#define TAG_IN		0x1u	/* arrives on the outside port (a reply) */
+#define TAG_FRESH	0x2u	/* a fresh connection (CPS/mix), index into the fresh table */
+#define TAG_SHIFT	2
+
+/** One frame of a stream: 60 bytes as on the wire, and the tag. One cache line. */
+struct slot {
+	uint8_t frame[FRAME_LEN];
+	uint32_t tag;
+} __attribute__((aligned(64)));
+
+/** A connection of the traffic model. Addresses network order, ports host order. */
+struct flow {
+	uint32_t in_addr;	/* inside host */
+	uint32_t srv_addr;	/* server on the outside */
+	uint32_t ext_addr;	/* learned from the translated first packet */
+	uint16_t in_port, srv_port, ext_port;
+	uint8_t proto;
+	uint8_t learned;
+};
+
+/** A stream: frames in sending order, read round-robin. */
+struct stream {
+	struct slot *s;
+	size_t n, pos;
+};
+
+enum tx_mode {
+	TX_FREE,	/* count and free: the timed mode */
+	TX_LEARN,	/* record the translated source of outbound packets */
+	TX_VERIFY,	/* check every packet's headers and checksums, then free */
+};
+
+struct opts {
+	bool quick;
+	bool huge;
+	const char *json;
+	const char *dat;
+	const char *eal_extra;
+	uint32_t sizes[MAX_SIZES];
+	unsigned int n_sizes;
+	uint32_t cps_capacity;
+	uint32_t cps_conns;
+	unsigned int reps;
+	uint64_t min_pkts;
+	unsigned int tcp_pct;
+	uint64_t seed;
+	uint32_t max_hosts;
+	unsigned int pool_addrs;
+	bool no_cps, no_mix;
+};
+
+struct result {
+	double cycles;		/* per packet (per connection for CPS): median of chunks */
+	double mean;		/* total cycles / total units, preemptions included */
+	double mpps;
+	uint64_t pkts;
+};
+
+struct size_result {
+	uint32_t sessions;
+	struct result r;
+	double p10_cycles;
+	double bytes_per_conn;
+	double ct_bytes_per_conn;
+	size_t mem_bytes;
+	uint32_t capacity;
+	bool verified;
+};
+
+/** The whole benchmark state (one lcore, no sharing). */
+struct bench {
+	struct opts o;
+	struct rte_mempool *mp;
+	struct bench_pipe *pipe;
+	uint64_t now;		/* virtual clock, microseconds */
+	uint64_t tsc_hz;
+	double load_start;	/* 1-minute load average when the run started */
+
+	/* traffic model of the current measurement */
+	struct flow *flows;
+	uint32_t n_flows;
+	struct flow *fresh;
+	uint32_t n_fresh;
+	struct rte_ether_addr in_mac, out_mac, host_mac, gw_mac;
+
+	/* tx side */
+	enum tx_mode mode;
+	bool recycle_fresh;		/* turn translated fresh packets round as replies */
+	struct rte_mbuf *replies[BURST * 2];
+	unsigned int n_replies;
+	uint64_t rx, tx, tx_other, dropped, alloc_fail;
+	uint64_t verified, bad;
+	char first_bad[200];
+	/* whole run: packets checked header by header (and checksums recomputed) */
+	uint64_t total_out_ok, total_in_ok, total_bad;
+};
+
+#define CHUNK_ITERS 32	/* 2048 packets: well under a scheduler time slice */
+
+struct results {
+	struct result floor;
+	struct size_result est[MAX_SIZES];
+	unsigned int n_est;
+	struct result cps;
+	uint64_t cps_conns, cps_drops;
+	bool cps_ok;
+	struct result mix;
+	uint64_t mix_drops;
+	bool mix_ok;
+	bool all_tx_eq_rx;	/* every established verify and timed pass: tx == rx */
+};
+
+/** The human-readable table on stdout. */
+void bench_print_table(const struct bench *b, const struct results *res);
+/** bench-results.json (and the gnuplot data file when --dat was given). */
+void bench_json_write(const struct bench *b, const struct results *res, int argc, char **argv);
+
+#endif
