@@ -35,6 +35,7 @@ done
 mkdir -p "$out"
 
 if [ "$plot_only" = 0 ]; then
+bash tools/install-deps.sh	# DPDK, meson, gnuplot-nox: installs only what is missing
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" >/dev/null
 fi
