@@ -75,21 +75,24 @@ if [ "$run_asan" = 1 ]; then
 fi
 
 if [ "$run_e2e" = 1 ]; then
-	# one lab at a time: each script brings the lab up and tears it down
-	for script in run.sh ftp.sh; do
-		step "end-to-end: tests/e2e/$script (namespace lab, real clients through natgw)"
+	# one lab at a time: each script brings the lab up and tears it down. The kernel's own
+	# NAT (nftables) runs the same suite last, to prove the tests themselves.
+	for run in run.sh:natgw ftp.sh:natgw run.sh:kernel; do
+		script=${run%%:*}
+		mode=${run##*:}
+		step "end-to-end: tests/e2e/$script --mode $mode (namespace lab, real clients)"
 		e2e_log=$(mktemp)
-		NATGW="$top/$build/app/natgw" bash "tests/e2e/$script" --mode natgw 2>&1 |
+		NATGW="$top/$build/app/natgw" bash "tests/e2e/$script" --mode "$mode" 2>&1 |
 			tee "$e2e_log"
 		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$e2e_log" | tail -n 1)
 		if [ -n "$line" ]; then
 			passed=$((passed + $(echo "$line" | awk '{print $1}')))
 			f=$(echo "$line" | awk '{print $3}')
 			failed=$((failed + f))
-			while IFS= read -r l; do failures+=("e2e $script: $l"); done \
+			while IFS= read -r l; do failures+=("e2e $script $mode: $l"); done \
 				< <(grep -E '^FAIL' "$e2e_log")
 		else
-			failed=$((failed + 1)); failures+=("e2e $script: no result line")
+			failed=$((failed + 1)); failures+=("e2e $script $mode: no result line")
 		fi
 		rm -f "$e2e_log"
 	done
