@@ -93,6 +93,10 @@ write_config() { # the lab's natgw config (docs/config.md), when config/lab.ini 
 	timeout.udp_replied   = $LAB_UDP_TIMEOUT
 	timeout.udp_assured   = $LAB_UDP_TIMEOUT
 
+	[helpers]
+	ftp  = 21
+	tftp = 69
+
 	[workers]
 	idle_sleep_us  = 50
 	stats_interval = 0
