@@ -250,35 +250,42 @@ struct tcp_seg {
 #define OPT_SACK_PERM 4
 #define OPT_SACK 5
 
+/*
+ * Walk the TCP options: the next option with a length field at or after *pos (NOPs skipped),
+ * as a pointer to its kind byte (o[1] is its length); *pos moves past it. NULL at the end of
+ * the list or at a malformed option, which ends the walk without reading past s->optlen.
+ */
+static const uint8_t *
+opt_next(const struct tcp_seg *s, unsigned int *pos)
+{
+	unsigned int i = *pos;
+
+	while (i < s->optlen && s->opt[i] == 1)
+		i++;
+	if (i + 1 >= s->optlen || s->opt[i] == 0)
+		return NULL;
+	if (s->opt[i + 1] < 2 || i + s->opt[i + 1] > s->optlen)
+		return NULL;
+	*pos = i + s->opt[i + 1];
+	return s->opt + i;
+}
+
 static void
 syn_options(const struct tcp_seg *s, struct tcp_side *sd)
 {
 	unsigned int i = 0;
+	const uint8_t *o;
 
 	sd->wscale = 0;
 	sd->flags &= (uint8_t)~(CT_TD_WSCALE | CT_TD_SACK_PERM);
-	while (i < s->optlen) {
-		uint8_t kind = s->opt[i], olen;
-
-		if (kind == 0)
-			break;
-		if (kind == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= s->optlen)
-			break;
-		olen = s->opt[i + 1];
-		if (olen < 2 || i + olen > s->optlen)
-			break;
-		if (kind == OPT_SACK_PERM && olen == 2) {
+	while ((o = opt_next(s, &i)) != NULL) {
+		if (o[0] == OPT_SACK_PERM && o[1] == 2) {
 			sd->flags |= CT_TD_SACK_PERM;
-		} else if (kind == OPT_WSCALE && olen == 3) {
+		} else if (o[0] == OPT_WSCALE && o[1] == 3) {
 			/* RFC 7323 2.3: shifts above 14 are used as 14 */
-			sd->wscale = RTE_MIN(s->opt[i + 2], (uint8_t)14);
+			sd->wscale = RTE_MIN(o[2], (uint8_t)14);
 			sd->flags |= CT_TD_WSCALE;
 		}
-		i += olen;
 	}
 }
 
@@ -288,30 +295,17 @@ sack_edge(const struct tcp_seg *s)
 {
 	uint32_t best = s->ack;
 	unsigned int i = 0, j;
+	const uint8_t *o;
 
-	while (i < s->optlen) {
-		uint8_t kind = s->opt[i], olen;
-
-		if (kind == 0)
-			break;
-		if (kind == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= s->optlen)
-			break;
-		olen = s->opt[i + 1];
-		if (olen < 2 || i + olen > s->optlen)
-			break;
-		if (kind == OPT_SACK && olen >= 10 && (olen - 2) % 8 == 0) {
-			for (j = i + 2; j + 8 <= i + olen; j += 8) {
-				uint32_t right = rd32(s->opt + j + 4);
+	while ((o = opt_next(s, &i)) != NULL) {
+		if (o[0] == OPT_SACK && o[1] >= 10 && (o[1] - 2) % 8 == 0) {
+			for (j = 2; j + 8 <= o[1]; j += 8) {
+				uint32_t right = rd32(o + j + 4);
 
 				if (seq_after(right, best))
 					best = right;
 			}
 		}
-		i += olen;
 	}
 	return best;
 }
