@@ -93,8 +93,11 @@ ct_tuple_equal(const struct ct_tuple *a, const struct ct_tuple *b)
 	_(L3_BAD_TOTLEN,	"ipv4 total length inconsistent")		\
 	_(L3_BAD_CSUM,		"ipv4 header checksum")				\
 	_(L4_TRUNCATED,		"l4 header truncated")				\
+	_(L4_BAD_CSUM,		"tcp/udp/icmp checksum (state-changing packet)") \
 	_(TCP_BAD_DOFF,		"tcp data offset < 5 or past packet")		\
 	_(ICMP_INNER_BAD,	"icmp error: embedded header malformed")	\
+	_(ICMP_BAD_CSUM,	"icmp error checksum")				\
+	_(ICMP_ERROR_BAD_DST,	"icmp error not sent to the quoted source")	\
 	_(FRAGMENT,		"non-first fragment (no l4 header)")		\
 	/* state */								\
 	_(TCP_BAD_FLAGS,	"tcp impossible flag combination")		\
@@ -102,7 +105,8 @@ ct_tuple_equal(const struct ct_tuple *a, const struct ct_tuple *b)
 	_(TCP_BAD_TRANSITION,	"tcp flags invalid in this state")		\
 	_(TCP_OUT_OF_WINDOW,	"tcp segment outside window")			\
 	_(TCP_RST_OUT_OF_WINDOW, "tcp rst outside window")			\
-	_(TCP_SYN_IN_ESTABLISHED, "tcp syn in established connection")		\
+	_(TCP_RST_BAD_ACK,	"tcp rst in syn_sent not acknowledging the syn") \
+	_(TCP_SYN_IN_ESTABLISHED, "tcp syn from the responder, connection live") \
 	_(ICMP_BAD_TYPE,	"icmp type invalid for direction")		\
 	_(ICMP_ERROR_NO_CONN,	"icmp error about unknown connection")		\
 	_(ICMP_ERROR_UNSUPPORTED, "icmp error type not trackable")		\
@@ -148,6 +152,10 @@ struct ct_pkt {
 	uint64_t hash;		/**< ct_hash() of tuple, set by ct_lookup_burst */
 	struct ct_conn *conn;	/**< connection found, or NULL */
 	uint8_t dir;		/**< enum ct_dir of this packet within conn */
+	/** Set by the caller after parsing: the NIC verified the TCP/UDP checksum and found it
+	 * good (RTE_MBUF_F_RX_L4_CKSUM_GOOD). false (what ct_parse_ipv4 leaves): ct_update
+	 * verifies it in software where it must (see ct_l4_csum_valid). */
+	bool l4_csum_ok;
 };
 
 /**
@@ -167,6 +175,28 @@ struct ct_pkt {
  */
 enum ct_reason ct_parse_ipv4(const uint8_t *buf, uint32_t len, uint16_t l3_off,
 			     bool verify_csum, struct ct_pkt *p);
+
+/*
+ * ICMP errors are checked further by ct_parse_ipv4, whatever verify_csum says (they are
+ * rare, and each one may reach an inside host): the ICMP checksum over the whole message
+ * (RFC 792; CT_R_ICMP_BAD_CSUM), and the outer destination must be the quoted datagram's
+ * source, as an error goes back to whoever sent what it quotes (RFC 792, RFC 1812 4.3.2.3;
+ * CT_R_ICMP_ERROR_BAD_DST).
+ */
+
+/**
+ * Is the L4 checksum of a parsed packet right? Computed over the real bytes of `buf` (the
+ * frame p was parsed from, one contiguous buffer): TCP and UDP with the IPv4 pseudo header
+ * (RFC 9293 3.1, RFC 768; a UDP checksum 0 means "none" and is accepted; a UDP length field
+ * outside [8, l4_len] is not), ICMP over the whole message (RFC 792). Other protocols and
+ * fragments (whose checksum spans bytes not here): true. p->l4_csum_ok is not looked at.
+ *
+ * ct_update() calls it, unless p->l4_csum_ok, for every packet that may create or change
+ * state: the first packet of a connection in each direction, and TCP SYN, FIN, RST and any
+ * segment that moves the TCP state (CT_R_L4_BAD_CSUM). Established traffic is not checked.
+ * A caller that verifies earlier (before ct_create) may set p->l4_csum_ok. [any]
+ */
+bool ct_l4_csum_valid(const struct ct_pkt *p, const uint8_t *buf);
 
 /* ----------------------------------------------------------------------------------------
  * Verdicts and status
@@ -341,7 +371,9 @@ struct ct_conn *ct_create(struct ct_table *t, const struct ct_tuple *orig,
 /**
  * Run the protocol state machine for a packet of this connection (p->conn, p->dir set) and
  * refresh its timer (ICMP errors and TCP RSTs never refresh). Updates status bits.
- * `buf` is the frame p was parsed from (TCP reads sequence numbers, window and options).
+ * `buf` is the frame p was parsed from (TCP reads sequence numbers, window and options;
+ * packets that may create or change state have their L4 checksum verified over it unless
+ * p->l4_csum_ok, see ct_l4_csum_valid: CT_R_L4_BAD_CSUM).
  * @return CT_NEW (first packet of a connection, orig direction, not yet replied),
  *         CT_ESTABLISHED, CT_RELATED (connection created as related and not yet replied,
  *         or p is an ICMP error about it), or CT_INVALID with *why set.
@@ -352,6 +384,17 @@ enum ct_state ct_update(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf
 
 /** Remove a connection now (destroy callback runs). [owner] */
 void ct_delete(struct ct_table *t, struct ct_conn *c);
+
+/**
+ * Make room for a new connection (netfilter's early_drop): remove one connection that
+ * is dead, or else one that never saw a reply and is not assured, looking at no more than
+ * evict_search entries from the oldest of the classes that hold such entries. Connections
+ * handed out since the last ct_lookup_burst()/ct_expire() are never chosen. For a layer
+ * whose own resource (NAT mappings, outside ports) ran out while the table still has free
+ * entries; ct_create() does the same by itself when the table is full. [owner]
+ * @return true if one was removed (counted as evicted, or expired if it was dead).
+ */
+bool ct_evict_unreplied(struct ct_table *t, ct_time_t now);
 
 /** Mark c as RELATED to master (helpers, expectations). [owner] */
 void ct_set_related(struct ct_table *t, struct ct_conn *c, struct ct_conn *master);
@@ -418,6 +461,11 @@ struct ct_stats {
 	uint64_t active;	/**< current connections */
 	uint64_t lookups;
 	uint64_t hits;
+	/* TCP segments passed without closing or moving the connection (RFC 5961; netfilter's
+	 * "ignored" packets), and entries given to a new connection on the same tuple */
+	uint64_t tcp_ignored;	/**< SYN in a live connection / ACK to SYN_SENT: passed as is */
+	uint64_t tcp_rst_challenged; /**< RST in window, not at rcv.nxt: passed, not closing */
+	uint64_t tcp_reinit;	/**< TCP state reinitialised for a new connection (same entry) */
 	uint64_t reason[CT_R_MAX];
 };
 

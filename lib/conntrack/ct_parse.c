@@ -5,6 +5,11 @@
  *
  * ICMP errors (RFC 792; RFC 1812 4.3.2.3 for how much is quoted) get the tuple of the
  * embedded datagram inverted, so that a plain lookup finds the connection the error is about.
+ * Their ICMP checksum is verified here, and their outer destination must be the quoted
+ * datagram's source: an error goes back to the sender of what it quotes.
+ *
+ * Also the L4 checksums (ct_l4_csum_valid), which ct_update asks for on the packets that may
+ * create or change state.
  */
 #include <string.h>
 #include <netinet/in.h>
@@ -85,26 +90,89 @@ ct_icmp_is_query_reply(uint8_t type)
 	return type == 0 || type == 14 || type == 16 || type == 18;
 }
 
-/* One's complement sum of the IPv4 header (ihl bytes, a multiple of 4), 32 bits at a time
- * in host order with end-around carries; the result is 0 for a correct header. */
+/*
+ * The Internet checksum (RFC 1071): a one's complement sum, here of 32-bit words in host
+ * order added into 64 bits (no carry can be lost below 2^32 words), folded at the end. The
+ * sum does not depend on byte order (RFC 1071 2.B) as long as an odd last byte is taken as
+ * the first byte of a 16-bit word in memory order, which the memcpy into a zeroed word does.
+ */
+static inline uint64_t
+csum_add(const uint8_t *d, unsigned int len, uint64_t sum)
+{
+	uint32_t w;
+	uint16_t h = 0;
+
+	for (; len >= 4; d += 4, len -= 4) {
+		memcpy(&w, d, 4);
+		sum += w;
+	}
+	if (len >= 2) {
+		memcpy(&h, d, 2);
+		sum += h;
+		d += 2;
+		len -= 2;
+	}
+	if (len != 0) {
+		h = 0;
+		memcpy(&h, d, 1);
+		sum += h;
+	}
+	return sum;
+}
+
+/* Fold to 16 bits: 0xffff (one's complement zero) for data that carries a right checksum. */
+static inline uint16_t
+csum_fold(uint64_t sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* The IPv4 header checksum check: 0 for a correct header (ihl bytes, a multiple of 4). */
 static uint16_t
 ip_csum(const uint8_t *ip, unsigned int len)
 {
-	uint64_t sum = 0;
-	unsigned int i;
+	return (uint16_t)~csum_fold(csum_add(ip, len, 0));
+}
 
-	for (i = 0; i < len; i += 4) {
-		uint32_t w;
+bool
+ct_l4_csum_valid(const struct ct_pkt *p, const uint8_t *buf)
+{
+	const uint8_t *ip = buf + p->l3_off, *l4 = buf + p->l4_off;
+	unsigned int len = p->l4_len;
+	uint8_t ph[4];
+	uint64_t sum;
 
-		memcpy(&w, ip + i, 4);
-		sum += w;
+	if (p->is_fragment)
+		return true;	/* the checksum covers fragments that are not here */
+	switch (p->tuple.proto) {
+	case IPPROTO_UDP:
+		if (l4[6] == 0 && l4[7] == 0)
+			return true;	/* RFC 768: the sender computed none */
+		/* the checksum covers the UDP length, not what IPv4 says */
+		len = rd16(l4 + 4);
+		if (len < 8 || len > p->l4_len)
+			return false;
+		break;
+	case IPPROTO_TCP:
+		break;
+	case IPPROTO_ICMP:
+		return csum_fold(csum_add(l4, len, 0)) == 0xffff;
+	default:
+		return true;
 	}
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	/* pseudo header: source, destination, zero, protocol, L4 length (RFC 9293 3.1) */
+	ph[0] = 0;
+	ph[1] = p->tuple.proto;
+	ph[2] = (uint8_t)(len >> 8);
+	ph[3] = (uint8_t)len;
+	sum = csum_add(ip + 12, 8, 0);
+	sum = csum_add(ph, 4, sum);
+	return csum_fold(csum_add(l4, len, sum)) == 0xffff;
 }
 
 /* Ports of the L4 header at l4 (callers checked that 8 bytes are there). Only the protocols
@@ -235,10 +303,24 @@ ct_parse_ipv4(const uint8_t *buf, uint32_t len, uint16_t l3_off, bool verify_csu
 	p->payload_off = (uint16_t)(p->l4_off + hdr);
 	p->payload_len = (uint16_t)(l4len - hdr);
 	if (p->tuple.proto == IPPROTO_ICMP && ct_icmp_is_error(p->icmp_type)) {
+		enum ct_reason r;
+
 		p->is_icmp_error = 1;
 		p->inner_l3_off = p->payload_off;
 		p->inner_len = p->payload_len;
-		return parse_icmp_inner(buf + p->inner_l3_off, p->inner_len, p);
+		/* an error may reach an inside host and close its connection: the checksum
+		 * over the whole message (RFC 792), whatever verify_csum says (a first
+		 * fragment is checked once reassembled) */
+		if (!p->is_fragment && csum_fold(csum_add(l4, l4len, 0)) != 0xffff)
+			return CT_R_ICMP_BAD_CSUM;
+		r = parse_icmp_inner(buf + p->inner_l3_off, p->inner_len, p);
+		/* it goes back to whoever sent the quoted datagram (RFC 792: "the source of
+		 * the original datagram"; RFC 1812 4.3.2.3): p->tuple.dst is the quoted source.
+		 * Anything else is forged (an inside host must not get an error about its flow
+		 * from anyone who merely knows the flow) */
+		if (r == CT_R_NONE && memcmp(&p->tuple.dst, ip + 16, 4) != 0)
+			return CT_R_ICMP_ERROR_BAD_DST;
+		return r;
 	}
 	return CT_R_NONE;
 }

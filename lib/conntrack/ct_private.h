@@ -22,6 +22,8 @@
 #define CT_TD_WSCALE	0x01	/* window scale option seen in this side's SYN */
 #define CT_TD_SACK_PERM	0x02	/* SACK permitted option seen in this side's SYN */
 #define CT_TD_UNACKED	0x04	/* this side sent data the other has not acknowledged */
+#define CT_TD_PEND	0x08	/* td_flags[CT_DIR_ORIG] only: the connection may have a
+				 * struct ct_tcp_pend (owned by ct_proto_tcp.c's pend_*) */
 
 /**
  * One connection. Line 0 is everything the lookup and the timer touch; line 1 is the TCP
@@ -58,6 +60,26 @@ struct ct_bucket {
 
 #define CT_PIN_MAX	64	/* pinned connections tracked per burst */
 
+/*
+ * A TCP connection waiting for the answer to a segment passed without a state change: a SYN
+ * in a live connection, a RST in window but not at rcv.nxt, an ACK to SYN_SENT (RFC 5961
+ * challenge ACKs; netfilter keeps the same in ip_ct_tcp's last_* fields). It is needed on a
+ * handful of segments per such event, so it lives beside the table, not in the two-line
+ * entry: one slot per (connection index mod CT_TCP_PEND_SLOTS), taken by the last to need
+ * it. A connection whose slot was taken just loses the shortcut (see ct_proto_tcp.c).
+ */
+#define CT_TCP_PEND_SLOTS 256	/* power of 2 */
+
+struct ct_tcp_pend {
+	uint32_t conn;		/* index + 1 of the connection it belongs to; 0: free */
+	uint32_t syn_seq;	/* PEND_SYN: the SYN passed, its seq and seq + len */
+	uint32_t syn_end;
+	uint32_t ack[2];	/* PEND_ACK0/1: last ack the side sent since (its rcv.nxt) */
+	uint16_t syn_win;	/* PEND_SYN: its window (never scaled) */
+	uint8_t syn_opt;	/* PEND_SYN: CT_TD_WSCALE | CT_TD_SACK_PERM, scale << 4 */
+	uint8_t flags;		/* PEND_* (ct_proto_tcp.c) */
+};
+
 struct ct_list {
 	uint32_t head, tail;
 };
@@ -85,6 +107,7 @@ struct ct_table {
 	uint32_t npinned;
 	bool pin_overflow;
 	uint32_t pinned[CT_PIN_MAX];
+	struct ct_tcp_pend tcp_pend[CT_TCP_PEND_SLOTS];	/* see struct ct_tcp_pend */
 	bool use_heap;
 	size_t memory;
 	/* written by the owner only; read by anyone with relaxed atomic loads */

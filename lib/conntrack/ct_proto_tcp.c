@@ -6,9 +6,22 @@
  * Guido van Rooij's "Real Stateful TCP Packet Filtering in IP Filter" that both follow.
  *
  * Verdicts: impossible flag combinations and flags that make no sense in the state are
- * INVALID; so are segments outside the window (RSTs only count in window, RFC 5961 3.2).
- * Retransmissions of data already seen fall inside the lower bound and are valid.
- * An INVALID segment changes nothing: the tracker works on a copy of the window data.
+ * INVALID; so are segments outside the window, empty ones included. Retransmissions of data
+ * already seen fall inside the lower bound and are valid. An INVALID segment changes
+ * nothing: the tracker works on a copy of the window data. Segments that may create or
+ * change state have their checksum verified first (unless the NIC did).
+ *
+ * RSTs follow RFC 5961 3.2: one closes the connection only at exactly the receiver's
+ * rcv.nxt; one in window but not exact passes and changes nothing, so that the receiver
+ * answers with a challenge ACK (which a peer that really reset answers with an exact RST);
+ * one outside the window is dropped. In SYN_SENT a RST from the responder must acknowledge
+ * the SYN (RFC 9293 3.10.7.3).
+ *
+ * A SYN from the originator in a live connection passes unchanged, as do ACKs from the
+ * responder in SYN_SENT (netfilter's "ignored" packets): with endpoint-independent mapping
+ * and port preservation a client that lost its connection reconnects on the same tuple, and
+ * the server's answer shows which connection is real (see "pending" below). The entry, and
+ * its NAT mapping, then carries the new connection; only the TCP state is reinitialised.
  */
 #include <string.h>
 #include <netinet/in.h>
@@ -28,7 +41,9 @@ enum tcp_fclass { F_SYN, F_SYNACK, F_FIN, F_ACK, F_RST, F_NONE, F_MAX };
 /* table values beyond the states */
 #define sIV CT_TCP_MAX			/* invalid in this state */
 #define sIG (CT_TCP_MAX + 1)		/* no state change: retransmission, window decides */
-#define sXS (CT_TCP_MAX + 2)		/* SYN on an established connection */
+#define sXS (CT_TCP_MAX + 2)		/* SYN from the responder on a live connection */
+#define sIS (CT_TCP_MAX + 3)		/* originator's SYN on a live connection: pass, note */
+#define sIA (CT_TCP_MAX + 4)		/* responder's ACK to a SYN: pass, note (challenge ACK) */
 
 #define sNO CT_TCP_NONE
 #define sSS CT_TCP_SYN_SENT
@@ -53,10 +68,11 @@ static const uint8_t tcp_trans[2][F_MAX][CT_TCP_MAX] = {
 			sSS,	/* NO:  a new connection starts with SYN */
 			sSS,	/* SS:  SYN retransmitted */
 			sIG,	/* SR:  SYN retransmitted, the SYN/ACK was lost */
-			sXS,	/* ES:  SYN in a live connection (RFC 5961 4: challenge) */
-			sXS,	/* FW:  same */
-			sXS,	/* CW:  same */
-			sXS,	/* LA:  same */
+			sIS,	/* ES:  a new connection on the tuple, or stale: the answer
+				 *      tells (RFC 5961 4: a live peer sends a challenge ACK) */
+			sIS,	/* FW:  same */
+			sIS,	/* CW:  same */
+			sIS,	/* LA:  same */
 			sSS,	/* TW:  port reused for a new connection (RFC 1122 4.2.2.13) */
 			sSS,	/* CL:  after RST the port may be reused at once */
 			sS2,	/* S2:  SYN retransmitted during simultaneous open */
@@ -111,7 +127,7 @@ static const uint8_t tcp_trans[2][F_MAX][CT_TCP_MAX] = {
 			sIV,	/* NO:  never: connections are created from ORIG packets */
 			sS2,	/* SS:  simultaneous open (RFC 9293 3.5, figure 8) */
 			sIV,	/* SR:  SYN from the side that already sent SYN/ACK */
-			sXS,	/* ES:  SYN in a live connection */
+			sXS,	/* ES:  SYN in a live connection: never from the responder */
 			sXS,	/* FW */
 			sXS,	/* CW */
 			sXS,	/* LA */
@@ -145,7 +161,8 @@ static const uint8_t tcp_trans[2][F_MAX][CT_TCP_MAX] = {
 		},
 		[F_ACK] = {
 			sIV,	/* NO */
-			sIV,	/* SS:  ACK without SYN: stale segment of an older connection */
+			sIA,	/* SS:  ACK without SYN: the challenge ACK of a peer still in an
+				 *      older connection on the tuple (RFC 5961 4), or stale */
 			sSR,	/* SR:  responder's ACK while the handshake completes */
 			sES,	/* ES:  data */
 			sCW,	/* FW:  ACK of the originator's FIN */
@@ -369,11 +386,9 @@ in_window(struct tcp_side *snd, struct tcp_side *rcv, struct tcp_seg *s,
 		/* RST|ACK with ack 0: some stacks do it (netfilter: "broken TCP stacks") */
 		ack = sack = rcv->end;
 	}
-	/* empty segments carry no sequence space: check them at the current edge, except a
-	 * RST, whose sequence number is what RFC 5961 3.2 checks */
-	if (seq == end && (!(s->flags & TH_RST) || (seq == 0 && state == CT_TCP_SYN_SENT)))
-		seq = end = snd->end;
-
+	/* Empty segments are checked at their own seq like any other (as netfilter does):
+	 * taking them at the current edge let any empty segment with a plausible ack through
+	 * and widen maxwin and maxend. RSTs are judged by rst_action() before this. */
 	if (!(!seq_after(seq, snd->maxend) &&
 	      !seq_before(end, snd->end - rcv->maxwin) &&
 	      !seq_after(sack, rcv->end) &&
@@ -415,6 +430,7 @@ side_load(const struct ct_conn *c, unsigned int d, struct tcp_side *sd)
 	sd->flags = c->td_flags[d];
 }
 
+/* CT_TD_PEND is left as it is: only the pend_* functions below set or clear it */
 static void
 side_store(struct ct_conn *c, unsigned int d, const struct tcp_side *sd)
 {
@@ -422,7 +438,7 @@ side_store(struct ct_conn *c, unsigned int d, const struct tcp_side *sd)
 	c->td_maxend[d] = sd->maxend;
 	c->td_maxwin[d] = sd->maxwin;
 	c->td_wscale[d] = sd->wscale;
-	c->td_flags[d] = sd->flags;
+	c->td_flags[d] = (uint8_t)((sd->flags & ~CT_TD_PEND) | (c->td_flags[d] & CT_TD_PEND));
 }
 
 static void
@@ -467,35 +483,344 @@ established_timer(struct ct_table *t, struct ct_conn *c, ct_time_t now)
 		c->expire = now + t->timeout[CT_TC_TCP_ESTABLISHED];
 }
 
+/*
+ * ---- pending: segments passed without a state change, and their answers ----
+ *
+ * A segment from one side (the "prober") that we let through unchanged waits for the other
+ * side's answer: a SYN of the originator in a live connection, a RST in window but not at
+ * rcv.nxt, an ACK of the responder to a SYN (then the prober is the originator, whose RST
+ * answers it). What is remembered lives in a slot beside the table (struct ct_tcp_pend):
+ * the SYN (seq, end, window, options) and, for each side, the last ack it sent since, i.e.
+ * its rcv.nxt, the seq an answering RST carries (RFC 9293 3.10.7.3: <SEQ=SEG.ACK><CTL=RST>).
+ * The record goes when the prober carries on in the old connection (an ordinary in-window
+ * segment from it), when the answer came, or when another connection takes the slot; the
+ * last only costs the shortcut (a client whose SYN was passed retransmits it, a reset
+ * connection then closes at its timeout, as before).
+ */
+#define PEND_SYN	0x01	/* an originator SYN was passed in a live connection */
+#define PEND_LA		0x02	/* ... in LAST_ACK: the next responder ACK is its challenge ACK */
+#define PEND_ACK0	0x04	/* ack[CT_DIR_ORIG] valid */
+#define PEND_ACK1	0x08	/* ack[CT_DIR_REPLY] valid */
+#define PEND_PROBER1	0x10	/* the prober is the responder (else the originator) */
+
+#define PEND_ACK(d) ((d) == CT_DIR_ORIG ? PEND_ACK0 : PEND_ACK1)
+
+static inline struct ct_tcp_pend *
+pend_slot(struct ct_table *t, const struct ct_conn *c)
+{
+	return &t->tcp_pend[ct_conn_idx(t, c) & (CT_TCP_PEND_SLOTS - 1)];
+}
+
+/* The connection's record, or NULL: none, or another connection took the slot since. */
+static inline struct ct_tcp_pend *
+pend_find(struct ct_table *t, struct ct_conn *c)
+{
+	struct ct_tcp_pend *pd;
+
+	if (likely(!(c->td_flags[CT_DIR_ORIG] & CT_TD_PEND)))
+		return NULL;
+	pd = pend_slot(t, c);
+	if (pd->conn == ct_conn_idx(t, c) + 1)
+		return pd;
+	c->td_flags[CT_DIR_ORIG] &= (uint8_t)~CT_TD_PEND;
+	return NULL;
+}
+
+/* The record of c (pd, if it has one already), taking the slot if needed. */
+static struct ct_tcp_pend *
+pend_arm(struct ct_table *t, struct ct_conn *c, struct ct_tcp_pend *pd, uint8_t prober)
+{
+	if (pd != NULL)
+		return pd;
+	pd = pend_slot(t, c);
+	memset(pd, 0, sizeof(*pd));
+	pd->conn = ct_conn_idx(t, c) + 1;
+	pd->flags = prober == CT_DIR_REPLY ? PEND_PROBER1 : 0;
+	c->td_flags[CT_DIR_ORIG] |= CT_TD_PEND;
+	return pd;
+}
+
+static void
+pend_drop(struct ct_conn *c, struct ct_tcp_pend *pd)
+{
+	if (pd != NULL)
+		pd->conn = 0;
+	c->td_flags[CT_DIR_ORIG] &= (uint8_t)~CT_TD_PEND;
+}
+
+static inline uint8_t
+pend_prober(const struct ct_tcp_pend *pd)
+{
+	return (pd->flags & PEND_PROBER1) ? CT_DIR_REPLY : CT_DIR_ORIG;
+}
+
+static inline void
+pend_note_ack(struct ct_tcp_pend *pd, const struct tcp_seg *s, uint8_t dir)
+{
+	if (s->flags & TH_ACK) {
+		pd->ack[dir] = s->ack;
+		pd->flags |= PEND_ACK(dir);
+	}
+}
+
+/* Does ack acknowledge the SYN passed (its seq + 1, up to its data: TFO, RFC 7413)? */
+static inline bool
+pend_acks_syn(const struct ct_tcp_pend *pd, uint32_t ack)
+{
+	return (pd->flags & PEND_SYN) && !seq_before(ack, pd->syn_seq + 1) &&
+	       !seq_after(ack, pd->syn_end);
+}
+
+/* a) The originator's SYN in a live connection: passed, remembered (netfilter: ignored
+ * packet a). A live peer answers it with a challenge ACK (RFC 5961 4.2), a peer that lost
+ * the old connection with a SYN/ACK or a RST; nothing is refreshed. */
+static void
+syn_passed(struct ct_table *t, struct ct_conn *c, struct ct_tcp_pend *pd,
+	   const struct tcp_seg *s, uint8_t old)
+{
+	struct tcp_side sd;
+
+	memset(&sd, 0, sizeof(sd));
+	syn_options(s, &sd);
+	pd = pend_arm(t, c, pd, CT_DIR_ORIG);
+	pd->syn_seq = s->seq;
+	pd->syn_end = s->end;
+	pd->syn_win = (uint16_t)s->win;
+	pd->syn_opt = (uint8_t)((sd.flags & (CT_TD_WSCALE | CT_TD_SACK_PERM)) | sd.wscale << 4);
+	pd->flags = (uint8_t)((pd->flags & ~(PEND_PROBER1 | PEND_LA)) | PEND_SYN |
+			      (old == CT_TCP_LAST_ACK ? PEND_LA : 0));
+	CT_STAT_INC(t, tcp_ignored);
+}
+
+/* The originator's side as the remembered SYN made it (what in_window does for a SYN). */
+static void
+side_from_syn(const struct ct_tcp_pend *pd, struct tcp_side *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->end = o->maxend = pd->syn_end;
+	o->maxwin = pd->syn_win != 0 ? pd->syn_win : 1;
+	o->wscale = pd->syn_opt >> 4;
+	o->flags = pd->syn_opt & (CT_TD_WSCALE | CT_TD_SACK_PERM);
+}
+
+/*
+ * The originator's RST shows its old connection gone, and the SYN passed is the live one:
+ * the entry becomes that new connection, in SYN_SENT. Same entry, same NAT mapping; TCP
+ * state and the assured/replied bits reinitialised. (A SYN/ACK for the SYN does the same
+ * into SYN_RECV, on the ordinary path: ct_tcp_update, "resync".)
+ */
+static void
+reinit_syn_sent(struct ct_table *t, struct ct_conn *c, struct ct_tcp_pend *pd, ct_time_t now)
+{
+	struct tcp_side o, r;
+
+	side_from_syn(pd, &o);
+	memset(&r, 0, sizeof(r));
+	pend_drop(c, pd);
+	c->status &= (uint16_t)~(CT_ST_SEEN_REPLY | CT_ST_ASSURED);
+	c->tcp_state = CT_TCP_SYN_SENT;
+	side_store(c, CT_DIR_ORIG, &o);
+	side_store(c, CT_DIR_REPLY, &r);
+	/* a new connection's timer, from now */
+	ct_set_class(t, c, CT_TC_TCP_SYN_SENT, now, true);
+	CT_STAT_INC(t, tcp_reinit);
+}
+
+/* RFC 5961 3.2 checks a RST's seq against the receive window, nothing else: bounds I and II
+ * of in_window (a side never seen, as after a mid-stream pickup, has no bound yet). */
+static bool
+rst_in_window(const struct ct_conn *c, uint8_t dir, uint32_t seq)
+{
+	if (c->td_maxwin[dir] == 0)
+		return true;
+	return !seq_after(seq, c->td_maxend[dir]) &&
+	       !seq_before(seq, c->td_end[dir] - c->td_maxwin[!dir]);
+}
+
+enum rst_act { RST_CLOSE, RST_PASS, RST_KEEP, RST_REINIT };
+
+/*
+ * What a RST does (RFC 5961 3.2; RFC 9293 3.10.7). The receiver's rcv.nxt, as far as we can
+ * know it: the sender's next seq (all it sent, as we forwarded it), or the last ack the
+ * receiver sent while something of ours waited for an answer (which is how a challenge ACK
+ * tells it). Only those close; another seq in window passes and closes nothing (counted),
+ * outside the window it is dropped.
+ */
+static enum ct_reason
+rst_action(const struct ct_conn *c, const struct ct_tcp_pend *pd, const struct tcp_seg *s,
+	   uint8_t dir, uint8_t old, bool liberal, enum rst_act *act)
+{
+	bool answer;
+
+	*act = RST_CLOSE;
+	if (old == CT_TCP_SYN_SENT && dir == CT_DIR_REPLY) {
+		/* acceptable only if it acknowledges the SYN (RFC 9293 3.10.7.3, RFC 5961 3.2):
+		 * "connection refused" carries ack = SYN seq + its length = what it sent */
+		if (!(s->flags & TH_ACK) || s->ack != c->td_end[CT_DIR_ORIG])
+			return CT_R_TCP_RST_BAD_ACK;
+		return CT_R_NONE;
+	}
+	if (pd != NULL && dir == CT_DIR_REPLY && (s->flags & TH_ACK) && pend_acks_syn(pd, s->ack))
+		/* the responder refused the SYN we passed: no old connection left there either
+		 * (netfilter: RST to a SYN let through); its seq may be 0, not checked */
+		return CT_R_NONE;
+	answer = pd != NULL && (pd->flags & PEND_ACK(!dir)) && s->seq == pd->ack[!dir];
+	if (answer || s->seq == c->td_end[dir]) {
+		if (pd != NULL && (pd->flags & PEND_SYN) && dir == CT_DIR_ORIG)
+			*act = RST_REINIT;	/* the old connection is gone, the SYN is live */
+		else if (answer && old == CT_TCP_SYN_SENT)
+			/* RFC 9293 3.10.7.3: a SYN_SENT end answers an unacceptable ACK with
+			 * <SEQ=SEG.ACK><CTL=RST> and stays in SYN_SENT; so does the entry
+			 * (netfilter closes it and lets the next SYN reopen it) */
+			*act = RST_KEEP;
+		return CT_R_NONE;
+	}
+	if (!rst_in_window(c, dir, s->seq) && !liberal)
+		return CT_R_TCP_RST_OUT_OF_WINDOW;
+	*act = RST_PASS;
+	return CT_R_NONE;
+}
+
+static enum ct_reason
+tcp_rst(struct ct_table *t, struct ct_conn *c, struct ct_tcp_pend *pd, const struct tcp_seg *s,
+	uint8_t dir, uint8_t old, ct_time_t now)
+{
+	enum rst_act act;
+	enum ct_reason r = rst_action(c, pd, s, dir, old, t->tcp_liberal, &act);
+
+	if (r != CT_R_NONE)
+		return r;
+	switch (act) {
+	case RST_PASS:
+		/* nothing changes, not even the timer: the receiver's challenge ACK follows */
+		(void)pend_arm(t, c, pd, dir);
+		CT_STAT_INC(t, tcp_rst_challenged);
+		break;
+	case RST_KEEP:
+		pd->flags &= (uint8_t)~PEND_ACK(!dir);
+		CT_STAT_INC(t, tcp_ignored);
+		break;
+	case RST_REINIT:
+		reinit_syn_sent(t, c, pd, now);
+		break;
+	case RST_CLOSE:
+		pend_drop(c, pd);
+		c->tcp_state = CT_TCP_CLOSE;
+		if (dir == CT_DIR_REPLY)
+			c->status |= CT_ST_SEEN_REPLY;
+		/* a RST never extends the life of a connection */
+		ct_set_class(t, c, CT_TC_TCP_CLOSE, now, false);
+		break;
+	}
+	return CT_R_NONE;
+}
+
+/*
+ * Segments that a marker in the table or a pending record make special. Returns true when
+ * the segment was dealt with (*why: CT_R_NONE to pass it), false for the ordinary path
+ * (*resync set for a SYN/ACK acknowledging the SYN passed). Passed segments change no
+ * state and refresh nothing (and the responder's do not count as a reply: no SEEN_REPLY,
+ * unlike netfilter, so that they cannot make an entry unevictable).
+ */
+static bool
+tcp_special(struct ct_table *t, struct ct_conn *c, struct ct_tcp_pend *pd,
+	    const struct tcp_seg *s, uint8_t dir, uint8_t old, uint8_t next, bool *resync,
+	    enum ct_reason *why)
+{
+	*why = CT_R_NONE;
+	if (next == sIS) {
+		syn_passed(t, c, pd, s, old);
+		return true;
+	}
+	if (next == sIA) {
+		/* c) an ACK from the responder to our SYN: a peer still in an older connection
+		 * on the tuple sends its challenge ACK, whose ack the originator's RST carries */
+		pd = pend_arm(t, c, pd, CT_DIR_ORIG);
+		pend_note_ack(pd, s, dir);
+		CT_STAT_INC(t, tcp_ignored);
+		return true;
+	}
+	if (pd != NULL && dir == CT_DIR_REPLY &&
+	    (s->flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) && pend_acks_syn(pd, s->ack)) {
+		/* b) the responder accepts the SYN we passed: its old connection is gone */
+		*resync = true;
+		return false;
+	}
+	if (next == sIV) {
+		*why = CT_R_TCP_BAD_TRANSITION;
+		return true;
+	}
+	if (pd == NULL)
+		return false;
+	if (old == CT_TCP_LAST_ACK && dir == CT_DIR_REPLY && (pd->flags & PEND_LA) &&
+	    !(s->flags & (TH_SYN | TH_FIN | TH_RST))) {
+		/* the challenge ACK to a SYN passed in LAST_ACK is not the ACK of the last FIN
+		 * (netfilter: "challenge-ack ignored") */
+		pd->flags &= (uint8_t)~PEND_LA;
+		pend_note_ack(pd, s, dir);
+		return true;
+	}
+	return false;
+}
+
 enum ct_reason
 ct_tcp_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
 	      const uint8_t *buf, ct_time_t now)
 {
 	uint8_t dir = p->dir, old = c->tcp_state, next;
+	bool slow, reopen = false, resync = false;
+	struct ct_tcp_pend *pd = NULL;
 	struct tcp_side snd, rcv;
 	struct tcp_seg s;
 	enum tcp_fclass fc;
-	bool reopen;
+	enum ct_reason r;
 
 	if (!ct_tcp_flags_valid(p->tcp_flags))
 		return CT_R_TCP_BAD_FLAGS;
 	fc = flag_class(p->tcp_flags);
 	next = tcp_trans[dir][fc][old];
-	if (next == sIV)
+	/* (a SYN/ACK in a state that takes none may answer a SYN we passed) */
+	if (next == sIV && (fc != F_SYNACK || dir != CT_DIR_REPLY ||
+			    !(c->td_flags[CT_DIR_ORIG] & CT_TD_PEND)))
 		return old == CT_TCP_NONE && fc != F_RST ? CT_R_TCP_NEW_NOT_SYN :
 							   CT_R_TCP_BAD_TRANSITION;
 	if (next == sXS)
 		return CT_R_TCP_SYN_IN_ESTABLISHED;
 	if (old == CT_TCP_NONE && fc == F_ACK && !t->tcp_loose)
 		return CT_R_TCP_NEW_NOT_SYN;
-
 	seg_read(&s, p, buf);
-	reopen = fc == F_SYN && dir == CT_DIR_ORIG &&
-		 (old == CT_TCP_TIME_WAIT || old == CT_TCP_CLOSE);
-	if (reopen) {
-		/* a new connection on the same ports: forget the old one's windows */
+
+	/* One test keeps the established case short: no SYN, FIN or RST, no state change, no
+	 * pending record. Everything else is rare (a few segments per connection). */
+	slow = (p->tcp_flags & (TH_SYN | TH_FIN | TH_RST)) || next != old ||
+	       (c->td_flags[CT_DIR_ORIG] & CT_TD_PEND);
+	if (unlikely(slow)) {
+		/* The checksum of a segment that may create or change state, over its bytes
+		 * unless the NIC did it. Established data is not checked: the endpoint drops
+		 * it if bad, and we change nothing for it. */
+		if (!p->l4_csum_ok && !ct_l4_csum_valid(p, buf))
+			return CT_R_L4_BAD_CSUM;
+		pd = pend_find(t, c);
+		if ((next >= sIV || pd != NULL) &&
+		    tcp_special(t, c, pd, &s, dir, old, next, &resync, &r))
+			return r;
+		if (fc == F_RST)
+			return tcp_rst(t, c, pd, &s, dir, old, now);
+		reopen = fc == F_SYN && dir == CT_DIR_ORIG &&
+			 (old == CT_TCP_TIME_WAIT || old == CT_TCP_CLOSE);
+	}
+	if (unlikely(reopen || resync)) {
+		/* a new connection on the same ports (RFC 1122 4.2.2.13; RFC 9293 3.10.7.4):
+		 * forget the old one's windows, keep the entry. resync: the originator's side
+		 * is the SYN passed, this SYN/ACK the responder's first segment (netfilter "b)"
+		 * resyncs in place the same way) */
 		memset(&snd, 0, sizeof(snd));
 		memset(&rcv, 0, sizeof(rcv));
+		if (resync) {
+			side_from_syn(pd, &rcv);
+			old = CT_TCP_SYN_SENT;
+			next = CT_TCP_SYN_RECV;
+		}
 	} else {
 		side_load(c, dir, &snd);
 		side_load(c, !dir, &rcv);
@@ -503,12 +828,24 @@ ct_tcp_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
 	if (rcv.flags & CT_TD_SACK_PERM)
 		s.sack = sack_edge(&s);
 	if (!in_window(&snd, &rcv, &s, (enum ct_tcp_state)old, dir) && !t->tcp_liberal)
-		return fc == F_RST ? CT_R_TCP_RST_OUT_OF_WINDOW : CT_R_TCP_OUT_OF_WINDOW;
+		return CT_R_TCP_OUT_OF_WINDOW;
 	side_store(c, dir, &snd);
 	side_store(c, !dir, &rcv);
+	if (unlikely(slow)) {
+		if (pd != NULL) {
+			/* the prober carrying on in the old connection: what it sent was stale
+			 * or forged; the other side's acks are what an answering RST carries */
+			if (reopen || resync || (dir == pend_prober(pd) && fc != F_SYN))
+				pend_drop(c, pd);
+			else
+				pend_note_ack(pd, &s, dir);
+		}
+		if (reopen || resync) {
+			c->status &= (uint16_t)~(CT_ST_SEEN_REPLY | CT_ST_ASSURED);
+			CT_STAT_INC(t, tcp_reinit);
+		}
+	}
 
-	if (reopen)
-		c->status &= (uint16_t)~(CT_ST_SEEN_REPLY | CT_ST_ASSURED);
 	if (next == sIG)
 		next = old;
 	c->tcp_state = next;
@@ -518,10 +855,7 @@ ct_tcp_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
 	if (next == CT_TCP_ESTABLISHED && (c->status & CT_ST_SEEN_REPLY))
 		c->status |= CT_ST_ASSURED;
 
-	if (fc == F_RST)
-		/* a RST never extends the life of a connection */
-		ct_set_class(t, c, CT_TC_TCP_CLOSE, now, false);
-	else if (next == CT_TCP_ESTABLISHED)
+	if (next == CT_TCP_ESTABLISHED)
 		established_timer(t, c, now);
 	else
 		ct_set_class(t, c, ct_tcp_state_class((enum ct_tcp_state)next), now, true);

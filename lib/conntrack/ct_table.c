@@ -377,6 +377,12 @@ evict_one(struct ct_table *t, ct_time_t now)
 	return false;
 }
 
+bool
+ct_evict_unreplied(struct ct_table *t, ct_time_t now)
+{
+	return evict_one(t, now);
+}
+
 static struct ct_conn *
 refuse(struct ct_table *t, enum ct_reason r, enum ct_reason *why)
 {
@@ -496,6 +502,16 @@ ct_update(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf, ct_time_t no
 
 	if (unlikely(p->is_icmp_error))
 		return CT_RELATED;	/* about c: no state change, no refresh */
+	/* the first packet each way creates or changes state: its checksum first (TCP checks
+	 * its own state-changing segments in ct_tcp_update) */
+	if (ct_conn_proto(c) != IPPROTO_TCP && unlikely(c->packets[dir] == 0) &&
+	    !p->l4_csum_ok && !ct_l4_csum_valid(p, buf)) {
+		r = CT_R_L4_BAD_CSUM;
+		ct_reason_inc(t, r);
+		if (why != NULL)
+			*why = r;
+		return CT_INVALID;
+	}
 	ct_write_begin(c);
 	switch (ct_conn_proto(c)) {
 	case IPPROTO_TCP:

@@ -61,9 +61,11 @@ ct_test_parse(const uint8_t *frame, unsigned int len, struct ct_pkt *p)
 	return r;
 }
 
-/* One frame through parse, lookup, create-if-new and update (the app's sequence). */
+/* One frame through parse, lookup, create-if-new and update (the app's sequence); nic_ok:
+ * what the pipeline sets from the NIC's RX flags (L4 checksum checked and good). */
 static inline struct ct_res
-ct_test_frame(struct ct_table *t, const uint8_t *frame, unsigned int len, ct_time_t now)
+ct_test_frame_nic(struct ct_table *t, const uint8_t *frame, unsigned int len, ct_time_t now,
+		  bool nic_ok)
 {
 	struct ct_res res = { .state = CT_INVALID };
 	struct ct_pkt p, *pp = &p;
@@ -77,6 +79,7 @@ ct_test_frame(struct ct_table *t, const uint8_t *frame, unsigned int len, ct_tim
 		free(b);
 		return res;
 	}
+	p.l4_csum_ok = nic_ok;
 	ct_lookup_burst(t, &pp, 1, now);
 	if (p.conn == NULL) {
 		struct ct_tuple rt = ct_tuple_invert(&p.tuple);
@@ -103,6 +106,12 @@ ct_test_frame(struct ct_table *t, const uint8_t *frame, unsigned int len, ct_tim
 	}
 	free(b);
 	return res;
+}
+
+static inline struct ct_res
+ct_test_frame(struct ct_table *t, const uint8_t *frame, unsigned int len, ct_time_t now)
+{
+	return ct_test_frame_nic(t, frame, len, now, false);
 }
 
 static inline struct ct_res

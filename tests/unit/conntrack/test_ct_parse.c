@@ -375,6 +375,9 @@ test_icmp_errors(void **state)
 			f[L4 + 8 + c->inner_off] = c->inner_val;
 			if (c->inner_off == 3)
 				f[L4 + 8 + 2] = 0;
+			/* a well-formed message with a malformed quote: right ICMP checksum */
+			put16(f + L4 + 2, 0);
+			put16(f + L4 + 2, pb_csum(f + L4, len - L4, 0));
 		}
 		r = ct_test_parse(f, len, &p);
 		if (r != c->want)
@@ -397,6 +400,151 @@ test_icmp_errors(void **state)
 		}
 		assert_int_equal(p.inner_l4_off, L4 + 8 + 20);
 		assert_int_equal(pb_inner_off(f), p.inner_l3_off);
+	}
+}
+
+/*
+ * Issue 9 item 4: an ICMP error must carry a right checksum over the whole message, and go
+ * to the source of the datagram it quotes. The lab case: an on-link host sent a port
+ * unreachable with outer 6.6.6.6 -> 10.99.99.99 quoting a live flow of natgw's outside
+ * address 10.99.99.1; it was translated to the inside host. (Both parsed as good before.)
+ */
+static void
+test_icmp_error_checks(void **state)
+{
+	static const uint8_t data[13] = "odd quote len";
+	const uint32_t gw_out = PB_IP(10, 99, 99, 1), server = PB_IP(10, 99, 99, 50);
+	struct pb_spec s = {
+		.src = gw_out, .dst = server, .sport = 40000, .dport = 53, .proto = IPPROTO_UDP,
+		.payload = data, .payload_len = sizeof(data),
+	};
+	uint8_t o[PB_MAX], f[PB_MAX];
+	unsigned int olen, len, q;
+	struct ct_pkt p;
+
+	(void)state;
+	olen = pb_build(o, &s);
+	/* from the server and from a router on the path, quoting 28 bytes or all (odd) */
+	for (q = 0; q <= 1; q++) {
+		len = pb_build_icmp_error(f, server, gw_out, 3, 3, o, olen, q ? 20 + 8 + 13 : 0);
+		assert_true(pb_csum_ok(f, len));
+		assert_int_equal(ct_test_parse(f, len, &p), CT_R_NONE);
+		len = pb_build_icmp_error(f, A_RTR, gw_out, 11, 0, o, olen, q ? 41 : 0);
+		assert_int_equal(ct_test_parse(f, len, &p), CT_R_NONE);
+		assert_int_equal(p.tuple.dst, gw_out);
+		/* a wrong checksum (the message is otherwise good), header check on or off */
+		f[L4 + 2] ^= 0x01;
+		assert_int_equal(ct_test_parse(f, len, &p), CT_R_ICMP_BAD_CSUM);
+		assert_int_equal(ct_parse_ipv4(f, len, PB_ETH_LEN, false, &p), CT_R_ICMP_BAD_CSUM);
+		f[L4 + 2] ^= 0x01;
+		f[len - 1] ^= 0x80;	/* last quoted byte */
+		assert_int_equal(ct_test_parse(f, len, &p), CT_R_ICMP_BAD_CSUM);
+	}
+	/* the lab's forgery: right checksums, sent to another address than the quoted source */
+	len = pb_build_icmp_error(f, PB_IP(6, 6, 6, 6), PB_IP(10, 99, 99, 99), 3, 3, o, olen, 0);
+	assert_true(pb_csum_ok(f, len));
+	assert_int_equal(ct_test_parse(f, len, &p), CT_R_ICMP_ERROR_BAD_DST);
+	/* to the quoted destination (the wrong end of the flow) */
+	len = pb_build_icmp_error(f, A_RTR, server, 3, 1, o, olen, 0);
+	assert_int_equal(ct_test_parse(f, len, &p), CT_R_ICMP_ERROR_BAD_DST);
+	/* an echo request with a wrong checksum is no error: parsed (ct_update checks it) */
+	s = (struct pb_spec){ .src = A_IN, .dst = A_OUT, .sport = 7, .proto = IPPROTO_ICMP,
+			      .icmp_type = 8 };
+	len = pb_build(f, &s);
+	f[L4 + 2] ^= 0x01;
+	assert_int_equal(ct_test_parse(f, len, &p), CT_R_NONE);
+}
+
+/* ct_l4_csum_valid against real frames and against pkt_build's own verifier. */
+static void
+test_l4_csum(void **state)
+{
+	static const uint8_t data[37] = "thirty-seven bytes of payload, odd..";
+	static const uint8_t opts[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 };
+	const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
+	uint8_t f[PB_MAX];
+	unsigned int i, k, len, plen, pad;
+	struct ct_pkt p;
+	uint32_t rnd = 12345;
+
+	(void)state;
+	for (i = 0; i < CT_DIM(protos); i++) {
+		for (plen = 0; plen <= sizeof(data); plen += 1) {
+			struct pb_spec s = {
+				.src = A_IN, .dst = A_OUT, .sport = 1234, .dport = 80,
+				.proto = protos[i], .tcp_flags = PB_SYN, .icmp_type = 8,
+				.payload = data, .payload_len = (uint16_t)plen,
+				.tcp_opts = opts, .tcp_opts_len = plen & 1 ? sizeof(opts) : 0,
+			};
+
+			len = pb_build(f, &s);
+			/* Ethernet padding after the datagram is not part of it */
+			pad = len < 60 ? 60 - len : 0;
+			memset(f + len, 0xa5, pad);
+			assert_int_equal(ct_parse_ipv4(f, len + pad, PB_ETH_LEN, true, &p),
+					 CT_R_NONE);
+			assert_true(ct_l4_csum_valid(&p, f));
+			/* flip bits anywhere in the datagram: both verifiers agree */
+			for (k = 0; k < 20; k++) {
+				unsigned int at;
+				uint8_t bit;
+
+				rnd = rnd * 1103515245u + 12345u;
+				at = PB_ETH_LEN + 12 + (rnd >> 8) % (len - PB_ETH_LEN - 12);
+				bit = (uint8_t)(1u << ((rnd >> 4) & 7));
+				if (at >= PB_ETH_LEN + 12 && at < PB_ETH_LEN + 20 &&
+				    protos[i] == IPPROTO_ICMP)
+					continue;	/* ICMP has no pseudo header */
+				f[at] ^= bit;
+				/* (the IPv4 header checksum is the parser's business) */
+				if (ct_parse_ipv4(f, len, PB_ETH_LEN, false, &p) == CT_R_NONE &&
+				    !p.is_fragment)
+					assert_int_equal(ct_l4_csum_valid(&p, f),
+							 pb_csum_ok(f, len));
+				f[at] ^= bit;
+			}
+		}
+	}
+	/* UDP: 0 means no checksum; the checksum covers the UDP length, not the IP payload */
+	{
+		struct pb_spec s = ct_test_udp(CT_DIR_ORIG);
+
+		s.payload = data;
+		s.payload_len = 10;
+		len = pb_build(f, &s);
+		assert_int_equal(ct_test_parse(f, len, &p), CT_R_NONE);
+		assert_true(ct_l4_csum_valid(&p, f));
+		f[L4 + 6] = f[L4 + 7] = 0;
+		assert_true(ct_l4_csum_valid(&p, f));
+		len = pb_build(f, &s);
+		/* 4 more bytes in the IP payload than the UDP length says */
+		put16(f + IP + 2, (uint16_t)(20 + 8 + 10 + 4));
+		fix_ip_csum(f, len + 4);
+		memset(f + len, 0x77, 4);
+		assert_int_equal(ct_test_parse(f, len + 4, &p), CT_R_NONE);
+		assert_true(ct_l4_csum_valid(&p, f));
+		/* a UDP length beyond the IP payload, or below the header */
+		put16(f + L4 + 4, 8 + 10 + 5);
+		assert_false(ct_l4_csum_valid(&p, f));
+		put16(f + L4 + 4, 7);
+		assert_false(ct_l4_csum_valid(&p, f));
+	}
+	/* other protocols and fragments: nothing this packet can prove */
+	{
+		struct pb_spec s = { .src = A_IN, .dst = A_OUT, .proto = 47, .payload = data,
+				     .payload_len = 8 };
+
+		len = pb_build(f, &s);
+		f[L4] ^= 0xff;
+		assert_int_equal(ct_test_parse(f, len, &p), CT_R_NONE);
+		assert_true(ct_l4_csum_valid(&p, f));
+		s.proto = IPPROTO_TCP;
+		s.tcp_flags = PB_SYN;
+		s.frag_off = 0x2000;	/* MF: the first of several */
+		len = pb_build(f, &s);
+		f[L4 + 16] ^= 0xff;
+		assert_int_equal(ct_test_parse(f, len, &p), CT_R_NONE);
+		assert_true(ct_l4_csum_valid(&p, f));
 	}
 }
 
@@ -430,6 +578,8 @@ main(void)
 		cmocka_unit_test(test_fields_icmp_other),
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_icmp_errors),
+		cmocka_unit_test(test_icmp_error_checks),
+		cmocka_unit_test(test_l4_csum),
 		cmocka_unit_test(test_names),
 	};
 

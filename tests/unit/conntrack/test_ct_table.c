@@ -193,7 +193,9 @@ test_eviction(void **state)
 	}
 	/* every connection replied: nothing evictable, refused */
 	for (i = 1; i < 5; i++) {
-		struct ct_pkt p = { .conn = c[i], .dir = CT_DIR_REPLY, .ip_len = 28 };
+		/* no bytes behind these packets: as if the NIC had checked the checksum */
+		struct ct_pkt p = { .conn = c[i], .dir = CT_DIR_REPLY, .ip_len = 28,
+				    .l4_csum_ok = true };
 
 		p.tuple = *ct_conn_tuple(c[i], CT_DIR_REPLY);
 		p.tuple.proto = IPPROTO_UDP;
@@ -232,6 +234,7 @@ test_eviction_spares_held(void **state)
 	assert_true(a && b);
 	/* the burst hits `a`, the oldest unreplied one; a miss then needs room */
 	pk.tuple = *ct_conn_tuple(a, CT_DIR_ORIG);
+	pk.l4_csum_ok = true;	/* no bytes behind it */
 	ct_lookup_burst(t, &pp, 1, T0 + 2);
 	assert_ptr_equal(pk.conn, a);
 	n = create_udp(t, 3, T0 + 2, &why);
@@ -314,7 +317,7 @@ test_expire_budget(void **state)
 	for (i = 0; i < 10; i++) {
 		struct ct_tuple o = tup(A_IN, A_OUT, (uint16_t)i, 53, IPPROTO_UDP);
 		uint8_t dir;
-		struct ct_pkt p = { .tuple = o };
+		struct ct_pkt p = { .tuple = o, .l4_csum_ok = true };	/* no bytes */
 
 		p.conn = ct_lookup(t, &o, &dir, T0 + 60 * SEC);
 		p.dir = dir;
@@ -410,7 +413,8 @@ test_snapshot_concurrent(void **state)
 			struct ct_tuple o = tup(htonl(ntohl(A_IN) + k32), A_OUT, (uint16_t)i,
 						(uint16_t)(k32 * 7), IPPROTO_UDP);
 			struct ct_tuple r = ct_tuple_invert(&o);
-			struct ct_pkt p = { .ip_len = 100 };
+			/* no bytes behind it: as if the NIC had checked the checksum */
+			struct ct_pkt p = { .ip_len = 100, .l4_csum_ok = true };
 			unsigned int j;
 
 			live[k] = ct_create(ra.t, &o, &r, T0 + k32, &why);

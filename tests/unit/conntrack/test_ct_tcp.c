@@ -160,6 +160,7 @@ reach(struct model *m, enum ct_tcp_state st)
 #define BT IV(TCP_BAD_TRANSITION)
 #define NS IV(TCP_NEW_NOT_SYN)
 #define XS IV(TCP_SYN_IN_ESTABLISHED)
+#define RB IV(TCP_RST_BAD_ACK)
 #define BF IV(TCP_BAD_FLAGS)
 #define BF10 { BF, BF, BF, BF, BF, BF, BF, BF, BF, BF }
 
@@ -169,11 +170,14 @@ struct expect {
 };
 
 /* columns: NONE SYN_SENT SYN_RECV ESTABLISHED FIN_WAIT CLOSE_WAIT LAST_ACK TIME_WAIT CLOSE
- * SYN_SENT2 */
+ * SYN_SENT2. An originator SYN in a live connection and a responder ACK in SYN_SENT pass
+ * with the state unchanged (the answer decides: test_ct_tcp_reuse.c); a responder RST in
+ * SYN_SENT must acknowledge the SYN, which the probe (a bare RST) does not. */
 static const struct expect expect[2][FC_MAX][CT_TCP_MAX] = {
 	[O] = {
-		[FC_SYN] = { X(SYN_SENT), X(SYN_SENT), X(SYN_RECV), XS, XS, XS, XS,
-			     X(SYN_SENT), X(SYN_SENT), X(SYN_SENT2) },
+		[FC_SYN] = { X(SYN_SENT), X(SYN_SENT), X(SYN_RECV), X(ESTABLISHED),
+			     X(FIN_WAIT), X(CLOSE_WAIT), X(LAST_ACK), X(SYN_SENT), X(SYN_SENT),
+			     X(SYN_SENT2) },
 		[FC_SYNACK] = { NS, BT, X(SYN_RECV), X(ESTABLISHED), BT, BT, BT, BT, BT,
 				X(SYN_RECV) },
 		[FC_FIN] = { NS, BT, X(FIN_WAIT), X(FIN_WAIT), X(LAST_ACK), X(LAST_ACK),
@@ -190,9 +194,9 @@ static const struct expect expect[2][FC_MAX][CT_TCP_MAX] = {
 				X(SYN_RECV) },
 		[FC_FIN] = { NS, BT, X(FIN_WAIT), X(FIN_WAIT), X(LAST_ACK), X(LAST_ACK),
 			     X(LAST_ACK), X(TIME_WAIT), X(CLOSE), BT },
-		[FC_ACK] = { NS, BT, X(SYN_RECV), X(ESTABLISHED), X(CLOSE_WAIT), X(CLOSE_WAIT),
-			     X(TIME_WAIT), X(TIME_WAIT), X(CLOSE), BT },
-		[FC_RST] = { BT, X(CLOSE), X(CLOSE), X(CLOSE), X(CLOSE), X(CLOSE), X(CLOSE),
+		[FC_ACK] = { NS, X(SYN_SENT), X(SYN_RECV), X(ESTABLISHED), X(CLOSE_WAIT),
+			     X(CLOSE_WAIT), X(TIME_WAIT), X(TIME_WAIT), X(CLOSE), BT },
+		[FC_RST] = { BT, RB, X(CLOSE), X(CLOSE), X(CLOSE), X(CLOSE), X(CLOSE),
 			     X(CLOSE), X(CLOSE), X(CLOSE) },
 		[FC_NONE] = BF10,
 	},
@@ -381,7 +385,20 @@ static const struct win_case win_cases[] = {
 	{ "rst|ack in window", R, PB_RST | PB_ACK, 0, 0, 0, CT_R_NONE },
 	{ "rst out of window", R, PB_RST, 10000000, 0, 0, CT_R_TCP_RST_OUT_OF_WINDOW },
 	{ "rst one past the window", O, PB_RST, 1001, 0, 0, CT_R_TCP_RST_OUT_OF_WINDOW },
+	/* RFC 5961 3.2: in window but not at rcv.nxt passes and closes nothing (this case
+	 * used to expect CLOSE: any RST within the window closed the connection) */
 	{ "rst at the last valid seq", O, PB_RST, 1000, 0, 0, CT_R_NONE },
+	{ "rst one past rcv.nxt", R, PB_RST, 1, 0, 0, CT_R_NONE },
+	{ "rst|ack one before rcv.nxt", O, PB_RST | PB_ACK, -1, 0, 0, CT_R_NONE },
+	{ "rst a window back", O, PB_RST, -1000, 0, 0, CT_R_NONE },
+	{ "rst one before the window", O, PB_RST, -1001, 0, 0, CT_R_TCP_RST_OUT_OF_WINDOW },
+	/* empty segments are checked at their own seq (they used to be taken at the edge) */
+	{ "empty ack past the window", O, PB_ACK, 1001, 0, 0, CT_R_TCP_OUT_OF_WINDOW },
+	{ "empty ack at the window edge", O, PB_ACK, 1000, 0, 0, CT_R_NONE },
+	{ "empty ack far past", R, PB_ACK, 1 << 24, 0, 0, CT_R_TCP_OUT_OF_WINDOW },
+	{ "empty ack a window back", O, PB_ACK, -1000, 0, 0, CT_R_NONE },
+	{ "empty ack before the window", O, PB_ACK, -1001, 0, 0, CT_R_TCP_OUT_OF_WINDOW },
+	{ "keepalive (seq - 1)", O, PB_ACK, -1, 0, 0, CT_R_NONE },
 };
 
 static void
@@ -418,12 +435,46 @@ test_window_edges(void **state)
 		if (r.why != c->want || (c->want == CT_R_NONE) != (r.state != CT_INVALID))
 			fail_msg("case '%s': got %s/%s, want %s", c->name, ct_state_str(r.state),
 				 ct_reason_id(r.why), ct_reason_id(c->want));
-		if (c->want != CT_R_NONE)
-			assert_int_equal(ct_conn_tcp_state(m.conn), CT_TCP_ESTABLISHED);
-		else if (c->flags & PB_RST)
+		/* only a RST exactly at rcv.nxt closes (RFC 5961 3.2) */
+		if (c->want == CT_R_NONE && (c->flags & PB_RST) && c->seq_off == 0)
 			assert_int_equal(ct_conn_tcp_state(m.conn), CT_TCP_CLOSE);
+		else
+			assert_int_equal(ct_conn_tcp_state(m.conn), CT_TCP_ESTABLISHED);
 		ct_table_free(t);
 	}
+}
+
+/* An empty segment outside the window may not widen it (issue 9 item 5: empty segments
+ * were checked at the current edge, whatever their seq, and then updated maxwin/maxend). */
+static void
+test_empty_segment_no_widen(void **state)
+{
+	struct ct_table *t = ct_test_table(4, false, false);
+	static const uint8_t data[10];
+	struct model m;
+	struct pb_spec s;
+
+	(void)state;
+	model_init(&m, t);
+	handshake(&m, 1000);
+	/* a blind empty ACK from outside, window 65535 at an unrelated seq */
+	s = seg_spec(R, PB_ACK, m.nxt[R] + (1u << 24), m.nxt[O]);
+	s.win = 65535;
+	assert_int_equal(ct_test_spec(t, &s, m.now + 1).why, CT_R_TCP_OUT_OF_WINDOW);
+	/* so the originator still may not send beyond the 1000 bytes offered */
+	s = seg_spec(O, PB_ACK | PB_PSH, m.nxt[O] + 5000, m.nxt[R]);
+	s.payload = data;
+	s.payload_len = sizeof(data);
+	assert_int_equal(ct_test_spec(t, &s, m.now + 2).why, CT_R_TCP_OUT_OF_WINDOW);
+	/* the same ACK at the right seq widens it, as it should */
+	s = seg_spec(R, PB_ACK, m.nxt[R], m.nxt[O]);
+	s.win = 65535;
+	assert_int_equal(ct_test_spec(t, &s, m.now + 3).state, CT_ESTABLISHED);
+	s = seg_spec(O, PB_ACK | PB_PSH, m.nxt[O] + 5000, m.nxt[R]);
+	s.payload = data;
+	s.payload_len = sizeof(data);
+	assert_int_equal(ct_test_spec(t, &s, m.now + 4).state, CT_ESTABLISHED);
+	ct_table_free(t);
 }
 
 static void
@@ -684,6 +735,7 @@ main(void)
 		cmocka_unit_test(test_bad_flags),
 		cmocka_unit_test(test_verdicts_and_status),
 		cmocka_unit_test(test_window_edges),
+		cmocka_unit_test(test_empty_segment_no_widen),
 		cmocka_unit_test(test_retransmission),
 		cmocka_unit_test(test_window_scaling),
 		cmocka_unit_test(test_sack),
