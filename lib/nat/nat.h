@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * nat.h - the whole API of lib/nat: the outside address pool split into per-lcore port
- * slices, endpoint-independent (or dependent) mappings, filtering, port forwards,
- * hairpinning and the header rewrite with incremental checksums (RFC 1624), including
- * ICMP error translation (RFC 5508).
+ * nat.h - the whole API of lib/nat: the outside address pool with one port table shared
+ * by all workers (claimed lock-free), endpoint-independent (or dependent) mappings,
+ * filtering, per-host limits (RFC 6888 REQ-4/5), port forwards, hairpinning and the header
+ * rewrite with incremental checksums (RFC 1624), including ICMP error translation
+ * (RFC 5508).
  *
  * NAT is expressed the netfilter way: a translated connection is a conntrack entry whose
  * reply tuple is not the inverse of its original tuple. A packet of direction d leaves
@@ -12,6 +13,8 @@
  * Threading: struct nat_config is immutable once built and shared by all lcores
  * ([any]). struct nat_ctx is per worker lcore, owned with that lcore's ct_table ([owner]).
  * Port forwards are a read-mostly table (struct nat_fwd_table) swapped by the control plane.
+ * struct nat_port_table is shared by all workers: which worker holds each outside port,
+ * claimed and released with atomic operations, read by inbound steering ([any]).
  */
 #ifndef NATGW_NAT_H
 #define NATGW_NAT_H
@@ -57,7 +60,9 @@ struct nat_fwd {
 	_(CT_REFUSED,		"conntrack refused the connection")	\
 	_(MAPPINGS_FULL,	"mapping table full")			\
 	_(UNSUPPORTED,		"protocol cannot be translated")	\
-	_(TRUNCATED,		"packet too short to rewrite")
+	_(TRUNCATED,		"packet too short to rewrite")		\
+	_(HOST_CONNS_LIMIT,	"inside host at its connection limit")	\
+	_(HOST_PORTS_LIMIT,	"inside host at its outside port limit")
 
 enum nat_reason {
 #define NAT_REASON_ENUM(n, s) NAT_R_##n,
@@ -75,7 +80,7 @@ struct nat_config {
 	uint16_t port_lo[NAT_MAX_ADDRS];	/**< per address, host order; default 1024 */
 	uint16_t port_hi[NAT_MAX_ADDRS];	/**< default 65535 */
 	unsigned int n_addrs;
-	unsigned int n_workers;		/**< slices: port p belongs to worker p % n_workers */
+	unsigned int n_workers;		/**< workers sharing the pool (one port table) */
 	enum nat_mapping mapping;
 	enum nat_filtering filtering;
 	bool port_preserve;		/**< keep the inside port when free (default true) */
@@ -83,7 +88,21 @@ struct nat_config {
 	bool hairpin;			/**< default true */
 	uint32_t max_mappings;		/**< per worker; default = conntrack capacity */
 	uint32_t host_seed;		/**< seed for nat_host_owner / paired address choice */
+	/** RFC 6888 REQ-5: connections (both directions) one inside host may hold.
+	 * NAT_LIMIT_AUTO (default): a quarter of its worker's conntrack capacity. */
+	uint32_t max_conns_per_host;
+	/** RFC 6888 REQ-4: outside ports (ICMP identifiers) one inside host may hold, per
+	 * protocol. NAT_LIMIT_AUTO (default): a quarter of the smallest address' port range. */
+	uint32_t max_ports_per_host;
 };
+
+#define NAT_LIMIT_AUTO	0		/**< per-host limit: the default fraction */
+#define NAT_LIMIT_NONE	UINT32_MAX	/**< per-host limit: none */
+
+/** The per-host limits in force for cfg (NAT_LIMIT_AUTO resolved; ct_capacity is the
+ * worker's conntrack capacity). [any] */
+uint32_t nat_limit_conns(const struct nat_config *cfg, uint32_t ct_capacity);
+uint32_t nat_limit_ports(const struct nat_config *cfg);
 
 /** Defaults: no addresses, 1 worker, EIM, APDF, preserve, paired, hairpin. */
 void nat_config_default(struct nat_config *cfg);
@@ -92,12 +111,6 @@ int nat_config_check(const struct nat_config *cfg, char *msg, size_t msglen);
 
 /** Is addr (network order) one of the pool's outside addresses? [any] */
 bool nat_is_outside_addr(const struct nat_config *cfg, uint32_t addr);
-/** Worker owning outside port/ICMP id `port` (host order). [any] */
-static inline unsigned int
-nat_port_owner(const struct nat_config *cfg, uint16_t port)
-{
-	return port % cfg->n_workers;
-}
 /** Worker owning all connections of inside host `addr` (network order). [any] */
 unsigned int nat_host_owner(const struct nat_config *cfg, uint32_t addr);
 
@@ -107,26 +120,47 @@ unsigned int nat_host_owner(const struct nat_config *cfg, uint32_t addr);
 
 struct nat_fwd_table;
 
+/* ---- the outside port table, shared by all workers ---- */
+
+struct nat_port_table;
+
+/**
+ * Create the port table of cfg's pool: for every outside address and protocol (TCP, UDP,
+ * ICMP identifiers), which worker holds each port. One table serves all the workers of a
+ * gateway (nat_ctx_create_shared), so that any worker can take any free port (port
+ * preservation whatever the worker count) and a reply finds the worker that holds it.
+ * @return the table or NULL with rte_errno (EINVAL, ENOMEM). [control plane]
+ */
+struct nat_port_table *nat_port_table_create(const struct nat_config *cfg, bool use_heap);
+/** Free a table (NULL: no-op) once no context uses it. */
+void nat_port_table_free(struct nat_port_table *pt);
+/** Worker holding outside port `port` (host order) of proto on addr (network order), or
+ * NAT_OWNER_UNKNOWN when it is free, addr is no pool address or proto has no ports. [any] */
+uint32_t nat_port_table_owner(const struct nat_port_table *pt, uint8_t proto, uint32_t addr,
+			      uint16_t port);
+
 /**
  * Worker owning a packet that arrived on the outside, parsed with ct_parse_ipv4()
  * (DESIGN.md "Ownership"): for a port forward, the owner of the forward's inside host;
- * otherwise the owner of the outside port (TCP/UDP destination port, ICMP query
- * identifier; for an ICMP error, the port of our own packet quoted in it).
+ * otherwise the worker holding the outside port in pt (TCP/UDP destination port, ICMP query
+ * identifier; for an ICMP error, the port of our own packet quoted in it). A port nobody
+ * holds has no connection anywhere: it goes to worker port % n_workers (spread, refused
+ * there). pt NULL: as if every port were free.
  * @return the worker, or NAT_OWNER_UNKNOWN when the packet carries no port. [any]
  */
 uint32_t nat_inbound_owner(const struct nat_config *cfg, const struct nat_fwd_table *fwd,
-			   const struct ct_pkt *p);
+			   const struct nat_port_table *pt, const struct ct_pkt *p);
 
 /**
  * Worker owning a packet that arrived on the inside, parsed with ct_parse_ipv4(): the owner
- * of its source host (DESIGN.md "Ownership"), except for hairpinned TCP/UDP (cfg->hairpin,
- * destination a pool address): those belong where the target lives, the owner of a
- * forward's inside host or of the destination port (another inside host's mapping), so
- * that the target's answers, steered by its own address, meet the same connection.
+ * of its source host (DESIGN.md "Ownership"), hairpinned packets included: the sender's
+ * worker translates them with the sender's own mapping (EIM) like any outbound packet, and
+ * the caller then hands the translated packet, as if it had come back in from the outside,
+ * to nat_inbound_owner()'s worker, where the target's mapping translates and filters it.
  * For an ICMP error p->tuple is the quote inverted, so its source is the inside endpoint
  * the error is about. Protocols without ports (not TCP/UDP/ICMP) give NAT_OWNER_UNKNOWN, as
  * nat_inbound_owner() does for their replies: the caller sends both to one fixed worker.
- * [any]
+ * (fwd is unused; kept for the callers.) [any]
  */
 uint32_t nat_inside_owner(const struct nat_config *cfg, const struct nat_fwd_table *fwd,
 			  const struct ct_pkt *p);
@@ -153,26 +187,32 @@ const struct nat_fwd *nat_fwd_get(const struct nat_fwd_table *ft, unsigned int i
 struct nat_ctx;
 
 /**
- * Create worker `worker`'s NAT state over its conntrack table: port bitmaps of its slice
- * (forwarded ports are reserved and never allocated), mapping table. Registers a ct
- * destroy callback that releases mappings and ports.
+ * Create worker `worker`'s NAT state over its conntrack table and the shared port table pt
+ * (forwarded ports are never allocated), with its mapping and per-host tables. Registers a
+ * ct destroy callback that releases mappings, ports and per-host counts.
  * @return ctx or NULL with rte_errno set.
  */
+struct nat_ctx *nat_ctx_create_shared(const struct nat_config *cfg, unsigned int worker,
+				      struct ct_table *ct, const struct nat_fwd_table *fwd,
+				      struct nat_port_table *pt, bool use_heap);
+/** nat_ctx_create_shared() with a port table of the context's own: for a context that is
+ * the pool's only user (one worker, tests). */
 struct nat_ctx *nat_ctx_create(const struct nat_config *cfg, unsigned int worker,
 			       struct ct_table *ct, const struct nat_fwd_table *fwd,
 			       bool use_heap);
 /** Free a context (NULL: no-op). Call it before ct_table_free() of its table: it
  * unregisters its destroy callback there. Mappings still held by connections are dropped
- * with it; the table's connections keep translating nothing afterwards. */
+ * with it (their ports go back to a shared port table); the table's connections keep
+ * translating nothing afterwards. */
 void nat_ctx_free(struct nat_ctx *nc);
 /**
  * Publish a new forward table to this context (control plane swaps, worker reads). [any]
- * The worker adopts it at its next nat_out_new()/nat_in_new() (or nat_ctx_sync()): it
- * reserves the new forwarded ports in its bitmaps and releases the old ones. The old table
- * may be freed once nat_ctx_fwd_active() of every context no longer returns it.
+ * The worker adopts it at its next nat_out_new()/nat_in_new() (or nat_ctx_sync()). From
+ * publication on, the ports of both tables are kept out of allocation; the old table may be
+ * freed once nat_ctx_fwd_active() of every context no longer returns it.
  */
 void nat_ctx_set_fwd(struct nat_ctx *nc, const struct nat_fwd_table *fwd);
-/** The forward table this worker has adopted (what its bitmaps reserve). [any] */
+/** The forward table this worker has adopted. [any] */
 const struct nat_fwd_table *nat_ctx_fwd_active(const struct nat_ctx *nc);
 /** Adopt a forward table published with nat_ctx_set_fwd() now (idle workers). [owner] */
 void nat_ctx_sync(struct nat_ctx *nc);
@@ -180,16 +220,18 @@ void nat_ctx_sync(struct nat_ctx *nc);
 /**
  * New connection from the inside (p missed in conntrack, ct_new_ok() passed). Chooses the
  * mapping: an existing EIM mapping of (proto, src, sport), else a new outside address
- * (paired) and port (preserved if free and owned by this worker, same class <1024/>=1024,
- * else searched, bounded, in this worker's slice). Under EIM, a source that is a port
- * forward's inside endpoint maps to that forward's outside address:port (a forward is a
- * static mapping). If the destination is a forwarded outside address:port, or another
- * inside endpoint's mapping held by this worker (hairpin, cfg->hairpin), the reply source
- * is that inside endpoint; steer with nat_inside_owner() so that the mapping is here.
- * Protocols without ports (not TCP/UDP/ICMP query) get the paired address only.
- * Creates the conntrack entry with the translated reply tuple. [owner]
- * @return the connection, or NULL with *why set (PORTS_EXHAUSTED, MAPPINGS_FULL, CT_REFUSED
- *         with *ct_why set).
+ * (paired) and port (preserved if free, same class <1024/>=1024, else searched, bounded,
+ * from a keyed hash of the inside endpoint). Under EIM, a source that is a port forward's
+ * inside endpoint maps to that forward's outside address:port (a forward is a static
+ * mapping). A destination that is one of our outside addresses (hairpin) is translated the
+ * same way: the reply tuple's source stays that outside address:port, and the caller loops
+ * the translated packet back in (nat_inbound_owner()). Protocols without ports (not
+ * TCP/UDP/ICMP query) get the paired address only. The source host's limits are checked
+ * first (HOST_CONNS_LIMIT, HOST_PORTS_LIMIT); with no mapping record or outside port left,
+ * connections that never saw a reply are evicted to make room (bounded, netfilter
+ * early_drop). Creates the conntrack entry with the translated reply tuple. [owner]
+ * @return the connection, or NULL with *why set (PORTS_EXHAUSTED, MAPPINGS_FULL,
+ *         HOST_CONNS_LIMIT, HOST_PORTS_LIMIT, CT_REFUSED with *ct_why set).
  */
 struct ct_conn *nat_out_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now,
 			    enum nat_reason *why, enum ct_reason *ct_why);
@@ -199,7 +241,8 @@ struct ct_conn *nat_out_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_
  * filtering behaviour (EIF/ADF) to an existing mapping (ADF: from an address the mapping
  * has sent to; the first 4 are exact, more are kept in a small Bloom filter that can only
  * err towards accepting). Under APDF with no forward this always returns NULL with
- * NAT_R_NO_MAPPING; protocols other than TCP/UDP likewise. FILTERED when ADF refuses. [owner]
+ * NAT_R_NO_MAPPING; protocols other than TCP/UDP likewise. FILTERED when ADF refuses;
+ * HOST_CONNS_LIMIT when the inside host holds its maximum of connections. [owner]
  */
 struct ct_conn *nat_in_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now,
 			   enum nat_reason *why, enum ct_reason *ct_why);
@@ -221,16 +264,38 @@ int nat_rewrite_tuple(const struct ct_pkt *p, const struct ct_tuple *want, uint8
 /* ---- ports reserved for helpers' expectations (added for lib/helpers) ---- */
 
 /**
- * Reserve an outside port of this worker's slice on pool address `addr` (network order)
- * for `proto` (TCP/UDP): `want` (host order) when this worker owns it and it is free (port
- * preservation, as nf_nat_ftp tries the client's port first), else a searched free port of
- * the same range (RFC 4787 REQ-3). The port stays out of allocation until
- * nat_port_reserved_put(); a reply to it is steered to this worker (nat_port_owner). [owner]
+ * Reserve an outside port on pool address `addr` (network order) for `proto` (TCP/UDP):
+ * `want` (host order) when it is free (port preservation, as nf_nat_ftp tries the client's
+ * port first), else a searched free port of the same range (RFC 4787 REQ-3). The port stays
+ * out of allocation until nat_port_reserved_put(); the port table names this worker as its
+ * holder, so a connection to it is steered here (nat_inbound_owner). [owner]
  * @return the port (host order), or -1: addr not in the pool, proto without ports, none free.
  */
 int nat_port_reserve(struct nat_ctx *nc, uint8_t proto, uint32_t addr, uint16_t want);
 /** Give back a port from nat_port_reserve(). [owner] */
 void nat_port_reserved_put(struct nat_ctx *nc, uint8_t proto, uint32_t addr, uint16_t port);
+
+/* ---- mapping references of related connections (added for lib/helpers) ---- */
+
+/**
+ * Take a reference on the mapping connection c uses, so that the mapping and its outside
+ * port outlive c (as a netfilter expectation's connection keeps its master's NAT binding):
+ * a helper's expected connection that reuses its master's outside endpoint (the TFTP
+ * transfer, RFC 1350) holds one. Take it before ct_create() of the new connection (which
+ * may evict c), then give it with nat_conn_adopt_mapping() or drop it with
+ * nat_mapping_release(). [owner]
+ * @return a handle (non-zero), or 0 when c uses no mapping (nothing taken).
+ */
+uint32_t nat_mapping_hold(struct nat_ctx *nc, const struct ct_conn *c);
+/** Drop a reference from nat_mapping_hold() (0: no-op); the last one frees the mapping
+ * and its port. [owner] */
+void nat_mapping_release(struct nat_ctx *nc, uint32_t h);
+/**
+ * Hand a reference from nat_mapping_hold() to connection c, which must use no mapping:
+ * it is dropped when c leaves the table, as a connection's own mapping is. [owner]
+ * @return 0, or -EINVAL (h not a held mapping, or c already uses one; nothing changed).
+ */
+int nat_conn_adopt_mapping(struct nat_ctx *nc, struct ct_conn *c, uint32_t h);
 
 /** Per-worker NAT counters (owner writes, anyone reads). */
 struct nat_stats {

@@ -92,11 +92,10 @@ nat_config_check(const struct nat_config *cfg, char *msg, size_t msglen)
 		if (cfg->port_lo[i] > cfg->port_hi[i])
 			FAIL("outside address %u: port range %u-%u is empty", i,
 			     cfg->port_lo[i], cfg->port_hi[i]);
-		/* every worker must own at least one port of every address */
-		if ((unsigned int)(cfg->port_hi[i] - cfg->port_lo[i]) + 1 < cfg->n_workers)
-			FAIL("outside address %u: port range %u-%u smaller than %u workers", i,
-			     cfg->port_lo[i], cfg->port_hi[i], cfg->n_workers);
+		/* (no minimum per worker: the workers share one port table, nat_ports.c) */
 	}
+	if (cfg->max_ports_per_host != NAT_LIMIT_NONE && cfg->max_ports_per_host > 65536)
+		FAIL("max_ports_per_host %u above 65536", cfg->max_ports_per_host);
 #undef FAIL
 	return 0;
 }
@@ -150,18 +149,22 @@ nat_paired_addr(const struct nat_config *cfg, uint32_t in_addr)
 
 uint32_t
 nat_inbound_owner(const struct nat_config *cfg, const struct nat_fwd_table *fwd,
-		  const struct ct_pkt *p)
+		  const struct nat_port_table *pt, const struct ct_pkt *p)
 {
 	const struct ct_tuple *t = &p->tuple;	/* for an ICMP error: the quote, inverted */
 	const struct nat_fwd *f;
 	uint16_t port = ntohs(t->dport);
+	uint32_t o;
 
 	if (nat_pclass_of(t->proto) < 0 || (t->sport == 0 && t->dport == 0))
 		return NAT_OWNER_UNKNOWN;
 	f = nat_fwd_lookup(fwd, t->proto, t->dst, port);
 	if (f != NULL)
 		return nat_host_owner(cfg, f->int_addr);
-	return nat_port_owner(cfg, port);
+	/* the worker holding the port (nat_ports.c); a free port has no connection anywhere:
+	 * spread such packets over the workers rather than piling them on one */
+	o = nat_port_table_owner(pt, t->proto, t->dst, port);
+	return o < cfg->n_workers ? o : port % cfg->n_workers;
 }
 
 uint32_t
@@ -170,15 +173,14 @@ nat_inside_owner(const struct nat_config *cfg, const struct nat_fwd_table *fwd,
 {
 	const struct ct_tuple *t = &p->tuple;
 
+	RTE_SET_USED(fwd);
 	/* no port (GRE, ESP, ...): the replies, and errors about the flow, carry nothing that
 	 * names a worker (nat_inbound_owner says NAT_OWNER_UNKNOWN), so the outbound side must
 	 * not pick one either, or the connection and its replies meet on different workers */
 	if (nat_pclass_of(t->proto) < 0)
 		return NAT_OWNER_UNKNOWN;
-	if (cfg->hairpin && !p->is_icmp_error &&
-	    (t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP) &&
-	    nat_is_outside_addr(cfg, t->dst))
-		return nat_inbound_owner(cfg, fwd, p);
+	/* hairpinned packets too: the sender's worker holds the sender's mapping (EIM); the
+	 * target's half is done where the target's mapping is (nat_mapping.c) */
 	return nat_host_owner(cfg, t->src);
 }
 

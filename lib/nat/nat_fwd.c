@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <rte_common.h>
 #include <rte_errno.h>
 
 #include "nat_private.h"
@@ -212,4 +213,41 @@ const struct nat_fwd *
 nat_fwd_get(const struct nat_fwd_table *ft, unsigned int i)
 {
 	return ft != NULL && i < ft->n ? &ft->fwd[i] : NULL;
+}
+
+uint64_t
+nat_fwd_mask64(const struct nat_fwd_table *ft, uint8_t proto, uint32_t ext_addr, uint32_t base)
+{
+	uint32_t top = base + 63;
+	uint64_t k, m = 0;
+	unsigned int lo = 0, hi;
+
+	if (ft == NULL || ft->n == 0)
+		return 0;
+	if (top > 65535)
+		top = 65535;
+	k = fwd_key(proto, ext_addr, (uint16_t)top);
+	/* entries of (proto, addr) are sorted and disjoint: walk back from the last one that
+	 * starts at or below the word's top while they still reach into the word */
+	hi = ft->n;
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (fwd_key(ft->fwd[mid].proto, ft->fwd[mid].ext_addr, ft->fwd[mid].ext_lo) <= k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (lo > 0) {
+		const struct nat_fwd *f = &ft->fwd[--lo];
+		uint32_t a, b, i;
+
+		if (f->proto != proto || f->ext_addr != ext_addr || f->ext_hi < base)
+			break;
+		a = RTE_MAX((uint32_t)f->ext_lo, base);
+		b = RTE_MIN((uint32_t)f->ext_hi, top);
+		for (i = a; i <= b; i++)
+			m |= UINT64_C(1) << (i - base);
+	}
+	return m;
 }

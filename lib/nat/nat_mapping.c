@@ -3,7 +3,21 @@
  * nat_mapping.c - the per-worker NAT context: mappings (inside endpoint -> outside
  * endpoint, RFC 4787 section 4.1) with their two indexes, the creation of translated
  * conntrack entries for new outbound and inbound connections, filtering (RFC 4787
- * section 5), port forwards and hairpinning (RFC 4787 REQ-9, RFC 5382 REQ-8).
+ * section 5), port forwards, per-host limits (RFC 6888 REQ-4/5) and hairpinning (RFC 4787
+ * REQ-9, RFC 5382 REQ-8).
+ *
+ * Hairpinning, and why it is done in two halves (issue 9 item 12): a packet from inside
+ * host A to one of our outside addresses N:bp is translated here, by A's worker, exactly
+ * like a packet to the Internet: A's own (EIM) mapping N:ap is used or created, and the
+ * connection A:a -> N:bp (reply N:bp -> N:ap) records that A's mapping talked to N:bp.
+ * The app then loops the translated packet N:ap -> N:bp back in as if it had arrived on the
+ * outside port, steered to the worker holding port bp (nat_inbound_owner), where
+ * nat_in_new() applies B's mapping's filtering and translation (or a forward) to it, as to
+ * any inbound packet from N:ap. Each half is a connection owned by one worker, each mapping
+ * is only ever touched by its own worker, nothing is shared but the port table, and the
+ * result is the same with 1 or N workers: RFC 4787 REQ-9 hairpinning with the external
+ * source address and port (REQ-9 b), and the target's filtering (section 5) applied to the
+ * hairpinned packet as to any other.
  *
  * A mapping is shared by every connection that uses it (refcount). Each connection keeps
  * the mapping's index + 1 in its CT_USER_NAT word; the conntrack destroy callback drops the
@@ -146,11 +160,18 @@ map_free(struct nat_ctx *nc, struct nat_map *m)
 						 m->dst_addr, m->dst_port)], idx, false);
 	chain_unlink(nc, &nc->rhead[rkey_bucket(nc, m->proto, m->out_addr, m->out_port)], idx,
 		     true);
-	if (m->flags & NAT_MF_STATIC) {
+	if ((m->flags & NAT_MF_STATIC) && pc >= 0) {
+		/* a forward's port: not counted for the host (nat_host.c) */
 		if (nat_is_outside_addr(&nc->cfg, m->out_addr))
-			nat_port_unreserve(nc, m->addr_idx, (unsigned int)pc, ntohs(m->out_port));
+			nat_port_release(nc, m->addr_idx, (unsigned int)pc, ntohs(m->out_port));
 	} else if (pc >= 0) {
+		struct nat_host *h = nat_host_get(nc, m->in_addr, false);
+
 		nat_port_release(nc, m->addr_idx, (unsigned int)pc, ntohs(m->out_port));
+		if (h != NULL && h->ports[pc] > 0) {
+			h->ports[pc]--;
+			nat_host_release(nc, h);
+		}
 	}
 	memset(m, 0, sizeof(*m));
 	nc->map_free[nc->map_free_top++] = idx;
@@ -171,8 +192,8 @@ map_put(struct nat_ctx *nc, struct nat_map *m)
 }
 
 /* Choose the outside endpoint of a new mapping of (pc, in_addr, in_port): the paired
- * address (or, unpaired, every address from that one on), the inside port when free and
- * ours, else a searched port of the same range. */
+ * address (or, unpaired, every address from that one on), the inside port when free, else
+ * a searched port of the same range from a hash of the inside endpoint. */
 static int
 map_alloc_port(struct nat_ctx *nc, unsigned int pc, uint32_t in_addr, uint16_t in_port,
 	       unsigned int *ai_out)
@@ -181,6 +202,7 @@ map_alloc_port(struct nat_ctx *nc, unsigned int pc, uint32_t in_addr, uint16_t i
 	unsigned int first = nat_paired_addr(cfg, in_addr);
 	unsigned int n = cfg->paired ? 1 : cfg->n_addrs, k;
 	uint16_t want = ntohs(in_port);
+	uint64_t seed = (uint64_t)in_addr << 32 | (uint64_t)in_port << 8 | pc;
 	int port;
 
 	if (cfg->port_preserve) {
@@ -196,7 +218,8 @@ map_alloc_port(struct nat_ctx *nc, unsigned int pc, uint32_t in_addr, uint16_t i
 	for (k = 0; k < n; k++) {
 		unsigned int ai = (first + k) % cfg->n_addrs;
 
-		port = nat_port_alloc(nc, ai, pc, nat_port_range_for(nc, ai, pc, want));
+		port = nat_port_alloc(nc, ai, pc, nat_port_range_for(nc, ai, pc, want), seed,
+				      pc == NAT_PC_ICMP ? -1 : want & 1);
 		if (port >= 0) {
 			*ai_out = ai;
 			return port;
@@ -253,9 +276,12 @@ map_static(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port
 	if (f == NULL)
 		return NULL;
 	port = htons((uint16_t)(f->ext_lo + (ntohs(in_port) - f->int_port)));
-	if (nat_map_find_rev(nc, proto, f->ext_addr, port) != NULL)
-		return NULL;
 	ai = nat_addr_index(&nc->cfg, f->ext_addr);
+	/* held: by a dynamic mapping from before the forward, or another static one */
+	if (nat_map_find_rev(nc, proto, f->ext_addr, port) != NULL ||
+	    (ai >= 0 && nat_port_claim_static(nc, (unsigned int)ai,
+					      (unsigned int)nat_pclass_of(proto), ntohs(port)) < 0))
+		return NULL;
 	return map_insert(nc, proto, in_addr, in_port, 0, 0, ai < 0 ? 0 : (unsigned int)ai,
 			  f->ext_addr, port, NAT_MF_STATIC);
 }
@@ -265,6 +291,7 @@ map_create(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port
 	   uint32_t dst_addr, uint16_t dst_port, enum nat_reason *why)
 {
 	unsigned int pc = (unsigned int)nat_pclass_of(proto), ai = 0;
+	struct nat_host *h;
 	struct nat_map *m;
 	int port;
 
@@ -275,13 +302,52 @@ map_create(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port
 	m = map_static(nc, proto, in_addr, in_port);
 	if (m != NULL)
 		return m;
+	/* RFC 6888 REQ-4: a host's dynamic outside ports are limited */
+	h = nat_host_get(nc, in_addr, true);
+	if (h == NULL) {
+		*why = NAT_R_MAPPINGS_FULL;
+		return NULL;
+	}
+	if (h->ports[pc] >= nc->lim_ports) {
+		*why = NAT_R_HOST_PORTS_LIMIT;
+		return NULL;
+	}
 	port = map_alloc_port(nc, pc, in_addr, in_port, &ai);
 	if (port < 0) {
+		nat_host_release(nc, h);
 		*why = NAT_R_PORTS_EXHAUSTED;
 		return NULL;
 	}
+	h->ports[pc]++;
 	return map_insert(nc, proto, in_addr, in_port, dst_addr, dst_port, ai, nc->cfg.addrs[ai],
 			  htons((uint16_t)port), 0);
+}
+
+/* Connections that never saw a reply evicted to free a mapping record or a port, at most
+ * this many per new mapping (each examines at most the table's evict_search entries). */
+#define NAT_EVICT_TRIES 4
+
+/*
+ * map_create(), making room when the worker ran out of mapping records or outside ports:
+ * an inside SYN flood from spoofed sources (one mapping each) must not lock everybody out
+ * until its entries time out. As netfilter's early_drop does for a full table, push out
+ * connections that never saw a reply (ct_evict_unreplied; their mapping and port go with
+ * their last connection), then try again. A host at its own port limit evicts nothing.
+ */
+static struct nat_map *
+map_create_evicting(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port,
+		    uint32_t dst_addr, uint16_t dst_port, ct_time_t now, enum nat_reason *why)
+{
+	unsigned int k;
+	struct nat_map *m;
+
+	for (k = 0;; k++) {
+		m = map_create(nc, proto, in_addr, in_port, dst_addr, dst_port, why);
+		if (m != NULL || k == NAT_EVICT_TRIES ||
+		    (*why != NAT_R_MAPPINGS_FULL && *why != NAT_R_PORTS_EXHAUSTED) ||
+		    !ct_evict_unreplied(nc->ct, now))
+			return m;
+	}
 }
 
 /* conntrack destroy callback: the connection's reference goes */
@@ -289,26 +355,37 @@ static void
 nat_conn_destroyed(struct ct_table *t, struct ct_conn *c, void *arg)
 {
 	struct nat_ctx *nc = arg;
-	uint32_t id = ct_conn_user(c, CT_USER_NAT);
+	uint32_t uw = ct_conn_user(c, CT_USER_NAT), id = uw & NAT_UW_MAP_MASK;
 
 	RTE_SET_USED(t);
-	if (id == 0 || id > nc->map_cap)
+	if (uw == 0)
 		return;
 	ct_conn_set_user(c, CT_USER_NAT, 0);
-	map_put(nc, &nc->maps[id - 1]);
+	if (uw & NAT_UW_COUNTED) {
+		const struct ct_tuple *ht = ct_conn_tuple(c, (uw & NAT_UW_HOST_REPLY) ?
+						       CT_DIR_REPLY : CT_DIR_ORIG);
+		struct nat_host *h = nat_host_get(nc, ht->src, false);
+
+		if (h != NULL && h->conns > 0) {
+			h->conns--;
+			nat_host_release(nc, h);
+		}
+	}
+	if (id != 0 && id <= nc->map_cap)
+		map_put(nc, &nc->maps[id - 1]);
 }
 
 /* ---- context ---- */
 
 struct nat_ctx *
-nat_ctx_create(const struct nat_config *cfg, unsigned int worker, struct ct_table *ct,
-	       const struct nat_fwd_table *fwd, bool use_heap)
+nat_ctx_create_shared(const struct nat_config *cfg, unsigned int worker, struct ct_table *ct,
+		      const struct nat_fwd_table *fwd, struct nat_port_table *pt, bool use_heap)
 {
 	struct nat_ctx *nc;
 	uint32_t cap, nb, i;
 
 	if (cfg == NULL || ct == NULL || nat_config_check(cfg, NULL, 0) != 0 ||
-	    worker >= cfg->n_workers) {
+	    worker >= cfg->n_workers || (pt != NULL && pt->n_addrs != cfg->n_addrs)) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -319,7 +396,15 @@ nat_ctx_create(const struct nat_config *cfg, unsigned int worker, struct ct_tabl
 	nc->worker = worker;
 	nc->ct = ct;
 	nc->use_heap = use_heap;
+	nc->pt = pt;
+	if (pt == NULL) {
+		nc->pt = nat_port_table_create(cfg, use_heap);
+		nc->pt_own = true;
+		if (nc->pt == NULL)
+			goto fail;
+	}
 	cap = cfg->max_mappings != 0 ? cfg->max_mappings : ct_table_capacity(ct);
+	cap = RTE_MIN(cap, NAT_UW_MAP_MASK - 1);	/* index + 1 fits the user word */
 	for (nb = 2; nb < cap; nb <<= 1)
 		;
 	nc->map_cap = cap;
@@ -337,7 +422,7 @@ nat_ctx_create(const struct nat_config *cfg, unsigned int worker, struct ct_tabl
 	memset(nc->rhead, 0xff, (size_t)nb * sizeof(uint32_t));
 	nc->key[0] = rte_rand();
 	nc->key[1] = rte_rand();
-	if (nat_ports_init(nc) != 0)
+	if (nat_hosts_init(nc) != 0)
 		goto fail;
 	nat_ports_set_fwd(nc, fwd);
 	nc->fwd_pending = fwd;
@@ -352,6 +437,13 @@ nomem:
 	return NULL;
 }
 
+struct nat_ctx *
+nat_ctx_create(const struct nat_config *cfg, unsigned int worker, struct ct_table *ct,
+	       const struct nat_fwd_table *fwd, bool use_heap)
+{
+	return nat_ctx_create_shared(cfg, worker, ct, fwd, NULL, use_heap);
+}
+
 void
 nat_ctx_free(struct nat_ctx *nc)
 {
@@ -360,7 +452,22 @@ nat_ctx_free(struct nat_ctx *nc)
 	/* connections still in the table must not call back into freed memory */
 	if (nc->cb_set)
 		ct_set_destroy_cb(nc->ct, NULL, NULL);
-	nat_ports_fini(nc);
+	if (nc->pt_own) {
+		nat_port_table_free(nc->pt);
+	} else if (nc->pt != NULL && nc->maps != NULL) {
+		/* a shared table outlives us: give back the ports our mappings still hold */
+		uint32_t i;
+
+		for (i = 0; i < nc->map_cap; i++) {
+			const struct nat_map *m = &nc->maps[i];
+			int pc = nat_pclass_of(m->proto);
+
+			if (m->refcnt != 0 && pc >= 0 && nat_is_outside_addr(&nc->cfg, m->out_addr))
+				nat_port_release(nc, m->addr_idx, (unsigned int)pc,
+						 ntohs(m->out_port));
+		}
+	}
+	nat_hosts_fini(nc);
 	nat_free(nc->use_heap, nc->maps);
 	nat_free(nc->use_heap, nc->map_free);
 	nat_free(nc->use_heap, nc->fhead);
@@ -411,15 +518,29 @@ fail(struct nat_ctx *nc, enum nat_reason r, enum nat_reason *why)
 	return NULL;
 }
 
-/* ct_create for a connection using mapping m (may be NULL). The mapping is pinned across
- * ct_create, which may reclaim expired entries or evict one, and so run the destroy
- * callback on the very mapping being reused. */
+/* Is inside host `addr` below its connection limit (RFC 6888 REQ-5)? */
+static bool
+host_conn_ok(struct nat_ctx *nc, uint32_t addr)
+{
+	const struct nat_host *h = nat_host_get(nc, addr, false);
+
+	return h == NULL ? nc->lim_conns > 0 : h->conns < nc->lim_conns;
+}
+
+/* ct_create for a connection using mapping m (may be NULL), counted for inside host `host`
+ * (the reply source when host_is_reply). The mapping is pinned across ct_create, which may
+ * reclaim expired entries or evict one, and so run the destroy callback on the very
+ * mapping being reused. */
 static struct ct_conn *
 create_conn(struct nat_ctx *nc, const struct ct_tuple *orig, const struct ct_tuple *reply,
-	    struct nat_map *m, ct_time_t now, enum nat_reason *why, enum ct_reason *ct_why)
+	    struct nat_map *m, bool host_is_reply, ct_time_t now, enum nat_reason *why,
+	    enum ct_reason *ct_why)
 {
+	uint32_t host = host_is_reply ? reply->src : orig->src;
 	enum ct_reason r = CT_R_NONE;
+	struct nat_host *h;
 	struct ct_conn *c;
+	uint32_t uw;
 
 	if (m != NULL)
 		map_get(m);
@@ -431,39 +552,16 @@ create_conn(struct nat_ctx *nc, const struct ct_tuple *orig, const struct ct_tup
 			*ct_why = r;
 		return fail(nc, NAT_R_CT_REFUSED, why);
 	}
-	if (m != NULL)
-		ct_conn_set_user(c, CT_USER_NAT, map_idx(nc, m) + 1);
+	uw = m != NULL ? map_idx(nc, m) + 1 : 0;
+	h = nat_host_get(nc, host, true);
+	if (h != NULL) {
+		h->conns++;
+		uw |= NAT_UW_COUNTED | (host_is_reply ? NAT_UW_HOST_REPLY : 0);
+	}
+	ct_conn_set_user(c, CT_USER_NAT, uw);
 	if (why != NULL)
 		*why = NAT_R_NONE;
 	return c;
-}
-
-/* Hairpin target of an outbound packet to a pool address: a port forward, or another
- * inside endpoint's mapping held by this worker (RFC 4787 REQ-9). false if none. */
-static bool
-hairpin_target(const struct nat_ctx *nc, const struct ct_tuple *t, uint32_t *addr,
-	       uint16_t *port)
-{
-	const struct nat_fwd *f;
-	const struct nat_map *m;
-	uint16_t dport = ntohs(t->dport);
-
-	if (!nc->cfg.hairpin || (t->proto != IPPROTO_TCP && t->proto != IPPROTO_UDP) ||
-	    !nat_is_outside_addr(&nc->cfg, t->dst))
-		return false;
-	f = nat_fwd_lookup(nc->fwd, t->proto, t->dst, dport);
-	if (f != NULL) {
-		*addr = f->int_addr;
-		*port = htons((uint16_t)(f->int_port + (dport - f->ext_lo)));
-		return true;
-	}
-	m = nat_map_find_rev(nc, t->proto, t->dst, t->dport);
-	if (m != NULL) {
-		*addr = m->in_addr;
-		*port = m->in_port;
-		return true;
-	}
-	return false;
 }
 
 struct ct_conn *
@@ -476,16 +574,16 @@ nat_out_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_
 	struct ct_conn *c;
 	uint32_t dst_addr = 0;
 	uint16_t dst_port = 0;
-	bool hairpin;
 	int pc = nat_pclass_of(t->proto);
 
 	nat_ctx_sync(nc);
+	if (!host_conn_ok(nc, t->src))
+		return fail(nc, NAT_R_HOST_CONNS_LIMIT, why);
 	if (pc < 0) {
 		/* no ports: translate the address only (the paired one) */
 		reply.dst = nc->cfg.addrs[nat_paired_addr(&nc->cfg, t->src)];
-		return create_conn(nc, t, &reply, NULL, now, why, ct_why);
+		return create_conn(nc, t, &reply, NULL, false, now, why, ct_why);
 	}
-	hairpin = hairpin_target(nc, t, &reply.src, &reply.sport);
 	if (nc->cfg.mapping == NAT_MAP_APDM) {
 		dst_addr = t->dst;
 		dst_port = t->dport;
@@ -494,7 +592,8 @@ nat_out_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_
 	if (m == NULL) {
 		enum nat_reason r = NAT_R_PORTS_EXHAUSTED;
 
-		m = map_create(nc, t->proto, t->src, t->sport, dst_addr, dst_port, &r);
+		m = map_create_evicting(nc, t->proto, t->src, t->sport, dst_addr, dst_port, now,
+					&r);
 		if (m == NULL)
 			return fail(nc, r, why);
 	}
@@ -503,12 +602,13 @@ nat_out_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_
 	if (pc == NAT_PC_ICMP)
 		reply.sport = m->out_port;	/* query identifier: sport = dport = id */
 	/* a new mapping nobody uses is freed by create_conn's map_put on failure */
-	c = create_conn(nc, t, &reply, m, now, why, ct_why);
+	c = create_conn(nc, t, &reply, m, false, now, why, ct_why);
 	if (c == NULL)
 		return NULL;
 	/* ADF: remember whom this mapping talked to (RFC 4787 section 5) */
 	remote_add(nc, m, t->dst);
-	if (hairpin)
+	/* the first half of a hairpin (file comment): the caller loops the packet back in */
+	if (nat_is_outside_addr(&nc->cfg, t->dst))
 		NAT_STAT_INC(nc, hairpinned);
 	return c;
 }
@@ -531,7 +631,9 @@ nat_in_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_r
 		/* port forward: any remote, whatever the filtering behaviour */
 		reply.src = f->int_addr;
 		reply.sport = htons((uint16_t)(f->int_port + (ntohs(t->dport) - f->ext_lo)));
-		c = create_conn(nc, t, &reply, NULL, now, why, ct_why);
+		if (!host_conn_ok(nc, reply.src))
+			return fail(nc, NAT_R_HOST_CONNS_LIMIT, why);
+		c = create_conn(nc, t, &reply, NULL, true, now, why, ct_why);
 		if (c != NULL)
 			NAT_STAT_INC(nc, forwarded_in);
 		return c;
@@ -545,5 +647,41 @@ nat_in_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_r
 		return fail(nc, NAT_R_FILTERED, why);
 	reply.src = m->in_addr;
 	reply.sport = m->in_port;
-	return create_conn(nc, t, &reply, m, now, why, ct_why);
+	if (!host_conn_ok(nc, reply.src))
+		return fail(nc, NAT_R_HOST_CONNS_LIMIT, why);
+	return create_conn(nc, t, &reply, m, true, now, why, ct_why);
+}
+
+/* ---- mapping references of related connections (added for lib/helpers, nat.h) ---- */
+
+uint32_t
+nat_mapping_hold(struct nat_ctx *nc, const struct ct_conn *c)
+{
+	uint32_t id = ct_conn_user(c, CT_USER_NAT) & NAT_UW_MAP_MASK;
+
+	if (id == 0 || id > nc->map_cap || nc->maps[id - 1].refcnt == 0)
+		return 0;
+	map_get(&nc->maps[id - 1]);
+	return id;
+}
+
+void
+nat_mapping_release(struct nat_ctx *nc, uint32_t h)
+{
+	if (h != 0 && h <= nc->map_cap)
+		map_put(nc, &nc->maps[h - 1]);
+}
+
+int
+nat_conn_adopt_mapping(struct nat_ctx *nc, struct ct_conn *c, uint32_t h)
+{
+	uint32_t uw = ct_conn_user(c, CT_USER_NAT);
+
+	if (h == 0 || h > nc->map_cap || nc->maps[h - 1].refcnt == 0 ||
+	    (uw & NAT_UW_MAP_MASK) != 0)
+		return -EINVAL;
+	/* the reference moves to c (not counted as a host connection: NAT_UW_COUNTED stays
+	 * as it was); nat_conn_destroyed() drops it */
+	ct_conn_set_user(c, CT_USER_NAT, uw | h);
+	return 0;
 }

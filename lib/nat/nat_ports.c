@@ -1,64 +1,58 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * nat_ports.c - outside port allocation of one worker. Per outside address and per port
- * class (TCP, UDP, ICMP query identifier) a 65536-bit bitmap of ports in use plus free
- * counts. A worker owns the ports p with p % n_workers == worker (DESIGN.md "Ownership":
- * the outside port says which lcore a reply belongs to), within the address' configured
- * [port_lo, port_hi]. Forwarded ports are reserved: marked used and never handed out.
+ * nat_ports.c - outside port allocation, one table for all the workers of a gateway: per
+ * outside address and per port class (TCP, UDP, ICMP query identifier) a 65536-bit bitmap
+ * of ports held, the worker holding each port, and free counts.
  *
- * Allocation (the cold path of a new mapping):
- *  - the inside port is kept when this worker owns it and it is free (port preservation,
- *    RFC 4787 section 4.2.1), see nat_port_take();
- *  - otherwise the bitmap is searched from a random word (RFC 6056: unpredictable ports),
- *    one word at a time, masking in this worker's lane, the address' range and the port's
- *    range (RFC 4787 REQ-3: 0-1023 stays 0-1023, 1024-65535 stays 1024-65535). The search
- *    makes at most one pass over the words and is exact: when the free count says a port
- *    exists, it is found (VPP nat44-ed gives up after a fixed number of random tries).
+ * Why one shared table, claimed lock-free (issue 9 item 12; DESIGN.md "N workers behave
+ * exactly as one"). Slicing the ports per worker (p % n_workers) made port preservation
+ * work for 1/N of the ports, and made the port a flow gets depend on the number of workers.
+ * Instead:
+ *  - used[]: a worker claims port p with an atomic fetch-or of p's bit. The one whose
+ *    fetch-or saw the bit clear holds p; a loser just tries its next candidate. No lock,
+ *    no retry loop, nothing allocated; any worker can take any free port, so the inside
+ *    port is preserved whatever the worker count (RFC 4787 section 4.2.1).
+ *  - owner[]: worker + 1 holding p, stored (release) right after the claim, cleared
+ *    before the bit on release. Inbound steering (nat_inbound_owner) reads it (acquire) to
+ *    send a reply, or an ICMP error quoting p, to the worker that holds the mapping. A reply
+ *    cannot exist before the first packet left, which is after the store.
+ *  - free[]: atomic counts per range, a cheap "none left" test.
+ * Only the port's holder is shared: the mapping, its filter state and its connections stay
+ * in the holder's own tables (per lcore, no locks), and each connection is still owned by
+ * exactly one worker, the owner of its inside host.
+ *
+ * Port choice (the cold path of a new mapping):
+ *  - the inside port when free and in the address' range (port preservation), see
+ *    nat_port_take();
+ *  - otherwise a search starting at a keyed hash of the inside endpoint (RFC 6056 section
+ *    3.3.3, algorithm 3 "simple hash-based": unpredictable without the table's secret, and
+ *    the same whichever worker runs it, so N workers choose what one would), one word at a
+ *    time, masking the address' range, the port's range (RFC 4787 REQ-3: 0-1023 stays
+ *    0-1023, 1024-65535 stays 1024-65535) and forwarded ports, first among the ports of the
+ *    inside port's parity (RFC 4787 section 4.2.2), then among all. Each pass is exact while
+ *    nobody else allocates: when the free count says a port exists, it is found.
+ * Forwarded ports are never allocated: the ports of this worker's adopted forward table and
+ * of the one being published are masked out of every take and search, so nothing has to be
+ * kept in step with the tables when the control plane swaps them. A forward's port is
+ * claimed only by its static mapping (the forwarded server talking first), for as long as
+ * that mapping lives, so that it is not handed out if the forward goes meanwhile.
  */
 #include <errno.h>
 #include <string.h>
 #include <netinet/in.h>
 
 #include <rte_common.h>
+#include <rte_errno.h>
 #include <rte_random.h>
 
 #include "nat_private.h"
 
-static unsigned int
-gcd(unsigned int a, unsigned int b)
+/* ---- the shared table ---- */
+
+static inline struct nat_pt_space *
+space(const struct nat_port_table *pt, unsigned int ai, unsigned int pc)
 {
-	while (b != 0) {
-		unsigned int t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
-static uint64_t
-rng_next(struct nat_ctx *nc)
-{
-	/* xorshift64* (Vigna): the start point only has to be unpredictable per worker */
-	uint64_t x = nc->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	nc->rng = x;
-	return x * UINT64_C(0x2545f4914f6cdd1d);
-}
-
-static inline struct nat_portmap *
-pmap(const struct nat_ctx *nc, unsigned int ai, unsigned int pc)
-{
-	return &nc->pm[ai * NAT_PC_MAX + pc];
-}
-
-static inline uint64_t
-lane_mask(const struct nat_ctx *nc, unsigned int word)
-{
-	return nc->lane[word % nc->lane_period];
+	return &pt->sp[ai * NAT_PC_MAX + pc];
 }
 
 /* bits of word `w` that lie within [from, to] */
@@ -73,10 +67,10 @@ span_mask(unsigned int w, unsigned int from, unsigned int to)
 
 /* the ports of range `rng` of address ai: [*from, *to]; false if empty */
 static bool
-range_bounds(const struct nat_ctx *nc, unsigned int ai, unsigned int rng, unsigned int *from,
-	     unsigned int *to)
+range_bounds(const struct nat_port_table *pt, unsigned int ai, unsigned int rng,
+	     unsigned int *from, unsigned int *to)
 {
-	unsigned int lo = nc->cfg.port_lo[ai], hi = nc->cfg.port_hi[ai];
+	unsigned int lo = pt->port_lo[ai], hi = pt->port_hi[ai];
 
 	if (rng == NAT_RANGE_LOW)
 		hi = RTE_MIN(hi, 1023u);
@@ -93,89 +87,152 @@ range_of(uint16_t port)
 	return port < 1024 ? NAT_RANGE_LOW : NAT_RANGE_HIGH;
 }
 
-static unsigned int
-count_owned(const struct nat_ctx *nc, unsigned int from, unsigned int to)
+struct nat_port_table *
+nat_port_table_create(const struct nat_config *cfg, bool use_heap)
 {
-	unsigned int w, n = 0;
+	struct nat_port_table *pt;
+	unsigned int ai, pc, r;
 
-	for (w = from / 64; w <= to / 64; w++)
-		n += (unsigned int)__builtin_popcountll(lane_mask(nc, w) & span_mask(w, from, to));
-	return n;
-}
-
-int
-nat_ports_init(struct nat_ctx *nc)
-{
-	unsigned int n = nc->cfg.n_workers, ai, pc, r, k, i;
-
-	nc->lane_period = n / gcd(n, 64);
-	nc->lane = nat_zalloc(nc->use_heap, nc->lane_period * sizeof(uint64_t));
-	nc->pm = nat_zalloc(nc->use_heap, (size_t)nc->cfg.n_addrs * NAT_PC_MAX *
-				       sizeof(struct nat_portmap));
-	if (nc->lane == NULL || nc->pm == NULL)
-		return -ENOMEM;
-	for (k = 0; k < nc->lane_period; k++)
-		for (i = 0; i < 64; i++)
-			if ((64 * k + i) % n == nc->worker)
-				nc->lane[k] |= UINT64_C(1) << i;
-	for (ai = 0; ai < nc->cfg.n_addrs; ai++) {
+	if (cfg == NULL || nat_config_check(cfg, NULL, 0) != 0) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	pt = nat_zalloc(use_heap, sizeof(*pt));
+	if (pt == NULL)
+		goto nomem;
+	pt->use_heap = use_heap;
+	pt->n_addrs = cfg->n_addrs;
+	pt->sp = nat_zalloc(use_heap, (size_t)cfg->n_addrs * NAT_PC_MAX * sizeof(*pt->sp));
+	if (pt->sp == NULL) {
+		nat_free(use_heap, pt);
+		goto nomem;
+	}
+	for (ai = 0; ai < cfg->n_addrs; ai++) {
+		pt->addrs[ai] = cfg->addrs[ai];
+		pt->port_lo[ai] = cfg->port_lo[ai];
+		pt->port_hi[ai] = cfg->port_hi[ai];
 		for (r = NAT_RANGE_LOW; r <= NAT_RANGE_HIGH; r++) {
 			unsigned int from, to, cnt = 0;
 
-			if (range_bounds(nc, ai, r, &from, &to))
-				cnt = count_owned(nc, from, to);
+			if (range_bounds(pt, ai, r, &from, &to))
+				cnt = to - from + 1;
 			for (pc = 0; pc < NAT_PC_MAX; pc++)
-				pmap(nc, ai, pc)->free[r] = pmap(nc, ai, pc)->total[r] = cnt;
+				space(pt, ai, pc)->free[r] = space(pt, ai, pc)->total[r] = cnt;
 		}
 	}
-	nc->rng = rte_rand() | 1;
-	return 0;
+	pt->key[0] = rte_rand();
+	pt->key[1] = rte_rand();
+	return pt;
+nomem:
+	rte_errno = ENOMEM;
+	return NULL;
 }
 
 void
-nat_ports_fini(struct nat_ctx *nc)
+nat_port_table_free(struct nat_port_table *pt)
 {
-	nat_free(nc->use_heap, nc->lane);
-	nat_free(nc->use_heap, nc->pm);
-	nc->lane = NULL;
-	nc->pm = NULL;
+	if (pt == NULL)
+		return;
+	nat_free(pt->use_heap, pt->sp);
+	nat_free(pt->use_heap, pt);
+}
+
+static int
+pt_addr_index(const struct nat_port_table *pt, uint32_t addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < pt->n_addrs; i++)
+		if (pt->addrs[i] == addr)
+			return (int)i;
+	return -1;
+}
+
+uint32_t
+nat_port_table_owner(const struct nat_port_table *pt, uint8_t proto, uint32_t addr,
+		     uint16_t port)
+{
+	int ai = pt != NULL ? pt_addr_index(pt, addr) : -1;
+	int pc = nat_pclass_of(proto);
+	uint16_t o;
+
+	if (ai < 0 || pc < 0)
+		return NAT_OWNER_UNKNOWN;
+	o = __atomic_load_n(&space(pt, (unsigned int)ai, (unsigned int)pc)->owner[port],
+			    __ATOMIC_ACQUIRE);
+	return o == 0 ? NAT_OWNER_UNKNOWN : (uint32_t)o - 1;
+}
+
+/* Claim port p for worker w: true when this call took it. */
+static bool
+pt_claim(struct nat_pt_space *s, uint16_t port, unsigned int w)
+{
+	uint64_t bit = UINT64_C(1) << (port % 64);
+
+	if (__atomic_fetch_or(&s->used[port / 64], bit, __ATOMIC_ACQ_REL) & bit)
+		return false;	/* someone else holds it */
+	__atomic_store_n(&s->owner[port], (uint16_t)(w + 1), __ATOMIC_RELEASE);
+	__atomic_fetch_sub(&s->free[range_of(port)], 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+static void
+pt_unclaim(struct nat_pt_space *s, uint16_t port)
+{
+	__atomic_store_n(&s->owner[port], 0, __ATOMIC_RELEASE);
+	__atomic_fetch_and(&s->used[port / 64], ~(UINT64_C(1) << (port % 64)), __ATOMIC_RELEASE);
+	__atomic_fetch_add(&s->free[range_of(port)], 1, __ATOMIC_RELAXED);
+}
+
+/* ---- a worker's view ---- */
+
+static inline uint8_t
+pclass_proto(unsigned int pc)
+{
+	return pc == NAT_PC_TCP ? IPPROTO_TCP : pc == NAT_PC_UDP ? IPPROTO_UDP : 0;
+}
+
+/* forwarded ports of word `w` (ports 64w .. 64w + 63) in the adopted or published table */
+static uint64_t
+fwd_mask(const struct nat_ctx *nc, unsigned int ai, unsigned int pc, unsigned int w)
+{
+	uint8_t proto = pclass_proto(pc);
+	const struct nat_fwd_table *pend;
+	uint64_t m;
+
+	if (proto == 0)
+		return 0;
+	m = nat_fwd_mask64(nc->fwd, proto, nc->cfg.addrs[ai], w * 64);
+	pend = __atomic_load_n(&nc->fwd_pending, __ATOMIC_ACQUIRE);
+	if (pend != nc->fwd)
+		m |= nat_fwd_mask64(pend, proto, nc->cfg.addrs[ai], w * 64);
+	return m;
 }
 
 bool
-nat_port_allowed(const struct nat_ctx *nc, unsigned int ai, uint16_t port)
+nat_port_allowed(const struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port)
 {
-	return port % nc->cfg.n_workers == nc->worker && port >= nc->cfg.port_lo[ai] &&
-	       port <= nc->cfg.port_hi[ai];
+	if (port < nc->cfg.port_lo[ai] || port > nc->cfg.port_hi[ai])
+		return false;
+	return !((fwd_mask(nc, ai, pc, port / 64) >> (port % 64)) & 1);
 }
 
-static inline bool
-bit_test(const struct nat_portmap *m, uint16_t port)
-{
-	return (m->used[port / 64] >> (port % 64)) & 1;
-}
-
-static inline void
-bit_set(struct nat_portmap *m, uint16_t port)
-{
-	m->used[port / 64] |= UINT64_C(1) << (port % 64);
-	m->free[range_of(port)]--;
-}
-
-static inline void
-bit_clear(struct nat_portmap *m, uint16_t port)
-{
-	m->used[port / 64] &= ~(UINT64_C(1) << (port % 64));
-	m->free[range_of(port)]++;
-}
 
 int
 nat_port_take(struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port)
 {
-	struct nat_portmap *m = pmap(nc, ai, pc);
-
-	if (!nat_port_allowed(nc, ai, port) || bit_test(m, port))
+	if (!nat_port_allowed(nc, ai, pc, port) ||
+	    !pt_claim(space(nc->pt, ai, pc), port, nc->worker))
 		return -1;
-	bit_set(m, port);
+	NAT_STAT_INC(nc, ports_in_use);
+	return 0;
+}
+
+int
+nat_port_claim_static(struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port)
+{
+	if (!pt_claim(space(nc->pt, ai, pc), port, nc->worker))
+		return -1;
 	NAT_STAT_INC(nc, ports_in_use);
 	return 0;
 }
@@ -183,136 +240,97 @@ nat_port_take(struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t por
 unsigned int
 nat_port_range_for(const struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port)
 {
-	const struct nat_portmap *m = pmap(nc, ai, pc);
+	const struct nat_pt_space *s = space(nc->pt, ai, pc);
 	unsigned int r = range_of(port);
 
 	if (pc == NAT_PC_ICMP)
 		return NAT_RANGE_ANY;	/* identifiers have no privileged range */
 	/* REQ-3 is a RECOMMENDED: when the pool has no port of that range at all (the
 	 * default range 1024-65535 and an inside port below 1024), any port will do */
-	if (m->total[r] == 0)
+	if (s->total[r] == 0)
 		return NAT_RANGE_ANY;
 	return r;
 }
 
-int
-nat_port_alloc(struct nat_ctx *nc, unsigned int ai, unsigned int pc, unsigned int rng)
+/* One pass of the search over the words of [from, to], candidates also within `mask`. */
+static int
+search(struct nat_ctx *nc, unsigned int ai, unsigned int pc, unsigned int from,
+       unsigned int to, uint64_t h, uint64_t mask)
 {
-	struct nat_portmap *m = pmap(nc, ai, pc);
-	unsigned int from, to, wf, nw, start, rot, i;
-	uint32_t avail;
+	struct nat_pt_space *s = space(nc->pt, ai, pc);
+	unsigned int wf = from / 64, nw = to / 64 - wf + 1, i;
+	unsigned int start = (unsigned int)((h >> 8) % nw), rot = (unsigned int)(h & 63);
 
-	avail = rng == NAT_RANGE_ANY ? m->free[0] + m->free[1] : m->free[rng];
-	if (avail == 0 || !range_bounds(nc, ai, rng, &from, &to))
-		return -1;
-	wf = from / 64;
-	nw = to / 64 - wf + 1;
-	{
-		uint64_t r = rng_next(nc);
-
-		start = (unsigned int)((r >> 8) % nw);
-		rot = (unsigned int)(r & 63);
-	}
 	for (i = 0; i < nw; i++) {
 		unsigned int w = wf + (start + i) % nw;
-		uint64_t cand = ~m->used[w] & lane_mask(nc, w) & span_mask(w, from, to);
-		uint64_t upper;
-		uint16_t port;
+		uint64_t cand = ~__atomic_load_n(&s->used[w], __ATOMIC_ACQUIRE) &
+				span_mask(w, from, to) & mask;
 
-		if (cand == 0)
-			continue;
-		/* inside the word, start at a random bit too */
-		upper = cand & (~UINT64_C(0) << rot);
-		port = (uint16_t)(w * 64 + (unsigned int)__builtin_ctzll(upper ? upper : cand));
-		bit_set(m, port);
-		NAT_STAT_INC(nc, ports_in_use);
-		return port;
+		if (cand != 0)
+			cand &= ~fwd_mask(nc, ai, pc, w);
+		while (cand != 0) {
+			/* inside the word, start at the hashed bit too */
+			uint64_t upper = cand & (~UINT64_C(0) << rot);
+			unsigned int b = (unsigned int)__builtin_ctzll(upper ? upper : cand);
+			uint16_t port = (uint16_t)(w * 64 + b);
+
+			if (pt_claim(s, port, nc->worker)) {
+				NAT_STAT_INC(nc, ports_in_use);
+				return port;
+			}
+			cand &= ~(UINT64_C(1) << b);	/* another worker took it first */
+		}
 	}
-	return -1;	/* not reached while the free counts are right */
+	return -1;
 }
 
-static bool
-forwarded_in(const struct nat_ctx *nc, const struct nat_fwd_table *ft, unsigned int ai,
-	     unsigned int pc, uint16_t port)
+int
+nat_port_alloc(struct nat_ctx *nc, unsigned int ai, unsigned int pc, unsigned int rng,
+	       uint64_t seed, int parity)
 {
-	uint8_t proto = pc == NAT_PC_TCP ? IPPROTO_TCP : pc == NAT_PC_UDP ? IPPROTO_UDP : 0;
+	struct nat_pt_space *s = space(nc->pt, ai, pc);
+	unsigned int from, to;
+	uint32_t avail;
+	uint64_t h;
+	int port;
 
-	return proto != 0 && nat_fwd_lookup(ft, proto, nc->cfg.addrs[ai], port) != NULL;
+	if (rng == NAT_RANGE_ANY)
+		avail = __atomic_load_n(&s->free[0], __ATOMIC_RELAXED) +
+			__atomic_load_n(&s->free[1], __ATOMIC_RELAXED);
+	else
+		avail = __atomic_load_n(&s->free[rng], __ATOMIC_RELAXED);
+	if (avail == 0 || !range_bounds(nc->pt, ai, rng, &from, &to))
+		return -1;
+	/* RFC 6056 algorithm 3: the start is a keyed hash of the inside endpoint */
+	h = nat_hash2(nc->pt->key, seed, (uint64_t)ai << 8 | pc);
+	/* RFC 4787 section 4.2.2: keep the port's parity when a port of it is free (RTP on an
+	 * even port, RTCP on the odd one above), else any */
+	if (parity >= 0) {
+		port = search(nc, ai, pc, from, to, h, parity ? UINT64_C(0xaaaaaaaaaaaaaaaa) :
+							       UINT64_C(0x5555555555555555));
+		if (port >= 0)
+			return port;
+	}
+	return search(nc, ai, pc, from, to, h, ~UINT64_C(0));
 }
 
 void
 nat_port_release(struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port)
 {
-	struct nat_portmap *m = pmap(nc, ai, pc);
+	struct nat_pt_space *s = space(nc->pt, ai, pc);
 
-	if (!bit_test(m, port))
+	/* only the holder gives a port back */
+	if (__atomic_load_n(&s->owner[port], __ATOMIC_RELAXED) != nc->worker + 1)
 		return;
+	pt_unclaim(s, port);
 	NAT_STAT_ADD(nc, ports_in_use, -1);
-	/* a port that became a forward while a mapping held it stays reserved */
-	if (!forwarded_in(nc, nc->fwd, ai, pc, port))
-		bit_clear(m, port);
 }
-
-void
-nat_port_unreserve(struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port)
-{
-	struct nat_portmap *m = pmap(nc, ai, pc);
-
-	if (nat_port_allowed(nc, ai, port) && bit_test(m, port) &&
-	    !forwarded_in(nc, nc->fwd, ai, pc, port))
-		bit_clear(m, port);
-}
-
-/* Walk the ports of forward f that this worker owns on its outside address. */
-#define FOREACH_OWNED_FWD_PORT(nc, f, ai, port)					\
-	for (uint32_t port = (f)->ext_lo +						\
-		((nc)->worker + (nc)->cfg.n_workers - (f)->ext_lo % (nc)->cfg.n_workers) % \
-		(nc)->cfg.n_workers;							\
-	     port <= (f)->ext_hi; port += (nc)->cfg.n_workers)			\
-		if (nat_port_allowed(nc, ai, (uint16_t)port))
 
 void
 nat_ports_set_fwd(struct nat_ctx *nc, const struct nat_fwd_table *ft)
 {
-	const struct nat_fwd_table *old = nc->fwd;
-	unsigned int i;
-
-	if (old == ft)
-		return;
-	/* release the ports of the old forwards that neither the new table nor a mapping
-	 * holds */
-	for (i = 0; i < nat_fwd_count(old); i++) {
-		const struct nat_fwd *f = nat_fwd_get(old, i);
-		int ai = nat_addr_index(&nc->cfg, f->ext_addr);
-		unsigned int pc = (unsigned int)nat_pclass_of(f->proto);
-
-		if (ai < 0)
-			continue;
-		FOREACH_OWNED_FWD_PORT(nc, f, (unsigned int)ai, port) {
-			struct nat_portmap *m = pmap(nc, (unsigned int)ai, pc);
-
-			if (bit_test(m, (uint16_t)port) &&
-			    !forwarded_in(nc, ft, (unsigned int)ai, pc, (uint16_t)port) &&
-			    nat_map_find_rev(nc, f->proto, f->ext_addr,
-					     htons((uint16_t)port)) == NULL)
-				bit_clear(m, (uint16_t)port);
-		}
-	}
-	for (i = 0; i < nat_fwd_count(ft); i++) {
-		const struct nat_fwd *f = nat_fwd_get(ft, i);
-		int ai = nat_addr_index(&nc->cfg, f->ext_addr);
-		unsigned int pc = (unsigned int)nat_pclass_of(f->proto);
-
-		if (ai < 0)
-			continue;	/* not a pool address: nothing of ours to reserve */
-		FOREACH_OWNED_FWD_PORT(nc, f, (unsigned int)ai, port) {
-			struct nat_portmap *m = pmap(nc, (unsigned int)ai, pc);
-
-			if (!bit_test(m, (uint16_t)port))
-				bit_set(m, (uint16_t)port);
-		}
-	}
-	/* published last: the control plane frees `old` once it sees `ft` here */
+	/* nothing to reserve: forwarded ports are masked at allocation (file comment).
+	 * Published last: the control plane frees the old table once it sees ft here. */
 	__atomic_store_n(&nc->fwd, ft, __ATOMIC_RELEASE);
 }
 
@@ -323,13 +341,17 @@ nat_port_reserve(struct nat_ctx *nc, uint8_t proto, uint32_t addr, uint16_t want
 {
 	int ai = nat_addr_index(&nc->cfg, addr);
 	int pc = nat_pclass_of(proto);
+	uint64_t seed;
 
 	if (ai < 0 || (pc != NAT_PC_TCP && pc != NAT_PC_UDP))
 		return -1;
 	if (nat_port_take(nc, (unsigned int)ai, (unsigned int)pc, want) == 0)
 		return want;
+	/* from the wanted port, not a counter: the same choice whatever the worker count */
+	seed = (uint64_t)want << 40 | (uint64_t)proto << 32 | UINT32_C(0x72657376);
 	return nat_port_alloc(nc, (unsigned int)ai, (unsigned int)pc,
-			      nat_port_range_for(nc, (unsigned int)ai, (unsigned int)pc, want));
+			      nat_port_range_for(nc, (unsigned int)ai, (unsigned int)pc, want),
+			      seed, want & 1);
 }
 
 void

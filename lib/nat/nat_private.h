@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * nat_private.h - what lib/nat's files share and nobody else sees: the per-worker context,
- * the port bitmaps, the mapping records and their hash index, the forward table layout and
- * the internal functions between nat_config.c, nat_fwd.c, nat_ports.c and nat_mapping.c.
+ * the shared port table, the mapping records and their hash index, the per-host records,
+ * the forward table layout and the internal functions between nat_config.c, nat_fwd.c,
+ * nat_ports.c, nat_host.c and nat_mapping.c.
  */
 #ifndef NATGW_NAT_PRIVATE_H
 #define NATGW_NAT_PRIVATE_H
@@ -55,13 +56,42 @@ struct nat_fwd_table {
 /* the forward whose inside range holds proto/int_addr/int_port (host order), or NULL */
 const struct nat_fwd *nat_fwd_lookup_inside(const struct nat_fwd_table *ft, uint8_t proto,
 					    uint32_t int_addr, uint16_t int_port);
+/* bit i set: port base + i (base a multiple of 64, host order) is forwarded in ft */
+uint64_t nat_fwd_mask64(const struct nat_fwd_table *ft, uint8_t proto, uint32_t ext_addr,
+			uint32_t base);
 
-/** One outside address' ports of one class, as seen by one worker. */
-struct nat_portmap {
-	uint64_t used[NAT_PORT_WORDS];	/* set: held by a mapping or reserved (forward) */
-	uint32_t free[2];		/* allocatable ports left, [NAT_RANGE_LOW/HIGH] */
-	uint32_t total[2];		/* this worker's ports in [port_lo, port_hi] per range */
+/** One outside address' ports of one class, shared by all workers (nat_ports.c). */
+struct nat_pt_space {
+	uint64_t used[NAT_PORT_WORDS];	/* set: held; claimed with an atomic fetch-or */
+	uint16_t owner[65536];		/* worker + 1 holding the port, 0: free */
+	uint32_t free[2];		/* ports left per [NAT_RANGE_LOW/HIGH] (atomic) */
+	uint32_t total[2];		/* ports in [port_lo, port_hi] per range */
 };
+
+struct nat_port_table {
+	unsigned int n_addrs;
+	bool use_heap;
+	uint32_t addrs[NAT_MAX_ADDRS];
+	uint16_t port_lo[NAT_MAX_ADDRS];
+	uint16_t port_hi[NAT_MAX_ADDRS];
+	uint64_t key[2];		/* secret of the search start (RFC 6056 algorithm 3) */
+	struct nat_pt_space *sp;	/* [addr * NAT_PC_MAX + pclass] */
+};
+
+/** Per-host accounting (RFC 6888 REQ-4/5), per worker: all of a host's connections live on
+ * its owner worker (nat_host_owner), so counting needs no shared state. */
+struct nat_host {
+	uint32_t addr;			/* network order; 0: free record */
+	uint32_t conns;			/* connections counted for it */
+	uint32_t ports[NAT_PC_MAX];	/* dynamic outside ports its mappings hold */
+	uint32_t next;			/* hash chain */
+};
+
+/* CT_USER_NAT word of a connection: mapping index + 1 in the low bits, and whether the
+ * connection is counted for an inside host (and which end that host is) */
+#define NAT_UW_COUNTED	UINT32_C(0x80000000)	/* counted in a host's conns */
+#define NAT_UW_HOST_REPLY UINT32_C(0x40000000)	/* the host is the reply source (inbound) */
+#define NAT_UW_MAP_MASK	UINT32_C(0x3fffffff)
 
 /* ADF (RFC 4787 section 5 "address-dependent filtering"): remote addresses the mapping
  * has sent to. The first NAT_ADF_SLOTS are kept exactly; beyond that a 64-bit keyed Bloom
@@ -69,7 +99,7 @@ struct nat_portmap {
 #define NAT_ADF_SLOTS	4
 
 #define NAT_MF_BLOOM	0x01	/* remote_bloom holds addresses */
-#define NAT_MF_STATIC	0x02	/* a forward's outside port, not allocated from the bitmap */
+#define NAT_MF_STATIC	0x02	/* a forward's outside port: never allocated, not the host's */
 
 struct nat_map {
 	uint32_t in_addr;	/* inside endpoint, network order */
@@ -98,11 +128,16 @@ struct nat_ctx {
 	bool use_heap;
 	bool cb_set;				/* our destroy callback is registered */
 	uint64_t key[2];			/* hash secret of the mapping index */
-	uint64_t rng;				/* xorshift state for the port search */
-	/* lane masks: bit i of lane[k % lane_period] set iff (64k + i) % n_workers == worker */
-	uint64_t *lane;
-	unsigned int lane_period;
-	struct nat_portmap *pm;			/* [addr * NAT_PC_MAX + pclass] */
+	struct nat_port_table *pt;		/* shared by all workers */
+	bool pt_own;				/* created with the context: free with it */
+	/* per-host limits (resolved) and records */
+	uint32_t lim_conns, lim_ports;
+	struct nat_host *hosts;
+	uint32_t host_cap;
+	uint32_t *host_free;
+	uint32_t host_free_top;
+	uint32_t *host_head;
+	uint32_t host_mask;
 	/* mappings */
 	struct nat_map *maps;
 	uint32_t map_cap;
@@ -149,21 +184,33 @@ void *nat_zalloc(bool heap, size_t size);
 void nat_free(bool heap, void *p);
 
 /* nat_ports.c */
-int nat_ports_init(struct nat_ctx *nc);
-void nat_ports_fini(struct nat_ctx *nc);
-bool nat_port_allowed(const struct nat_ctx *nc, unsigned int ai, uint16_t port);
+bool nat_port_allowed(const struct nat_ctx *nc, unsigned int ai, unsigned int pc,
+		      uint16_t port);
 /* take a given port (host order) if allowed and free: 0, else -1 */
 int nat_port_take(struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port);
-/* search a free port of range `rng` (NAT_RANGE_*): port (host order) or -1 */
-int nat_port_alloc(struct nat_ctx *nc, unsigned int ai, unsigned int pc, unsigned int rng);
+/* claim a forward's port for its static mapping (no forward mask): 0, else -1 */
+int nat_port_claim_static(struct nat_ctx *nc, unsigned int ai, unsigned int pc,
+			  uint16_t port);
+/* search a free port of range `rng` (NAT_RANGE_*), starting from a point derived from
+ * `seed` with the table's secret, of parity `parity` (0, 1) when one is free (-1: any):
+ * port (host order) or -1 */
+int nat_port_alloc(struct nat_ctx *nc, unsigned int ai, unsigned int pc, unsigned int rng,
+		   uint64_t seed, int parity);
 void nat_port_release(struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port);
-/* a static mapping's forward port: unreserve it if its forward has gone meanwhile */
-void nat_port_unreserve(struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port);
-/* reserve the forwarded ports of ft (and release those of the previous table) */
+/* adopt forward table ft (its ports are never allocated while it is adopted or pending) */
 void nat_ports_set_fwd(struct nat_ctx *nc, const struct nat_fwd_table *ft);
 /* which range a new mapping of inside port `port` must come from (RFC 4787 REQ-3) */
 unsigned int nat_port_range_for(const struct nat_ctx *nc, unsigned int ai, unsigned int pc,
 				uint16_t port);
+
+/* nat_host.c */
+int nat_hosts_init(struct nat_ctx *nc);
+void nat_hosts_fini(struct nat_ctx *nc);
+/* the record of inside host addr, NULL if none; with create, made when missing (NULL only
+ * when the host table is full) */
+struct nat_host *nat_host_get(struct nat_ctx *nc, uint32_t addr, bool create);
+/* free the record if it counts nothing any more */
+void nat_host_release(struct nat_ctx *nc, struct nat_host *h);
 
 /* nat_mapping.c */
 struct nat_map *nat_map_find_rev(const struct nat_ctx *nc, uint8_t proto,

@@ -930,17 +930,25 @@ def sc_hairpin(tr):
     to_h1(tr.send("inside", c(flags="PA", seq=11, ack=21, window=502, load=b"ping")))
     to_h2(tr.send("inside", s(flags="PA", seq=21, ack=15, window=509, load=b"pong")))
     # UDP to another inside host's endpoint-independent mapping (RFC 4787 REQ-9): H1:4000
-    # talks to SERVER (mapping 203.0.113.2:4000); H2:5000 sends to 203.0.113.2:4000
-    u = tr.flow("h2-udp", "inside", lambda p: bytes(p[Raw].load) == b"to h1's mapping",
+    # talks to SERVER (mapping 203.0.113.2:4000); H2:5000 sends to 203.0.113.2:4000. The
+    # hairpinned packet is filtered by H1's mapping like any inbound one from H2's outside
+    # endpoint (issue 9 item 12): under APDF it is refused until H1 has sent to that
+    # endpoint; H1's packet to it then passes (H2 has sent to H1's), and so does H2's next
+    # (hole punching, as between two NATs). This scenario used to expect the first one
+    # delivered: hairpinning skipped the filtering.
+    u = tr.flow("h2-udp", "inside", lambda p: bytes(p[Raw].load) == b"to h1's mapping again",
                 lambda p: p[UDP].sport, 5000)
     m1 = tr.flow("h1-udp", "outside", lambda p: bytes(p[Raw].load) == b"h1 out",
                  lambda p: p[UDP].sport, 4000)
     x = tr.send("inside", host(tr, H1, SERVER, UDP(sport=4000, dport=9999) / b"h1 out"))
     tr.out("outside", to_out(x, src=GW_OUT, sport=m1))
     x = tr.send("inside", host(tr, H2, GW_OUT, UDP(sport=5000, dport=m1) / b"to h1's mapping"))
-    tr.out("inside", to_in(x, H1_MAC, src=GW_OUT, sport=u, dst=H1, dport=4000))
+    tr.drop(x)                      # APDF: H1 never sent to 203.0.113.2:u
     y = tr.send("inside", host(tr, H1, GW_OUT, UDP(sport=4000, dport=u) / b"h1 answers"))
     tr.out("inside", to_in(y, H2_MAC, src=GW_OUT, sport=m1, dst=H2, dport=5000))
+    x = tr.send("inside", host(tr, H2, GW_OUT, UDP(sport=5000, dport=m1) /
+                               b"to h1's mapping again"))
+    tr.out("inside", to_in(x, H1_MAC, src=GW_OUT, sport=u, dst=H1, dport=4000))
     tr.check(expect_preserved("h2", 41000))
     tr.check(expect_preserved("h2-udp", 5000))
 

@@ -41,6 +41,7 @@ struct nt_env {
 	struct ct_table *ct;
 	struct nat_ctx *nc;
 	struct nat_fwd_table *ft;
+	struct nat_port_table *pt;	/* shared with other workers' envs; NULL: the ctx's own */
 	unsigned int worker;
 	ct_time_t now;
 };
@@ -59,10 +60,11 @@ nt_config(struct nat_config *cfg, unsigned int n_addrs)
 		cfg->addrs[i] = pool[i];
 }
 
-/* create the worker over cfg (and forwards), capacity cap */
+/* create the worker over cfg (and forwards), capacity cap, over the shared port table pt
+ * (NULL: a table of its own; the caller frees pt after nt_stop) */
 static inline void
-nt_start(struct nt_env *e, const struct nat_config *cfg, unsigned int worker, uint32_t cap,
-	 const struct nat_fwd *fwds, unsigned int n_fwds)
+nt_start_pt(struct nt_env *e, const struct nat_config *cfg, unsigned int worker, uint32_t cap,
+	    const struct nat_fwd *fwds, unsigned int n_fwds, struct nat_port_table *pt)
 {
 	struct ct_params prm = {
 		.capacity = cap, .use_heap = true, .tcp_liberal = true, .name = "nt",
@@ -77,8 +79,16 @@ nt_start(struct nt_env *e, const struct nat_config *cfg, unsigned int worker, ui
 	assert_non_null(e->ct);
 	e->ft = nat_fwd_table_create(fwds, n_fwds, msg, sizeof(msg));
 	assert_non_null(e->ft);
-	e->nc = nat_ctx_create(&e->cfg, worker, e->ct, e->ft, true);
+	e->pt = pt;
+	e->nc = nat_ctx_create_shared(&e->cfg, worker, e->ct, e->ft, pt, true);
 	assert_non_null(e->nc);
+}
+
+static inline void
+nt_start(struct nt_env *e, const struct nat_config *cfg, unsigned int worker, uint32_t cap,
+	 const struct nat_fwd *fwds, unsigned int n_fwds)
+{
+	nt_start_pt(e, cfg, worker, cap, fwds, n_fwds, NULL);
 }
 
 static inline void
@@ -205,13 +215,25 @@ nt_udp_out(struct nt_env *e, uint32_t src, uint16_t sport, uint32_t dst, uint16_
 	return pb_sport(r.out);
 }
 
-static inline uint64_t
-nt_reason(const struct nt_env *e, enum nat_reason why)
+/* nt_udp_out(), then the remote's answer (checked translated back): the connection has seen
+ * a reply, so it is not evictable to make room for others (ct_evict_unreplied) */
+static inline uint16_t
+nt_udp_out_replied(struct nt_env *e, uint32_t src, uint16_t sport, uint32_t dst,
+		   uint16_t dport, uint32_t *out_addr)
 {
-	struct nat_stats st;
+	uint32_t oa;
+	uint16_t op = nt_udp_out(e, src, sport, dst, dport, &oa);
+	struct pb_spec s = nt_udp(dst, dport, oa, op);
+	struct nt_res r;
 
-	nat_stats_get(e->nc, &st);
-	return st.reason[why];
+	nt_spec(e, &s, false, &r);
+	nt_assert_ok(&r);
+	assert_int_equal(r.dir, CT_DIR_REPLY);
+	assert_int_equal(pb_ip_dst(r.out), src);
+	assert_int_equal(pb_dport(r.out), sport);
+	if (out_addr != NULL)
+		*out_addr = oa;
+	return op;
 }
 
 static inline struct nat_stats
@@ -222,5 +244,110 @@ nt_stats(const struct nt_env *e)
 	nat_stats_get(e->nc, &st);
 	return st;
 }
+
+/* ---- a gateway of n workers over one port table, steered the app's way ---- */
+
+struct nt_gw {
+	unsigned int n;
+	struct nat_config cfg;
+	struct nat_port_table *pt;
+	struct nt_env e[4];
+};
+
+static inline void
+nt_gw_start(struct nt_gw *g, const struct nat_config *cfg, unsigned int n, uint32_t cap,
+	    const struct nat_fwd *fwds, unsigned int n_fwds)
+{
+	unsigned int w;
+
+	assert_true(n >= 1 && n <= NT_DIM(g->e));
+	memset(g, 0, sizeof(*g));
+	g->n = n;
+	g->cfg = *cfg;
+	g->cfg.n_workers = n;
+	g->pt = nat_port_table_create(&g->cfg, true);
+	assert_non_null(g->pt);
+	for (w = 0; w < n; w++)
+		nt_start_pt(&g->e[w], &g->cfg, w, cap, fwds, n_fwds, g->pt);
+}
+
+static inline void
+nt_gw_stop(struct nt_gw *g)
+{
+	unsigned int w;
+
+	for (w = 0; w < g->n; w++)
+		nt_stop(&g->e[w]);
+	nat_port_table_free(g->pt);
+}
+
+static inline unsigned int
+nt_gw_owner(const struct nt_gw *g, const uint8_t *f, unsigned int len, bool from_inside)
+{
+	struct ct_pkt p;
+	uint32_t o;
+
+	if (ct_parse_ipv4(f, len, PB_ETH_LEN, false, &p) != CT_R_NONE)
+		return 0;
+	o = from_inside ? nat_inside_owner(&g->cfg, g->e[0].ft, &p) :
+			  nat_inbound_owner(&g->cfg, g->e[0].ft, g->pt, &p);
+	return o < g->n ? o : 0;	/* unknown: one fixed worker, as the app does */
+}
+
+/*
+ * One frame through the gateway as app/gw_pipeline.c runs it: to its owner worker, and a
+ * packet from inside translated to one of our outside addresses (the first half of a
+ * hairpin) looped back in as from the outside, to the owner of its destination port, for
+ * the second half. r is the last pass; *looped (may be NULL) tells whether it was looped.
+ */
+static inline void
+nt_gw_frame(struct nt_gw *g, const uint8_t *f, unsigned int len, bool from_inside,
+	    struct nt_res *r, bool *looped)
+{
+	unsigned int w = nt_gw_owner(g, f, len, from_inside);
+	uint8_t half[PB_MAX];
+
+	if (looped != NULL)
+		*looped = false;
+	nt_frame(&g->e[w], f, len, from_inside, r);
+	if (!from_inside || r->rewrite != 0 || !nat_is_outside_addr(&g->cfg, pb_ip_dst(r->out)))
+		return;
+	if (looped != NULL)
+		*looped = true;
+	memcpy(half, r->out, r->len);
+	w = nt_gw_owner(g, half, r->len, false);
+	nt_frame(&g->e[w], half, r->len, false, r);
+}
+
+static inline void
+nt_gw_spec(struct nt_gw *g, const struct pb_spec *s, bool from_inside, struct nt_res *r,
+	   bool *looped)
+{
+	uint8_t f[PB_MAX];
+	unsigned int len = pb_build(f, s);
+
+	nt_gw_frame(g, f, len, from_inside, r, looped);
+}
+
+static inline uint64_t
+nt_gw_stat_hairpinned(const struct nt_gw *g)
+{
+	uint64_t n = 0;
+	unsigned int w;
+
+	for (w = 0; w < g->n; w++)
+		n += nt_stats(&g->e[w]).hairpinned;
+	return n;
+}
+
+static inline uint64_t
+nt_reason(const struct nt_env *e, enum nat_reason why)
+{
+	struct nat_stats st;
+
+	nat_stats_get(e->nc, &st);
+	return st.reason[why];
+}
+
 
 #endif

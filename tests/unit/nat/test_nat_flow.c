@@ -178,8 +178,12 @@ test_eif_tcp_refcount(void **state)
 	nt_stop(&e);
 }
 
-/* Hairpin through a port forward: A -> N_1:8080 reaches B:80 from A's outside endpoint,
- * and B's answer reaches A from N_1:8080. */
+/*
+ * Hairpin through a port forward, with 1, 2 and 4 workers (the app's steering and loop,
+ * nt_gw_frame): A -> N_1:8080 reaches B:80 from A's own EIM mapping (the port A uses to the
+ * Internet), and B's answer reaches A from N_1:8080, with the same ports whatever the worker
+ * count. (With 2 workers this used to give A a fresh mapping in B's worker.)
+ */
 static void
 test_hairpin_forward(void **state)
 {
@@ -187,40 +191,59 @@ test_hairpin_forward(void **state)
 		{ .proto = IPPROTO_TCP, .ext_addr = N_1, .ext_lo = 8080, .ext_hi = 8080,
 		  .int_addr = H_B, .int_port = 80 },
 	};
-	struct nt_env e;
-	struct nt_res r;
-	struct pb_spec s;
-	uint16_t ap;
+	static const unsigned int workers[] = { 1, 2, 4 };
+	struct nat_config cfg;
+	unsigned int k, a;
 
 	(void)state;
-	start(&e, NAT_FILTER_APDF, fw, NT_DIM(fw));
-	/* A's mapping, made by a flow to the outside first */
-	s = nt_tcp(H_A, 40000, R_1, 80, PB_SYN);
-	nt_spec(&e, &s, true, &r);
-	nt_assert_ok(&r);
-	ap = pb_sport(r.out);
-	/* hairpinned SYN */
-	s = nt_tcp(H_A, 40000, N_1, 8080, PB_SYN);
-	nt_spec(&e, &s, true, &r);
-	assert_to_host(&r, N_1, ap, H_B, 80);
-	assert_int_equal(nt_stats(&e).hairpinned, 1);
-	/* B answers the address it saw */
-	s = nt_tcp(H_B, 80, N_1, ap, PB_SYN | PB_ACK);
-	s.ack = 1001;
-	nt_spec(&e, &s, true, &r);
-	assert_to_host(&r, N_1, 8080, H_A, 40000);
-	assert_int_equal(r.dir, CT_DIR_REPLY);
-	/* A's ack */
-	s = nt_tcp(H_A, 40000, N_1, 8080, PB_ACK);
-	s.seq = 1001;
-	s.ack = 5001;
-	nt_spec(&e, &s, true, &r);
-	assert_to_host(&r, N_1, ap, H_B, 80);
-	nt_stop(&e);
+	nt_config(&cfg, 1);
+	for (k = 0; k < NT_DIM(workers); k++) {
+		for (a = 0; a < 8; a++) {
+			uint32_t ha = PB_IP(10, 3, 0, a + 1);
+			struct nt_gw g;
+			struct nt_res r;
+			struct pb_spec s;
+			bool looped;
+			uint16_t ap;
 
-	/* hairpin off: the packet is only source-translated, the destination stays */
+			nt_gw_start(&g, &cfg, workers[k], 256, fw, NT_DIM(fw));
+			/* A's mapping, made by a flow to the outside first (port kept) */
+			s = nt_tcp(ha, 40000, R_1, 80, PB_SYN);
+			nt_gw_spec(&g, &s, true, &r, &looped);
+			nt_assert_ok(&r);
+			assert_false(looped);
+			ap = pb_sport(r.out);
+			assert_int_equal(ap, 40000);
+			/* hairpinned SYN: A's mapping, then the forward */
+			s = nt_tcp(ha, 40000, N_1, 8080, PB_SYN);
+			nt_gw_spec(&g, &s, true, &r, &looped);
+			assert_true(looped);
+			assert_to_host(&r, N_1, ap, H_B, 80);
+			assert_int_equal(nt_gw_stat_hairpinned(&g), 1);
+			/* B answers the address it saw */
+			s = nt_tcp(H_B, 80, N_1, ap, PB_SYN | PB_ACK);
+			s.ack = 1001;
+			nt_gw_spec(&g, &s, true, &r, &looped);
+			assert_true(looped);
+			assert_to_host(&r, N_1, 8080, ha, 40000);
+			assert_int_equal(r.dir, CT_DIR_REPLY);
+			/* A's ack */
+			s = nt_tcp(ha, 40000, N_1, 8080, PB_ACK);
+			s.seq = 1001;
+			s.ack = 5001;
+			nt_gw_spec(&g, &s, true, &r, NULL);
+			assert_to_host(&r, N_1, ap, H_B, 80);
+			assert_false(r.created);
+			nt_gw_stop(&g);
+		}
+	}
+
+	/* hairpin off: the packet is only source-translated, the destination stays (the app
+	 * drops it as TO_ME_UNHANDLED before it gets here) */
 	{
-		struct nat_config cfg;
+		struct nt_env e;
+		struct nt_res r;
+		struct pb_spec s;
 
 		nt_config(&cfg, 1);
 		cfg.hairpin = false;
@@ -230,57 +253,81 @@ test_hairpin_forward(void **state)
 		nt_assert_ok(&r);
 		assert_int_equal(pb_ip_dst(r.out), N_1);
 		assert_int_equal(pb_dport(r.out), 8080);
-		assert_int_equal(nt_stats(&e).hairpinned, 0);
 		nt_stop(&e);
 	}
 }
 
-/* RFC 4787 REQ-9: A reaches B through B's endpoint-independent mapping, and sees B's
- * answers coming from that mapping, its own packets leaving from A's mapping. */
+/*
+ * RFC 4787 REQ-9 through another host's endpoint-independent mapping, with 1, 2 and 4
+ * workers, per filtering behaviour: the hairpinned packet leaves A's worker from A's own
+ * mapping (EIM) and is filtered by B's mapping as any inbound packet from N_1:ap would be
+ * (RFC 4787 section 5; with 2 workers this used to skip APDF). EIF: delivered. ADF: B never
+ * sent to N_1: filtered. APDF: refused, until B sends to A's mapping: then both ways pass,
+ * as hole punching between two NATs does.
+ */
 static void
 test_hairpin_mapping(void **state)
 {
-	static const enum nat_filtering modes[] = { NAT_FILTER_APDF, NAT_FILTER_EIF };
-	unsigned int k;
+	static const unsigned int workers[] = { 1, 2, 4 };
+	static const enum nat_filtering modes[] = {
+		NAT_FILTER_APDF, NAT_FILTER_ADF, NAT_FILTER_EIF,
+	};
+	unsigned int k, m, a;
 
 	(void)state;
-	for (k = 0; k < NT_DIM(modes); k++) {
-		struct nt_env e;
-		struct nt_res r;
-		struct pb_spec s;
-		uint16_t ap, bp;
+	for (m = 0; m < NT_DIM(modes); m++) {
+		for (k = 0; k < NT_DIM(workers); k++) {
+			for (a = 0; a < 6; a++) {
+				uint32_t ha = PB_IP(10, 3, 0, a + 1), hb = PB_IP(10, 4, 0, a + 1);
+				struct nat_config cfg;
+				struct nt_gw g;
+				struct nt_res r;
+				struct pb_spec s;
+				uint16_t ap, bp;
 
-		start(&e, modes[k], NULL, 0);
-		bp = nt_udp_out(&e, H_B, 5000, R_1, 3478, NULL);
-		ap = nt_udp_out(&e, H_A, 5000, R_1, 3478, NULL);
-		assert_int_not_equal(ap, bp);
-		s = nt_udp(H_A, 5000, N_1, bp);
-		nt_spec(&e, &s, true, &r);
-		assert_to_host(&r, N_1, ap, H_B, 5000);
-		assert_int_equal(nt_stats(&e).hairpinned, 1);
-		s = nt_udp(H_B, 5000, N_1, ap);
-		nt_spec(&e, &s, true, &r);
-		assert_to_host(&r, N_1, bp, H_A, 5000);
-		assert_int_equal(r.dir, CT_DIR_REPLY);
-		nt_stop(&e);
+				nt_config(&cfg, 1);
+				cfg.filtering = modes[m];
+				nt_gw_start(&g, &cfg, workers[k], 256, NULL, 0);
+				s = nt_udp(hb, 5000, R_1, 3478);
+				nt_gw_spec(&g, &s, true, &r, NULL);
+				nt_assert_ok(&r);
+				bp = pb_sport(r.out);
+				s = nt_udp(ha, 6000, R_1, 3478);
+				nt_gw_spec(&g, &s, true, &r, NULL);
+				nt_assert_ok(&r);
+				ap = pb_sport(r.out);
+				assert_int_equal(bp, 5000);	/* preserved, any worker */
+				assert_int_equal(ap, 6000);
+				/* A -> B's mapping */
+				s = nt_udp(ha, 6000, N_1, bp);
+				nt_gw_spec(&g, &s, true, &r, NULL);
+				assert_int_equal(nt_gw_stat_hairpinned(&g), 1);
+				if (modes[m] == NAT_FILTER_EIF) {
+					assert_to_host(&r, N_1, ap, hb, 5000);
+				} else {
+					assert_null(r.conn);
+					assert_int_equal(r.nat_why, modes[m] == NAT_FILTER_ADF ?
+							 NAT_R_FILTERED : NAT_R_NO_MAPPING);
+				}
+				/* B -> A's mapping: A has sent to N_1:bp, so APDF lets it in */
+				s = nt_udp(hb, 5000, N_1, ap);
+				nt_gw_spec(&g, &s, true, &r, NULL);
+				assert_to_host(&r, N_1, bp, ha, 6000);
+				if (modes[m] == NAT_FILTER_EIF)
+					assert_int_equal(r.dir, CT_DIR_REPLY);
+				/* and now A -> B passes in every mode (B has sent to N_1:ap) */
+				s = nt_udp(ha, 6000, N_1, bp);
+				nt_gw_spec(&g, &s, true, &r, NULL);
+				assert_to_host(&r, N_1, ap, hb, 5000);
+				nt_gw_stop(&g);
+			}
+		}
 	}
 }
 
-static uint32_t
-inside_owner(const struct nat_config *cfg, const struct nat_fwd_table *ft,
-	     const struct pb_spec *s)
-{
-	uint8_t f[PB_MAX];
-	unsigned int len = pb_build(f, s);
-	struct ct_pkt p;
-
-	assert_int_equal(ct_parse_ipv4(f, len, PB_ETH_LEN, true, &p), CT_R_NONE);
-	return nat_inside_owner(cfg, ft, &p);
-}
-
-/* Hairpinning with 4 workers, each over its own table, packets steered the app's way:
- * through another host's mapping and through a forward, whichever workers the hosts
- * belong to. */
+/* Hairpinning steering with 4 workers: the first half is always on the sender's worker
+ * (its mapping), the second on the worker holding the target port (or the forward's host
+ * owner), which is the target's own worker. */
 static void
 test_hairpin_workers(void **state)
 {
@@ -289,55 +336,48 @@ test_hairpin_workers(void **state)
 		  .int_addr = H_B, .int_port = 80 },
 	};
 	struct nat_config cfg;
-	struct nt_env e[4];
-	unsigned int w, a, checked = 0;
+	struct nt_gw g;
+	unsigned int a, checked = 0;
 
 	(void)state;
 	nt_config(&cfg, 1);
-	cfg.n_workers = 4;
-	for (w = 0; w < 4; w++)
-		nt_start(&e[w], &cfg, w, 256, fw, NT_DIM(fw));
+	cfg.filtering = NAT_FILTER_EIF;
+	nt_gw_start(&g, &cfg, 4, 256, fw, NT_DIM(fw));
 	for (a = 0; a < 16; a++) {
 		uint32_t ha = PB_IP(10, 3, 0, a + 1), hb = PB_IP(10, 4, 0, a + 1);
-		unsigned int wa = nat_host_owner(&cfg, ha), wb = nat_host_owner(&cfg, hb), w2;
+		unsigned int wa = nat_host_owner(&g.cfg, ha), wb = nat_host_owner(&g.cfg, hb);
+		uint8_t f[PB_MAX];
 		struct pb_spec s;
 		struct nt_res r;
-		uint16_t bp, ap;
+		unsigned int len;
 
 		checked += wa != wb;
-		bp = nt_udp_out(&e[wb], hb, 5000, R_1, 3478, NULL);
-		/* A -> B's mapping: steered to B's worker */
-		s = nt_udp(ha, 6000, N_1, bp);
-		w2 = inside_owner(&cfg, e[0].ft, &s);
-		assert_int_equal(w2, wb);
-		nt_spec(&e[w2], &s, true, &r);
-		assert_to_host(&r, N_1, pb_sport(r.out), hb, 5000);
-		ap = pb_sport(r.out);
-		assert_int_equal(ap % 4, wb);
-		/* B answers: steered by its own address to the same worker */
-		s = nt_udp(hb, 5000, N_1, ap);
-		assert_int_equal(inside_owner(&cfg, e[0].ft, &s), wb);
-		nt_spec(&e[wb], &s, true, &r);
-		assert_to_host(&r, N_1, bp, ha, 6000);
-		/* A -> the forward to H_B:80 */
-		s = nt_tcp(ha, 7000, N_1, 8080, PB_SYN);
-		w2 = inside_owner(&cfg, e[0].ft, &s);
-		assert_int_equal(w2, nat_host_owner(&cfg, H_B));
-		nt_spec(&e[w2], &s, true, &r);
-		assert_to_host(&r, N_1, pb_sport(r.out), H_B, 80);
-		ap = pb_sport(r.out);
-		s = nt_tcp(H_B, 80, N_1, ap, PB_SYN | PB_ACK);
-		s.ack = 1001;
-		assert_int_equal(inside_owner(&cfg, e[0].ft, &s), w2);
-		nt_spec(&e[w2], &s, true, &r);
-		assert_to_host(&r, N_1, 8080, ha, 7000);
-		/* plain outbound traffic of A stays with A's worker */
-		s = nt_udp(ha, 6000, R_2, 53);
-		assert_int_equal(inside_owner(&cfg, e[0].ft, &s), wa);
+		s = nt_udp(hb, (uint16_t)(5000 + a), R_1, 3478);
+		nt_gw_spec(&g, &s, true, &r, NULL);
+		assert_int_equal(nat_port_table_owner(g.pt, IPPROTO_UDP, N_1, pb_sport(r.out)), wb);
+		/* A -> B's mapping: first half on A's worker, from A's port */
+		s = nt_udp(ha, (uint16_t)(6000 + a), N_1, pb_sport(r.out));
+		len = pb_build(f, &s);
+		assert_int_equal(nt_gw_owner(&g, f, len, true), wa);
+		nt_frame(&g.e[wa], f, len, true, &r);
+		nt_assert_ok(&r);
+		assert_int_equal(pb_ip_src(r.out), N_1);
+		assert_int_equal(pb_sport(r.out), 6000 + a);
+		assert_int_equal(nat_port_table_owner(g.pt, IPPROTO_UDP, N_1,
+						      (uint16_t)(6000 + a)), wa);
+		/* second half: B's worker */
+		assert_int_equal(nt_gw_owner(&g, r.out, r.len, false), wb);
+		/* to the forward: second half on the forward's host owner */
+		s = nt_tcp(ha, (uint16_t)(7000 + a), N_1, 8080, PB_SYN);
+		len = pb_build(f, &s);
+		assert_int_equal(nt_gw_owner(&g, f, len, true), wa);
+		nt_frame(&g.e[wa], f, len, true, &r);
+		nt_assert_ok(&r);
+		assert_int_equal(nt_gw_owner(&g, r.out, r.len, false),
+				 nat_host_owner(&g.cfg, H_B));
 	}
 	assert_true(checked > 0);	/* some pairs did cross workers */
-	for (w = 0; w < 4; w++)
-		nt_stop(&e[w]);
+	nt_gw_stop(&g);
 }
 
 int

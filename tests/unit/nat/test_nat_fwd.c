@@ -167,10 +167,8 @@ bad_config(struct nat_config *c, enum bad_cfg k)
 		c->addrs[0] = 0;
 		return "zero address";
 	case BAD_SLICE:
-		c->port_lo[0] = 5000;
-		c->port_hi[0] = 5002;
-		c->n_workers = 4;
-		return "range smaller than the workers";
+		c->max_ports_per_host = 70000;
+		return "per-host port limit above 65536";
 	case BAD_MAP:
 		c->mapping = (enum nat_mapping)7;
 		return "bad mapping";
@@ -196,6 +194,14 @@ test_config_check(void **state)
 	assert_int_equal(cfg.filtering, NAT_FILTER_APDF);
 	assert_int_equal(cfg.port_lo[0], 1024);
 	assert_int_equal(cfg.port_hi[0], 65535);
+	assert_int_equal(cfg.max_conns_per_host, NAT_LIMIT_AUTO);
+	assert_int_equal(cfg.max_ports_per_host, NAT_LIMIT_AUTO);
+	/* the workers share the ports: a range smaller than the worker count is fine */
+	cfg.port_lo[0] = 5000;
+	cfg.port_hi[0] = 5002;
+	cfg.n_workers = 4;
+	assert_int_equal(nat_config_check(&cfg, msg, sizeof(msg)), 0);
+	nt_config(&cfg, 2);
 	for (i = 0; i < BAD_MAX; i++) {
 		const char *name;
 
@@ -234,8 +240,6 @@ test_host_owner(void **state)
 		for (i = 0; i < n; i++)
 			assert_true(seen[i] > 1000 / n / 2);
 	}
-	for (i = 0; i < 70000; i += 997)
-		assert_int_equal(nat_port_owner(&cfg, (uint16_t)i), (uint16_t)i % 4);
 }
 
 /* A forward creates inbound connections under every filtering behaviour; its ports are
@@ -432,24 +436,28 @@ test_fwd_static(void **state)
 }
 
 static uint32_t
-owner_of(const struct nat_config *cfg, const struct nat_fwd_table *ft, const uint8_t *f,
-	 unsigned int len)
+owner_of_pt(const struct nat_config *cfg, const struct nat_fwd_table *ft,
+	    const struct nat_port_table *pt, const uint8_t *f, unsigned int len)
 {
 	struct ct_pkt p;
 
 	assert_int_equal(ct_parse_ipv4(f, len, PB_ETH_LEN, true, &p), CT_R_NONE);
-	return nat_inbound_owner(cfg, ft, &p);
+	return nat_inbound_owner(cfg, ft, pt, &p);
 }
 
+#define owner_of(cfg, ft, f, len) owner_of_pt(cfg, ft, NULL, f, len)
+
 /* Steering of inbound packets (DESIGN.md "Ownership"), and with 4 workers each over its
- * own table: every reply, and every ICMP error about a flow, belongs to the worker that
- * holds the flow. */
+ * own conntrack table and one shared port table: every reply, and every ICMP error about
+ * a flow, belongs to the worker that holds the flow's port; a port nobody holds goes to
+ * port % n_workers. */
 static void
 test_inbound_owner(void **state)
 {
 	static const uint8_t gre[] = { 0, 0, 0x08, 0 };
 	struct nat_config cfg;
 	struct nat_fwd_table *ft;
+	struct nat_port_table *pt;
 	struct nt_env e[4];
 	uint8_t f[PB_MAX], err[PB_MAX];
 	struct pb_spec s;
@@ -475,8 +483,10 @@ test_inbound_owner(void **state)
 	len = pb_build(f, &s);
 	assert_int_equal(owner_of(&cfg, ft, f, len), NAT_OWNER_UNKNOWN);
 
+	pt = nat_port_table_create(&cfg, true);
+	assert_non_null(pt);
 	for (w = 0; w < 4; w++)
-		nt_start(&e[w], &cfg, w, 256, fwds, NT_DIM(fwds));
+		nt_start_pt(&e[w], &cfg, w, 256, fwds, NT_DIM(fwds), pt);
 	for (h = 0; h < 40; h++) {
 		uint32_t host = PB_IP(10, 2, 0, h + 1);
 		unsigned int own = nat_host_owner(&cfg, host);
@@ -486,11 +496,13 @@ test_inbound_owner(void **state)
 		nt_spec(&e[own], &s, true, &r);
 		nt_assert_ok(&r);
 		/* the reply and an error about the flow come back to `own` */
+		/* the inside port is kept whichever worker the host has */
+		assert_int_equal(pb_sport(r.out), 4000 + h);
 		s = nt_udp(R_1, 53, N_1, pb_sport(r.out));
 		len = pb_build(f, &s);
-		assert_int_equal(owner_of(&cfg, ft, f, len), own);
+		assert_int_equal(owner_of_pt(&cfg, ft, pt, f, len), own);
 		len = pb_build_icmp_error(err, RTR, N_1, 3, 4, r.out, r.len, 0);
-		assert_int_equal(owner_of(&cfg, ft, err, len), own);
+		assert_int_equal(owner_of_pt(&cfg, ft, pt, err, len), own);
 		nt_frame(&e[own], err, len, false, &r);
 		assert_int_equal(r.state, CT_RELATED);
 		assert_true(pb_csum_ok(r.out, r.len));
@@ -498,6 +510,7 @@ test_inbound_owner(void **state)
 	}
 	for (w = 0; w < 4; w++)
 		nt_stop(&e[w]);
+	nat_port_table_free(pt);
 	nat_fwd_table_free(ft);
 }
 

@@ -2,8 +2,11 @@
 /*
  * test_nat_ports.c - outside port allocation and mappings, on real packets: exhaustion,
  * EIM reuse and APDM, port preservation and port ranges (RFC 4787 REQ-3), paired pooling
- * (REQ-2), per-worker slices, and release of mappings and ports when connections go.
+ * (REQ-2), one port table shared by N workers, and release of mappings and ports when
+ * connections go.
  */
+#include <rte_random.h>
+
 #include "nat_test.h"
 
 /* inside endpoint i: host 10.1.x.y, port 5000 + i */
@@ -49,7 +52,9 @@ test_exhaustion(void **state)
 		}
 		nt_start(&e, &cfg, 0, 64, NULL, 0);
 		for (i = 0; i < n; i++) {
-			op[i] = nt_udp_out(&e, host_i(i), (uint16_t)(5000 + i), R_1, 53, &oa[i]);
+			/* replied: not evictable (ct_evict_unreplied), so the pool stays full */
+			op[i] = nt_udp_out_replied(&e, host_i(i), (uint16_t)(5000 + i), R_1, 53,
+						   &oa[i]);
 			assert_true(op[i] >= cases[k].lo && op[i] <= cases[k].hi);
 			for (j = 0; j < i; j++)	/* never shared */
 				assert_false(oa[j] == oa[i] && op[j] == op[i]);
@@ -90,11 +95,9 @@ test_exhaustion(void **state)
 		/* free one mapping: exactly one becomes available, with its port */
 		ct_delete(e.ct, first.conn);
 		assert_int_equal(nt_stats(&e).mappings_active, n - 1);
-		s = nt_udp(host_i(n), (uint16_t)(5000 + n), R_1, 53);
-		nt_spec(&e, &s, true, &r);
-		nt_assert_ok(&r);
-		assert_int_equal(pb_ip_src(r.out), oa[0]);
-		assert_int_equal(pb_sport(r.out), op[0]);
+		assert_int_equal(nt_udp_out_replied(&e, host_i(n), (uint16_t)(5000 + n), R_1, 53,
+						    &oa[n]), op[0]);
+		assert_int_equal(oa[n], oa[0]);
 		s = nt_udp(host_i(n + 1), (uint16_t)(5001 + n), R_1, 53);
 		nt_spec(&e, &s, true, &r);
 		assert_null(r.conn);
@@ -201,7 +204,7 @@ test_preserve_and_class(void **state)
 	cfg.port_hi[0] = 1030;
 	nt_start(&e, &cfg, 0, 512, NULL, 0);
 	for (i = 0; i < 24; i++) {
-		p = nt_udp_out(&e, host_i(i), 1000, R_1, 53, NULL);
+		p = nt_udp_out_replied(&e, host_i(i), 1000, R_1, 53, NULL);
 		assert_true(p >= 1000 && p <= 1023);
 	}
 	s = nt_udp(host_i(24), 1000, R_1, 53);
@@ -266,6 +269,7 @@ test_paired_pool(void **state)
 	cfg.paired = false;
 	cfg.port_lo[0] = cfg.port_lo[1] = 50000;
 	cfg.port_hi[0] = cfg.port_hi[1] = 50001;
+	cfg.max_ports_per_host = NAT_LIMIT_NONE;	/* one host takes the whole tiny pool */
 	nt_start(&e, &cfg, 0, 64, NULL, 0);
 	{
 		unsigned int n1 = 0, n2 = 0;
@@ -282,62 +286,94 @@ test_paired_pool(void **state)
 	nt_stop(&e);
 }
 
-/* Every port a worker allocates is in its slice (p % n_workers == worker), for n 1..4,
- * preserved or searched; and the search is exact: a slice of exactly m ports yields m. */
+/* N workers over one shared port table behave as one (issue 9 item 12): for n = 1..4, each
+ * host on its owner worker, every free inside port is preserved (with per-worker slices
+ * only 1/n were), a taken one is searched from the same keyed hash whatever the worker, so
+ * the outside ports are exactly those of one worker, with the inside port's parity; and the
+ * search is exact across
+ * workers: a range of 5 ports yields 5, then none. (This test used to check the slices.) */
 static void
-test_slices(void **state)
+test_shared_workers(void **state)
 {
+	uint16_t ref[300 + 300 + 50];
 	unsigned int n, w, i;
 
 	(void)state;
 	for (n = 1; n <= 4; n++) {
-		for (w = 0; w < n; w++) {
-			struct nat_config cfg;
-			struct nt_env e;
-			struct nt_res r;
-			struct pb_spec s;
+		struct nat_port_table *pt;
+		struct nat_config cfg;
+		struct nt_env e[4];
+		struct nt_res r;
+		struct pb_spec s;
+		unsigned int k = 0;
 
-			nt_config(&cfg, 1);
-			cfg.n_workers = n;
-			nt_start(&e, &cfg, w, 1024, NULL, 0);
-			/* first the inside ports this worker owns: all kept */
-			for (i = 0; i < 300; i++)
-				if ((20000 + i) % n == w)
-					assert_int_equal(nt_udp_out(&e, host_i(i),
-								    (uint16_t)(20000 + i),
-								    R_1, 53, NULL), 20000 + i);
-			/* then the others: searched, in the slice */
-			for (i = 0; i < 300; i++) {
-				uint16_t p = nt_udp_out(&e, host_i(i), (uint16_t)(20000 + i),
-							R_1, 53, NULL);
+		nt_config(&cfg, 1);
+		cfg.n_workers = n;
+		rte_srand(42);		/* the same table secret for every n */
+		pt = nat_port_table_create(&cfg, true);
+		assert_non_null(pt);
+		for (w = 0; w < n; w++)
+			nt_start_pt(&e[w], &cfg, w, 1024, NULL, 0, pt);
+		/* first every inside port once: all kept, whichever worker the host has */
+		for (i = 0; i < 300; i++) {
+			uint16_t p = nt_udp_out(&e[nat_host_owner(&cfg, host_i(i))], host_i(i),
+						(uint16_t)(20000 + i), R_1, 53, NULL);
 
-				assert_int_equal(p % n, w);
-			}
-			for (i = 0; i < 50; i++) {	/* ICMP identifiers too */
-				s = (struct pb_spec){ .src = host_i(i), .dst = R_1,
-						      .proto = IPPROTO_ICMP, .icmp_type = 8,
-						      .sport = (uint16_t)(3000 + i) };
-				nt_spec(&e, &s, true, &r);
-				nt_assert_ok(&r);
-				assert_int_equal(pb_sport(r.out) % n, w);
-			}
-			nt_stop(&e);
-
-			/* exactly 5 ports of this worker in the range: all found, then none */
-			cfg.port_lo[0] = 60000;
-			cfg.port_hi[0] = (uint16_t)(60000 + 5 * n - 1);
-			nt_start(&e, &cfg, w, 64, NULL, 0);
-			for (i = 0; i < 5; i++) {
-				uint16_t p = nt_udp_out(&e, host_i(i), 7, R_1, 53, NULL);
-
-				assert_int_equal(p % n, w);
-				assert_true(p >= 60000 && p < 60000 + 5 * n);
-			}
-			s = nt_udp(host_i(5), 7, R_1, 53);
-			nt_spec(&e, &s, true, &r);
-			assert_int_equal(r.nat_why, NAT_R_PORTS_EXHAUSTED);
-			nt_stop(&e);
+			assert_int_equal(p, 20000 + i);
+			assert_int_equal(nat_port_table_owner(pt, IPPROTO_UDP, N_1, p),
+					 nat_host_owner(&cfg, host_i(i)));
+			ref[k++] = p;
 		}
+		/* then the same ports from other hosts: searched, distinct, as with one worker */
+		for (i = 0; i < 300; i++) {
+			uint32_t h = host_i(1000 + i);
+			uint16_t p = nt_udp_out(&e[nat_host_owner(&cfg, h)], h,
+						(uint16_t)(20000 + i), R_1, 53, NULL);
+
+			assert_true(p >= 1024 && (p < 20000 || p >= 20300));
+			assert_int_equal(p % 2, i % 2);	/* parity kept (RFC 4787 4.2.2) */
+			if (n == 1)
+				ref[k] = p;
+			assert_int_equal(p, ref[k]);
+			k++;
+		}
+		for (i = 0; i < 50; i++) {	/* ICMP identifiers too */
+			unsigned int o = nat_host_owner(&cfg, host_i(i));
+
+			s = (struct pb_spec){ .src = host_i(i), .dst = R_1,
+					      .proto = IPPROTO_ICMP, .icmp_type = 8,
+					      .sport = (uint16_t)(3000 + i) };
+			nt_spec(&e[o], &s, true, &r);
+			nt_assert_ok(&r);
+			assert_int_equal(pb_sport(r.out), 3000 + i);
+			assert_int_equal(nat_port_table_owner(pt, IPPROTO_ICMP, N_1, 3000 + i), o);
+		}
+		for (w = 0; w < n; w++)
+			nt_stop(&e[w]);
+		nat_port_table_free(pt);
+
+		/* exactly 5 ports in the range: all found by whichever workers, then none */
+		cfg.port_lo[0] = 60000;
+		cfg.port_hi[0] = 60004;
+		cfg.max_ports_per_host = NAT_LIMIT_NONE;
+		pt = nat_port_table_create(&cfg, true);
+		assert_non_null(pt);
+		for (w = 0; w < n; w++)
+			nt_start_pt(&e[w], &cfg, w, 64, NULL, 0, pt);
+		for (i = 0; i < 5; i++) {
+			uint16_t p = nt_udp_out_replied(&e[i % n], host_i(i), 7, R_1, 53, NULL);
+
+			assert_true(p >= 60000 && p <= 60004);
+			assert_int_equal(nat_port_table_owner(pt, IPPROTO_UDP, N_1, p), i % n);
+		}
+		for (w = 0; w < n; w++) {
+			s = nt_udp(host_i(5 + w), 7, R_1, 53);
+			nt_spec(&e[w], &s, true, &r);
+			assert_int_equal(r.nat_why, NAT_R_PORTS_EXHAUSTED);
+		}
+		for (w = 0; w < n; w++)
+			nt_stop(&e[w]);
+		nat_port_table_free(pt);
 	}
 }
 
@@ -385,8 +421,9 @@ test_release(void **state)
 	nt_stop(&e);
 }
 
-/* The mapping table has a fixed capacity: when full, new mappings fail with a reason and
- * nothing leaks. */
+/* The mapping table has a fixed capacity: when full of replied connections, new mappings
+ * fail with a reason and nothing leaks; unreplied ones are evicted to make room (issue 9
+ * item 13: this test used to assert the refusal with unreplied flows, the bug). */
 static void
 test_mappings_full(void **state)
 {
@@ -401,12 +438,32 @@ test_mappings_full(void **state)
 	cfg.max_mappings = 3;
 	nt_start(&e, &cfg, 0, 64, NULL, 0);
 	for (i = 0; i < 3; i++)
-		nt_udp_out(&e, host_i(i), 5000, R_1, 53, NULL);
+		nt_udp_out_replied(&e, host_i(i), 5000, R_1, 53, NULL);
 	s = nt_udp(host_i(3), 5000, R_1, 53);
 	nt_spec(&e, &s, true, &r);
 	assert_null(r.conn);
 	assert_int_equal(r.nat_why, NAT_R_MAPPINGS_FULL);
 	assert_int_equal(nt_stats(&e).ports_in_use, 3);
+	nt_stop(&e);
+
+	/* unreplied: the oldest is evicted, its mapping and port go with it */
+	nt_start(&e, &cfg, 0, 64, NULL, 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(nt_udp_out(&e, host_i(i), (uint16_t)(5000 + i), R_1, 53, NULL),
+				 5000 + i);
+	assert_int_equal(nt_udp_out(&e, host_i(3), 5000, R_1, 53, NULL), 5000);
+	assert_int_equal(nt_stats(&e).mappings_active, 3);
+	assert_int_equal(nt_stats(&e).ports_in_use, 3);
+	{
+		struct ct_stats cs;
+
+		ct_stats_get(e.ct, &cs);
+		assert_int_equal(cs.evicted, 1);
+	}
+	s = nt_udp(R_1, 53, N_1, 5000);		/* 5000 is host 3's now */
+	nt_spec(&e, &s, false, &r);
+	nt_assert_ok(&r);
+	assert_int_equal(pb_ip_dst(r.out), host_i(3));
 	nt_stop(&e);
 
 	/* conntrack full: the refusal is propagated and the new mapping released */
@@ -439,7 +496,7 @@ main(void)
 		cmocka_unit_test(test_eim_apdm),
 		cmocka_unit_test(test_preserve_and_class),
 		cmocka_unit_test(test_paired_pool),
-		cmocka_unit_test(test_slices),
+		cmocka_unit_test(test_shared_workers),
 		cmocka_unit_test(test_release),
 		cmocka_unit_test(test_mappings_full),
 	};

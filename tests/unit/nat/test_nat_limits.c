@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_nat_limits.c - what keeps one inside host (or a flood of spoofed ones) from starving
+ * the others (issue 9 item 13), and the shared port table under concurrent workers (item
+ * 12), on real packets:
+ *  - per-host outside ports (RFC 6888 REQ-4) with the default (a quarter of the range) and
+ *    a configured limit: the replayed case, ports 1024-1100, host 1 opening 200 UDP flows
+ *    no longer leaves host 2 with 0 of 10;
+ *  - per-host connections (RFC 6888 REQ-5), both directions counted, released with them;
+ *  - a table full of never-replied connections (inside SYN flood from spoofed sources):
+ *    a new connection evicts one (netfilter early_drop), replied ones are never evicted;
+ *  - the port table: claims from 4 threads at once never give one port twice, and the
+ *    table names the holder.
+ */
+#include <pthread.h>
+
+#include "nat_test.h"
+
+static inline uint32_t
+spoofed(unsigned int i)
+{
+	return PB_IP(192, 168, 1 + (i >> 8), i & 0xff);
+}
+
+static void
+assert_to_host_ok(const struct nt_res *r, uint32_t host)
+{
+	nt_assert_ok(r);
+	assert_int_equal(pb_ip_dst(r->out), host);
+}
+
+/* Outbound UDP that may be refused: the nat reason (NAT_R_NONE when translated). */
+static enum nat_reason
+try_udp(struct nt_env *e, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	struct pb_spec s = nt_udp(src, sport, dst, dport);
+	struct nt_res r;
+
+	nt_spec(e, &s, true, &r);
+	if (r.conn == NULL) {
+		assert_int_not_equal(r.nat_why, NAT_R_NONE);
+		return r.nat_why;
+	}
+	nt_assert_ok(&r);
+	return NAT_R_NONE;
+}
+
+/* The replayed case: ports 1024-1100 (77), host A opens 200 flows, host B then 10. */
+static void
+test_host_ports_limit(void **state)
+{
+	static const struct {
+		uint32_t limit;		/* max_ports_per_host */
+		unsigned int a_gets;	/* of 200 */
+	} cases[] = {
+		{ .limit = NAT_LIMIT_AUTO, .a_gets = 77 / 4 },	/* default: a quarter */
+		{ .limit = 30, .a_gets = 30 },
+	};
+	unsigned int k, i;
+
+	(void)state;
+	for (k = 0; k < NT_DIM(cases); k++) {
+		struct nat_config cfg;
+		struct nt_env e;
+		unsigned int a_ok = 0, b_ok = 0;
+
+		nt_config(&cfg, 1);
+		cfg.port_lo[0] = 1024;
+		cfg.port_hi[0] = 1100;
+		cfg.max_ports_per_host = cases[k].limit;
+		nt_start(&e, &cfg, 0, 4096, NULL, 0);
+		for (i = 0; i < 200; i++) {
+			enum nat_reason why = try_udp(&e, H_A, (uint16_t)(10000 + i), R_1, 53);
+
+			if (why == NAT_R_NONE)
+				a_ok++;
+			else
+				assert_int_equal(why, NAT_R_HOST_PORTS_LIMIT);
+		}
+		assert_int_equal(a_ok, cases[k].a_gets);
+		assert_int_equal(nt_reason(&e, NAT_R_HOST_PORTS_LIMIT), 200 - cases[k].a_gets);
+		/* the limit is on ports, not flows: A's mappings still serve new destinations */
+		assert_int_equal(try_udp(&e, H_A, 10000, R_2, 123), NAT_R_NONE);
+		for (i = 0; i < 10; i++)
+			b_ok += try_udp(&e, H_B, (uint16_t)(20000 + i), R_1, 53) == NAT_R_NONE;
+		assert_int_equal(b_ok, 10);
+		assert_int_equal(nt_stats(&e).ports_in_use, cases[k].a_gets + 10);
+		nt_stop(&e);
+	}
+}
+
+/* Per-protocol: a host at its UDP limit still gets TCP ports; freeing gives one back. */
+static void
+test_host_ports_release(void **state)
+{
+	struct nat_config cfg;
+	struct nt_env e;
+	struct nt_res r, first;
+	struct pb_spec s;
+	unsigned int i;
+
+	(void)state;
+	nt_config(&cfg, 1);
+	cfg.max_ports_per_host = 3;
+	nt_start(&e, &cfg, 0, 256, NULL, 0);
+	s = nt_udp(H_A, 7000, R_1, 53);
+	nt_spec(&e, &s, true, &first);
+	nt_assert_ok(&first);
+	for (i = 1; i < 3; i++)
+		assert_int_equal(try_udp(&e, H_A, (uint16_t)(7000 + i), R_1, 53), NAT_R_NONE);
+	assert_int_equal(try_udp(&e, H_A, 7003, R_1, 53), NAT_R_HOST_PORTS_LIMIT);
+	s = nt_tcp(H_A, 7003, R_1, 80, PB_SYN);
+	nt_spec(&e, &s, true, &r);
+	nt_assert_ok(&r);
+	ct_delete(e.ct, first.conn);	/* its mapping and port go with it */
+	assert_int_equal(try_udp(&e, H_A, 7003, R_1, 53), NAT_R_NONE);
+	assert_int_equal(try_udp(&e, H_A, 7004, R_1, 53), NAT_R_HOST_PORTS_LIMIT);
+	nt_stop(&e);
+}
+
+/* RFC 6888 REQ-5: connections per host, outbound and inbound (a forward's server). */
+static void
+test_host_conns_limit(void **state)
+{
+	static const struct nat_fwd fw[] = {
+		{ .proto = IPPROTO_TCP, .ext_addr = N_1, .ext_lo = 8080, .ext_hi = 8080,
+		  .int_addr = H_B, .int_port = 80 },
+	};
+	struct nat_config cfg;
+	struct nt_env e;
+	struct nt_res r, keep;
+	struct pb_spec s;
+	unsigned int i;
+
+	(void)state;
+	nt_config(&cfg, 1);
+	cfg.max_conns_per_host = 8;
+	nt_start(&e, &cfg, 0, 256, fw, NT_DIM(fw));
+	for (i = 0; i < 8; i++) {
+		s = nt_tcp(H_A, 5000, R_1, (uint16_t)(80 + i), PB_SYN);
+		nt_spec(&e, &s, true, i == 0 ? &keep : &r);
+		nt_assert_ok(i == 0 ? &keep : &r);
+	}
+	s = nt_tcp(H_A, 5000, R_1, 99, PB_SYN);
+	nt_spec(&e, &s, true, &r);
+	assert_null(r.conn);
+	assert_int_equal(r.nat_why, NAT_R_HOST_CONNS_LIMIT);
+	assert_int_equal(nt_reason(&e, NAT_R_HOST_CONNS_LIMIT), 1);
+	/* another host is not affected */
+	assert_int_equal(try_udp(&e, H_C, 5000, R_1, 53), NAT_R_NONE);
+	/* one connection ends: one more */
+	ct_delete(e.ct, keep.conn);
+	s = nt_tcp(H_A, 5000, R_1, 99, PB_SYN);
+	nt_spec(&e, &s, true, &r);
+	nt_assert_ok(&r);
+	/* inbound connections to a forwarded server count for the server */
+	for (i = 0; i < 8; i++) {
+		s = nt_tcp(PB_IP(198, 51, 100, 10 + i), 4000, N_1, 8080, PB_SYN);
+		nt_spec(&e, &s, false, &r);
+		assert_to_host_ok(&r, H_B);
+	}
+	s = nt_tcp(PB_IP(198, 51, 100, 99), 4000, N_1, 8080, PB_SYN);
+	nt_spec(&e, &s, false, &r);
+	assert_null(r.conn);
+	assert_int_equal(r.nat_why, NAT_R_HOST_CONNS_LIMIT);
+	/* and B's own outbound ones too */
+	assert_int_equal(try_udp(&e, H_B, 5000, R_1, 53), NAT_R_HOST_CONNS_LIMIT);
+	nt_stop(&e);
+}
+
+/*
+ * A SYN flood from spoofed inside sources fills the table (and the mapping table, sized
+ * to it) with connections that never see a reply. A new connection evicts the oldest
+ * (netfilter early_drop) instead of being refused (MAPPINGS_FULL, as today's code did);
+ * connections that saw a reply are never evicted. Both table limits are exercised: the
+ * mapping table sized to conntrack (the default) and a larger mapping table (conntrack's
+ * own eviction).
+ */
+static void
+test_evict_full_table(void **state)
+{
+	static const uint32_t max_mappings[] = { 0, 64 };
+	unsigned int k, i;
+
+	(void)state;
+	for (k = 0; k < NT_DIM(max_mappings); k++) {
+		struct nat_config cfg;
+		struct ct_stats cs;
+		struct nt_env e;
+		struct nt_res r;
+		struct pb_spec s;
+
+		nt_config(&cfg, 1);
+		cfg.max_mappings = max_mappings[k];
+		nt_start(&e, &cfg, 0, 16, NULL, 0);
+		for (i = 0; i < 16; i++) {
+			s = nt_tcp(spoofed(i), (uint16_t)(1025 + i), R_1, 80, PB_SYN);
+			nt_spec(&e, &s, true, &r);
+			nt_assert_ok(&r);
+		}
+		/* the legitimate host's SYN gets in; the oldest flood entry went */
+		s = nt_tcp(H_A, 40000, R_1, 443, PB_SYN);
+		nt_spec(&e, &s, true, &r);
+		nt_assert_ok(&r);
+		assert_int_equal(pb_sport(r.out), 40000);
+		ct_stats_get(e.ct, &cs);
+		assert_int_equal(cs.evicted, 1);
+		assert_int_equal(cs.active, 16);
+		assert_int_equal(nt_stats(&e).mappings_active, 16);
+		/* the evicted one's reply finds nothing */
+		s = nt_tcp(R_1, 80, N_1, 1025, PB_SYN | PB_ACK);
+		nt_spec(&e, &s, false, &r);
+		assert_null(r.conn);
+		/* a second flood round keeps evicting flood entries, never A's replied one */
+		s = nt_tcp(R_1, 443, N_1, 40000, PB_SYN | PB_ACK);
+		s.ack = 1001;
+		nt_spec(&e, &s, false, &r);
+		nt_assert_ok(&r);
+		for (i = 16; i < 64; i++) {
+			s = nt_tcp(spoofed(i), (uint16_t)(1025 + i), R_1, 80, PB_SYN);
+			nt_spec(&e, &s, true, &r);
+			nt_assert_ok(&r);
+		}
+		s = nt_tcp(H_A, 40000, R_1, 443, PB_ACK);
+		s.seq = 1001;
+		s.ack = 5001;
+		nt_spec(&e, &s, true, &r);
+		nt_assert_ok(&r);
+		assert_false(r.created);
+		nt_stop(&e);
+	}
+
+	/* all replied: nothing evictable, the new one is refused with a reason */
+	{
+		struct nat_config cfg;
+		struct nt_env e;
+		struct nt_res r;
+		struct pb_spec s;
+
+		nt_config(&cfg, 1);
+		nt_start(&e, &cfg, 0, 16, NULL, 0);
+		for (i = 0; i < 16; i++)
+			nt_udp_out_replied(&e, spoofed(i), (uint16_t)(1025 + i), R_1, 53, NULL);
+		s = nt_tcp(H_A, 40000, R_1, 443, PB_SYN);
+		nt_spec(&e, &s, true, &r);
+		assert_null(r.conn);
+		assert_int_equal(r.nat_why, NAT_R_MAPPINGS_FULL);
+		assert_int_equal(nt_stats(&e).mappings_active, 16);
+		nt_stop(&e);
+	}
+}
+
+/* ---- the port table under concurrent workers ---- */
+
+#define PT_THREADS	4
+#define PT_LO		40000
+#define PT_N		1000
+
+struct pt_arg {
+	struct nat_ctx *nc;
+	int got[PT_N];
+	unsigned int n;
+};
+
+static void *
+pt_worker(void *p)
+{
+	struct pt_arg *a = p;
+	unsigned int i;
+
+	/* everybody wants every port, in the same order: maximal contention */
+	for (i = 0; i < PT_N; i++) {
+		int port = nat_port_reserve(a->nc, IPPROTO_UDP, N_1, (uint16_t)(PT_LO + i));
+
+		if (port >= 0)
+			a->got[a->n++] = port;
+	}
+	return NULL;
+}
+
+static void
+test_port_table_concurrent(void **state)
+{
+	static struct pt_arg args[PT_THREADS];
+	static unsigned char seen[65536];
+	struct ct_params prm = { .capacity = 64, .use_heap = true, .name = "ptc" };
+	struct nat_fwd_table *ft = nat_fwd_table_create(NULL, 0, NULL, 0);
+	struct ct_table *ct[PT_THREADS];
+	pthread_t th[PT_THREADS];
+	struct nat_port_table *pt;
+	struct nat_config cfg;
+	unsigned int w, i, total = 0;
+
+	(void)state;
+	nt_config(&cfg, 1);
+	cfg.port_lo[0] = PT_LO;
+	cfg.port_hi[0] = PT_LO + PT_N - 1;
+	cfg.n_workers = PT_THREADS;
+	pt = nat_port_table_create(&cfg, true);
+	assert_non_null(pt);
+	assert_non_null(ft);
+	/* free, not a pool address, no ports */
+	assert_int_equal(nat_port_table_owner(pt, IPPROTO_UDP, N_1, PT_LO), NAT_OWNER_UNKNOWN);
+	assert_int_equal(nat_port_table_owner(pt, IPPROTO_UDP, R_1, PT_LO), NAT_OWNER_UNKNOWN);
+	assert_int_equal(nat_port_table_owner(pt, 47, N_1, PT_LO), NAT_OWNER_UNKNOWN);
+	memset(seen, 0, sizeof(seen));
+	for (w = 0; w < PT_THREADS; w++) {
+		ct[w] = ct_table_create(&prm);
+		assert_non_null(ct[w]);
+		memset(&args[w], 0, sizeof(args[w]));
+		args[w].nc = nat_ctx_create_shared(&cfg, w, ct[w], ft, pt, true);
+		assert_non_null(args[w].nc);
+	}
+	for (w = 0; w < PT_THREADS; w++)
+		assert_int_equal(pthread_create(&th[w], NULL, pt_worker, &args[w]), 0);
+	for (w = 0; w < PT_THREADS; w++)
+		assert_int_equal(pthread_join(th[w], NULL), 0);
+	for (w = 0; w < PT_THREADS; w++) {
+		for (i = 0; i < args[w].n; i++) {
+			int p = args[w].got[i];
+
+			assert_true(p >= PT_LO && p < PT_LO + PT_N);
+			assert_int_equal(seen[p], 0);	/* never handed out twice */
+			seen[p] = 1;
+			assert_int_equal(nat_port_table_owner(pt, IPPROTO_UDP, N_1, (uint16_t)p),
+					 w);
+		}
+		total += args[w].n;
+	}
+	assert_int_equal(total, PT_N);	/* and none lost */
+	/* a holder gives its ports back; another worker cannot (a thread that started late
+	 * may hold nothing: take the first that holds a port) */
+	for (w = 0; args[w].n == 0; w++)
+		;
+	nat_port_reserved_put(args[(w + 1) % PT_THREADS].nc, IPPROTO_UDP, N_1,
+			      (uint16_t)args[w].got[0]);
+	assert_int_equal(nat_port_table_owner(pt, IPPROTO_UDP, N_1, (uint16_t)args[w].got[0]),
+			 w);
+	for (w = 0; w < PT_THREADS; w++)
+		for (i = 0; i < args[w].n; i++)
+			nat_port_reserved_put(args[w].nc, IPPROTO_UDP, N_1,
+					      (uint16_t)args[w].got[i]);
+	for (i = 0; i < PT_N; i++)
+		assert_int_equal(nat_port_table_owner(pt, IPPROTO_UDP, N_1, (uint16_t)(PT_LO + i)),
+				 NAT_OWNER_UNKNOWN);
+	for (w = 0; w < PT_THREADS; w++) {
+		nat_ctx_free(args[w].nc);
+		ct_table_free(ct[w]);
+	}
+	nat_port_table_free(pt);
+	nat_fwd_table_free(ft);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_host_ports_limit),
+		cmocka_unit_test(test_host_ports_release),
+		cmocka_unit_test(test_host_conns_limit),
+		cmocka_unit_test(test_evict_full_table),
+		cmocka_unit_test(test_port_table_concurrent),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
