@@ -12,7 +12,10 @@
  *    the peer's connection to that port is expected, DNATed to the announced endpoint;
  *  - the sender is not NATed (an outside FTP server's PASV reply): nothing is rewritten;
  *    the inside peer's outbound connection to the announced endpoint is expected, to be
- *    NATed as usual and marked RELATED.
+ *    NATed as usual and marked RELATED;
+ *  - a hole towards an inside host's port below 1024 is refused unless configured (NAT
+ *    slipstreaming), and so is any announcement not at a line start (FTP; stricter on
+ *    ports other than the helper's well-known one).
  *
  * Rewrites splice the payload in place (growing into the buffer's tailroom, never past
  * it or the MTU), update the IPv4 total length and all checksums incrementally, and keep
@@ -241,15 +244,23 @@ helper_conn_destroyed(struct ct_table *t, struct ct_conn *c, void *arg)
 enum helper_id
 helper_conn_attach(struct helper_ctx *hc, struct ct_conn *c)
 {
-	const struct ct_tuple *o = ct_conn_tuple(c, CT_DIR_ORIG);
-	enum helper_id h = helper_config_lookup(&hc->cfg, o->proto, rte_be_to_cpu_16(o->dport));
+	/* the server's own port: the reply tuple's source (netfilter finds the helper by the
+	 * reply tuple too), which a port forward has translated to its inside port; for an
+	 * outbound connection it is the original destination port */
+	const struct ct_tuple *r = ct_conn_tuple(c, CT_DIR_REPLY);
+	uint16_t port = rte_be_to_cpu_16(r->sport);
+	enum helper_id h = helper_config_lookup(&hc->cfg, r->proto, port);
+	struct helper_conn *rec;
 
 	if (h == HELPER_NONE || helper_conn_rec(hc, c) != NULL)
 		return HELPER_NONE;
-	if (helper_conn_new_rec(hc, c, (uint8_t)h) == NULL) {
+	rec = helper_conn_new_rec(hc, c, (uint8_t)h);
+	if (rec == NULL) {
 		HELPER_COUNT(hc, NO_RECORD);
 		return HELPER_NONE;
 	}
+	if (port != helper_defs[h].port)
+		rec->flags |= HC_F_STRICT;
 	ct_conn_set_status(c, CT_ST_HELPER);
 	HELPER_COUNT(hc, ATTACHED);
 	return h;
@@ -559,6 +570,16 @@ handle_match(struct helper_ctx *hc, struct helper_conn *hr, const struct helper_
 		HELPER_COUNT(hc, ADDR_MISMATCH);
 		return;
 	}
+	/* A hole towards an inside host's privileged port (PORT/EPRT, a forwarded server's
+	 * 227/229, DCC): refused unless allowed. NAT slipstreaming (Kamkar 2020) makes a
+	 * browser send such text to any server, which would open e.g. the host's port 22 to
+	 * the world. (netfilter refuses only port 0, in DCC: a deliberate difference.) The
+	 * text goes unchanged (and so do its retransmissions). TFTP announces no port. */
+	if (natted && m->kind != HELPER_K_TFTP && m->port < 1024 && !hc->cfg.allow_priv_ports) {
+		HELPER_COUNT(hc, PRIV_PORT);
+		remember_unchanged(hr, pe, m);
+		return;
+	}
 	memset(&s, 0, sizeof(s));
 	s.tuple.proto = td->proto;
 	s.tuple.family = CT_FAMILY_IPV4;
@@ -644,13 +665,18 @@ redo_last(struct helper_ctx *hc, struct helper_conn *hr, struct pkt_env *pe,
 }
 
 /* remember where the next line starts (original seq space), keeping the one before for
- * retransmissions (netfilter's FTP helper remembers two as well) */
+ * retransmissions (netfilter's FTP helper remembers two as well). On a strict (non
+ * well-known) port only a CRLF ends a line (RFC 959 section 4.1: <CRLF>); the CR must be in
+ * the same segment. */
 static void
-note_line_end(struct helper_conn *hr, uint8_t d, uint32_t seq, uint32_t len, uint8_t last_byte)
+note_line_end(struct helper_conn *hr, uint8_t d, uint32_t seq, uint32_t len,
+	      const uint8_t last2[2])
 {
 	uint32_t nl;
 
-	if (len == 0 || last_byte != '\n')
+	if (len == 0 || last2[1] != '\n')
+		return;
+	if ((hr->flags & HC_F_STRICT) && (len < 2 || last2[0] != '\r'))
 		return;
 	nl = seq + len;
 	if ((hr->flags & (d == 0 ? HC_F_NL_VALID0 : HC_F_NL_VALID1)) && nl == hr->nl_seq[d])
@@ -669,29 +695,37 @@ handle_payload(struct helper_ctx *hc, struct helper_conn *hr, const struct helpe
 	uint32_t len = p->payload_len;
 	const uint8_t *data = pe->buf + p->payload_off;
 	struct helper_match m;
-	bool tcp = p->tuple.proto == IPPROTO_TCP;
-	uint8_t last_byte = data[len - 1];
+	bool tcp = p->tuple.proto == IPPROTO_TCP, strict = (hr->flags & HC_F_STRICT) != 0;
+	bool at_line = true;
+	uint8_t last2[2] = { len >= 2 ? data[len - 2] : 0, data[len - 1] };
 	int r;
 
 	if (ops->line_based && tcp) {
 		bool valid = (hr->flags & (d == 0 ? HC_F_NL_VALID0 : HC_F_NL_VALID1)) != 0;
-
 		bool redo = (hr->flags & (d == 0 ? HC_F_LAST0 : HC_F_LAST1)) &&
 			    pe->seq == hr->last[d].seq;
 
-		if (!redo && (!valid || (pe->seq != hr->nl_seq[d] &&
-					 pe->seq != hr->nl_seq_prev[d]))) {
+		/* a line start: the stream start or right after a line end; the one before
+		 * too (retransmissions), except on a strict port */
+		at_line = valid && (pe->seq == hr->nl_seq[d] ||
+				    (!strict && pe->seq == hr->nl_seq_prev[d]));
+		if (!redo && !at_line) {
 			HELPER_COUNT(hc, NOT_LINE_START);
-			note_line_end(hr, d, pe->seq, len, last_byte);
+			note_line_end(hr, d, pe->seq, len, last2);
 			return HELPER_ACCEPT;
 		}
 	}
 	memset(&m, 0, sizeof(m));
 	r = ops->parse(data, len, d, &m);
 	if (r == HELPER_P_PARTIAL && tcp) {
-		/* never half-rewrite: drop it so the sender retransmits, hopefully whole */
-		HELPER_COUNT(hc, PARTIAL_DROP);
-		return HELPER_DROP;
+		if (ops->drop_partial) {
+			/* never half-rewrite: drop it so the sender retransmits, hopefully whole */
+			HELPER_COUNT(hc, PARTIAL_DROP);
+			return HELPER_DROP;
+		}
+		/* not line based (IRC): the same bytes may come again, cut the same way; a
+		 * drop would stall the connection for good */
+		HELPER_COUNT(hc, PARTIAL_PASSED);
 	}
 	if (r == HELPER_P_MALFORMED)
 		HELPER_COUNT(hc, MALFORMED);
@@ -701,12 +735,16 @@ handle_payload(struct helper_ctx *hc, struct helper_conn *hr, const struct helpe
 		HELPER_COUNT(hc, PARSED);
 		if (redo < 0)
 			return HELPER_DROP;
-		if (redo == 0)
+		/* the position of an earlier rewrite with other text is a line start only
+		 * if it is the latest one (strict ports) */
+		if (redo == 0 && !at_line && strict)
+			HELPER_COUNT(hc, NOT_LINE_START);
+		else if (redo == 0)
 			handle_match(hc, hr, ops, pe, &m);
 	}
-	/* line bookkeeping in the original space: the length before any rewrite */
+	/* line bookkeeping in the original space: the bytes before any rewrite */
 	if (tcp)
-		note_line_end(hr, d, pe->seq, len, last_byte);
+		note_line_end(hr, d, pe->seq, len, last2);
 	return HELPER_ACCEPT;
 }
 

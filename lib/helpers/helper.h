@@ -72,12 +72,18 @@ struct helper_config {
 	uint32_t max_conns;		/**< connections with helper state per worker */
 	ct_time_t expect_timeout;	/**< microseconds */
 	uint16_t mtu;			/**< IPv4 total length a rewrite may grow to (0: 1500) */
+	/** Allow expectations towards an inside host's port below 1024 (FTP PORT/EPRT, a
+	 * forwarded server's 227/229, IRC DCC). Off by default: a web page can make a browser
+	 * send such a command (NAT slipstreaming) and so open any service of the host to the
+	 * world; refused ones are counted (PRIV_PORT) and the payload passes unchanged. */
+	bool allow_priv_ports;
 };
 
 /**
  * Defaults: FTP on port 21 (RFC 5382 REQ-6: TCP ALGs other than FTP off by default), TFTP
  * and IRC off (RFC 4787 REQ-10: UDP ALGs off by default), 1024 expectations, 4 per
- * master, 4096 helper connections, 300 s expectation timeout (netfilter's FTP default).
+ * master, 4096 helper connections, 300 s expectation timeout (netfilter's FTP default),
+ * privileged data ports refused.
  */
 void helper_config_default(struct helper_config *cfg);
 
@@ -112,8 +118,12 @@ struct helper_ctx *helper_ctx_create(const struct helper_config *cfg, struct ct_
 void helper_ctx_free(struct helper_ctx *hc);
 
 /**
- * Attach the configured helper to a connection just created (by destination port of its
- * original tuple): sets CT_ST_HELPER. [owner]
+ * Attach the configured helper to a connection just created: the helper is chosen by the
+ * server's own port, the source port of the reply tuple (as netfilter looks helpers up by
+ * the reply tuple), so a port forward (outside 2121 -> inside 21) gets the helper of its
+ * inside port, and an outbound connection that of its destination port. Sets CT_ST_HELPER.
+ * On a port other than the helper's well-known one (FTP: 21) FTP commands are read only at
+ * a line start after CRLF (or the stream start), never at the line start before it. [owner]
  * @return the helper attached, HELPER_NONE if none is configured or no record was free.
  */
 enum helper_id helper_conn_attach(struct helper_ctx *hc, struct ct_conn *c);
@@ -264,6 +274,8 @@ int helper_format(const struct helper_match *m, uint32_t addr, uint16_t port, ch
 	_(RETRANSMIT,		"retransmitted rewritten segment redone")		\
 	_(NOT_LINE_START,	"payload not at a line start: not parsed")		\
 	_(PARTIAL_DROP,		"known command split across segments: dropped")		\
+	_(PARTIAL_PASSED,	"IRC CTCP DCC not ended in the segment: passed unchanged") \
+	_(PRIV_PORT,		"data port below 1024 refused (NAT slipstreaming)")	\
 	_(MALFORMED,		"malformed command: ignored")				\
 	_(ADDR_MISMATCH,	"address in payload not the sender's: no expectation")	\
 	_(NO_ROOM,		"rewrite beyond tailroom/MTU: refused")			\

@@ -13,6 +13,15 @@
  * per-master limit (the master's oldest goes, as netfilter's max_expected does) bound it.
  * All expectations share one timeout, so creation order is expiry order: one FIFO list
  * gives O(1) expiry, bounded per call.
+ *
+ * An expected connection keeps the outside endpoint it arrives on for as long as it lives:
+ * a reserved port (FTP, DCC) moves from the expectation to the connection's helper record;
+ * an expectation of the master's own outside endpoint (TFTP: the server answers from a new
+ * port to the client's mapped port) makes the connection hold a reference on the master's
+ * NAT mapping (nat_mapping_hold), so that the master's expiry during a long transfer
+ * neither frees that port for another host nor breaks the client's endpoint-independent
+ * mapping (in netfilter the child, NATed by nf_nat_follow_master, keeps the port taken
+ * through its own NAT tuple).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -287,6 +296,17 @@ create_dnat(struct helper_ctx *hc, const struct ct_pkt *p, const struct helper_e
 	return ct_create(hc->ct, &p->tuple, &reply, now, &why);
 }
 
+/* does the DNAT expectation s wait on its master's own outside endpoint (the master's
+ * mapping, not a reserved port)? */
+static bool
+on_master_endpoint(const struct ct_conn *master, const struct helper_expect_spec *s)
+{
+	const struct ct_tuple *r = ct_conn_tuple(master, CT_DIR_REPLY);
+
+	return s->nat == HELPER_EXP_DNAT && s->resv_port == 0 && r->dst == s->tuple.dst &&
+	       r->dport == s->tuple.dport && r->proto == s->tuple.proto;
+}
+
 struct ct_conn *
 helper_expect_new(struct helper_ctx *hc, const struct ct_pkt *p, bool from_inside,
 		  ct_time_t now)
@@ -295,7 +315,7 @@ helper_expect_new(struct helper_ctx *hc, const struct ct_pkt *p, bool from_insid
 	struct ct_conn *c, *master;
 	struct helper_conn *rec;
 	const struct helper_ops *ops;
-	uint32_t i, mid;
+	uint32_t i, mid, map = 0;
 
 	if (hc->n_exp == 0)
 		return NULL;
@@ -316,7 +336,12 @@ helper_expect_new(struct helper_ctx *hc, const struct ct_pkt *p, bool from_insid
 	/* used: it goes now; its reserved port moves to the new connection below */
 	exp_remove(hc, i, false);
 	if (s.nat == HELPER_EXP_DNAT) {
+		/* taken before ct_create, which may evict the (unreplied) master */
+		if (master != NULL && on_master_endpoint(master, &s))
+			map = nat_mapping_hold(hc->nc, master);
 		c = create_dnat(hc, p, &s, now);
+		if (c != NULL && map != 0 && nat_conn_adopt_mapping(hc->nc, c, map) == 0)
+			map = 0;	/* c holds it now; dropped when c goes */
 	} else {
 		enum nat_reason nw;
 		enum ct_reason cw;
@@ -336,6 +361,10 @@ helper_expect_new(struct helper_ctx *hc, const struct ct_pkt *p, bool from_insid
 		rec->resv_addr = s.tuple.dst;
 		rec->resv_port = s.resv_port;
 	}
+	nat_mapping_release(hc->nc, map);
+	map = 0;
+	if (master == c)
+		master = NULL;	/* evicted by ct_create, its slot reused for c */
 	ct_set_related(hc->ct, c, master);
 	HELPER_COUNT(hc, EXPECT_HIT);
 	ops = helper_ops_of((enum helper_id)s.helper);
@@ -344,6 +373,7 @@ helper_expect_new(struct helper_ctx *hc, const struct ct_pkt *p, bool from_insid
 	return c;
 
 fail:
+	nat_mapping_release(hc->nc, map);
 	if (s.resv_port != 0)
 		nat_port_reserved_put(hc->nc, s.tuple.proto, s.tuple.dst, s.resv_port);
 	HELPER_COUNT(hc, EXPECT_HIT_FAILED);

@@ -8,8 +8,9 @@
  *                                  229 ... (|||port|)           RFC 2428 section 3
  * Like netfilter's FTP helper, a command is only read at the start of a line, and the
  * caller only calls at a segment that starts a line (helper.c tracks line starts in
- * sequence space); a known command without its end of line in this segment is PARTIAL
- * (dropped by the caller, never half rewritten). Commands are case-insensitive (RFC 959
+ * sequence space; on a port other than 21 only after a CRLF and only the latest one); a
+ * known command without its end of line in this segment is PARTIAL (dropped by the
+ * caller, never half rewritten). Commands are case-insensitive (RFC 959
  * section 5.3); numbers must be in range, ports non-zero, nothing but blanks may follow.
  */
 #include <stdio.h>
@@ -272,6 +273,7 @@ const struct helper_ops helper_ftp_ops = {
 	.name = "ftp",
 	.proto = IPPROTO_TCP,
 	.line_based = true,
+	.drop_partial = true,
 	.exp_wild = 0,
 	.parse = helper_ftp_parse,
 	.format = ftp_format,

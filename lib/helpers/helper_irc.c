@@ -5,8 +5,13 @@
  * decimal 32-bit number. Under SNAT the "ip port" text is rewritten to the outside address
  * and a reserved outside port, and a connection from anyone (the other IRC user's address
  * is not known) to that port is expected. The file name may be quoted. Like netfilter's
- * IRC helper only the client's direction is read; ports below 1024 are refused (a chat
- * client has no business opening a privileged port). Off by default (RFC 5382 REQ-6).
+ * IRC helper only the client's direction is read. Ports below 1024 are parsed (port 0 is
+ * malformed) and refused by helper.c unless allowed (helper_config.allow_priv_ports: a chat
+ * client has no business opening a privileged port). A "\1DCC" whose CTCP message does not
+ * end in the segment is PARTIAL; unlike FTP the segment is not dropped but passes
+ * unchanged (ops.drop_partial false): IRC text is free chat, a message that merely
+ * contains "\1DCC" must not stall the connection, and netfilter's IRC helper accepts it
+ * too. Off by default (RFC 5382 REQ-6).
  */
 #include <stdio.h>
 #include <string.h>
@@ -64,7 +69,7 @@ parse_dcc(const uint8_t *s, uint32_t end, uint32_t i, struct helper_match *m)
 	if (ip < 0 || i >= end || s[i++] != ' ')
 		return HELPER_P_MALFORMED;
 	port = dec(s, end, &i, 65535);
-	if (port < 1024 || (i < end && s[i] != ' ' && s[i] != 1))
+	if (port <= 0 || (i < end && s[i] != ' ' && s[i] != 1))
 		return HELPER_P_MALFORMED;
 	m->addr = rte_cpu_to_be_32((uint32_t)ip);
 	m->port = (uint16_t)port;
@@ -125,6 +130,7 @@ const struct helper_ops helper_irc_ops = {
 	.name = "irc",
 	.proto = IPPROTO_TCP,
 	.line_based = false,
+	.drop_partial = false,
 	.exp_wild = HELPER_EXP_ANY_SADDR,
 	.parse = helper_irc_parse,
 	.format = irc_format,

@@ -24,6 +24,8 @@ struct helper_ops {
 	const char *name;
 	uint8_t proto;			/* IPPROTO_* of the control connection */
 	bool line_based;		/* commands only at a line start (FTP, RFC 959) */
+	bool drop_partial;		/* drop a known command cut by the segment end (FTP,
+					 * as netfilter's); else pass it unchanged (IRC) */
 	uint8_t exp_wild;		/* HELPER_EXP_ANY_* of its expectations */
 	/* find a command in the payload of a packet of direction dir: HELPER_P_* */
 	int (*parse)(const uint8_t *data, uint32_t len, uint8_t dir, struct helper_match *m);
@@ -65,6 +67,8 @@ struct helper_last {
 #define HC_F_SEQADJ0	0x10	/* seqadj[0] in use */
 #define HC_F_SEQADJ1	0x20
 #define HC_F_RESV	0x40	/* holds a reserved outside port (data connection) */
+#define HC_F_STRICT	0x80	/* not the helper's well-known port: line starts only after
+				 * CRLF, and only the latest one */
 
 /* helper state of one connection; its index + 1 is the connection's CT_USER_HELPER word */
 struct helper_conn {

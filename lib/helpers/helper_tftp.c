@@ -32,6 +32,7 @@ const struct helper_ops helper_tftp_ops = {
 	.name = "tftp",
 	.proto = IPPROTO_UDP,
 	.line_based = false,
+	.drop_partial = false,
 	.exp_wild = 0,
 	.parse = helper_tftp_parse,
 	.format = NULL,			/* nothing to rewrite */

@@ -303,8 +303,9 @@ test_free_returns_ports(void **state)
 	ht_stop(&e);
 }
 
-/* nat_port_reserve: only ports of the worker's own slice (port % n_workers == worker), so
- * the expected connection is steered to the master's lcore; the wanted port when it is. */
+/* nat_port_reserve: the wanted port when free, whichever worker reserves it (the port table
+ * is shared, lib/nat/nat_ports.c), else another; the table names the reserving worker as
+ * the holder, so the expected connection is steered to the master's lcore. */
 static void
 test_reserve_slice(void **state)
 {
@@ -312,6 +313,7 @@ test_reserve_slice(void **state)
 	struct nat_config cfg;
 	struct ct_table *ct;
 	struct nat_ctx *nc;
+	struct nat_port_table *pt;
 	char msg[64];
 	struct nat_fwd_table *ft = nat_fwd_table_create(NULL, 0, msg, sizeof(msg));
 	unsigned int i;
@@ -324,14 +326,18 @@ test_reserve_slice(void **state)
 	cfg.n_workers = 2;
 	ct = ct_table_create(&prm);
 	assert_non_null(ct);
-	nc = nat_ctx_create(&cfg, 1, ct, ft, true);
+	pt = nat_port_table_create(&cfg, true);
+	assert_non_null(pt);
+	nc = nat_ctx_create_shared(&cfg, 1, ct, ft, pt, true);
 	assert_non_null(nc);
 	assert_int_equal(nat_port_reserve(nc, IPPROTO_TCP, N_2, 40001), 40001);
+	assert_int_equal(nat_port_reserve(nc, IPPROTO_TCP, N_2, 40000), 40000);	/* even */
 	for (i = 0; i < 50; i++) {
-		p = nat_port_reserve(nc, IPPROTO_TCP, N_2, 40000);	/* worker 0's */
-		assert_true(p >= 1024);
-		assert_int_equal(nat_port_owner(&cfg, (uint16_t)p), 1);
+		p = nat_port_reserve(nc, IPPROTO_TCP, N_2, 40000);	/* taken: another */
+		assert_true(p >= 1024 && p != 40000 && p != 40001);
+		assert_int_equal(nat_port_table_owner(pt, IPPROTO_TCP, N_2, (uint16_t)p), 1);
 	}
+	assert_int_equal(nat_port_table_owner(pt, IPPROTO_TCP, N_2, 40000), 1);
 	/* taken already: another one */
 	p = nat_port_reserve(nc, IPPROTO_TCP, N_2, 40001);
 	assert_int_not_equal(p, 40001);
@@ -340,9 +346,11 @@ test_reserve_slice(void **state)
 	assert_int_equal(nat_port_reserve(nc, IPPROTO_TCP, R_1, 40001), -1);
 	assert_int_equal(nat_port_reserve(nc, IPPROTO_ICMP, N_2, 40001), -1);
 	nat_port_reserved_put(nc, IPPROTO_TCP, N_2, 40001);
+	assert_int_equal(nat_port_table_owner(pt, IPPROTO_TCP, N_2, 40001), NAT_OWNER_UNKNOWN);
 	assert_int_equal(nat_port_reserve(nc, IPPROTO_TCP, N_2, 40001), 40001);
 	nat_ctx_free(nc);
 	ct_table_free(ct);
+	nat_port_table_free(pt);
 	nat_fwd_table_free(ft);
 }
 

@@ -7,7 +7,10 @@
  * in both directions, a retransmitted rewritten segment, the data connection created
  * RELATED from the expectation, refusals (address not the client's, no tailroom, MTU),
  * a command split across segments, a command not at a line start, payloads of 255, 256
- * and 257 bytes, TFTP and IRC DCC. Every frame's checksums are recomputed from scratch.
+ * and 257 bytes, TFTP and IRC DCC; and the hardening of issue 9 item 10: no expectation
+ * towards an inside privileged port (unless allowed), the stricter line start on ports
+ * other than 21, IRC segments with an unterminated DCC passed, the helper of a forward's
+ * inside port. Every frame's checksums are recomputed from scratch.
  */
 #include <stdio.h>
 
@@ -615,6 +618,257 @@ test_fuzz_session(void **state)
 	ht_stop(&e);
 }
 
+/* ---- issue 9 item 10a: no expectation towards an inside host's privileged port ---- */
+
+/* a PORT/EPRT naming the client's port 22: text unchanged, nothing expected, counted; the
+ * server's "data connection" to the port it would have been is unsolicited */
+static void
+test_priv_port_refused(void **state)
+{
+	struct ht_env e;
+	struct sess ss;
+	struct ht_res r;
+
+	(void)state;
+	ht_start(&e, NULL, 40000, 40001);
+	sess_open(&e, &ss, H_A, 40001, true, R_1, 21);
+	sess_send(&e, &ss, 1, "220 ready\r\n", &r);
+	sess_send(&e, &ss, 0, "PORT 192,168,1,10,0,22\r\n", &r);
+	ht_assert_payload(&r, "PORT 192,168,1,10,0,22\r\n");
+	assert_int_equal(ht_count(&e, HELPER_C_PRIV_PORT), 1);
+	assert_int_equal(helper_expect_count(e.hc), 0);
+	assert_int_equal(ht_ports_in_use(&e), 1);
+	data_syn(&e, R_1, 20, N_2, 40000, false, &r);
+	assert_null(r.conn);
+	/* its retransmission: the same (unchanged), still nothing */
+	{
+		struct pb_spec rs = ht_tcp(H_A, 40001, R_1, 21, PB_PSH | PB_ACK, 1001, 5012,
+					   "PORT 192,168,1,10,0,22\r\n");
+
+		ht_spec(&e, &rs, true, &r);
+		ht_assert_payload(&r, "PORT 192,168,1,10,0,22\r\n");
+		assert_int_equal(helper_expect_count(e.hc), 0);
+	}
+	sess_send(&e, &ss, 1, "200 ok\r\n", &r);
+	sess_send(&e, &ss, 0, "EPRT |1|192.168.1.10|1023|\r\n", &r);
+	ht_assert_payload(&r, "EPRT |1|192.168.1.10|1023|\r\n");
+	assert_int_equal(ht_count(&e, HELPER_C_PRIV_PORT), 2);
+	assert_int_equal(helper_expect_count(e.hc), 0);
+	/* 1024 is not privileged */
+	sess_send(&e, &ss, 1, "200 ok\r\n", &r);
+	sess_send(&e, &ss, 0, "EPRT |1|192.168.1.10|1024|\r\n", &r);
+	ht_assert_payload(&r, "EPRT |1|203.0.113.2|40000|\r\n");
+	assert_int_equal(helper_expect_count(e.hc), 1);
+	/* an outside server's 227 with port 20: the inside client connects out, no hole
+	 * towards an inside host, so allowed */
+	sess_send(&e, &ss, 1, "227 Entering Passive Mode (198,51,100,7,0,20).\r\n", &r);
+	assert_int_equal(helper_expect_count(e.hc), 2);
+	assert_int_equal(ht_count(&e, HELPER_C_PRIV_PORT), 2);
+	ht_stop(&e);
+}
+
+/* a server behind a forward announcing its port 23 in 227 / 229: refused likewise */
+static void
+test_priv_port_forwarded_server(void **state)
+{
+	const struct nat_fwd fwd = {
+		.proto = IPPROTO_TCP, .ext_addr = N_2, .ext_lo = 21, .ext_hi = 21,
+		.int_addr = H_B, .int_port = 21,
+	};
+	struct ht_env e;
+	struct sess ss;
+	struct ht_res r;
+
+	(void)state;
+	ht_start_fwd(&e, NULL, 1024, 65535, &fwd, 1);
+	sess_open(&e, &ss, R_2, 3000, false, N_2, 21);
+	sess_send(&e, &ss, 0, "PASV\r\n", &r);
+	sess_send(&e, &ss, 1, "227 Entering Passive Mode (192,168,1,20,0,23).\r\n", &r);
+	ht_assert_payload(&r, "227 Entering Passive Mode (192,168,1,20,0,23).\r\n");
+	sess_send(&e, &ss, 0, "EPSV\r\n", &r);
+	sess_send(&e, &ss, 1, "229 Entering Extended Passive Mode (|||23|)\r\n", &r);
+	ht_assert_payload(&r, "229 Entering Extended Passive Mode (|||23|)\r\n");
+	assert_int_equal(ht_count(&e, HELPER_C_PRIV_PORT), 2);
+	assert_int_equal(helper_expect_count(e.hc), 0);
+	data_syn(&e, R_2, 3001, N_2, 23, false, &r);
+	assert_null(r.conn);
+	ht_stop(&e);
+}
+
+/* IRC DCC to port 80 refused by default; every privileged port allowed with the knob */
+static void
+test_priv_port_dcc_and_knob(void **state)
+{
+	struct helper_config hcfg;
+	struct ht_env e;
+	struct sess ss;
+	struct ht_res r;
+	char msg[64];
+
+	(void)state;
+	helper_config_default(&hcfg);
+	assert_false(hcfg.allow_priv_ports);
+	assert_int_equal(helper_config_set(&hcfg, "irc", "6667", msg, sizeof(msg)), 0);
+	ht_start(&e, &hcfg, 40000, 40001);
+	sess_open(&e, &ss, H_A, 40001, true, R_1, 6667);
+	sess_send(&e, &ss, 0, "PRIVMSG bob :\1DCC SEND f 3232235786 80\1\r\n", &r);
+	ht_assert_payload(&r, "PRIVMSG bob :\1DCC SEND f 3232235786 80\1\r\n");
+	assert_int_equal(ht_count(&e, HELPER_C_PRIV_PORT), 1);
+	assert_int_equal(helper_expect_count(e.hc), 0);
+	ht_stop(&e);
+
+	/* allowed: the DCC and a PORT to port 22 are rewritten and expected */
+	hcfg.allow_priv_ports = true;
+	ht_start(&e, &hcfg, 40000, 40001);
+	sess_open(&e, &ss, H_A, 40001, true, R_1, 6667);
+	sess_send(&e, &ss, 0, "PRIVMSG bob :\1DCC SEND f 3232235786 80\1\r\n", &r);
+	ht_assert_payload(&r, "PRIVMSG bob :\1DCC SEND f 3405803778 40000\1\r\n");
+	data_syn(&e, R_2, 1234, N_2, 40000, false, &r);
+	assert_true(r.related_hit);
+	assert_int_equal(pb_ip_dst(r.out), H_A);
+	assert_int_equal(pb_dport(r.out), 80);
+	ht_stop(&e);
+	ht_start(&e, &hcfg, 40000, 40001);
+	sess_open(&e, &ss, H_A, 40001, true, R_1, 21);
+	sess_send(&e, &ss, 0, "PORT 192,168,1,10,0,22\r\n", &r);
+	ht_assert_payload(&r, "PORT 203,0,113,2,156,64\r\n");
+	data_syn(&e, R_1, 20, N_2, 40000, false, &r);
+	assert_true(r.related_hit);
+	assert_int_equal(pb_dport(r.out), 22);
+	assert_int_equal(ht_count(&e, HELPER_C_PRIV_PORT), 0);
+	ht_stop(&e);
+}
+
+/* ---- item 10b: on a port other than 21, a line start is only after CRLF ---- */
+static void
+test_strict_line_start(void **state)
+{
+	static const uint16_t ports[] = { 21, 2121 };
+	const char *port_cmd = "PORT 192,168,1,10,4,1\r\n";
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < HT_DIM(ports); i++) {
+		struct helper_config hcfg;
+		struct ht_env e;
+		struct sess ss;
+		struct ht_res r;
+		bool strict = ports[i] != 21;
+		uint32_t at;
+		char msg[64];
+
+		helper_config_default(&hcfg);
+		assert_int_equal(helper_config_set(&hcfg, "ftp", "21, 2121", msg, sizeof(msg)),
+				 0);
+		ht_start(&e, &hcfg, 1024, 65535);
+		sess_open(&e, &ss, H_A, 40001, true, R_1, ports[i]);
+		/* a bare LF ends no line on 2121 (RFC 959: <CRLF>); netfilter's rule on 21 */
+		sess_send(&e, &ss, 0, "NOOP\n", &r);
+		sess_send(&e, &ss, 0, port_cmd, &r);
+		ht_assert_payload(&r, strict ? port_cmd : "PORT 203,0,113,2,4,1\r\n");
+		assert_int_equal(helper_expect_count(e.hc), strict ? 0 : 1);
+		assert_int_equal(ht_count(&e, HELPER_C_NOT_LINE_START), strict ? 1 : 0);
+		/* after a CRLF: a line start on both */
+		sess_send(&e, &ss, 0, "NOOP\r\n", &r);
+		sess_send(&e, &ss, 0, "PORT 192,168,1,10,4,2\r\n", &r);
+		ht_assert_payload(&r, "PORT 203,0,113,2,4,2\r\n");
+		assert_int_equal(helper_expect_count(e.hc), strict ? 1 : 2);
+		/* two lines, then a segment at the line start before the latest one with new
+		 * text: 21 reads it (a retransmission may be cut differently), 2121 does not */
+		sess_send(&e, &ss, 0, "NOOP\r\n", &r);
+		at = ss.s[0].seq;
+		sess_send(&e, &ss, 0, "NOOP\r\n", &r);
+		{
+			struct pb_spec s = ht_tcp(H_A, 40001, R_1, ports[i], PB_PSH | PB_ACK, at,
+						  ss.s[1].seq, "PORT 192,168,1,10,4,3\r\n");
+
+			ht_spec(&e, &s, true, &r);
+			assert_int_not_equal(r.state, CT_INVALID);
+			ht_assert_payload(&r, strict ? "PORT 192,168,1,10,4,3\r\n" :
+						       "PORT 203,0,113,2,4,3\r\n");
+			assert_int_equal(helper_expect_count(e.hc), strict ? 1 : 3);
+		}
+		ht_stop(&e);
+	}
+}
+
+/* ---- item 10c: an IRC segment that merely contains an unterminated \1DCC passes ---- */
+static void
+test_irc_unterminated_dcc(void **state)
+{
+	static const char *const texts[] = {
+		"PRIVMSG bob :type \1DCC SEND to send a file\r\n",
+		"PRIVMSG bob :\1DCC SEND f 3232235786 5000",	/* cut by the segment end */
+		"PRIVMSG bob :ends in \1DC",
+	};
+	struct helper_config hcfg;
+	struct ht_env e;
+	struct sess ss;
+	struct ht_res r;
+	char msg[64];
+	unsigned int i;
+
+	(void)state;
+	helper_config_default(&hcfg);
+	assert_int_equal(helper_config_set(&hcfg, "irc", "6667", msg, sizeof(msg)), 0);
+	ht_start(&e, &hcfg, 1024, 65535);
+	sess_open(&e, &ss, H_A, 40005, true, R_1, 6667);
+	for (i = 0; i < HT_DIM(texts); i++) {
+		sess_send(&e, &ss, 0, texts[i], &r);
+		assert_int_equal(r.verdict, HELPER_ACCEPT);
+		ht_assert_payload(&r, texts[i]);
+		assert_int_equal(ht_count(&e, HELPER_C_PARTIAL_PASSED), i + 1);
+	}
+	assert_int_equal(ht_count(&e, HELPER_C_PARTIAL_DROP), 0);
+	assert_int_equal(helper_expect_count(e.hc), 0);
+	/* a whole DCC afterwards is still handled */
+	sess_send(&e, &ss, 0, "\r\nPRIVMSG bob :\1DCC SEND f.txt 3232235786 5000 10\1\r\n", &r);
+	ht_assert_payload(&r, "\r\nPRIVMSG bob :\1DCC SEND f.txt 3405803778 5000 10\1\r\n");
+	assert_int_equal(helper_expect_count(e.hc), 1);
+	ht_stop(&e);
+}
+
+/* ---- item 10d: a forward outside 2121 -> inside 21 gets the FTP helper ---- */
+static void
+test_forward_other_port(void **state)
+{
+	const struct nat_fwd fwds[] = {
+		{ .proto = IPPROTO_TCP, .ext_addr = N_2, .ext_lo = 2121, .ext_hi = 2121,
+		  .int_addr = H_B, .int_port = 21 },
+		{ .proto = IPPROTO_TCP, .ext_addr = N_2, .ext_lo = 21, .ext_hi = 21,
+		  .int_addr = H_B, .int_port = 8021 },
+	};
+	struct ht_env e;
+	struct ht_res r;
+	struct sess ss;
+	struct pb_spec s;
+
+	(void)state;
+	ht_start_fwd(&e, NULL, 1024, 65535, fwds, HT_DIM(fwds));
+	sess_open(&e, &ss, R_2, 3000, false, N_2, 2121);
+	assert_int_equal(helper_conn_helper(e.hc, ss.conn), HELPER_FTP);
+	sess_send(&e, &ss, 1, "220 ready\r\n", &r);
+	sess_send(&e, &ss, 0, "PASV\r\n", &r);
+	sess_send(&e, &ss, 1, "227 Entering Passive Mode (192,168,1,20,195,80).\r\n", &r);
+	ht_assert_payload(&r, "227 Entering Passive Mode (203,0,113,2,195,80).\r\n");
+	assert_int_equal(ss.s[1].off, -1);
+	sess_send(&e, &ss, 0, "RETR f\r\n", &r);
+	sess_send(&e, &ss, 1, "150 ok\r\n", &r);
+	data_syn(&e, R_2, 3001, N_2, 50000, false, &r);
+	assert_true(r.related_hit);
+	assert_int_equal(pb_ip_dst(r.out), H_B);
+	assert_int_equal(pb_dport(r.out), 50000);
+	assert_true(pb_csum_ok(r.out, r.len));
+	/* the other way round (outside 21 -> a server on 8021): the helper goes by the
+	 * server's port, as netfilter's (reply tuple), and ftp is on 21 only */
+	s = ht_tcp(R_2, 3100, N_2, 21, PB_SYN, 1000, 0, NULL);
+	ht_spec(&e, &s, false, &r);
+	assert_non_null(r.conn);
+	assert_int_equal(pb_dport(r.out), 8021);
+	assert_int_equal(helper_conn_helper(e.hc, r.conn), HELPER_NONE);
+	ht_stop(&e);
+}
+
 int
 main(void)
 {
@@ -630,6 +884,12 @@ main(void)
 		cmocka_unit_test(test_tftp),
 		cmocka_unit_test(test_irc_dcc),
 		cmocka_unit_test(test_fuzz_session),
+		cmocka_unit_test(test_priv_port_refused),
+		cmocka_unit_test(test_priv_port_forwarded_server),
+		cmocka_unit_test(test_priv_port_dcc_and_knob),
+		cmocka_unit_test(test_strict_line_start),
+		cmocka_unit_test(test_irc_unterminated_dcc),
+		cmocka_unit_test(test_forward_other_port),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

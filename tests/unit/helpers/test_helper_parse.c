@@ -115,8 +115,12 @@ static const struct parse_case parse_cases[] = {
 	{ .name = "dcc chat", .parse = IRC, .dir = O,
 	  .in = "PRIVMSG bob :\1DCC CHAT chat 3232235786 6000\1\r\n", .result = HELPER_P_FOUND,
 	  .kind = HELPER_K_DCC_CHAT, .addr = H_A, .port = 6000, .region = "3232235786 6000" },
+	/* a port below 1024 is parsed; helper.c refuses it unless allowed (allow_priv_ports) */
 	{ .name = "dcc privileged port", .parse = IRC, .dir = O,
-	  .in = "PRIVMSG bob :\1DCC SEND f 3232235786 80\1\r\n", .result = HELPER_P_MALFORMED },
+	  .in = "PRIVMSG bob :\1DCC SEND f 3232235786 80\1\r\n", .result = HELPER_P_FOUND,
+	  .kind = HELPER_K_DCC_SEND, .addr = H_A, .port = 80, .region = "3232235786 80" },
+	{ .name = "dcc port 0", .parse = IRC, .dir = O,
+	  .in = "PRIVMSG bob :\1DCC SEND f 3232235786 0\1\r\n", .result = HELPER_P_MALFORMED },
 	{ .name = "dcc ip too big", .parse = IRC, .dir = O,
 	  .in = "PRIVMSG bob :\1DCC SEND f 4294967296 5000\1\r\n", .result = HELPER_P_MALFORMED },
 	{ .name = "dcc cut", .parse = IRC, .dir = O, .in = "PRIVMSG bob :\1DCC SEND f 32322",
