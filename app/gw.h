@@ -68,12 +68,23 @@ const char *gw_port_name(unsigned int port);	/**< "inside" / "outside" */
 	_(TO_ME_UNHANDLED,	"to our address, not echo request")		\
 	_(NO_ROUTE,		"no route (martian or our own source)")		\
 	_(WRONG_SIDE,		"source address on the wrong side")		\
+	_(MARTIAN_SRC,		"martian source (0/8, 127/8, class d/e, bcast)")	\
+	_(SRC_NOT_INSIDE,	"inside source not in inside net/routes (urpf)")	\
+	_(TO_INSIDE_DIRECT,	"from outside straight to an inside address")	\
+	_(NOT_OURS,		"from outside to an address not ours nor inside")	\
+	_(TO_ME_WRONG_SIDE,	"to our inside address from the outside port")	\
+	_(ICMP_ERROR_FORGED,	"icmp error from inside not from quoted dst")	\
+	_(LOCAL_BAD,		"own packet: bad address/side/size, not sent")	\
 	_(ARP_UNRESOLVED,	"next hop did not answer arp")			\
 	_(ARP_HOLD_FULL,	"arp hold queue full")				\
+	_(ARP_HOLD_TOTAL,	"arp hold queues full ([arp] hold_total)")	\
+	_(ARP_EVICTED,		"arp cache full: unresolved next hop evicted")	\
 	_(TTL_EXCEEDED,		"ttl expired in transit")			\
 	_(FRAG_NEEDED,		"df set and larger than egress mtu")		\
 	_(FRAG_FAILED,		"fragmentation failed (no mbufs)")		\
 	_(REASM_FAILED,		"reassembly failed or timed out")		\
+	_(REASM_LIMIT,		"reassembly full: [fragments] max_mbufs held")	\
+	_(REASM_SRC_LIMIT,	"source holds [fragments] max_per_source")	\
 	_(REWRITE_FAILED,	"nat rewrite failed (packet too short)")	\
 	_(HELPER,		"helper dropped (split command / no room)")	\
 	_(HANDOFF_FULL,		"handoff ring to owner worker full")		\
@@ -111,11 +122,34 @@ struct gw_if_config {
 
 #define GW_MAX_ARP_STATIC 16
 
-/** [untracked] rule: forwarded without state or NAT. 0 / 0-range fields match anything. */
+/** [untracked] rule direction (docs/config.md): out = packets from the inside port to the
+ * uplink as written; in = packets from the uplink to an inside address as written; both =
+ * out as written plus, from the uplink, its mirror image (the replies). */
+enum gw_untracked_dir {
+	GW_UT_OUT = 1,
+	GW_UT_IN = 2,
+	GW_UT_BOTH = 3,
+};
+
+/** [untracked] rule: forwarded without state or NAT, one way (dir). 0 / 0-range fields
+ * match anything. Never matches ICMP errors. */
 struct gw_untracked {
 	uint8_t proto;			/**< 0: any */
-	uint32_t addr, mask;		/**< dst address/mask (either direction's remote end) */
-	uint16_t port_lo, port_hi;	/**< destination port range, 0-0 any */
+	uint8_t dir;			/**< enum gw_untracked_dir (default GW_UT_OUT) */
+	bool private_ok;		/**< `private yes`: private inside sources may leave the
+					 *   uplink untranslated (RFC 1918, RFC 6598, 169.254/16) */
+	uint32_t addr, mask;		/**< `host`: the outside end (dst out, src in) */
+	uint32_t in_addr, in_mask;	/**< `inside`: the inside end */
+	uint16_t port_lo, port_hi;	/**< `dport` of the packet as written, 0-0 any */
+	uint16_t sport_lo, sport_hi;	/**< `sport` of the packet as written, 0-0 any */
+};
+
+#define GW_MAX_ROUTES 16
+
+/** [inside] routes entry: a prefix behind a router on the inside network. */
+struct gw_route {
+	uint32_t addr, mask;		/**< network order */
+	uint32_t via;			/**< next hop, on the inside network */
 };
 
 struct gw_config {
@@ -126,6 +160,9 @@ struct gw_config {
 	unsigned int n_fwds;
 	struct gw_untracked untracked[GW_MAX_UNTRACKED];
 	unsigned int n_untracked;
+	struct gw_route routes[GW_MAX_ROUTES];	/**< [inside] routes: prefixes behind inside
+						 *   routers (uRPF accepts them as sources) */
+	unsigned int n_routes;
 	/* conntrack */
 	uint32_t capacity;			/**< connections per worker */
 	bool tcp_liberal, tcp_loose;
@@ -139,6 +176,8 @@ struct gw_config {
 	uint32_t arp_timeout_s;
 	uint16_t arp_hold;			/**< packets held per unresolved next hop */
 	uint32_t arp_retry_ms;			/**< rate limit of requests per next hop */
+	uint32_t arp_entries;			/**< dynamic entries per port (per worker) */
+	uint32_t arp_hold_total;		/**< packets held, all next hops (per worker) */
 	struct {
 		uint32_t ip;
 		struct rte_ether_addr mac;
@@ -147,6 +186,8 @@ struct gw_config {
 	/* fragments */
 	uint32_t frag_max_flows;
 	uint32_t frag_timeout_ms;
+	uint32_t frag_max_mbufs;		/**< fragments held per worker and ingress port */
+	uint32_t frag_max_per_src;		/**< fragments held per worker per source */
 	/* helpers */
 	struct helper_config helpers;
 };
@@ -188,6 +229,12 @@ struct gw_params {
 	struct rte_mempool *big_pool;		/**< reassembly target (data room >= 9000);
 						 *   NULL: reassembly limited to pool's size */
 	struct rte_mempool *indirect_pool;	/**< for fragmentation (NULL: uses pool) */
+	struct rte_mempool *frag_pool;		/**< reassembly copies each fragment it holds
+						 *   into these (never the RX pool); NULL: each
+						 *   worker makes one, 2 x [fragments] max_mbufs */
+	bool tx_multi_seg[GW_PORT_MAX];		/**< the port sends chained mbufs
+						 *   (RTE_ETH_TX_OFFLOAD_MULTI_SEGS); false:
+						 *   fragments leave as single-segment mbufs */
 	uint64_t seed[2];			/**< conntrack seeds, 0,0 random */
 	uint32_t host_seed;			/**< NAT host seed, 0 random */
 	int socket_id;
@@ -203,6 +250,12 @@ struct gw_worker;
 struct gw *gw_create(const struct gw_params *prm, char *err, size_t errlen);
 /** Free everything (packets still in rings or ARP hold are freed). */
 void gw_free(struct gw *g);
+/** The most mbufs of gw_params.pool the pipeline of n_workers workers may hold at once
+ * (ARP hold queues, handoff rings of ring_size (0: 1024), TX and handoff buffers, a burst
+ * being built): what a caller sizing the pool adds to what its ports hold. Reassembly is
+ * not in it: it holds copies in its own pools. [any] */
+unsigned int gw_mbufs_held_max(const struct gw_config *cfg, unsigned int n_workers,
+			       unsigned int ring_size);
 
 unsigned int gw_n_workers(const struct gw *g);
 const struct gw_config *gw_get_config(const struct gw *g);
@@ -215,8 +268,9 @@ unsigned int gw_worker_index(const struct gw_worker *w);
 
 /**
  * The worker that owns a frame received on `port` (GW_PORT_*), by the design's steering
- * rules (inside: source host, hairpin to the target's owner; outside: port slice / forward;
- * ARP and unparsable frames: worker 0). What RSS + flow rules would do. [any]
+ * rules (inside: source host, hairpinned packets included; outside: the worker holding the
+ * port in the shared port table / the forward's host owner; ARP and unparsable frames:
+ * worker 0). What RSS + flow rules would do. [any]
  */
 unsigned int gw_owner(const struct gw *g, unsigned int port, const struct rte_mbuf *m);
 
@@ -246,17 +300,24 @@ struct gw_worker_stats {
 	uint64_t reason[GW_DROP_MAX];
 	uint64_t handoff_out, handoff_in;
 	uint64_t arp_requests, arp_replies;	/**< sent */
+	uint64_t arp_learned;			/**< entries added (solicited, or request to us) */
+	uint64_t arp_ignored;			/**< unsolicited ARP: sender not added */
+	uint64_t arp_evicted;			/**< least recently used entry reclaimed (full) */
+	uint64_t arp_aged;			/**< entry reclaimed after [arp] timeout unused */
 	uint64_t icmp_sent;
 	uint64_t icmp_ratelimited;		/**< errors not sent (RFC 1812 4.3.2.8) */
-	uint64_t reassembled, fragmented;
+	uint64_t reassembled, fragmented;	/**< reassembled: by us, or by the kernel
+						 *   (net_af_packet) and accepted whole */
 	uint64_t conns_created;
 	uint64_t idle_polls;
+	uint64_t frag_held;			/**< gauge: fragments reassembly holds now */
 };
 
 struct gw_stats {
 	struct gw_worker_stats w;		/**< summed over workers */
 	struct ct_stats ct;			/**< summed over workers */
 	struct nat_stats nat;			/**< summed */
+	struct helper_stats hlp;		/**< summed (zero without helpers) */
 };
 
 void gw_worker_stats_get(const struct gw_worker *w, struct gw_worker_stats *out);

@@ -281,7 +281,16 @@ gw_parse_fwd(const char *s, struct nat_fwd *f, const char **why)
 	return 0;
 }
 
-/* "PROTO [dport LO[-HI]] [host ADDR[/N]]" */
+static uint32_t
+gw_prefix_mask(uint8_t prefix)
+{
+	return prefix == 0 ? 0 : rte_cpu_to_be_32(~UINT32_C(0) << (32 - prefix));
+}
+
+/*
+ * "PROTO [dport LO[-HI]] [sport LO[-HI]] [host ADDR[/N]] [inside ADDR[/N]]
+ *  [direction out|in|both] [private yes|no]" (docs/config.md [untracked]).
+ */
 static int
 gw_parse_untracked(const char *s, struct gw_untracked *u)
 {
@@ -289,6 +298,7 @@ gw_parse_untracked(const char *s, struct gw_untracked *u)
 	uint8_t prefix;
 
 	memset(u, 0, sizeof(*u));
+	u->dir = GW_UT_OUT;
 	snprintf(buf, sizeof(buf), "%s", s);
 	tok = strtok_r(buf, " \t", &save);
 	if (tok == NULL || gw_parse_proto(tok, &u->proto) < 0)
@@ -301,15 +311,88 @@ gw_parse_untracked(const char *s, struct gw_untracked *u)
 		if (strcasecmp(tok, "dport") == 0) {
 			if (gw_parse_range(arg, &u->port_lo, &u->port_hi) < 0)
 				return -1;
+		} else if (strcasecmp(tok, "sport") == 0) {
+			if (gw_parse_range(arg, &u->sport_lo, &u->sport_hi) < 0)
+				return -1;
 		} else if (strcasecmp(tok, "host") == 0) {
 			if (gw_parse_prefix(arg, &u->addr, &prefix) < 0)
 				return -1;
-			u->mask = prefix == 0 ? 0 : rte_cpu_to_be_32(~UINT32_C(0) << (32 - prefix));
-			if (u->mask == 0)
-				u->mask = 0;
+			u->mask = gw_prefix_mask(prefix);
+			u->addr &= u->mask;
+		} else if (strcasecmp(tok, "inside") == 0) {
+			if (gw_parse_prefix(arg, &u->in_addr, &prefix) < 0)
+				return -1;
+			u->in_mask = gw_prefix_mask(prefix);
+			u->in_addr &= u->in_mask;
+		} else if (strcasecmp(tok, "direction") == 0) {
+			if (strcasecmp(arg, "out") == 0)
+				u->dir = GW_UT_OUT;
+			else if (strcasecmp(arg, "in") == 0)
+				u->dir = GW_UT_IN;
+			else if (strcasecmp(arg, "both") == 0)
+				u->dir = GW_UT_BOTH;
+			else
+				return -1;
+		} else if (strcasecmp(tok, "private") == 0) {
+			if (gw_parse_bool(arg, &u->private_ok) < 0)
+				return -1;
 		} else {
 			return -1;
 		}
+	}
+	/* ports only mean something for TCP and UDP */
+	if ((u->port_hi != 0 || u->sport_hi != 0) && u->proto != 0 &&
+	    u->proto != IPPROTO_TCP && u->proto != IPPROTO_UDP)
+		return -1;
+	return 0;
+}
+
+/* "PREFIX/LEN via ADDR[, PREFIX/LEN via ADDR ...]" ([inside] routes) */
+static int
+gw_parse_routes(const char *s, struct gw_config *c, const char **why)
+{
+	char buf[1024], *item, *save = NULL;
+
+	if (strlen(s) >= sizeof(buf)) {
+		*why = "too long";
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s", s);
+	c->n_routes = 0;
+	for (item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+		char pfx[64], kw[8], via[64], extra[2];
+		struct gw_route *r;
+		uint8_t len;
+
+		if (c->n_routes == GW_MAX_ROUTES) {
+			*why = "too many routes";
+			return -1;
+		}
+		r = &c->routes[c->n_routes];
+		if (sscanf(item, "%63s %7s %63s %1s", pfx, kw, via, extra) != 3 ||
+		    strcmp(kw, "via") != 0) {
+			*why = "want PREFIX/LEN via ADDR";
+			return -1;
+		}
+		if (gw_parse_prefix(pfx, &r->addr, &len) < 0 || strchr(pfx, '/') == NULL ||
+		    len == 0) {
+			*why = "bad prefix (want A.B.C.D/LEN, LEN 1..32)";
+			return -1;
+		}
+		r->mask = gw_prefix_mask(len);
+		if ((r->addr & ~r->mask) != 0) {
+			*why = "prefix has host bits set";
+			return -1;
+		}
+		if (gw_parse_addr(via, &r->via) < 0 || r->via == 0) {
+			*why = "bad next hop address";
+			return -1;
+		}
+		c->n_routes++;
+	}
+	if (c->n_routes == 0) {
+		*why = "empty";
+		return -1;
 	}
 	return 0;
 }
@@ -352,6 +435,11 @@ gw_cfg_if(const struct gw_cfg_ctx *x, struct gw_config *c, unsigned int p, const
 	} else if (strcmp(key, "gateway") == 0 && p == GW_PORT_OUTSIDE) {
 		if (gw_parse_addr(val, &i->gateway) < 0)
 			return BAD("gateway: bad address '%s'", val);
+	} else if (strcmp(key, "routes") == 0 && p == GW_PORT_INSIDE) {
+		const char *why = "";
+
+		if (gw_parse_routes(val, c, &why) < 0)
+			return BAD("routes: %s in '%s'", why, val);
 	} else if (strcmp(key, "mtu") == 0) {
 		if (gw_parse_u32(val, 576, 9000, &v) < 0)
 			return BAD("mtu: want 576..9000, got '%s'", val);
@@ -428,6 +516,18 @@ gw_cfg_nat(const struct gw_cfg_ctx *x, struct gw_config *c, const char *sec,
 	} else if (strcmp(key, "max_mappings") == 0) {
 		if (gw_parse_u32(val, 1, 1u << 30, &n->max_mappings) < 0)
 			return BAD("max_mappings: want 1..2^30, got '%s'", val);
+	} else if (strcmp(key, "max_conns_per_host") == 0 ||
+		   strcmp(key, "max_ports_per_host") == 0) {
+		/* RFC 6888 REQ-4/5 (lib/nat/nat_host.c): auto = a quarter of the resource */
+		uint32_t *lim = key[4] == 'c' ? &n->max_conns_per_host : &n->max_ports_per_host;
+
+		if (strcmp(val, "auto") == 0)
+			*lim = NAT_LIMIT_AUTO;
+		else if (strcmp(val, "unlimited") == 0)
+			*lim = NAT_LIMIT_NONE;
+		else if (gw_parse_u32(val, 1, key[4] == 'c' ? 1u << 30 : 65536, lim) < 0)
+			return BAD("%s: want auto, unlimited or 1..%u, got '%s'", key,
+				   key[4] == 'c' ? 1u << 30 : 65536, val);
 	} else {
 		return BAD("unknown key '%s' in [%s]", key, sec);
 	}
@@ -510,6 +610,15 @@ gw_cfg_arp(const struct gw_cfg_ctx *x, struct gw_config *c, const char *sec,
 		if (gw_parse_time(val, &us) < 0 || us < 1000)
 			return BAD("retry: want >= 1ms, got '%s'", val);
 		c->arp_retry_ms = (uint32_t)(us / 1000);
+	} else if (strcmp(key, "entries") == 0) {
+		if (gw_parse_u32(val, GW_ARP_ENTRIES_MIN, GW_ARP_ENTRIES_MAX, &v) < 0)
+			return BAD("entries: want %u..%u, got '%s'", GW_ARP_ENTRIES_MIN,
+				   GW_ARP_ENTRIES_MAX, val);
+		c->arp_entries = v;
+	} else if (strcmp(key, "hold_total") == 0) {
+		if (gw_parse_u32(val, 0, GW_ARP_HOLD_TOTAL_MAX, &v) < 0)
+			return BAD("hold_total: want 0..%u, got '%s'", GW_ARP_HOLD_TOTAL_MAX, val);
+		c->arp_hold_total = v;
 	} else if (strcmp(key, "static") == 0) {
 		/* "IP MAC, IP MAC" */
 		snprintf(buf, sizeof(buf), "%s", val);
@@ -544,6 +653,12 @@ gw_cfg_frag(const struct gw_cfg_ctx *x, struct gw_config *c, const char *sec,
 		if (gw_parse_time(val, &us) < 0 || us < 1000 || us > 120 * CT_USEC_PER_SEC)
 			return BAD("timeout: want 1ms..120s, got '%s'", val);
 		c->frag_timeout_ms = (uint32_t)(us / 1000);
+	} else if (strcmp(key, "max_mbufs") == 0) {
+		if (gw_parse_u32(val, 16, 1u << 20, &c->frag_max_mbufs) < 0)
+			return BAD("max_mbufs: want 16..1048576, got '%s'", val);
+	} else if (strcmp(key, "max_per_source") == 0) {
+		if (gw_parse_u32(val, 1, 65535, &c->frag_max_per_src) < 0)
+			return BAD("max_per_source: want 1..65535, got '%s'", val);
 	} else {
 		return BAD("unknown key '%s' in [%s]", key, sec);
 	}
@@ -577,8 +692,9 @@ gw_cfg_entry(const struct gw_cfg_ctx *x, struct gw_config *c, const char *sec,
 		if (c->n_untracked == GW_MAX_UNTRACKED)
 			return BAD("more than %u untracked rules", GW_MAX_UNTRACKED);
 		if (gw_parse_untracked(val, &c->untracked[c->n_untracked]) < 0)
-			return BAD("untracked '%s': want PROTO [dport LO[-HI]] [host ADDR[/LEN]]",
-				   key);
+			return BAD("untracked '%s': want PROTO [dport LO[-HI]] [sport LO[-HI]] "
+				   "[host ADDR[/LEN]] [inside ADDR[/LEN]] [direction out|in|both] "
+				   "[private yes|no] (ports: tcp/udp only)", key);
 		c->n_untracked++;
 		return 0;
 	}
@@ -591,6 +707,12 @@ gw_cfg_entry(const struct gw_cfg_ctx *x, struct gw_config *c, const char *sec,
 	if (strcmp(sec, "fragments") == 0)
 		return gw_cfg_frag(x, c, sec, key, val);
 	if (strcmp(sec, "helpers") == 0) {
+		/* data connections to inside ports < 1024 (NAT slipstreaming: off) */
+		if (strcmp(key, "privileged_data_ports") == 0) {
+			if (gw_parse_bool(val, &c->helpers.allow_priv_ports) < 0)
+				return BAD("%s: want yes or no", key);
+			return 0;
+		}
 		if (helper_config_set(&c->helpers, key, val, msg, sizeof(msg)) < 0)
 			return BAD("%s", msg);
 		return 0;
@@ -631,8 +753,12 @@ gw_config_default(struct gw_config *c)
 	c->arp_timeout_s = 300;
 	c->arp_hold = 4;
 	c->arp_retry_ms = 1000;
+	c->arp_entries = 4096;
+	c->arp_hold_total = 256;
 	c->frag_max_flows = 4096;
 	c->frag_timeout_ms = 2000;
+	c->frag_max_mbufs = 1024;	/* per port: ~3 MB of 1500-byte fragments (Linux: 4 MB) */
+	c->frag_max_per_src = 256;	/* 32 datagrams of 8 fragments */
 	helper_config_default(&c->helpers);
 }
 
@@ -751,7 +877,7 @@ gw_config_check(const struct gw_config *c, char *err, size_t errlen)
 {
 	struct gw_cfg_ctx x = { .path = c->path, .err = err, .errlen = errlen };
 	const struct gw_if_config *in = &c->ifc[GW_PORT_INSIDE], *out = &c->ifc[GW_PORT_OUTSIDE];
-	unsigned int i;
+	unsigned int i, j;
 
 	if (in->addr == 0)
 		return gw_cfg_err(&x, "inside", NULL, "[inside] address is required");
@@ -764,6 +890,28 @@ gw_config_check(const struct gw_config *c, char *err, size_t errlen)
 	    ((out->gateway ^ out->addr) &
 	     rte_cpu_to_be_32(~UINT32_C(0) << (32 - out->prefix))) != 0)
 		return gw_cfg_err(&x, "outside", "gateway", "gateway is not on the outside network");
+	for (i = 0; i < c->n_routes; i++) {
+		const struct gw_route *r = &c->routes[i];
+		uint32_t im = gw_prefix_mask(in->prefix), om = gw_prefix_mask(out->prefix);
+		uint32_t m;
+
+		if (((r->via ^ in->addr) & im) != 0 || r->via == in->addr)
+			return gw_cfg_err(&x, "inside", "routes", "route %u: next hop is not a "
+					  "host on the inside network", i + 1);
+		/* overlap: the shorter of the two masks tells */
+		m = r->mask & im;
+		if (((r->addr ^ in->addr) & m) == 0)
+			return gw_cfg_err(&x, "inside", "routes", "route %u overlaps the inside "
+					  "network", i + 1);
+		m = r->mask & om;
+		if (((r->addr ^ out->addr) & m) == 0)
+			return gw_cfg_err(&x, "inside", "routes", "route %u overlaps the outside "
+					  "network", i + 1);
+		for (j = 0; j < c->nat.n_addrs; j++)
+			if (((c->nat.addrs[j] ^ r->addr) & r->mask) == 0)
+				return gw_cfg_err(&x, "inside", "routes", "route %u covers pool "
+						  "address %u", i + 1, j + 1);
+	}
 	for (i = 0; i < c->n_fwds; i++)
 		if (!nat_is_outside_addr(&c->nat, c->fwds[i].ext_addr))
 			return gw_cfg_err(&x, "forward", NULL,
@@ -798,6 +946,9 @@ gw_config_print(FILE *f, const struct gw_config *c)
 		c->nat.filtering == NAT_FILTER_ADF ? "address-dependent" : "endpoint-independent",
 		c->nat.port_preserve ? "yes" : "no", c->nat.paired ? "yes" : "no",
 		c->nat.hairpin ? "yes" : "no");
+	/* RFC 6888 REQ-4/5 limits as in force (lib/nat/nat_host.c resolves auto) */
+	fprintf(f, "  nat per host: max %u connections, max %u ports per protocol\n",
+		nat_limit_conns(&c->nat, c->capacity), nat_limit_ports(&c->nat));
 	for (i = 0; i < c->n_fwds; i++) {
 		const struct nat_fwd *fw = &c->fwds[i];
 
@@ -809,7 +960,8 @@ gw_config_print(FILE *f, const struct gw_config *c)
 	}
 	fprintf(f, "  conntrack: capacity %u per worker, tcp_liberal %s, tcp_loose %s\n",
 		c->capacity, c->tcp_liberal ? "yes" : "no", c->tcp_loose ? "yes" : "no");
-	fprintf(f, "  untracked rules %u, arp timeout %us hold %u, fragments %u flows %ums\n",
-		c->n_untracked, c->arp_timeout_s, c->arp_hold, c->frag_max_flows,
-		c->frag_timeout_ms);
+	fprintf(f, "  untracked rules %u, inside routes %u, arp timeout %us hold %u, "
+		"fragments %u flows %ums, held <= %u (%u per source)\n",
+		c->n_untracked, c->n_routes, c->arp_timeout_s, c->arp_hold, c->frag_max_flows,
+		c->frag_timeout_ms, c->frag_max_mbufs, c->frag_max_per_src);
 }

@@ -6,7 +6,11 @@
  * datagram as it arrived (IP header + up to 548 bytes, so the error fits 576 bytes,
  * RFC 1812 4.3.2.3), come from our address on the interface the packet arrived on, and
  * go back to the L2 neighbour that sent it. No error about an ICMP error, a non-first
- * fragment or a broadcast/multicast (RFC 1812 4.3.2.7).
+ * fragment or a broadcast/multicast (RFC 1812 4.3.2.7), nor to a martian source.
+ *
+ * Everything made here passes gw_local_ok() last (DESIGN.md: what natgw generates passes the
+ * same wrong-side and martian checks as forwarded traffic): nothing leaves the uplink with an
+ * inside address, outer or quoted, and nothing exceeds the port's MTU.
  */
 #include <string.h>
 
@@ -38,16 +42,38 @@ gw_icmp_allowed(struct gw_worker *w, ct_time_t now)
 	return true;
 }
 
+bool
+gw_local_ok(const struct gw *g, unsigned int port, uint32_t src, uint32_t dst, uint16_t ip_len)
+{
+	if (ip_len > g->cfg.ifc[port].mtu || gw_is_martian_src(g, dst) ||
+	    dst == g->cfg.ifc[GW_PORT_INSIDE].addr || dst == g->cfg.ifc[GW_PORT_OUTSIDE].addr ||
+	    nat_is_outside_addr(&g->cfg.nat, dst))
+		return false;	/* never to ourselves either (a hairpinned packet's error) */
+	if (port == GW_PORT_OUTSIDE)
+		return (src == g->cfg.ifc[GW_PORT_OUTSIDE].addr ||
+			nat_is_outside_addr(&g->cfg.nat, src)) && !gw_is_inside(g, dst);
+	return gw_is_inside(g, dst);
+}
+
 void
 gw_icmp_echo_reply(struct gw_worker *w, unsigned int port, struct rte_mbuf *m,
-		   const struct ct_pkt *p)
+		   const struct ct_pkt *p, ct_time_t now)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, p->l3_off);
 	struct rte_icmp_hdr *ic = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *, p->l4_off);
 	uint16_t old = *(uint16_t *)ic;
+	uint16_t mtu = w->g->cfg.ifc[port].mtu;
 	uint32_t a = ip->src_addr;
 
+	/* the reply goes where the request came from: never to a multicast MAC, and only
+	 * with addresses that may use that port (a reassembled request may exceed the MTU:
+	 * fragmented below, so the size is not what is checked here) */
+	if (!rte_is_unicast_ether_addr(&eth->src_addr) ||
+	    !gw_local_ok(w->g, port, ip->dst_addr, a, RTE_MIN(p->ip_len, mtu))) {
+		gw_count_drop(w, m, GW_DROP_LOCAL_BAD);
+		return;
+	}
 	ip->src_addr = ip->dst_addr;
 	ip->dst_addr = a;
 	ip->time_to_live = 64;
@@ -56,9 +82,14 @@ gw_icmp_echo_reply(struct gw_worker *w, unsigned int port, struct rte_mbuf *m,
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 	ic->icmp_cksum = nat_csum_update16(ic->icmp_cksum, old, *(uint16_t *)ic);
+	w->st.icmp_sent++;
+	if (unlikely(p->ip_len > mtu)) {
+		/* RFC 1122 3.2.2.6: the reply carries the request's data; DF is clear (above) */
+		gw_frag_send(w, port, gw_nexthop(w->g, port, a), m, mtu, now);
+		return;
+	}
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = w->g->mac[port];
-	w->st.icmp_sent++;
 	gw_tx_enqueue(w, port, m);
 }
 
@@ -76,10 +107,22 @@ gw_icmp_error(struct gw_worker *w, unsigned int port, const struct rte_mbuf *m,
 	struct rte_mbuf *e;
 	uint16_t frag = rte_be_to_cpu_16(oip->fragment_offset);
 
+	/* RFC 1812 4.3.2.7: none about an ICMP error, a non-first fragment, a datagram to a
+	 * broadcast/multicast address (IP or link layer) or from a martian source. Out of the
+	 * uplink, none quoting a datagram to an inside address: only the inside may know
+	 * those (and the outer checks below are gw_local_ok's). */
 	if (p->is_icmp_error || (frag & RTE_IPV4_HDR_OFFSET_MASK) != 0 ||
-	    oip->src_addr == 0 || (rte_be_to_cpu_32(oip->src_addr) >> 28) >= 14 ||
+	    gw_is_martian_src(w->g, oip->src_addr) || gw_is_martian_dst(w->g, oip->dst_addr) ||
 	    rte_is_multicast_ether_addr(&oeth->dst_addr) ||
-	    (uint32_t)p->l3_off + q > m->data_len || !gw_icmp_allowed(w, now))
+	    (port == GW_PORT_OUTSIDE && gw_is_inside(w->g, oip->dst_addr)) ||
+	    (uint32_t)p->l3_off + q > m->data_len)
+		return;
+	if (!gw_local_ok(w->g, port, w->g->cfg.ifc[port].addr, oip->src_addr,
+			 (uint16_t)(sizeof(*ip) + sizeof(*ic) + q))) {
+		w->st.reason[GW_DROP_LOCAL_BAD]++;
+		return;
+	}
+	if (!gw_icmp_allowed(w, now))
 		return;
 	e = rte_pktmbuf_alloc(w->g->pool);
 	if (e == NULL) {

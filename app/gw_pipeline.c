@@ -86,7 +86,16 @@ gw_tx_enqueue(struct gw_worker *w, unsigned int port, struct rte_mbuf *m)
 uint32_t
 gw_nexthop(const struct gw *g, unsigned int port, uint32_t dst)
 {
-	if (port == GW_PORT_INSIDE || gw_on_link(g, port, dst))
+	const struct gw_route *r;
+
+	if (port == GW_PORT_INSIDE) {
+		/* a prefix behind an inside router ([inside] routes), else on-link */
+		if (likely(g->cfg.n_routes == 0) || gw_on_link(g, port, dst))
+			return dst;
+		r = gw_route_find(g, dst);
+		return r != NULL ? r->via : dst;
+	}
+	if (gw_on_link(g, port, dst))
 		return dst;
 	return g->cfg.ifc[GW_PORT_OUTSIDE].gateway;
 }
@@ -116,33 +125,147 @@ gw_is_if_addr(const struct gw *g, uint32_t a)
 	return a == g->cfg.ifc[GW_PORT_INSIDE].addr || a == g->cfg.ifc[GW_PORT_OUTSIDE].addr;
 }
 
+/* One of our outside addresses: the uplink interface's or a NAT pool address. */
 static inline bool
-gw_is_martian_dst(uint32_t dst)
+gw_is_outside_addr(const struct gw *g, uint32_t a)
 {
-	uint32_t h = rte_be_to_cpu_32(dst);
-
-	return h == 0 || h >= 0xe0000000u || (h >> 24) == 127;
+	return a == g->cfg.ifc[GW_PORT_OUTSIDE].addr || nat_is_outside_addr(&g->cfg.nat, a);
 }
 
-static bool
-gw_untracked_match(const struct gw *g, const struct ct_pkt *p, uint32_t src, uint32_t dst)
+/* Never routed on the Internet: RFC 1918, RFC 6598 shared space, RFC 3927 link local. */
+static inline bool
+gw_is_private(uint32_t a)
 {
+	uint32_t h = rte_be_to_cpu_32(a);
+
+	return (h >> 24) == 10 || (h >> 20) == 0xac1 || (h >> 16) == 0xc0a8 ||
+	       (h >> 22) == (0x64400000u >> 22) || (h >> 16) == 0xa9fe;
+}
+
+/*
+ * Checks that need the IPv4 header only, so they run before a fragment may hold a
+ * reassembly slot (DESIGN.md "cheap checks first, state second, memory last"):
+ *  - martian sources and destinations (RFC 1812 5.3.7), our own addresses as source;
+ *  - from the inside only the inside network and [inside] routes as source: strict uRPF
+ *    (RFC 3704 2.2, what rp_filter=1 does); nothing from the inside to the inside;
+ *  - from the uplink: no inside source, our inside address never (not even echo), and only
+ *    our outside addresses as destination, or an inside one where an [untracked] rule may
+ *    let it in (the rule itself, which needs L4, is matched after reassembly);
+ *  - to one of our interface addresses that is no pool address: ICMP only (echo).
+ * Returns GW_DROP_NONE or the reason.
+ */
+static enum gw_drop
+gw_check_addrs(const struct gw *g, unsigned int port, const struct rte_ipv4_hdr *ip)
+{
+	uint32_t src = ip->src_addr, dst = ip->dst_addr;
+	uint32_t in_addr = g->cfg.ifc[GW_PORT_INSIDE].addr;
+
+	if (unlikely(gw_is_martian_src(g, src)))
+		return GW_DROP_MARTIAN_SRC;
+	if (unlikely(gw_is_if_addr(g, src) || nat_is_outside_addr(&g->cfg.nat, src)))
+		return GW_DROP_WRONG_SIDE;
+	if (unlikely(gw_is_martian_dst(g, dst)))
+		return GW_DROP_NO_ROUTE;
+	if (port == GW_PORT_INSIDE) {
+		if (unlikely(!gw_is_inside(g, src)))
+			return GW_DROP_SRC_NOT_INSIDE;
+		if (unlikely(dst != in_addr && gw_is_inside(g, dst)))
+			return GW_DROP_NO_ROUTE;
+	} else {
+		if (unlikely(gw_is_inside(g, src)))
+			return GW_DROP_WRONG_SIDE;
+		if (unlikely(dst == in_addr))
+			return GW_DROP_TO_ME_WRONG_SIDE;
+		if (unlikely(gw_is_inside(g, dst)))
+			return g->ut_inbound ? GW_DROP_NONE : GW_DROP_TO_INSIDE_DIRECT;
+		if (unlikely(!gw_is_outside_addr(g, dst)))
+			return GW_DROP_NOT_OURS;
+	}
+	if (unlikely(gw_is_if_addr(g, dst) && !nat_is_outside_addr(&g->cfg.nat, dst) &&
+		     ip->next_proto_id != IPPROTO_ICMP))
+		return GW_DROP_TO_ME_UNHANDLED;
+	return GW_DROP_NONE;
+}
+
+/*
+ * The [untracked] rule that lets this (whole, parsed) packet through without state or NAT:
+ * returns the egress port, or -1. Rules are one way (docs/config.md [untracked]): `out`
+ * matches packets from the inside port to the uplink as written, `in` packets from the
+ * uplink to an inside address as written, `both` adds to `out` its mirror image from the
+ * uplink (the replies). `host` is the outside end, `inside` the inside end. Never an ICMP
+ * error (it is about a connection: conntrack matches it, or nothing does), never a packet to
+ * one of our addresses (hairpin goes through NAT), and never a private inside source out of
+ * the uplink untranslated unless the rule says `private yes`.
+ */
+static int
+gw_untracked_match(const struct gw *g, unsigned int port, const struct ct_pkt *p,
+		   uint32_t src, uint32_t dst)
+{
+	bool has_ports = p->tuple.proto == IPPROTO_TCP || p->tuple.proto == IPPROTO_UDP;
+	uint16_t sp = rte_be_to_cpu_16(p->tuple.sport), dp = rte_be_to_cpu_16(p->tuple.dport);
 	unsigned int i;
 
+	if (p->is_icmp_error)
+		return -1;
+	if (port == GW_PORT_INSIDE ? gw_is_outside_addr(g, dst) : !gw_is_inside(g, dst))
+		return -1;
 	for (i = 0; i < g->cfg.n_untracked; i++) {
 		const struct gw_untracked *u = &g->cfg.untracked[i];
-		uint16_t dp = rte_be_to_cpu_16(p->tuple.dport);
+		uint32_t remote, local;
+		uint16_t a, b;		/* the ports `dport` and `sport` look at */
 
 		if (u->proto != 0 && u->proto != p->tuple.proto)
 			continue;
-		if (u->port_hi != 0 && (dp < u->port_lo || dp > u->port_hi))
+		if (port == GW_PORT_INSIDE) {
+			if ((u->dir & GW_UT_OUT) == 0 || (!u->private_ok && gw_is_private(src)))
+				continue;
+			remote = dst, local = src, a = dp, b = sp;
+		} else if (u->dir == GW_UT_IN) {
+			remote = src, local = dst, a = dp, b = sp;
+		} else if (u->dir == GW_UT_BOTH) {
+			remote = src, local = dst, a = sp, b = dp;	/* mirror: the reply */
+		} else {
 			continue;
-		if (u->mask != 0 && ((dst ^ u->addr) & u->mask) != 0 &&
-		    ((src ^ u->addr) & u->mask) != 0)
+		}
+		if ((u->port_hi != 0 || u->sport_hi != 0) && !has_ports)
 			continue;
-		return true;
+		if (u->port_hi != 0 && (a < u->port_lo || a > u->port_hi))
+			continue;
+		if (u->sport_hi != 0 && (b < u->sport_lo || b > u->sport_hi))
+			continue;
+		if (((remote ^ u->addr) & u->mask) != 0 || ((local ^ u->in_addr) & u->in_mask) != 0)
+			continue;
+		return (int)(port ^ 1);
 	}
-	return false;
+	return -1;
+}
+
+/*
+ * Once, at gw_create: a `host` inside the inside network is an old-style rule (host used to
+ * match either end) meaning the inside end; and whether any rule may let packets in from the
+ * uplink (else those are dropped from the IPv4 header alone, before reassembly).
+ */
+static void
+gw_untracked_prepare(struct gw *g)
+{
+	unsigned int i;
+
+	g->ut_inbound = false;
+	for (i = 0; i < g->cfg.n_untracked; i++) {
+		struct gw_untracked *u = &g->cfg.untracked[i];
+
+		if (u->dir == 0)
+			u->dir = GW_UT_OUT;
+		if (u->mask != 0 && u->in_mask == 0 && gw_is_inside(g, u->addr) &&
+		    gw_is_inside(g, u->addr | ~u->mask)) {
+			u->in_addr = u->addr;
+			u->in_mask = u->mask;
+			u->addr = 0;
+			u->mask = 0;
+		}
+		if (u->dir & GW_UT_IN)
+			g->ut_inbound = true;
+	}
 }
 
 /* TTL-1 with RFC 1624 checksum update, then size check and L2. Consumes m. */
@@ -196,27 +319,21 @@ gw_owner_parsed(const struct gw *g, unsigned int port, const struct ct_pkt *p)
 	if (port == GW_PORT_INSIDE)
 		o = nat_inside_owner(&g->cfg.nat, g->fwd, p);
 	else
-		o = nat_inbound_owner(&g->cfg.nat, g->fwd, p);
+		o = nat_inbound_owner(&g->cfg.nat, g->fwd, g->ports, p);	/* port's holder */
 	return o < g->n_workers ? o : 0;
 }
 
-/* Copy an ARP frame to the other workers so that their caches learn the sender too. */
-static void
-gw_arp_share(struct gw_worker *w, unsigned int port, struct rte_mbuf *m)
+/* A hairpinned packet looped back in (gw_hairpin_loop): parse the translated bytes again.
+ * Returns this worker (process it here) or -1 when dropped. */
+static int
+gw_hairpin_parse(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p)
 {
-	unsigned int j;
-
-	for (j = 0; j < w->g->n_workers; j++) {
-		struct rte_mbuf *c;
-
-		if (j == w->idx || w->ho[j].n == GW_TX_BUF)
-			continue;
-		c = rte_pktmbuf_copy(m, w->g->pool, 0, UINT32_MAX);
-		if (c == NULL)
-			continue;
-		c->port = port | GW_PORT_LEARN_FLAG;
-		w->ho[j].m[w->ho[j].n++] = c;
+	if (ct_parse_ipv4(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, RTE_ETHER_HDR_LEN,
+			  false, p) != CT_R_NONE) {
+		gw_count_drop(w, m, GW_DROP_REWRITE_FAILED);
+		return -1;
 	}
+	return (int)w->idx;
 }
 
 /*
@@ -250,6 +367,7 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 	unsigned int port = m->port & 1;
 	const struct rte_ether_hdr *eth;
 	const struct rte_ipv4_hdr *ip;
+	enum gw_drop why;
 	enum ct_reason r;
 	uint32_t src, dst;
 
@@ -257,15 +375,22 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 		gw_arp_input(w, port, m, now, true);
 		return -1;
 	}
-	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) < 0) {
-		gw_count_drop(w, m, GW_DROP_L2_TOO_BIG);
-		return -1;
+	if (unlikely(m->port & GW_PORT_HAIRPIN_FLAG))
+		return gw_hairpin_parse(w, m, p);	/* checked by its sender's worker */
+	if (unlikely(m->nb_segs > 1)) {
+		m = gw_frag_contig(w, m);	/* a chained frame: made one segment or dropped */
+		if (m == NULL)
+			return -1;
+		*mp = m;
 	}
 	if (unlikely(m->data_len < RTE_ETHER_HDR_LEN)) {
 		gw_count_drop(w, m, GW_DROP_L2_TRUNCATED);
 		return -1;
 	}
-	if (unlikely(m->data_len > g->cfg.ifc[port].mtu + RTE_ETHER_HDR_LEN) && !handed) {
+	/* bigger than the MTU: only a whole datagram the kernel reassembled for us (af_packet
+	 * fanout defrag) is taken; it is fragmented again on the way out (or frag-needed) */
+	if (unlikely(m->data_len > g->cfg.ifc[port].mtu + RTE_ETHER_HDR_LEN) && !handed &&
+	    !gw_frag_rx_whole(w, m)) {
 		gw_count_drop(w, m, GW_DROP_L2_TOO_BIG);
 		return -1;
 	}
@@ -277,8 +402,7 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 	}
 	if (unlikely(eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))) {
 		if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
-			if (g->n_workers > 1 && !handed)
-				gw_arp_share(w, port, m);
+			/* also copies it to the other workers (gw_arp.c: who learns what) */
 			gw_arp_input(w, port, m, now, false);
 		} else {
 			gw_count_drop(w, m, GW_DROP_NOT_IPV4);
@@ -290,7 +414,23 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 			  RTE_ETHER_HDR_LEN,
 			  (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD,
 			  p);
-	if (unlikely(p->is_fragment) && (r == CT_R_NONE || r == CT_R_FRAGMENT)) {
+	/* conntrack verifies L4 checksums of state-changing packets unless the NIC did (a
+	 * reassembled datagram is parsed again below, which leaves this false) */
+	p->l4_csum_ok = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	if (unlikely(r != CT_R_NONE && r != CT_R_FRAGMENT)) {
+		ct_count_reason(w->ct, r);
+		gw_count_drop(w, m, GW_DROP_CT_BASE + r);
+		return -1;
+	}
+	/* the header is sound (fragments too): address and side checks before anything may
+	 * hold memory or the packet may reach the to-me handling */
+	why = gw_check_addrs(g, port, rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+							      p->l3_off));
+	if (unlikely(why != GW_DROP_NONE)) {
+		gw_count_drop(w, m, why);
+		return -1;
+	}
+	if (unlikely(p->is_fragment)) {
 		if (g->n_workers > 1 && !(m->port & GW_PORT_FRAG_FLAG)) {
 			unsigned int fo = gw_frag_owner(g, m, p->l3_off);
 
@@ -308,19 +448,21 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 		*mp = m;
 		r = ct_parse_ipv4(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
 				  RTE_ETHER_HDR_LEN, true, p);
-	}
-	if (unlikely(r != CT_R_NONE)) {
-		ct_count_reason(w->ct, r);
-		gw_count_drop(w, m, GW_DROP_CT_BASE + r);
-		return -1;
+		if (unlikely(r != CT_R_NONE)) {
+			ct_count_reason(w->ct, r);
+			gw_count_drop(w, m, GW_DROP_CT_BASE + r);
+			return -1;
+		}
 	}
 	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, p->l3_off);
 	src = ip->src_addr;
 	dst = ip->dst_addr;
 	if (unlikely(gw_is_if_addr(g, dst) || nat_is_outside_addr(&g->cfg.nat, dst))) {
+		/* echo to our inside address from the uplink never gets here (above); the reply
+		 * passes gw_local_ok like everything natgw makes */
 		if (ip->next_proto_id == IPPROTO_ICMP && !p->is_icmp_error &&
 		    p->icmp_type == 8) {
-			gw_icmp_echo_reply(w, port, m, p);
+			gw_icmp_echo_reply(w, port, m, p, now);
 			return -1;
 		}
 		if (!nat_is_outside_addr(&g->cfg.nat, dst)) {
@@ -328,28 +470,38 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 			return -1;
 		}
 	}
-	if (unlikely(gw_is_if_addr(g, src) ||
-		     (port == GW_PORT_OUTSIDE && gw_on_link(g, GW_PORT_INSIDE, src)))) {
-		gw_count_drop(w, m, GW_DROP_WRONG_SIDE);
+	if (unlikely(p->is_icmp_error && port == GW_PORT_INSIDE && src != p->tuple.src)) {
+		/* an error about a datagram an inside host received comes from that host (the
+		 * quoted destination; p->tuple is the quoted one inverted): anything else is
+		 * another host forging errors about someone else's connection (issue 9 item 4) */
+		gw_count_drop(w, m, GW_DROP_ICMP_ERROR_FORGED);
 		return -1;
 	}
-	if (unlikely(gw_is_martian_dst(dst) ||
-		     (port == GW_PORT_INSIDE && gw_on_link(g, GW_PORT_INSIDE, dst)))) {
-		gw_count_drop(w, m, GW_DROP_NO_ROUTE);
+	if (unlikely(g->cfg.n_untracked != 0)) {
+		int eg = gw_untracked_match(g, port, p, src, dst);
+
+		if (eg >= 0) {
+			if (p->ttl <= 1) {
+				gw_icmp_error(w, port, m, p, 11, 0, 0, now);
+				gw_count_drop(w, m, GW_DROP_TTL_EXCEEDED);
+			} else if (!gw_df_too_big(w, port, (unsigned int)eg, m, p, now)) {
+				gw_forward(w, (unsigned int)eg, m, p, dst, now);
+			}
+			return -1;
+		}
+	}
+	if (unlikely(port == GW_PORT_OUTSIDE && gw_is_inside(g, dst))) {
+		/* let through by no [untracked] rule: no mapping can match it either, and no
+		 * time exceeded may tell the uplink about it */
+		gw_count_drop(w, m, GW_DROP_TO_INSIDE_DIRECT);
 		return -1;
 	}
-	if (unlikely(p->ttl <= 1)) {
-		/* RFC 1812 5.3.1: time exceeded from the interface the packet came in on */
+	if (unlikely(p->ttl <= 1) && !gw_is_outside_addr(g, dst)) {
+		/* RFC 1812 5.3.1: time exceeded from the interface the packet came in on. To one
+		 * of our outside addresses it is only forwarded if a connection says where:
+		 * gw_hit checks it then (a datagram to us with no mapping is ours, not expired). */
 		gw_icmp_error(w, port, m, p, 11, 0, 0, now);
 		gw_count_drop(w, m, GW_DROP_TTL_EXCEEDED);
-		return -1;
-	}
-	if (unlikely(g->cfg.n_untracked != 0) && gw_untracked_match(g, p, src, dst)) {
-		unsigned int eg = gw_on_link(g, GW_PORT_INSIDE, dst) ? GW_PORT_INSIDE :
-								       GW_PORT_OUTSIDE;
-
-		if (!gw_df_too_big(w, port, eg, m, p, now))
-			gw_forward(w, eg, m, p, dst, now);
 		return -1;
 	}
 	return (int)gw_owner_parsed(g, port, p);
@@ -374,6 +526,54 @@ gw_owner(const struct gw *g, unsigned int port, const struct rte_mbuf *m)
  * Hit path and miss path
  */
 
+static void gw_miss(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now);
+static void gw_ho_flush(struct gw_worker *w);
+
+/* Is there something to hairpin to behind p's outside destination: hairpinning on, TCP or
+ * UDP, and a forward or a port some worker holds (a mapping or a helper's reservation)? */
+static bool
+gw_hairpin_target(const struct gw *g, const struct ct_pkt *p)
+{
+	const struct ct_tuple *t = &p->tuple;
+
+	if (!g->cfg.nat.hairpin || (t->proto != IPPROTO_TCP && t->proto != IPPROTO_UDP))
+		return false;
+	return nat_fwd_lookup(g->fwd, t->proto, t->dst, rte_be_to_cpu_16(t->dport)) != NULL ||
+	       nat_port_table_owner(g->ports, t->proto, t->dst, rte_be_to_cpu_16(t->dport)) !=
+	       NAT_OWNER_UNKNOWN;
+}
+
+/*
+ * Hairpinning in two halves (lib/nat/nat_mapping.c "Hairpinning", RFC 4787 REQ-9): the
+ * sender's worker has translated the packet with the sender's own mapping (first half,
+ * N:ap -> N:bp). It now comes back in as if it had arrived on the outside port: to the
+ * worker holding port bp (the shared port table; a forward's: the forward's host owner),
+ * through the handoff ring when that is another worker, where the target's mapping (or
+ * forward) translates and filters it like any inbound packet (second half), and only that
+ * half forwards it (TTL - 1 once, inside MTU). So 1 and N workers give the same mappings,
+ * filtering and results, and each half's connection is owned by one worker.
+ */
+static void
+gw_hairpin_loop(struct gw_worker *w, struct rte_mbuf *m, ct_time_t now)
+{
+	struct ct_pkt p;
+	unsigned int o;
+
+	m->port = GW_PORT_OUTSIDE | GW_PORT_HAIRPIN_FLAG;
+	if (gw_hairpin_parse(w, m, &p) < 0)
+		return;
+	o = gw_owner_parsed(w->g, GW_PORT_OUTSIDE, &p);
+	if (o != w->idx) {
+		struct gw_txbuf *b = &w->ho[o];
+
+		if (b->n == GW_TX_BUF)
+			gw_ho_flush(w);
+		b->m[b->n++] = m;
+		return;
+	}
+	gw_miss(w, m, &p, now);		/* looks the connection up first */
+}
+
 /* Returns false when the packet was dropped. A connection created for it (fresh) is then
  * removed, as netfilter never confirms a connection whose first packet died. */
 static bool
@@ -385,6 +585,7 @@ gw_hit(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now,
 	uint16_t status = ct_conn_status(c);
 	enum ct_reason why = CT_R_NONE;
 	unsigned int egress;
+	bool hairpin;
 	uint32_t dst;
 
 	if (unlikely(status & CT_ST_HELPER) && w->hc != NULL)
@@ -397,7 +598,9 @@ gw_hit(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now,
 	}
 	/* a packet of direction d leaves with tuple invert(tuple[!d]) */
 	dst = ct_conn_tuple(c, !p->dir)->src;
-	egress = gw_on_link(w->g, GW_PORT_INSIDE, dst) ? GW_PORT_INSIDE : GW_PORT_OUTSIDE;
+	egress = gw_is_inside(w->g, dst) ? GW_PORT_INSIDE : GW_PORT_OUTSIDE;
+	/* from inside to one of our outside addresses: the first half of a hairpin */
+	hairpin = port == GW_PORT_INSIDE && unlikely(nat_is_outside_addr(&w->g->cfg.nat, dst));
 	if (unlikely(port == GW_PORT_OUTSIDE && egress == GW_PORT_OUTSIDE)) {
 		/* Nothing legitimate comes in from the uplink to leave by it again: an ICMP
 		 * error quoting a packet *to* an inside host is forged, would reveal the
@@ -405,7 +608,14 @@ gw_hit(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now,
 		gw_count_drop(w, m, GW_DROP_BOUNCE);
 		goto dropped;
 	}
-	if (unlikely(gw_df_too_big(w, port, egress, m, p, now)))
+	if (unlikely(p->ttl <= 1)) {
+		/* to our outside address, forwarded by this connection (stage 1 checks the rest);
+		 * the error quotes the datagram as it arrived, before NAT */
+		gw_icmp_error(w, port, m, p, 11, 0, 0, now);
+		gw_count_drop(w, m, GW_DROP_TTL_EXCEEDED);
+		goto dropped;
+	}
+	if (!hairpin && unlikely(gw_df_too_big(w, port, egress, m, p, now)))
 		goto dropped;
 	if (unlikely(nat_rewrite(c, p, buf) < 0)) {
 		gw_count_drop(w, m, GW_DROP_REWRITE_FAILED);
@@ -423,6 +633,10 @@ gw_hit(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now,
 			rte_pktmbuf_append(m, len - m->data_len);
 		else if (len < m->data_len)
 			rte_pktmbuf_trim(m, m->data_len - len);
+	}
+	if (unlikely(hairpin)) {
+		gw_hairpin_loop(w, m, now);	/* the second half forwards it */
+		return true;
 	}
 	gw_forward(w, egress, m, p, dst, now);
 	return true;
@@ -462,6 +676,14 @@ gw_miss(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now
 		gw_count_drop(w, m, GW_DROP_CT_BASE + cw);
 		return;
 	}
+	if (from_inside && unlikely(nat_is_outside_addr(&w->g->cfg.nat, p->tuple.dst)) &&
+	    !gw_hairpin_target(w->g, p)) {
+		/* To one of our outside addresses with no forward and no mapping behind the
+		 * port (or hairpinning off): nothing to hairpin to (RFC 4787 REQ-9 covers mapped
+		 * endpoints only). Translating it would only make a mapping for nothing. */
+		gw_count_drop(w, m, GW_DROP_TO_ME_UNHANDLED);
+		return;
+	}
 	if (w->hc != NULL) {
 		c = helper_expect_new(w->hc, p, from_inside, now);
 		expected = c != NULL;
@@ -474,15 +696,6 @@ gw_miss(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now
 			gw_count_drop(w, m, GW_DROP_CT_BASE + cw);
 		else
 			gw_count_drop(w, m, GW_DROP_NAT_BASE + nw);
-		return;
-	}
-	if (from_inside && unlikely(nat_is_outside_addr(&w->g->cfg.nat, p->tuple.dst)) &&
-	    nat_is_outside_addr(&w->g->cfg.nat, ct_conn_tuple(c, CT_DIR_REPLY)->src)) {
-		/* To one of our outside addresses with no forward and no mapping behind the
-		 * port: nothing to hairpin to (RFC 4787 REQ-9 covers mapped endpoints only).
-		 * Forwarding it would send a translated packet to ourselves on the uplink. */
-		ct_delete(w->ct, c);
-		gw_count_drop(w, m, GW_DROP_TO_ME_UNHANDLED);
 		return;
 	}
 	if (!expected && w->hc != NULL)
@@ -696,7 +909,8 @@ gw_worker_create(struct gw *g, unsigned int i, const struct gw_params *prm, char
 		ERR("worker %u: conntrack table: %s", i, rte_strerror(rte_errno));
 		return -1;
 	}
-	w->nat = nat_ctx_create(&g->cfg.nat, i, w->ct, g->fwd, prm->use_heap);
+	/* one port table for all workers (lib/nat/nat_ports.c: N workers behave as one) */
+	w->nat = nat_ctx_create_shared(&g->cfg.nat, i, w->ct, g->fwd, g->ports, prm->use_heap);
 	if (w->nat == NULL) {
 		ERR("worker %u: nat context: %s", i, rte_strerror(rte_errno));
 		return -1;
@@ -712,7 +926,10 @@ gw_worker_create(struct gw *g, unsigned int i, const struct gw_params *prm, char
 		ERR("worker %u: arp cache: out of memory", i);
 		return -1;
 	}
-	gw_frag_init(w);
+	if (gw_frag_init(w) < 0) {
+		ERR("worker %u: reassembly tables/pool: %s", i, rte_strerror(rte_errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -772,11 +989,14 @@ gw_create(const struct gw_params *prm, char *err, size_t errlen)
 	g->pool = prm->pool;
 	g->big_pool = prm->big_pool;
 	g->indirect_pool = prm->indirect_pool != NULL ? prm->indirect_pool : prm->pool;
+	g->frag_pool = prm->frag_pool;
 	for (p = 0; p < GW_PORT_MAX; p++) {
+		g->tx_multi_seg[p] = prm->tx_multi_seg[p];
 		g->mac[p] = g->cfg.ifc[p].mac_set ? g->cfg.ifc[p].mac : prm->mac[p];
 		g->if_mask[p] = g->cfg.ifc[p].prefix == 0 ? 0 :
 			rte_cpu_to_be_32(~UINT32_C(0) << (32 - g->cfg.ifc[p].prefix));
 	}
+	gw_untracked_prepare(g);
 	g->cfg.nat.n_workers = prm->n_workers;
 	/* helpers (lib/helpers): a payload rewrite may grow a packet up to the smaller of the
 	 * two MTUs, never past it (it is refused and counted instead) */
@@ -793,6 +1013,11 @@ gw_create(const struct gw_params *prm, char *err, size_t errlen)
 	g->fwd = nat_fwd_table_create(g->cfg.fwds, g->cfg.n_fwds, msg, sizeof(msg));
 	if (g->fwd == NULL) {
 		ERR("forwards: %s", msg);
+		goto fail;
+	}
+	g->ports = nat_port_table_create(&g->cfg.nat, g->use_heap);
+	if (g->ports == NULL) {
+		ERR("nat port table: %s", rte_strerror(rte_errno));
 		goto fail;
 	}
 	if (gw_rings_create(g, prm, err, errlen) < 0)
@@ -841,6 +1066,7 @@ gw_free(struct gw *g)
 		for (j = 0; j < GW_MAX_WORKERS; j++)
 			if (g->ring_mem[i][j] != NULL)
 				gw_mfree(g, g->ring_mem[i][j]);
+	nat_port_table_free(g->ports);
 	nat_fwd_table_free(g->fwd);
 	free(g);
 }

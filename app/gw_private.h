@@ -15,9 +15,11 @@
 
 #include "gw.h"
 
-#define GW_ARP_SLOTS		1024	/* per worker; power of two */
-#define GW_ARP_PROBE		8	/* linear probe length */
-#define GW_ARP_HOLD_MAX		8
+/* ARP cache (gw_arp.c): per worker, [arp] entries dynamic entries per port */
+#define GW_ARP_ENTRIES_MIN	16
+#define GW_ARP_ENTRIES_MAX	65536
+#define GW_ARP_HOLD_MAX		8	/* packets held per unresolved next hop */
+#define GW_ARP_HOLD_TOTAL_MAX	4096	/* packets held, all next hops of a worker */
 #define GW_ARP_TRIES		3
 #define GW_ARP_SCAN_US		10000	/* housekeeping pass over the cache */
 #define GW_TX_BUF		(GW_BURST_MAX * 4)
@@ -25,25 +27,15 @@
 /* m->port of an ARP frame copied to the other workers only so they learn the sender */
 #define GW_PORT_LEARN_FLAG	0x80
 #define GW_PORT_FRAG_FLAG	0x40	/* fragment handed to the worker that reassembles it */
+#define GW_FRAG_SRC_BUCKETS	4096	/* per-source fragment counts (power of two) */
+/* a hairpinned packet, translated by its sender's worker and looped back in as if it had
+ * arrived on the outside port (lib/nat/nat_mapping.c "Hairpinning"): already checked */
+#define GW_PORT_HAIRPIN_FLAG	0x0100
+/* ... and with this one the worker that copied it vouches for the sender (a request for one
+ * of our addresses, or the answer to its own request), so every worker may add it */
+#define GW_PORT_ARP_VOUCHED	0x20
 
-enum gw_arp_state {
-	GW_ARP_FREE = 0,
-	GW_ARP_PENDING,
-	GW_ARP_RESOLVED,
-	GW_ARP_STATIC,
-};
-
-struct gw_arp_entry {
-	uint32_t ip;			/* network order */
-	uint8_t state;			/* enum gw_arp_state */
-	uint8_t port;			/* GW_PORT_* it lives on */
-	uint8_t tries;
-	uint8_t n_hold;
-	struct rte_ether_addr mac;
-	ct_time_t expire;		/* RESOLVED: valid until */
-	ct_time_t last_req;		/* PENDING: last request sent */
-	struct rte_mbuf *hold[GW_ARP_HOLD_MAX];
-};
+struct gw_arp_cache;		/* gw_arp.c */
 
 struct gw_txbuf {
 	uint16_t n;
@@ -59,13 +51,19 @@ struct gw_worker {
 	struct gw_io io;
 	struct gw_txbuf tx[GW_PORT_MAX];
 	struct gw_txbuf ho[GW_MAX_WORKERS];	/* handoff, flushed per burst */
-	struct gw_arp_entry *arp;		/* GW_ARP_SLOTS */
-	struct gw_arp_entry *arp_last;		/* last entry found: most packets share a next hop */
-	ct_time_t arp_scan;
+	struct gw_arp_cache *arp;		/* gw_arp.c */
 	ct_time_t icmp_last;			/* ICMP error token bucket */
 	uint64_t icmp_tokens;
-	struct rte_ip_frag_tbl *frag_tbl;
+	/* reassembly (gw_frag.c): a table per ingress port, so the port is part of the key;
+	 * the fragments held are copies in frag_pool, counted per ingress port (frag_held)
+	 * and per source address bucket (frag_src, hashed with frag_seed) */
+	struct rte_ip_frag_tbl *frag_tbl[GW_PORT_MAX];
 	struct rte_ip_frag_death_row dr;
+	struct rte_mempool *frag_pool;
+	bool frag_pool_own;
+	uint32_t frag_seed;
+	uint32_t frag_held[GW_PORT_MAX];
+	uint16_t *frag_src;			/* GW_FRAG_SRC_BUCKETS */
 	struct gw_worker_stats st;
 } __rte_cache_aligned;
 
@@ -75,10 +73,14 @@ struct gw {
 	struct rte_ether_addr mac[GW_PORT_MAX];
 	uint32_t if_mask[GW_PORT_MAX];		/* network order */
 	struct rte_mempool *pool, *big_pool, *indirect_pool;
+	struct rte_mempool *frag_pool;		/* gw_params.frag_pool (may be NULL) */
+	bool tx_multi_seg[GW_PORT_MAX];
 	struct nat_fwd_table *fwd;
+	struct nat_port_table *ports;		/* outside ports, shared by the workers */
 	struct rte_ring *ring[GW_MAX_WORKERS][GW_MAX_WORKERS];	/* [from][to] */
 	void *ring_mem[GW_MAX_WORKERS][GW_MAX_WORKERS];
 	bool use_heap;
+	bool ut_inbound;			/* an [untracked] rule may let packets in */
 	struct gw_worker *w[GW_MAX_WORKERS];
 };
 
@@ -96,6 +98,57 @@ gw_on_link(const struct gw *g, unsigned int port, uint32_t addr)
 	return ((addr ^ g->cfg.ifc[port].addr) & g->if_mask[port]) == 0;
 }
 
+/* [inside] routes entry covering addr, or NULL (a handful of prefixes: a linear scan). */
+static inline const struct gw_route *
+gw_route_find(const struct gw *g, uint32_t addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->cfg.n_routes; i++)
+		if (((addr ^ g->cfg.routes[i].addr) & g->cfg.routes[i].mask) == 0)
+			return &g->cfg.routes[i];
+	return NULL;
+}
+
+/* An address of the inside: the inside network or an [inside] routes prefix. */
+static inline bool
+gw_is_inside(const struct gw *g, uint32_t addr)
+{
+	return gw_on_link(g, GW_PORT_INSIDE, addr) ||
+	       (unlikely(g->cfg.n_routes != 0) && gw_route_find(g, addr) != NULL);
+}
+
+/* The directed broadcast address of one of our networks (RFC 919, RFC 1812 5.3.5). */
+static inline bool
+gw_is_net_bcast(const struct gw *g, uint32_t addr)
+{
+	unsigned int p;
+
+	for (p = 0; p < GW_PORT_MAX; p++)
+		if (gw_on_link(g, p, addr) && (addr | g->if_mask[p]) == UINT32_MAX)
+			return true;
+	return false;
+}
+
+/* Never a valid source of a packet, nor a destination for an ICMP error (RFC 1812 5.3.7,
+ * 4.3.2.7; RFC 1122 3.2.1.3): 0/8 ("this network"), 127/8, 224/4 multicast, 240/4 class E
+ * and 255.255.255.255, a directed broadcast of our networks. */
+static inline bool
+gw_is_martian_src(const struct gw *g, uint32_t a)
+{
+	uint32_t h = rte_be_to_cpu_32(a);
+
+	return (h >> 24) == 0 || (h >> 24) == 127 || h >= 0xe0000000u || gw_is_net_bcast(g, a);
+}
+
+/* Never forwarded to (RFC 1812 5.3.7, 5.3.5.1: directed broadcasts are not forwarded by
+ * default): the same set as gw_is_martian_src. */
+static inline bool
+gw_is_martian_dst(const struct gw *g, uint32_t a)
+{
+	return gw_is_martian_src(g, a);
+}
+
 /* gw_pipeline.c */
 void gw_tx_enqueue(struct gw_worker *w, unsigned int port, struct rte_mbuf *m);
 void gw_tx_flush(struct gw_worker *w);
@@ -107,7 +160,8 @@ uint32_t gw_nexthop(const struct gw *g, unsigned int port, uint32_t dst);
 /* gw_arp.c */
 int gw_arp_init(struct gw_worker *w);
 void gw_arp_free(struct gw_worker *w);
-/* Handle an ARP frame (reply to requests for our addresses, learn). Consumes m. */
+/* Handle an ARP frame (reply to requests for our addresses, learn; with several workers,
+ * copy what may teach them to the others' handoff rings). Consumes m. */
 void gw_arp_input(struct gw_worker *w, unsigned int port, struct rte_mbuf *m, ct_time_t now,
 		  bool learn_only);
 /* Resolve nexthop for m (L2 header present, to be filled); sends or holds or drops. */
@@ -119,9 +173,17 @@ int gw_arp_add_static(struct gw *g, unsigned int port, uint32_t ip,
 		      const struct rte_ether_addr *mac);
 
 /* gw_icmp.c */
-/* Answer an echo request to one of our addresses in place (consumes m). */
+/* Answer an echo request to one of our addresses in place, out of `port` (fragmented to
+ * its MTU when the request was reassembled and is bigger). Consumes m. */
 void gw_icmp_echo_reply(struct gw_worker *w, unsigned int port, struct rte_mbuf *m,
-			const struct ct_pkt *p);
+			const struct ct_pkt *p, ct_time_t now);
+/* The last check on every IPv4 packet natgw makes itself (echo replies, ICMP errors),
+ * DESIGN.md "what natgw generates passes the same wrong-side and martian checks": out of
+ * the uplink only from an outside address and never to an inside one, out of the inside
+ * port only to an inside address, never to a martian/broadcast/multicast destination,
+ * never over the port's MTU. */
+bool gw_local_ok(const struct gw *g, unsigned int port, uint32_t src, uint32_t dst,
+		 uint16_t ip_len);
 /* Send an ICMP error (type/code, mtu for frag needed) about m back to where it came from,
  * from our address on `port`. Does not consume m. */
 void gw_icmp_error(struct gw_worker *w, unsigned int port, const struct rte_mbuf *m,
@@ -131,8 +193,16 @@ void gw_icmp_error(struct gw_worker *w, unsigned int port, const struct rte_mbuf
 /* gw_frag.c */
 int gw_frag_init(struct gw_worker *w);
 void gw_frag_free(struct gw_worker *w);
-/* Feed a fragment; returns the reassembled contiguous frame, or NULL (held or dropped). */
+/* Feed a fragment; returns the reassembled contiguous frame, or NULL (held or dropped).
+ * The fragment is copied into frag_pool when held: m itself is always consumed. */
 struct rte_mbuf *gw_frag_reassemble(struct gw_worker *w, struct rte_mbuf *m, ct_time_t now);
+/* A frame larger than the ingress MTU: true when it is one whole, valid IPv4 datagram (not
+ * a fragment, header checksum good, total length == frame), as the kernel hands over the
+ * datagrams it reassembled for net_af_packet (fanout defrag); counted as reassembled. */
+bool gw_frag_rx_whole(struct gw_worker *w, const struct rte_mbuf *m);
+/* Make a chained frame one segment (in place, or copied into pool/big_pool). Returns the
+ * frame or NULL (dropped, L2_TOO_BIG). */
+struct rte_mbuf *gw_frag_contig(struct gw_worker *w, struct rte_mbuf *m);
 /* Fragment frame m (L2 + IPv4, DF clear) to `mtu` and send each on port to nexthop. */
 void gw_frag_send(struct gw_worker *w, unsigned int port, uint32_t nexthop,
 		  struct rte_mbuf *m, uint16_t mtu, ct_time_t now);

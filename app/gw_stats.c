@@ -104,6 +104,7 @@ gw_stats_get(const struct gw *g, struct gw_stats *out)
 	struct gw_worker_stats ws;
 	struct ct_stats cs;
 	struct nat_stats ns;
+	struct helper_stats hs;
 	unsigned int i;
 
 	memset(out, 0, sizeof(*out));
@@ -114,6 +115,10 @@ gw_stats_get(const struct gw *g, struct gw_stats *out)
 		gw_sum((uint64_t *)&out->w, (uint64_t *)&ws, sizeof(ws) / 8);
 		gw_sum((uint64_t *)&out->ct, (uint64_t *)&cs, sizeof(cs) / 8);
 		gw_sum((uint64_t *)&out->nat, (uint64_t *)&ns, sizeof(ns) / 8);
+		if (g->w[i]->hc != NULL) {
+			helper_stats_get(g->w[i]->hc, &hs);
+			gw_sum((uint64_t *)&out->hlp, (uint64_t *)&hs, sizeof(hs) / 8);
+		}
 	}
 }
 
@@ -144,12 +149,24 @@ gw_stats_print(FILE *f, const struct gw *g)
 	fprintf(f, "connections created %" PRIu64 " expired %" PRIu64 " evicted %" PRIu64
 		" deleted %" PRIu64 " active %" PRIu64 "\n", s.ct.created, s.ct.expired,
 		s.ct.evicted, s.ct.deleted, s.ct.active);
+	fprintf(f, "tcp segments passed unchanged %" PRIu64 " rst challenged %" PRIu64
+		" reinitialised %" PRIu64 "\n", s.ct.tcp_ignored, s.ct.tcp_rst_challenged,
+		s.ct.tcp_reinit);
 	fprintf(f, "nat mappings active %" PRIu64 " created %" PRIu64 " ports in use %" PRIu64
 		" hairpinned %" PRIu64 " forwarded in %" PRIu64 "\n", s.nat.mappings_active,
 		s.nat.mappings_created, s.nat.ports_in_use, s.nat.hairpinned, s.nat.forwarded_in);
 	fprintf(f, "arp requests %" PRIu64 " replies %" PRIu64 ", icmp sent %" PRIu64 " (rate-limited %" PRIu64 ")"
 		", reassembled %" PRIu64 ", fragmented %" PRIu64 "\n", s.w.arp_requests,
 		s.w.arp_replies, s.w.icmp_sent, s.w.icmp_ratelimited, s.w.reassembled, s.w.fragmented);
+	fprintf(f, "arp learned %" PRIu64 " ignored %" PRIu64 " evicted %" PRIu64 " aged %" PRIu64
+		"\n", s.w.arp_learned, s.w.arp_ignored, s.w.arp_evicted, s.w.arp_aged);
+	if (g->w[0]->hc != NULL) {
+		fprintf(f, "helpers: expectations active %" PRIu64 "\n", s.hlp.expect_active);
+		for (r = 0; r < HELPER_C_MAX; r++)
+			if (s.hlp.c[r] != 0)
+				fprintf(f, "  %-28s %" PRIu64 "  (%s)\n", helper_counter_id(r),
+					s.hlp.c[r], helper_counter_str(r));
+	}
 }
 
 void

@@ -63,6 +63,22 @@ gw_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "icmp_sent", s.w.icmp_sent);
 	rte_tel_data_add_dict_u64(d, "reassembled", s.w.reassembled);
 	rte_tel_data_add_dict_u64(d, "fragmented", s.w.fragmented);
+	rte_tel_data_add_dict_u64(d, "frag_held", s.w.frag_held);
+	rte_tel_data_add_dict_u64(d, "arp_learned", s.w.arp_learned);
+	rte_tel_data_add_dict_u64(d, "arp_ignored", s.w.arp_ignored);
+	rte_tel_data_add_dict_u64(d, "arp_evicted", s.w.arp_evicted);
+	rte_tel_data_add_dict_u64(d, "tcp_ignored", s.ct.tcp_ignored);
+	rte_tel_data_add_dict_u64(d, "tcp_rst_challenged", s.ct.tcp_rst_challenged);
+	rte_tel_data_add_dict_u64(d, "tcp_reinit", s.ct.tcp_reinit);
+	if (gw_tel->w[0]->hc != NULL) {
+		unsigned int c;
+
+		rte_tel_data_add_dict_u64(d, "helper_expect_active", s.hlp.expect_active);
+		for (c = 0; c < HELPER_C_MAX; c++) {
+			snprintf(k, sizeof(k), "helper_%s", helper_counter_id(c));
+			rte_tel_data_add_dict_u64(d, k, s.hlp.c[c]);
+		}
+	}
 	return 0;
 }
 

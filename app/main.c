@@ -11,6 +11,21 @@
  * to their owner (gw.h). A worker without a TX queue on a port passes what it sends
  * through an SP/SC ring to the worker that has the queue, which transmits it, so no TX
  * queue is shared and nothing locks.
+ *
+ * Mbufs: one pool for RX and what the pipeline generates, sized from what can hold mbufs
+ * at once: each queue's PMD (RX and TX descriptors; net_af_xdp: its fill and TX rings;
+ * net_af_packet copies in and out and keeps none), the pipeline's bounded holders
+ * (gw_mbufs_held_max: ARP hold queues, handoff and TX rings, bursts), the per-lcore caches
+ * and a reserve, so RX refill always finds mbufs. Reassembly holds copies in its own pools
+ * (gw_frag.c). net_af_xdp (DPDK 22.11, zero copy) registers the pool's memory as its UMEM
+ * assuming one chunk of objects back to back: the pool is then created with objects packed
+ * (RTE_MEMPOOL_F_NO_IOVA_CONTIG), checked, and refused if it is not so, because a buffer
+ * outside the UMEM given to the kernel's fill queue is discarded by it, and once the pool
+ * hands out enough of those the fill queue runs dry and the port receives nothing ever
+ * again (what a fragment flood did: it made the pool reach its far end). Idle workers
+ * also reclaim TX completions (a zero-length tx burst), which that PMD only does on TX.
+ * Ports that offer RTE_ETH_TX_OFFLOAD_MULTI_SEGS get it (chained fragments go out as
+ * they are); the others get single-segment fragments (gw_params.tx_multi_seg).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +38,8 @@
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -30,6 +47,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
 #include <rte_pdump.h>
 #include <rte_ring.h>
 #include <rte_version.h>
@@ -39,6 +57,16 @@
 #define NATGW_RX_DESC	1024
 #define NATGW_TX_DESC	1024
 #define NATGW_TXRING	1024
+#define NATGW_CACHE	256
+#define NATGW_RESERVE	2048	/* generated packets, fragment headers, slack */
+#define NATGW_XDP_RING	2048	/* net_af_xdp: XSK_RING_*__DEFAULT_NUM_DESCS */
+#define NATGW_RECLAIM_US 1000	/* idle: TX completions reclaimed this often */
+
+enum natgw_pmd {
+	NATGW_PMD_OTHER = 0,
+	NATGW_PMD_AF_PACKET,	/* copies frames in and out: holds no mbufs */
+	NATGW_PMD_AF_XDP,	/* the pool is its UMEM: fill, RX and TX rings hold mbufs */
+};
 
 struct natgw_wk {
 	unsigned int idx;
@@ -54,6 +82,9 @@ struct natgw_wk {
 static volatile int natgw_stop;
 static uint16_t natgw_port_id[GW_PORT_MAX];
 static uint16_t natgw_nq[GW_PORT_MAX];
+static enum natgw_pmd natgw_pmd[GW_PORT_MAX];
+static uint32_t natgw_rx_room[GW_PORT_MAX];	/* data room the port's RX needs */
+static bool natgw_multi_seg[GW_PORT_MAX];
 static struct natgw_wk natgw_wk[GW_MAX_WORKERS];
 static unsigned int natgw_n_workers;
 static struct gw_config natgw_cfg;
@@ -195,23 +226,148 @@ natgw_port_lookup(const char *s, uint16_t *id)
 	return rte_eth_dev_get_port_by_name(s, id) == 0 ? 0 : -1;
 }
 
+/* net_af_packet: the kernel hands over frames up to its framesz devarg (datagrams it
+ * reassembled included), each copied into one RX mbuf whose data room must fit it. */
+static uint32_t
+natgw_af_packet_room(const struct rte_eth_dev_info *info)
+{
+	const struct rte_devargs *da = info->device != NULL ? rte_dev_devargs(info->device) : NULL;
+	const char *a = da != NULL ? da->args : NULL;
+	unsigned long fs = 2048;	/* the PMD's default frame size */
+
+	for (; a != NULL && *a != '\0'; a = strchr(a, ',') != NULL ? strchr(a, ',') + 1 : NULL)
+		if (strncmp(a, "framesz=", 8) == 0)
+			fs = strtoul(a + 8, NULL, 0);
+	fs = RTE_MIN(RTE_MAX(fs, (unsigned long)RTE_MBUF_DEFAULT_DATAROOM),
+		     (unsigned long)(UINT16_MAX - RTE_PKTMBUF_HEADROOM));	/* mbuf data room */
+	return (uint32_t)fs + RTE_PKTMBUF_HEADROOM;
+}
+
+/* What a port is (before any pool exists): PMD kind, queue count, RX data room. */
+static int
+natgw_port_probe(unsigned int p)
+{
+	struct rte_eth_dev_info info;
+	unsigned int nq;
+	int rc;
+
+	rc = rte_eth_dev_info_get(natgw_port_id[p], &info);
+	if (rc < 0)
+		return rc;
+	natgw_rx_room[p] = RTE_MBUF_DEFAULT_BUF_SIZE;
+	if (strcmp(info.driver_name, "net_af_packet") == 0) {
+		natgw_pmd[p] = NATGW_PMD_AF_PACKET;
+		natgw_rx_room[p] = natgw_af_packet_room(&info);
+	} else if (strcmp(info.driver_name, "net_af_xdp") == 0) {
+		natgw_pmd[p] = NATGW_PMD_AF_XDP;
+	}
+	nq = RTE_MIN(natgw_n_workers,
+		     (unsigned int)RTE_MIN(info.max_rx_queues, info.max_tx_queues));
+	if (nq == 0 || (nq > 1 && info.flow_type_rss_offloads == 0))
+		nq = 1;
+	natgw_nq[p] = (uint16_t)nq;
+	return 0;
+}
+
+/* The most mbufs of the pool that can be away from it at once (Mbufs, top of file). */
+static unsigned int
+natgw_pool_size(void)
+{
+	unsigned int p, n = 0, per_q;
+
+	for (p = 0; p < GW_PORT_MAX; p++) {
+		switch (natgw_pmd[p]) {
+		case NATGW_PMD_AF_PACKET:
+			per_q = 0;
+			break;
+		case NATGW_PMD_AF_XDP:	/* fill ring + RX ring, TX ring + completions */
+			per_q = 2 * NATGW_XDP_RING + 2 * RTE_MAX(NATGW_TX_DESC, NATGW_XDP_RING);
+			break;
+		default:
+			per_q = NATGW_RX_DESC + NATGW_TX_DESC;
+			break;
+		}
+		n += natgw_nq[p] * per_q;
+		n += (natgw_n_workers - natgw_nq[p]) * NATGW_TXRING;	/* TX handed to a queue */
+	}
+	n += gw_mbufs_held_max(&natgw_cfg, natgw_n_workers, 0);
+	n += (natgw_n_workers + 1) * NATGW_CACHE * 3 / 2 + NATGW_RESERVE;
+	return n;
+}
+
+struct natgw_span {
+	uintptr_t lo, hi;
+};
+
+static void
+natgw_obj_span(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
+{
+	struct natgw_span *s = arg;
+
+	RTE_SET_USED(mp);
+	RTE_SET_USED(idx);
+	s->lo = RTE_MIN(s->lo, (uintptr_t)obj);
+	s->hi = RTE_MAX(s->hi, (uintptr_t)obj);
+}
+
+/* An mbuf pool; packed: objects back to back in one chunk (what net_af_xdp's UMEM needs),
+ * else rte_pktmbuf_pool_create's layout (objects within pages, as DMA wants). */
+static struct rte_mempool *
+natgw_pool_create(const char *name, unsigned int n, unsigned int cache, uint32_t room,
+		  bool packed)
+{
+	struct rte_pktmbuf_pool_private priv = { .mbuf_data_room_size = (uint16_t)room };
+	struct natgw_span span = { UINTPTR_MAX, 0 };
+	struct rte_mempool *mp;
+	size_t stride;
+
+	if (!packed)
+		return rte_pktmbuf_pool_create(name, n, cache, 0, (uint16_t)room,
+					       (int)rte_socket_id());
+	mp = rte_mempool_create_empty(name, n, sizeof(struct rte_mbuf) + room, cache,
+				      sizeof(priv), (int)rte_socket_id(),
+				      RTE_MEMPOOL_F_NO_IOVA_CONTIG);
+	if (mp == NULL)
+		return NULL;
+	if (rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(), NULL) != 0)
+		goto fail;
+	rte_pktmbuf_pool_init(mp, &priv);
+	if (rte_mempool_populate_default(mp) != (int)n)
+		goto fail;
+	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	rte_mempool_obj_iter(mp, natgw_obj_span, &span);
+	stride = mp->header_size + mp->elt_size + mp->trailer_size;
+	if (mp->nb_mem_chunks != 1 || span.hi - span.lo != (n - 1) * stride) {
+		fprintf(stderr, "natgw: mbuf pool %s is not one packed chunk (%u chunks): "
+			"net_af_xdp would lose buffers; give EAL more memory (-m)\n", name,
+			mp->nb_mem_chunks);
+		rte_errno = ENOMEM;
+		goto fail;
+	}
+	return mp;
+fail:
+	rte_mempool_free(mp);
+	return NULL;
+}
+
 static int
 natgw_port_init(unsigned int p, struct rte_mempool *pool)
 {
 	uint16_t id = natgw_port_id[p];
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
-	uint16_t nrx = NATGW_RX_DESC, ntx = NATGW_TX_DESC, q, nq;
+	uint16_t nrx = NATGW_RX_DESC, ntx = NATGW_TX_DESC, q, nq = natgw_nq[p];
 	int rc;
 
 	memset(&conf, 0, sizeof(conf));
 	rc = rte_eth_dev_info_get(id, &info);
 	if (rc < 0)
 		return rc;
-	nq = (uint16_t)RTE_MIN(natgw_n_workers,
-			       (unsigned int)RTE_MIN(info.max_rx_queues, info.max_tx_queues));
-	if (nq == 0)
-		nq = 1;
+	/* chained fragments as they are where the port can send them; this also keeps a
+	 * PMD off vector TX paths that would not */
+	natgw_multi_seg[p] = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
+	if (natgw_multi_seg[p])
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	if (nq > 1 && info.flow_type_rss_offloads != 0) {
 		uint64_t hf = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP |
 			      RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_FRAG_IPV4;
@@ -221,10 +377,7 @@ natgw_port_init(unsigned int p, struct rte_mempool *pool)
 		/* inside: all flows of a host to one queue (DESIGN.md "Ownership") */
 		if (p == GW_PORT_INSIDE && (info.flow_type_rss_offloads & RTE_ETH_RSS_L3_SRC_ONLY))
 			conf.rx_adv_conf.rss_conf.rss_hf |= RTE_ETH_RSS_L3_SRC_ONLY;
-	} else if (nq > 1) {
-		nq = 1;
 	}
-	natgw_nq[p] = nq;
 	rc = rte_eth_dev_configure(id, nq, nq, &conf);
 	if (rc < 0)
 		return rc;
@@ -295,6 +448,7 @@ natgw_worker_main(void *arg)
 	uint16_t burst = natgw_cfg.burst;
 	uint32_t idle = 0;
 	unsigned int p;
+	ct_time_t reclaim = 0;
 
 	while (!natgw_stop) {
 		ct_time_t now = natgw_clock();
@@ -319,6 +473,15 @@ natgw_worker_main(void *arg)
 			continue;
 		}
 		gw_worker_count_idle(k->w, 1);
+		if (now - reclaim >= NATGW_RECLAIM_US) {
+			/* nothing to send: let the PMD reclaim what it sent (net_af_xdp frees TX
+			 * completions only in tx_burst), so no mbufs stay away when idle */
+			reclaim = now;
+			for (p = 0; p < GW_PORT_MAX; p++)
+				if (k->txq[p] >= 0)
+					rte_eth_tx_burst(natgw_port_id[p], (uint16_t)k->txq[p],
+							 pkts, 0);
+		}
 		if (natgw_cfg.idle_sleep_us != 0 && ++idle >= natgw_cfg.idle_polls)
 			rte_delay_us_sleep(natgw_cfg.idle_sleep_us);
 	}
@@ -389,8 +552,9 @@ natgw_banner(struct rte_mempool *pool, struct rte_mempool *big)
 			mac = natgw_cfg.ifc[p].mac;
 		rte_eth_dev_get_name_by_port(natgw_port_id[p], name);
 		rte_ether_format_addr(ms, sizeof(ms), &mac);
-		printf("  port %-7s id %u (%s) mac %s queues %u\n", gw_port_name(p),
-		       natgw_port_id[p], name, ms, natgw_nq[p]);
+		printf("  port %-7s id %u (%s) mac %s queues %u, rx room %u, tx %s\n",
+		       gw_port_name(p), natgw_port_id[p], name, ms, natgw_nq[p],
+		       natgw_rx_room[p], natgw_multi_seg[p] ? "multi-seg" : "single-seg");
 	}
 	gw_config_print(stdout, &natgw_cfg);
 	for (i = 0; i < natgw_n_workers; i++) {
@@ -413,6 +577,8 @@ main(int argc, char **argv)
 {
 	struct rte_mempool *pool, *big;
 	struct gw_params prm;
+	bool packed;
+	uint32_t room;
 	struct gw *g = NULL;
 	char err[512];
 	bool check_only = false;
@@ -458,10 +624,20 @@ main(int argc, char **argv)
 		fprintf(stderr, "natgw: inside and outside are the same port\n");
 		goto out;
 	}
-	pool = rte_pktmbuf_pool_create("natgw_mbuf", 8191 + natgw_n_workers * 2048, 256, 0,
-				       RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
-	big = rte_pktmbuf_pool_create("natgw_big", 127, 16, 0, 9216 + RTE_PKTMBUF_HEADROOM,
-				      rte_socket_id());
+	packed = !rte_eal_has_hugepages();	/* no DMA without hugepages: pack anyway */
+	room = RTE_MBUF_DEFAULT_BUF_SIZE;
+	for (p = 0; p < GW_PORT_MAX; p++) {
+		rc = natgw_port_probe(p);
+		if (rc < 0) {
+			fprintf(stderr, "natgw: %s port %u: %s\n", gw_port_name(p),
+				natgw_port_id[p], rte_strerror(-rc));
+			goto out;
+		}
+		packed |= natgw_pmd[p] == NATGW_PMD_AF_XDP;
+		room = RTE_MAX(room, natgw_rx_room[p]);
+	}
+	pool = natgw_pool_create("natgw_mbuf", natgw_pool_size(), NATGW_CACHE, room, packed);
+	big = natgw_pool_create("natgw_big", 127, 16, 9216 + RTE_PKTMBUF_HEADROOM, packed);
 	if (pool == NULL || big == NULL) {
 		fprintf(stderr, "natgw: mbuf pool: %s\n", rte_strerror(rte_errno));
 		goto out;
@@ -480,6 +656,7 @@ main(int argc, char **argv)
 			goto out;
 		}
 		rte_eth_macaddr_get(natgw_port_id[p], &prm.mac[p]);
+		prm.tx_multi_seg[p] = natgw_multi_seg[p];
 	}
 	g = gw_create(&prm, err, sizeof(err));
 	if (g == NULL) {

@@ -53,6 +53,15 @@ case_ syntax           4  "syntax error"                 '4s/.*/this is not ini/
 case_ bad_forward      12 "forward 'web'"                '$a [forward]\nweb = tcp 10.0.2.1:80 => 10.0.1.2:80'
 case_ bad_timeout      12 "unknown timeout class"        '$a [conntrack]\ntimeout.udp_foo = 10'
 case_ bad_bool         11 "hairpin: want yes or no"      '$a hairpin = maybe'
+case_ bad_priv_ports   12 "privileged_data_ports: want yes or no" '$a [helpers]\nprivileged_data_ports = maybe'
+# [inside] routes and [untracked] (app/gw_config.c, issue 9 items 7 and 9)
+case_ bad_routes       6  "routes: want PREFIX/LEN via ADDR" '5a routes = 10.9.0.0/16 10.0.1.254'
+case_ route_host_bits  6  "routes: prefix has host bits set" '5a routes = 10.9.0.1/16 via 10.0.1.254'
+case_ route_via_offnet 6  "next hop is not a host on the inside network" '5a routes = 10.9.0.0/16 via 10.0.2.5'
+case_ route_overlap    6  "overlaps the inside network" '5a routes = 10.0.0.0/16 via 10.0.1.254'
+case_ bad_ut_direction 12 "untracked 'x': want PROTO" '$a [untracked]\nx = udp dport 53 direction sideways'
+case_ bad_ut_private   12 "untracked 'x': want PROTO" '$a [untracked]\nx = udp dport 53 private maybe'
+case_ ut_icmp_ports    12 "(ports: tcp/udp only)" '$a [untracked]\nx = icmp dport 5'
 
 for c in "$CONFDIR"/*.ini; do
 	if out=$($NATGW $EAL -- --config "$c" --check-config 2>&1); then

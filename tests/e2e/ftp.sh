@@ -21,7 +21,8 @@
 # Prints "PASS name" / "FAIL name: reason" per case and "N passed, N failed" last; exits
 # non-zero on any failure; tears the lab down unless --keep.
 #
-#   tests/e2e/ftp.sh [--mode natgw|kernel] [--keep] [--use-lab]
+#   tests/e2e/ftp.sh [--mode natgw|kernel] [--pmd af_packet|af_xdp] [--workers 1|2] [--keep]
+#                    [--use-lab]
 #
 # --use-lab: run against a lab that is already up (tools/lab/lab.sh up ...), leave it up.
 # --mode natgw (default) runs $NATGW (default build/app/natgw) with the lab's config (FTP
@@ -37,14 +38,16 @@ top=$(cd "$here/../.." && pwd)
 LAB="$top/tools/lab/lab.sh"
 STATE=${LAB_STATE:-/run/natgw-lab}
 export LAB_STATE=$STATE
-mode=natgw keep=0 uselab=0
+mode=natgw keep=0 uselab=0 pmd=af_packet workers=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mode) mode=$2; shift ;;
 	--mode=*) mode=${1#--mode=} ;;
+	--pmd) pmd=$2; shift ;;
+	--workers) workers=$2; shift ;;
 	--keep) keep=1 ;;
 	--use-lab) uselab=1 keep=1 ;;
-	-h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,38p' "$0"; exit 0 ;;
 	*) echo "ftp.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -84,7 +87,8 @@ if [ $uselab = 1 ]; then
 else
 	# a closed control connection (TIME_WAIT/CLOSE) leaves natgw's table in 2 s
 	NATGW_ARGS="${NATGW_ARGS:-} --timeout tcp_time_wait=2 --timeout tcp_close=2" \
-		bash "$LAB" up --mode "$mode" || { echo "0 passed, 1 failed"; exit 1; }
+		bash "$LAB" up --mode "$mode" --pmd "$pmd" --workers "$workers" ||
+		{ echo "0 passed, 1 failed"; exit 1; }
 fi
 FTP_MASTER_WAIT=${FTP_MASTER_WAIT:-30}
 trap cleanup EXIT

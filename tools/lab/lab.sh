@@ -2,7 +2,9 @@
 # natgw namespace lab: real hosts in network namespaces joined by veth pairs, with natgw (or,
 # to prove the tests, the Linux kernel's own NAT) as the gateway between inside and outside.
 #
-#   lab.sh up [--mode natgw|kernel]   build the lab (tears down what is left of an old one first)
+#   lab.sh up [--mode natgw|kernel] [--pmd af_packet|af_xdp] [--workers 1|2]
+#                                     build the lab (tears down what is left of an old one first);
+#                                     --pmd/--workers: natgw's ports and worker lcores
 #   lab.sh down                       remove every namespace, veth and process it started
 #                                     (idempotent; safe after any failure)
 #   lab.sh status                     what is up
@@ -14,16 +16,25 @@
 #   lab-svc    10.0.1.20 ─┼─ lab-sw (bridge) ─ nat-in ┤lab-gw├ nat-out ── lab-router ──── lab-server
 #                         │                   10.0.1.1        10.0.2.1   .2.254 .3.254   10.0.3.10
 #
-# lab-gw holds nat-in and nat-out. --mode natgw: natgw runs in lab-gw on net_af_packet over
-# them (the kernel there has no addresses and no forwarding); --mode kernel: lab-gw forwards
+# lab-gw holds nat-in and nat-out. --mode natgw: natgw runs in lab-gw on net_af_packet (default)
+# or net_af_xdp (--pmd af_xdp) over them, with 1 (default) or 2 worker lcores (--workers 2;
+# the lab machine may have 2 CPUs: workers share them with the clients, idle back-off on);
+# the kernel there has no addresses and no forwarding; --mode kernel: lab-gw forwards
 # with nftables masquerade, ESTABLISHED/RELATED filtering and the same port forward
 # (10.0.2.1:8080 -> 10.0.1.20:80). lab-router has no route to 10.0.1.0/24, so packets that
 # were not NATed die there. The router-server link has MTU 1280 while the server advertises
 # MSS 1460, so uploads need PMTUD through the gateway. lab-server runs HTTP (:80, GET and PUT),
 # a UDP echo (:7) and iperf3 (:5201); lab-svc runs HTTP (:80).
 #
+# net_af_packet joins the kernel's fanout group with its defragment flag: natgw gets datagrams
+# that arrived fragmented already reassembled by the kernel, up to the PMD's frame size, so the
+# lab gives it 8 KiB frames (framesz/blocksz; natgw sizes its mbufs from framesz). net_af_xdp
+# gets every fragment as it is and natgw reassembles (libxdp's "No bpffs found" is harmless).
 # Environment: NATGW (natgw binary, default build/app/natgw), NATGW_CONFIG (default
-# config/lab.ini if it exists, else one written to the state dir), NATGW_EAL (EAL options),
+# config/lab.ini if it exists, else one written to the state dir), LAB_PMD and LAB_WORKERS
+# (defaults for --pmd and --workers), LAB_AFP_ARGS / LAB_XDP_ARGS (the PMDs' devargs after
+# iface=; af_packet default blocksz=8192,framesz=8192,framecnt=512), NATGW_EAL (EAL options,
+# replaces the lcore choice),
 # NATGW_ARGS (extra natgw options), LAB_UDP_TIMEOUT (seconds, default 10), LAB_BLOB_MB
 # (size of the server's random file, default 8). State, logs and PIDs: /run/natgw-lab.
 set -euo pipefail
@@ -152,12 +163,33 @@ gw_natgw() {
 	echo "$cfg" >"$STATE/config"
 	ns_sysctl lab-gw net.ipv4.ip_forward=0
 	# EAL: no hugepages needed, own file prefix (telemetry socket under
-	# /var/run/dpdk/natgw-lab), main lcore 0 + one worker on 1
-	local eal=${NATGW_EAL:-"-l 0,1 --no-huge -m 512 --no-pci --file-prefix natgw-lab"}
-	local t=$LAB_UDP_TIMEOUT
+	# /var/run/dpdk/natgw-lab), main lcore 0 + one worker on CPU 1, or two workers on CPUs
+	# 1 and 0 (lcore@cpu: runs on a 2-CPU machine)
+	local lcores
+	case "$LAB_WORKERS" in
+	1) lcores="-l 0,1" ;;
+	2) lcores="--lcores 0@0,1@1,2@0" ;;
+	*) die "--workers: 1 or 2, not $LAB_WORKERS" ;;
+	esac
+	local eal=${NATGW_EAL:-"$lcores --no-huge -m 1024 --no-pci --file-prefix natgw-lab"}
+	local t=$LAB_UDP_TIMEOUT vdev
+	case "$LAB_PMD" in
+	af_packet)
+		# 8 KiB frames: the kernel's reassembled datagrams (fanout defrag) fit whole
+		local fa=${LAB_AFP_ARGS-blocksz=8192,framesz=8192,framecnt=512}
+		fa=${fa:+,$fa}
+		vdev="--vdev net_af_packet0,iface=nat-in$fa --vdev net_af_packet1,iface=nat-out$fa --
+			--inside net_af_packet0 --outside net_af_packet1" ;;
+	af_xdp)
+		local xa=${LAB_XDP_ARGS:+,$LAB_XDP_ARGS}
+		vdev="--vdev net_af_xdp0,iface=nat-in$xa --vdev net_af_xdp1,iface=nat-out$xa --
+			--inside net_af_xdp0 --outside net_af_xdp1" ;;
+	*) die "--pmd: af_packet or af_xdp, not $LAB_PMD" ;;
+	esac
+	echo "$LAB_PMD" >"$STATE/pmd"
+	echo "$LAB_WORKERS" >"$STATE/workers"
 	# shellcheck disable=SC2086
-	start natgw lab-gw "$NATGW" $eal \
-		--vdev net_af_packet0,iface=nat-in --vdev net_af_packet1,iface=nat-out -- \
+	start natgw lab-gw "$NATGW" $eal $vdev \
 		--config "$cfg" --idle-sleep-us 50 --timeout udp_unreplied="$t" \
 		--timeout udp_replied="$t" --timeout udp_assured="$t" ${NATGW_ARGS:-}
 }
@@ -286,7 +318,10 @@ down() {
 
 status() {
 	local ns f
-	if [ -f "$STATE/mode" ]; then echo "mode: $(cat "$STATE/mode")"; else echo "lab: down"; fi
+	if [ -f "$STATE/mode" ]; then
+		echo "mode: $(cat "$STATE/mode")$([ -f "$STATE/pmd" ] &&
+			echo " pmd $(cat "$STATE/pmd") workers $(cat "$STATE/workers")")"
+	else echo "lab: down"; fi
 	for ns in "${NSS[@]}"; do
 		ip netns list 2>/dev/null | grep -qw "^$ns" || continue
 		printf '%-11s %s\n' "$ns" "$(ip -n "$ns" -br -4 addr | grep -v '^lo' | tr -s ' ' | tr '\n' ';')"
@@ -329,10 +364,16 @@ gw_stats() {
 
 cmd=${1:-}; shift || true
 mode=natgw
+LAB_PMD=${LAB_PMD:-af_packet}
+LAB_WORKERS=${LAB_WORKERS:-1}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mode) mode=$2; shift ;;
 	--mode=*) mode=${1#--mode=} ;;
+	--pmd) LAB_PMD=$2; shift ;;
+	--pmd=*) LAB_PMD=${1#--pmd=} ;;
+	--workers) LAB_WORKERS=$2; shift ;;
+	--workers=*) LAB_WORKERS=${1#--workers=} ;;
 	*) die "unknown option $1" ;;
 	esac
 	shift
@@ -344,5 +385,5 @@ down) down ;;
 status) status ;;
 conntrack) conntrack_list ;;
 stats) gw_stats ;;
-*) sed -n '2,29p' "$0"; exit 2 ;;
+*) sed -n '2,37p' "$0"; exit 2 ;;
 esac

@@ -3,6 +3,8 @@
 (and exits 0 when the result is the good one for the sub-command's usual use):
 
   udp-echo HOST PORT [--count N] [--sport P]   N datagrams, N echoes: "ok N/N mapped IP:PORT"
+           [--size B]                          each datagram B bytes of payload (default: a tag;
+                                               more than the MTU: sent and echoed fragmented)
   udp-later HOST PORT --sport P --delays D,..  ask the echo server to answer at those delays;
                  --listen S                    print "RX <t> <payload>" per datagram received
   tcp-probe HOST PORT [--timeout S]            "connected" | "refused" | "timeout" (exit 0 always)
@@ -27,6 +29,8 @@ def udp_echo(a):
     mapped = set()
     for i in range(a.count):
         payload = f"lab-udp-{i}".encode()
+        if a.size > len(payload):
+            payload += bytes((i + k) & 0xff for k in range(a.size - len(payload)))
         s.sendto(payload, (a.host, a.port))
         try:
             data, _ = s.recvfrom(65535)
@@ -149,6 +153,7 @@ def main():
             sp.add_argument("--count", type=int, default=100)
             sp.add_argument("--par", type=int, default=1)
         sp.add_argument("--count", type=int, default=5) if name == "udp-echo" else None
+        sp.add_argument("--size", type=int, default=0) if name == "udp-echo" else None
         sp.add_argument("--sport", type=int, default=0)
         sp.add_argument("--delays", default="0")
         sp.add_argument("--listen", type=float, default=5)

@@ -7,6 +7,7 @@
                                   dport=.. packets=N src=.. dst=.. sport=.. dport=.. packets=N
                                   timeout=S worker=W"
   natgw_tel.py stat NAME          the number under key NAME anywhere in /natgw/stats
+  natgw_tel.py drops              /natgw/drops, one "REASON_ID COUNT" line each
 """
 import json
 import os
@@ -81,6 +82,10 @@ def main():
         v = find(ask("/natgw/stats"), sys.argv[2])
         print("" if v is None else v)
         return 0 if v is not None else 1
+    elif cmd == "drops":
+        ans = ask("/natgw/drops")
+        for k, v in ans.get("/natgw/drops", ans).items():
+            print(f"{k} {v}")
     return 0
 
 
