@@ -671,6 +671,13 @@ gw_miss(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now
 		return;
 	}
 	cw = ct_new_ok(w->ct, p);
+	/* cheap checks before memory: a first packet with a bad L4 checksum takes no
+	 * connection, mapping or outside port (ct_update would refuse it only after those) */
+	if (cw == CT_R_NONE && !p->l4_csum_ok) {
+		if (!ct_l4_csum_valid(p, rte_pktmbuf_mtod(m, const uint8_t *)))
+			cw = CT_R_L4_BAD_CSUM;
+		p->l4_csum_ok = true;
+	}
 	if (cw != CT_R_NONE) {
 		ct_count_reason(w->ct, cw);
 		gw_count_drop(w, m, GW_DROP_CT_BASE + cw);

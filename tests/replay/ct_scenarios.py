@@ -28,6 +28,7 @@ ct_checksums:    a SYN and a first UDP datagram with a wrong checksum are droppe
                  translated in (items 4 and 5).
 """
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -194,6 +195,16 @@ def ct_checksums(tr, d):
               chksum=0x2222)
     k.dropped("outside", "CT_L4_BAD_CSUM", flags="R", seq=5201, window=0, chksum=0x3333)
     k.out(dt=60 * SEC, flags="PA", seq=1101, ack=5201, window=501, load=b"alive")
+
+    def check(t, r, ck):
+        # checksums before memory: the bad first packets took no connection (none was
+        # created and deleted again), only the two good ones exist
+        log = open(os.path.join(r.dir, "replay.log")).read()
+        m = re.search(r"connections created (\d+) expired \d+ evicted \d+ deleted (\d+)", log)
+        ck.ok(m is not None and m.group(1) == "2" and m.group(2) == "0",
+              "bad-checksum first packets create no connection", "created 2 deleted 0",
+              m.group(0) if m else "no counters")
+    tr.check(check)
 
 
 SCENARIOS = {
