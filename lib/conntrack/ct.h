@@ -221,7 +221,10 @@ const char *ct_state_str(enum ct_state s);
 #define CT_ST_DNAT		0x0010	/**< reply src differs from orig dst */
 #define CT_ST_DYING		0x0020	/**< removed; entry awaiting reuse */
 #define CT_ST_HELPER		0x0040	/**< a helper watches this connection */
-#define CT_ST_SEQ_ADJUST	0x0080	/**< helper changed payload length: seq/ack adjusted */
+#define CT_ST_SEQ_ADJUST	0x0080	/**< helper changed payload length: seq/ack adjusted;
+					     cleared when the TCP state is reinitialised for a
+					     new connection on the same entry (the helper's
+					     offsets belonged to the old stream) */
 
 /** TCP states, as netfilter names them. */
 #define CT_FOREACH_TCP_STATE(_)	\

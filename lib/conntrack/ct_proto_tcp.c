@@ -617,7 +617,7 @@ reinit_syn_sent(struct ct_table *t, struct ct_conn *c, struct ct_tcp_pend *pd, c
 	side_from_syn(pd, &o);
 	memset(&r, 0, sizeof(r));
 	pend_drop(c, pd);
-	c->status &= (uint16_t)~(CT_ST_SEEN_REPLY | CT_ST_ASSURED);
+	c->status &= (uint16_t)~(CT_ST_SEEN_REPLY | CT_ST_ASSURED | CT_ST_SEQ_ADJUST);
 	c->tcp_state = CT_TCP_SYN_SENT;
 	side_store(c, CT_DIR_ORIG, &o);
 	side_store(c, CT_DIR_REPLY, &r);
@@ -841,7 +841,8 @@ ct_tcp_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
 				pend_note_ack(pd, &s, dir);
 		}
 		if (reopen || resync) {
-			c->status &= (uint16_t)~(CT_ST_SEEN_REPLY | CT_ST_ASSURED);
+			c->status &= (uint16_t)~(CT_ST_SEEN_REPLY | CT_ST_ASSURED |
+						 CT_ST_SEQ_ADJUST);
 			CT_STAT_INC(t, tcp_reinit);
 		}
 	}

@@ -779,6 +779,7 @@ helper_post_ct(struct helper_ctx *hc, struct ct_pkt *p, uint8_t *buf, uint32_t *
 		return HELPER_ACCEPT;
 	ops = helper_ops_of((enum helper_id)hr->helper);
 	if (tcp) {
+		helper_seqadj_resync(hr, p);
 		pe.seq = rd32_be(buf + p->l4_off + 4);
 		if (p->tcp_flags & 0x02) {	/* SYN: the first line starts after it */
 			hr->nl_seq[p->dir] = pe.seq + 1;

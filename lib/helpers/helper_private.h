@@ -143,6 +143,8 @@ void helper_expect_master_gone(struct helper_ctx *hc, struct helper_conn *hr);
 /* record a length change of delta at original seq `seq` of direction dir */
 void helper_seqadj_record(struct helper_conn *hr, uint8_t dir, uint32_t seq, int32_t delta);
 /* ACK and SACK of a packet of direction dir: into the peer's original space */
+/* after conntrack reinitialised the entry (CT_ST_SEQ_ADJUST cleared): forget the offsets */
+void helper_seqadj_resync(struct helper_conn *hr, const struct ct_pkt *p);
 bool helper_seqadj_ack_in(const struct helper_conn *hr, const struct ct_pkt *p, uint8_t *buf);
 /* SEQ of a packet of direction dir: into the adjusted space */
 bool helper_seqadj_seq_out(const struct helper_conn *hr, const struct ct_pkt *p, uint8_t *buf);

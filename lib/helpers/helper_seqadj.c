@@ -116,6 +116,22 @@ sack_in(const struct helper_seqadj *sa, uint8_t *th, unsigned int optlen)
 	}
 }
 
+/*
+ * Conntrack reinitialised the entry for a new connection on the same tuple (a client
+ * reconnecting from its old port, a reopen from TIME_WAIT) and cleared CT_ST_SEQ_ADJUST:
+ * the offsets and the remembered rewrites belong to the old stream, drop them. Not on a
+ * RST: the one that ends the old connection is still in the old stream's space.
+ */
+void
+helper_seqadj_resync(struct helper_conn *hr, const struct ct_pkt *p)
+{
+	if (!(hr->flags & (HC_F_SEQADJ0 | HC_F_SEQADJ1)) || (p->tcp_flags & 0x04) ||
+	    (ct_conn_status(p->conn) & CT_ST_SEQ_ADJUST))
+		return;
+	hr->flags &= (uint8_t)~(HC_F_SEQADJ0 | HC_F_SEQADJ1 | HC_F_LAST0 | HC_F_LAST1);
+	memset(hr->sa, 0, sizeof(hr->sa));
+}
+
 bool
 helper_seqadj_ack_in(const struct helper_conn *hr, const struct ct_pkt *p, uint8_t *buf)
 {
@@ -123,7 +139,10 @@ helper_seqadj_ack_in(const struct helper_conn *hr, const struct ct_pkt *p, uint8
 	uint8_t *th = buf + p->l4_off;
 	unsigned int doff;
 
-	if (!(hr->flags & (peer == 0 ? HC_F_SEQADJ0 : HC_F_SEQADJ1)) || !(p->tcp_flags & 0x10))
+	/* a SYN/ACK acknowledges a SYN: the start of a stream, before any rewrite (and after
+	 * a reopen on the same entry, of a new stream the offsets know nothing of) */
+	if (!(hr->flags & (peer == 0 ? HC_F_SEQADJ0 : HC_F_SEQADJ1)) ||
+	    (p->tcp_flags & 0x12) != 0x10)
 		return false;
 	wr32_csum(th, 8, unadjust(&hr->sa[peer], rd32(th + 8)));
 	doff = (unsigned int)(th[12] >> 4) * 4;
@@ -140,8 +159,8 @@ helper_seqadj_seq_out(const struct helper_conn *hr, const struct ct_pkt *p, uint
 	uint32_t seq;
 	int32_t off;
 
-	if (!(hr->flags & (p->dir == 0 ? HC_F_SEQADJ0 : HC_F_SEQADJ1)))
-		return false;
+	if (!(hr->flags & (p->dir == 0 ? HC_F_SEQADJ0 : HC_F_SEQADJ1)) || (p->tcp_flags & 0x02))
+		return false;	/* a SYN starts a stream: nothing rewritten before it */
 	seq = rd32(th + 4);
 	off = seq_after(seq, sa->correction_pos) ? sa->offset_after : sa->offset_before;
 	if (off == 0)

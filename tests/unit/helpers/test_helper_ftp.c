@@ -869,6 +869,55 @@ test_forward_other_port(void **state)
 	ht_stop(&e);
 }
 
+/* ---- a client reconnecting from its old port after a length-changing rewrite: conntrack
+ * reinitialises the entry for the new stream (issue 9 item 3), and the helper must drop
+ * the old stream's offsets, or every segment of the new one is shifted ---- */
+static void
+test_reopen_drops_seqadj(void **state)
+{
+	struct ht_env e;
+	struct sess ss;
+	struct ht_res r;
+	struct pb_spec s;
+
+	(void)state;
+	ht_start(&e, NULL, 40000, 40001);
+	sess_open(&e, &ss, H_A, 40001, true, R_1, 21);
+	sess_send(&e, &ss, 1, "220 ready\r\n", &r);
+	sess_send(&e, &ss, 0, "PORT 192,168,1,10,4,1\r\n", &r);
+	assert_int_equal(ss.s[0].off, 2);
+	assert_true(ct_conn_status(ss.conn) & CT_ST_SEQ_ADJUST);
+	/* the client rebooted: a SYN with a new ISN on the old tuple passes unchanged */
+	s = ht_tcp(H_A, 40001, R_1, 21, PB_SYN, 300000, 0, NULL);
+	ht_spec(&e, &s, true, &r);
+	assert_int_not_equal(r.state, CT_INVALID);
+	assert_ptr_equal(r.conn, ss.conn);
+	assert_int_equal(pb_tcp_seq(r.out), 300000);
+	/* the server lost the old connection too: its SYN/ACK for the new ISN, ack untouched */
+	s = ht_tcp(R_1, 21, N_2, 40001, PB_SYN | PB_ACK, 900000, 300001, NULL);
+	ht_spec(&e, &s, false, &r);
+	assert_int_not_equal(r.state, CT_INVALID);
+	assert_int_equal(pb_tcp_ack(r.out), 300001);
+	assert_true(pb_csum_ok(r.out, r.len));
+	assert_false(ct_conn_status(ss.conn) & CT_ST_SEQ_ADJUST);
+	/* the new stream's segments leave with their own numbers, both ways */
+	s = ht_tcp(H_A, 40001, R_1, 21, PB_ACK, 300001, 900001, NULL);
+	ht_spec(&e, &s, true, &r);
+	assert_int_not_equal(r.state, CT_INVALID);
+	assert_int_equal(pb_tcp_seq(r.out), 300001);
+	s = ht_tcp(H_A, 40001, R_1, 21, PB_PSH | PB_ACK, 300001, 900001, "USER a\r\n");
+	ht_spec(&e, &s, true, &r);
+	assert_int_equal(r.state, CT_ESTABLISHED);
+	assert_int_equal(pb_tcp_seq(r.out), 300001);
+	ht_assert_payload(&r, "USER a\r\n");
+	s = ht_tcp(R_1, 21, N_2, 40001, PB_ACK, 900001, 300009, NULL);
+	ht_spec(&e, &s, false, &r);
+	assert_int_equal(r.state, CT_ESTABLISHED);
+	assert_int_equal(pb_tcp_ack(r.out), 300009);
+	assert_true(pb_csum_ok(r.out, r.len));
+	ht_stop(&e);
+}
+
 int
 main(void)
 {
@@ -890,6 +939,7 @@ main(void)
 		cmocka_unit_test(test_strict_line_start),
 		cmocka_unit_test(test_irc_unterminated_dcc),
 		cmocka_unit_test(test_forward_other_port),
+		cmocka_unit_test(test_reopen_drops_seqadj),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
