@@ -54,7 +54,7 @@ case_ bad_forward      12 "forward 'web'"                '$a [forward]\nweb = tc
 case_ bad_timeout      12 "unknown timeout class"        '$a [conntrack]\ntimeout.udp_foo = 10'
 case_ bad_bool         11 "hairpin: want yes or no"      '$a hairpin = maybe'
 case_ bad_priv_ports   12 "privileged_data_ports: want yes or no" '$a [helpers]\nprivileged_data_ports = maybe'
-# [inside] routes and [untracked] (app/gw_config.c, issue 9 items 7 and 9)
+# [inside] routes and [untracked] (app/gw_config.c)
 case_ bad_routes       6  "routes: want PREFIX/LEN via ADDR" '5a routes = 10.9.0.0/16 10.0.1.254'
 case_ route_host_bits  6  "routes: prefix has host bits set" '5a routes = 10.9.0.1/16 via 10.0.1.254'
 case_ route_via_offnet 6  "next hop is not a host on the inside network" '5a routes = 10.9.0.0/16 via 10.0.2.5'
@@ -62,6 +62,11 @@ case_ route_overlap    6  "overlaps the inside network" '5a routes = 10.0.0.0/16
 case_ bad_ut_direction 12 "untracked 'x': want PROTO" '$a [untracked]\nx = udp dport 53 direction sideways'
 case_ bad_ut_private   12 "untracked 'x': want PROTO" '$a [untracked]\nx = udp dport 53 private maybe'
 case_ ut_icmp_ports    12 "(ports: tcp/udp only)" '$a [untracked]\nx = icmp dport 5'
+# RSS steering ([nat] rss_*, lib/nat/nat_rss.c)
+case_ bad_rss_steering 11 "rss_steering: want auto or off" '$a rss_steering = on'
+case_ bad_rss_choice   11 "rss_port_choice: want steer or preserve" '$a rss_port_choice = both'
+case_ bad_rss_key_len  11 "rss_key: want random or 80 / 104 hex digits" '$a rss_key = 6d5a56da'
+case_ bad_rss_key_hex  11 "rss_key: '" '$a rss_key = 6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fz'
 
 for c in "$CONFDIR"/*.ini; do
 	if out=$($NATGW $EAL -- --config "$c" --check-config 2>&1); then

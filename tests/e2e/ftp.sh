@@ -31,7 +31,7 @@
 # its own and that case waits up to FTP_MASTER_WAIT s, default 300 there, 30 otherwise);
 # --mode kernel gives the kernel's NAT netfilter's FTP and TFTP helpers (nft ct helper) and
 # the same short timeouts (sysctl in lab-gw) to prove the cases. A separate script from
-# run.sh (the lab engineer's). Packages: tools/lab/packages.txt (tftpd-hpa, tftp-hpa).
+# run.sh. Packages: tools/lab/packages.txt (tftpd-hpa, tftp-hpa).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)

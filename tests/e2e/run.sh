@@ -322,7 +322,7 @@ case_udp_expiry() {
 		grep 'LATER#2')"; return 1; }
 }
 
-case_udp_big() { # issue 9 item 2: bigger than every MTU on the path, both ways fragmented
+case_udp_big() { # bigger than every MTU on the path, both ways fragmented
 	local out
 	out=$(C $CLI udp-echo 10.0.3.10 7 --count 3 --size 4000 2>&1)
 	DETAIL="4000-byte datagrams: $(echo "$out" | head -n 1)"
@@ -330,7 +330,7 @@ case_udp_big() { # issue 9 item 2: bigger than every MTU on the path, both ways 
 		{ REASON="expected 3/3 4000-byte echoes (fragmented both ways)"; return 1; }
 }
 
-# issue 9 item 1: trains of never-completed fragments from an on-link host (lab-router) at
+# reassembly bounds: trains of never-completed fragments from an on-link host (lab-router) at
 # the outside address for FLOOD_S s; once it stops, ping and a download must pass within
 # 3 s. natgw: its bounds must have been hit (counted drops) and what it holds stay bounded.
 FLOOD_S=4 FLOOD_PPS=150000 FLOOD_SRCS=16

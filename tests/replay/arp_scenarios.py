@@ -18,9 +18,7 @@ SCENARIO_workers2 runs SCENARIO with --workers 2. Exit status 0 when every check
 """
 import os
 import re
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scenarios as sc  # noqa: E402
@@ -37,20 +35,9 @@ ZERO_MAC = "00:00:00:00:00:00"
 # ---------------------------------------------------------------------------------------------
 # the lab: natgw-replay.ini with a /16 inside network and the scenario's [arp] keys
 
-def write_config(d, arp_keys):
-    text = open(sc.CONFIG).read()
-    text = text.replace("address = 192.168.1.1/24", "address = 192.168.1.1/16")
-    head, sep, arp = text.partition("[arp]\n")
-    body, nxt, rest = arp.partition("\n[")
-    for k, v in arp_keys.items():
-        body, found = re.subn(rf"^{k}\s*=.*$", f"{k} = {v}", body, flags=re.M)
-        if not found:
-            body = f"{k} = {v}\n" + body
-    text = head + sep + body + nxt + rest
-    path = os.path.join(d, "natgw-replay-arp.ini")
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+def arp_config(d, name):
+    return sc.write_config(d, subst=[("address = 192.168.1.1/24", "address = 192.168.1.1/16")],
+                           keys={"arp": ARP_KEYS.get(name, {})})
 
 
 def hmac(i):
@@ -146,12 +133,6 @@ def no_inside_leak(tr, res, ck):
         hdr, _l4 = sc.ip_parts(b)
         ck.ok(hdr[12:14] != bytes([192, 168]) and hdr[16:18] != bytes([192, 168]),
               f"outside output #{i} carries no 192.168/16 address", "none", sc.summary(b))
-
-
-def reason_of_drops(res, label):
-    """Reasons (ids) of the IPv4 drops, in order."""
-    return [res.reasons.get(i, "").split(" ")[0] for i, (_t, b) in enumerate(res.drops)
-            if b[12:14] == b"\x08\x00"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,7 +270,7 @@ def sc_arp_evict(tr):
 
     def checks(t, r, ck):
         ck.eq("the held packet of the evicted unresolved entry dropped as ARP_EVICTED",
-              ["ARP_EVICTED"], reason_of_drops(r, "evict"))
+              ["ARP_EVICTED"], r.drop_reason_ids())
         ck.eq("no ARP request for the router (outside entries are bound to their port)", [],
               [sc.summary(b) for _t, b in r.arp("outside") if Ether(b)[ARP].op == 1])
         if t.workers == 1:
@@ -402,7 +383,7 @@ def sc_arp_hold(tr):
         want = ["ARP_HOLD_FULL"] * 2 + ["ARP_HOLD_TOTAL"] * (n - 253) + \
             ["ARP_HOLD_TOTAL"] + ["ARP_UNRESOLVED"] * 3
         ck.eq("drop reasons: per next hop, total, then unresolved", want,
-              reason_of_drops(r, "hold"))
+              r.drop_reason_ids())
         asked = sorted({Ether(b)[ARP].pdst for _t, b in r.arp("inside")
                         if Ether(b)[ARP].op == 1})
         ck.eq("natgw asked for every unknown host", sorted([h for h, _m in hosts] +
@@ -444,60 +425,16 @@ def sc_arp_many_hosts(tr):
 
 
 SCENARIOS = {
-    "arp_unsolicited": (sc_arp_unsolicited, {}),
-    "arp_shared": (sc_arp_shared, {}),
-    "arp_evict": (sc_arp_evict, {"entries": 16}),
-    "arp_aging": (sc_arp_aging, {"timeout": 5}),
-    "arp_hold": (sc_arp_hold, {}),
-    "arp_many_hosts": (sc_arp_many_hosts, {}),
+    "arp_unsolicited": sc_arp_unsolicited,
+    "arp_shared": sc_arp_shared,
+    "arp_evict": sc_arp_evict,
+    "arp_aging": sc_arp_aging,
+    "arp_hold": sc_arp_hold,
+    "arp_many_hosts": sc_arp_many_hosts,
 }
-
-
-def run(replay, d, name, ck):
-    workers = 1
-    if name.endswith("_workers2"):
-        name, workers = name[:-len("_workers2")], 2
-    fn, keys = SCENARIOS[name]
-    sc.CONFIG = write_config(d, keys)    # run_replay reads the module's CONFIG
-    tr, res = sc.build_and_run(replay, d, fn, workers)
-    sc.arp_normalise(res)
-    sc.verify(tr, res, ck)
-
-
-def main(argv):
-    if "--list" in argv:
-        print("\n".join(SCENARIOS))
-        return 0
-    args = [a for a in argv[1:] if not a.startswith("-")]
-    keep = None
-    if "--keep" in argv:
-        keep = argv[argv.index("--keep") + 1]
-        args.remove(keep)
-    if len(args) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    replay, name = args
-    if name.replace("_workers2", "") not in SCENARIOS:
-        print(f"unknown scenario {name}; --list", file=sys.stderr)
-        return 2
-    replay = os.path.abspath(replay)
-    d = keep or tempfile.mkdtemp(prefix=f"natgw-replay-{name}-")
-    if keep:
-        shutil.rmtree(keep, ignore_errors=True)
-        os.makedirs(keep)
-    ck = sc.Checks()
-    try:
-        run(replay, d, name, ck)
-    except Exception as e:  # noqa: BLE001 - report and fail, keep the files
-        ck.ok(False, f"scenario {name} ran", "no error", f"{type(e).__name__}: {e}")
-    for f in ck.failures:
-        print(f)
-    print(f"scenario {name}: {ck.passed} checks passed, {len(ck.failures)} failed"
-          + (f" (files in {d})" if ck.failures or keep else ""))
-    if not ck.failures and not keep:
-        shutil.rmtree(d, ignore_errors=True)
-    return 1 if ck.failures else 0
+# [arp] keys of a scenario's natgw-replay.ini
+ARP_KEYS = {"arp_evict": {"entries": 16}, "arp_aging": {"timeout": 5}}
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(sc.main(sys.argv, __doc__, SCENARIOS, config=arp_config))

@@ -1,19 +1,22 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """
-tests/replay/ct_scenarios.py - replay scenarios for the conntrack side of issue 9 (items 3,
-4 and 5: lib/conntrack/ct_proto_tcp.c, ct_parse.c), through the real pipeline with the
-machinery of scenarios.py (every output frame byte for byte, checksums recomputed, no
-inside address out of the uplink, exact drops) and the reason of every drop.
+tests/replay/ct_scenarios.py - replay scenarios for TCP reconnection on a live tuple,
+RFC 5961 RSTs and checksums of state-changing packets (lib/conntrack/ct_proto_tcp.c,
+ct_parse.c), through the real pipeline with scenarios.py's checks (every output frame byte
+for byte, checksums recomputed, no inside address out of the uplink, exact drops) and the
+reason of every drop.
 
     /usr/bin/python3 tests/replay/ct_scenarios.py NATGW_REPLAY SCENARIO [--keep DIR]
     /usr/bin/python3 tests/replay/ct_scenarios.py --list
 
-ct_reconnect_challenge: the lab case of item 3. H1 loses a connection (reboot) and
-                 reconnects from the same port: with EIM and port preservation the SYN has
-                 the old tuple. It goes out on the same mapping; the server, still in the
-                 old connection, sends a challenge ACK, H1 answers with a RST, the server
-                 accepts the retransmitted SYN and the new connection runs.
+SCENARIO_workers2 runs SCENARIO with --workers 2.
+
+ct_reconnect_challenge: H1 loses a connection (reboot) and reconnects from the same
+                 port: with EIM and port preservation the SYN has the old tuple. It goes
+                 out on the same mapping; the server, still in the old connection, sends a
+                 challenge ACK, H1 answers with a RST, the server accepts the retransmitted
+                 SYN and the new connection runs.
 ct_reconnect_synack: the same when the server lost the old connection too: its SYN/ACK
                  for the new ISN makes the entry the new connection at once; segments of
                  the old connection are dropped.
@@ -25,17 +28,14 @@ ct_rst_rfc5961:  a blind RST in window but not at rcv.nxt reaches H1 and closes 
                  timeout); one outside the window is dropped; the one at rcv.nxt closes.
 ct_checksums:    a SYN and a first UDP datagram with a wrong checksum are dropped, the right
                  ones pass; an ICMP error with a wrong checksum is dropped, the right one is
-                 translated in (items 4 and 5).
+                 translated in.
 """
 import os
 import re
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import scenarios as sc  # noqa: E402  (the replay engineer's machinery, reused as is)
-import hardening_scenarios as hs  # noqa: E402  (drop(): the expected drop reason)
+import scenarios as sc  # noqa: E402
 from scapy.all import ICMP, IP, TCP, UDP, Ether, Raw  # noqa: E402
 
 H1, H1_MAC = sc.H1, sc.H1_MAC
@@ -82,7 +82,7 @@ class Conn:
 
     def dropped(self, side, reason, dt=1000, **kw):
         f = self.c(**kw) if side == "inside" else self.s(**kw)
-        hs.drop(self.tr, self.tr.send(side, f, dt=dt), reason)
+        self.tr.drop(self.tr.send(side, f, dt=dt), reason=reason)
 
     def establish(self, isn_c=1000, isn_s=5000):
         """Handshake, 100 bytes out, 200 back, all acknowledged."""
@@ -102,7 +102,7 @@ class Conn:
         self.out(flags="A", seq=NEW_ISN + 301, ack=isn_s + 401, window=501)
 
 
-def ct_reconnect_challenge(tr, d):
+def ct_reconnect_challenge(tr):
     sc.preamble(tr)
     k = Conn(tr, 40050)
     k.establish()
@@ -120,7 +120,7 @@ def ct_reconnect_challenge(tr, d):
     tr.check(sc.expect_preserved("h1-40050", 40050))
 
 
-def ct_reconnect_synack(tr, d):
+def ct_reconnect_synack(tr):
     sc.preamble(tr)
     k = Conn(tr, 40051)
     k.establish()
@@ -137,7 +137,7 @@ def ct_reconnect_synack(tr, d):
     tr.check(sc.expect_preserved("h1-40051", 40051))
 
 
-def ct_syn_sent_challenge(tr, d):
+def ct_syn_sent_challenge(tr):
     sc.preamble(tr)
     k = Conn(tr, 40052)
     k.out(flags="S", seq=NEW_ISN, window=64240, options=sc.tcp_opts())
@@ -148,7 +148,7 @@ def ct_syn_sent_challenge(tr, d):
     k.new_connection(9000000)
 
 
-def ct_rst_rfc5961(tr, d):
+def ct_rst_rfc5961(tr):
     sc.preamble(tr)
     k = Conn(tr, 40053)
     k.establish()
@@ -168,14 +168,14 @@ def ct_rst_rfc5961(tr, d):
               window=509, load=b"late")
 
 
-def ct_checksums(tr, d):
+def ct_checksums(tr):
     sc.preamble(tr)
     k = Conn(tr, 40054)
     k.dropped("inside", "CT_L4_BAD_CSUM", flags="S", seq=1000, window=64240, chksum=0x1234)
     k.establish()
     # UDP: the first datagram with a wrong checksum, then a right one and its answer
     x = sc.host(tr, H1, SERVER, UDP(sport=4300, dport=53, chksum=0x4321) / b"query")
-    hs.drop(tr, tr.send("inside", x), "CT_L4_BAD_CSUM")
+    tr.drop(tr.send("inside", x), reason="CT_L4_BAD_CSUM")
     e = tr.flow("udp-4300", "outside", lambda p: p.haslayer(UDP) and p[UDP].dport == 53,
                 lambda p: p[UDP].sport, 4300)
     x = tr.send("inside", sc.host(tr, H1, SERVER, UDP(sport=4300, dport=53) / b"query"))
@@ -184,7 +184,7 @@ def ct_checksums(tr, d):
     # an ICMP port unreachable about it from the router, first with a wrong checksum
     err = Ether(src=ROUTER_MAC, dst=GW_OUT_MAC) / IP(src=ROUTER, dst=GW_OUT, ttl=255, id=7) / \
         ICMP(type=3, code=3, chksum=0x1111) / Raw(sc.quote(o, ttl=60, l4_bytes=8))
-    hs.drop(tr, tr.send("outside", err), "CT_ICMP_BAD_CSUM")
+    tr.drop(tr.send("outside", err), reason="CT_ICMP_BAD_CSUM")
     err = Ether(src=ROUTER_MAC, dst=GW_OUT_MAC) / IP(src=ROUTER, dst=GW_OUT, ttl=255, id=8) / \
         ICMP(type=3, code=3) / Raw(sc.quote(o, ttl=60, l4_bytes=8))
     e2 = tr.send("outside", err)
@@ -216,50 +216,5 @@ SCENARIOS = {
 }
 
 
-def run_one(replay, d, name, ck, workers=1):
-    if name.endswith("_workers2"):
-        name, workers = name[:-len("_workers2")], 2
-    fn = SCENARIOS[name]
-    tr, res = sc.build_and_run(replay, d, lambda t: fn(t, d), workers)
-    sc.arp_normalise(res)
-    sc.verify(tr, res, ck)
-    hs.check_reasons(tr, res, ck)
-
-
-def main(argv):
-    if "--list" in argv:
-        print("\n".join(SCENARIOS))
-        return 0
-    args = [a for a in argv[1:] if not a.startswith("-")]
-    keep = None
-    if "--keep" in argv:
-        keep = argv[argv.index("--keep") + 1]
-        args.remove(keep)
-    if len(args) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    replay, name = args
-    if name.replace("_workers2", "") not in SCENARIOS:
-        print(f"unknown scenario {name}; --list", file=sys.stderr)
-        return 2
-    replay = os.path.abspath(replay)
-    d = keep or tempfile.mkdtemp(prefix=f"natgw-replay-{name}-")
-    if keep:
-        shutil.rmtree(keep, ignore_errors=True)
-        os.makedirs(keep)
-    ck = sc.Checks()
-    try:
-        run_one(replay, d, name, ck)
-    except Exception as e:  # noqa: BLE001 - report and fail, keep the files
-        ck.ok(False, f"scenario {name} ran", "no error", f"{type(e).__name__}: {e}")
-    for f in ck.failures:
-        print(f)
-    print(f"scenario {name}: {ck.passed} checks passed, {len(ck.failures)} failed"
-          + (f" (files in {d})" if ck.failures or keep else ""))
-    if not ck.failures and not keep:
-        shutil.rmtree(d, ignore_errors=True)
-    return 1 if ck.failures else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(sc.main(sys.argv, __doc__, SCENARIOS))

@@ -2,11 +2,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """
 tests/replay/frag_scenarios.py - reassembly bounds and big datagrams (app/gw_frag.c) through
-natgw-replay, on the machinery of scenarios.py. natgw-replay.ini gets, for these scenarios
-only, small bounds: [fragments] max_mbufs = 40 (per worker and ingress port),
-max_per_source = 12, timeout = 2.
+natgw-replay, with scenarios.py's lab and checks (checksums recomputed, frames within the
+MTU, no inside address leaking out); each scenario's own check compares the outputs and
+the drops. frag_bounds runs with small bounds: [fragments] max_mbufs = 40 (per worker and
+ingress port), max_per_source = 12, timeout = 2.
 
     /usr/bin/python3 tests/replay/frag_scenarios.py NATGW_REPLAY SCENARIO [--keep DIR]
+    /usr/bin/python3 tests/replay/frag_scenarios.py --list
+
+SCENARIO_workers2 runs SCENARIO with --workers 2.
 
 frag_bounds: fragments that never complete (all with MF set) from the uplink to the outside
     address: from one source the first 12 are held and the next ones dropped at once
@@ -25,30 +29,23 @@ big_whole: a 4028-byte UDP datagram arriving as one 4042-byte frame on the insid
     (L2_TOO_BIG).
 """
 import os
-import shutil
 import struct
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import scenarios as sc  # noqa: E402  (the replay engineer's machinery, reused as is)
+import scenarios as sc  # noqa: E402
 from scapy.all import ICMP, IP, UDP, Ether, Raw, fragment  # noqa: E402
 
 H1, H1_MAC, SERVER, PEER, GW_OUT = sc.H1, sc.H1_MAC, sc.SERVER, sc.PEER, sc.GW_OUT
 MAX_MBUFS, MAX_PER_SRC = 40, 12
 
 
-def config_with_bounds(d):
-    with open(sc.CONFIG) as f:
-        text = f.read()
-    if "\n[fragments]\n" not in text:
-        raise RuntimeError(f"{sc.CONFIG}: want a [fragments] section")
-    text = text.replace("\n[fragments]\n", "\n[fragments]\nmax_mbufs = %d\nmax_per_source = %d\n"
-                        % (MAX_MBUFS, MAX_PER_SRC), 1)
-    path = os.path.join(d, "natgw-replay.ini")
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+def frag_config(d, name):
+    """frag_bounds runs with small reassembly bounds."""
+    if name != "frag_bounds":
+        return None
+    return sc.write_config(d, keys={"fragments": {"max_mbufs": MAX_MBUFS,
+                                                  "max_per_source": MAX_PER_SRC}})
 
 
 def never_complete(tr, src, n, size=64):
@@ -71,7 +68,10 @@ def key(b):
 
 def sc_frag_bounds(tr):
     sc.preamble(tr)
+    # this check sees every output and every drop (the drops of held fragments come in the
+    # table's order): no generic ordered comparison
     tr.own_check = {"inside", "outside"}
+    tr.own_drops = True
     want = {}   # (src, id, frag) -> reason
     # one source: MAX_PER_SRC held, the rest refused at once
     for t in range(5):                       # 15 fragments
@@ -109,9 +109,8 @@ def sc_frag_bounds(tr):
                 ck.ok(be == bg, f"{port} output #{i}: {sc.summary(be)}", sc.summary(be),
                       sc.summary(bg) + "\n    diff: " + sc.field_diff(be, bg))
         drops = {}
-        for i, (_t, b) in enumerate(res.drops):
-            if b[12:14] == b"\x08\x00":
-                drops.setdefault(key(b), []).append(res.reasons.get(i, "").split(" ")[0])
+        for i, _t, b in res.ip_drops():
+            drops.setdefault(key(b), []).append(res.reason_id(i))
         for k, r in sorted(want.items()):
             ck.eq(f"fragment {k}: dropped once, reason", [r], drops.get(k))
         extra = sorted(set(drops) - set(want))
@@ -129,6 +128,7 @@ def sc_frag_bounds(tr):
 def sc_big_whole(tr):
     sc.preamble(tr)
     tr.own_check = {"inside", "outside"}
+    tr.own_drops = True
     e = tr.flow("h1", "outside", lambda p: p[IP].frag == 0 and p[UDP].dport == 9999,
                 lambda p: p[UDP].sport, 4500)
     payload = bytes((i * 7) & 0xff for i in range(4000))
@@ -166,63 +166,12 @@ def sc_big_whole(tr):
                  1, [sc.summary(bytes(p)) for p in icmp]):
             ck.eq("frag needed: next-hop MTU", 1500, ok[0][ICMP].nexthopmtu)
             ck.eq("frag needed: to the host", H1, ok[0][IP].dst)
-        reasons = [res.reasons.get(i, "").split(" ")[0] for i, (_t, b) in enumerate(res.drops)
-                   if b[12:14] == b"\x08\x00"]
-        ck.eq("drop reasons", ["FRAG_NEEDED", "L2_TOO_BIG"], reasons)
+        ck.eq("drop reasons", ["FRAG_NEEDED", "L2_TOO_BIG"], res.drop_reason_ids())
     tr.check(check)
 
 
-SCENARIOS = {"frag_bounds": sc_frag_bounds, "big_whole": sc_big_whole,
-             "big_whole_workers2": sc_big_whole}
-WORKERS = {"big_whole_workers2": 2}
-BOUNDS = {"frag_bounds"}
-
-
-def main(argv):
-    args = [a for a in argv[1:] if not a.startswith("-")]
-    keep = None
-    if "--keep" in argv:
-        keep = argv[argv.index("--keep") + 1]
-        args.remove(keep)
-    if "--list" in argv:
-        print("\n".join(SCENARIOS))
-        return 0
-    if len(args) != 2 or args[1] not in SCENARIOS:
-        print(__doc__, file=sys.stderr)
-        return 2
-    replay, name = os.path.abspath(args[0]), args[1]
-    d = keep or tempfile.mkdtemp(prefix=f"natgw-replay-{name}-")
-    if keep:
-        shutil.rmtree(keep, ignore_errors=True)
-        os.makedirs(keep)
-    ck = sc.Checks()
-    try:
-        if name in BOUNDS:
-            sc.CONFIG = config_with_bounds(d)
-        tr, res = sc.build_and_run(replay, d, SCENARIOS[name], WORKERS.get(name, 1))
-        sc.arp_normalise(res)
-        # the scenario's own checks see every output and every drop (the drops of held
-        # fragments come in the table's order): no generic ordered comparison
-        for fn in tr.checks:
-            fn(tr, res, ck)
-        for port in ("inside", "outside"):
-            for i, (_t, b) in enumerate(res.out[port]):
-                probs = sc.csum_problems(b)
-                ck.ok(not probs, f"{port} output #{i} checksums recomputed", "all right",
-                      ", ".join(probs) + " wrong in " + sc.summary(b))
-        for i, (_t, b) in enumerate(res.ip("outside")):
-            ck.ok(not sc.leaks_inside(b), f"outside output #{i} carries no inside address",
-                  "no 192.168.1.x", sc.summary(b))
-    except Exception as e:  # noqa: BLE001 - report and fail, keep the files
-        ck.ok(False, f"scenario {name} ran", "no error", f"{type(e).__name__}: {e}")
-    for f in ck.failures:
-        print(f)
-    print(f"scenario {name}: {ck.passed} checks passed, {len(ck.failures)} failed"
-          + (f" (files in {d})" if ck.failures or keep else ""))
-    if not ck.failures and not keep:
-        shutil.rmtree(d, ignore_errors=True)
-    return 1 if ck.failures else 0
+SCENARIOS = {"frag_bounds": sc_frag_bounds, "big_whole": sc_big_whole}
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(sc.main(sys.argv, __doc__, SCENARIOS, config=frag_config))

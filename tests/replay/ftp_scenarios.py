@@ -39,12 +39,10 @@ tftp_master_expires_workers2: the same with two simulated workers (H2's flows ma
 Needs natgw's FTP helper on port 21 (the default, [helpers] ftp = 21).
 """
 import os
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import scenarios as sc  # noqa: E402  (the replay engineer's machinery, reused as is)
+import scenarios as sc  # noqa: E402
 from scapy.all import IP, TCP, UDP, Ether, Raw  # noqa: E402
 
 H1, H1_MAC, SERVER, SERVER2, GW_OUT = sc.H1, sc.H1_MAC, sc.SERVER, sc.SERVER2, sc.GW_OUT
@@ -211,6 +209,16 @@ def sc_ftp_active(tr):
     ctl.c("FA")
     ctl.s("FA")
     ctl.c("A")
+    if tr.workers > 1:
+        # N workers behave as one (one port table shared by the workers): the announced
+        # ports are preserved as with one worker, and the server's data connections reach
+        # the expectation (the common checks)
+        def check(t, res, ck):
+            got = sc.learn(t, res)
+            ck.eq("reserved data ports as with one worker (preserved)",
+                  {"data-port": 40001, "data-eprt": 40002},
+                  {k: got.get(k) for k in ("data-port", "data-eprt")})
+        tr.check(check)
 
 
 def sc_ftp_passive(tr):
@@ -356,86 +364,22 @@ def sc_tftp_master_expires(tr):
     tr.out("outside", sc.to_out(x, src=GW_OUT))
 
 
-# scenario -> lines added to natgw-replay.ini (a copy in the run dir): [forward] lines and
-# a [helpers] section
-FWD_2121 = "ftpalt = tcp 203.0.113.2:2121 -> 192.168.1.20:21"
-FORWARDS = {"ftp_forward_passive": [FWD_2121], "ftp_forward_passive_workers2": [FWD_2121]}
-HELPERS = {"tftp_master_expires": ["tftp = 69"], "tftp_master_expires_workers2": ["tftp = 69"]}
+# the [forward] entry and [helpers] keys a scenario adds to natgw-replay.ini
+FORWARDS = {"ftp_forward_passive": {"ftpalt": "tcp 203.0.113.2:2121 -> 192.168.1.20:21"}}
+HELPERS = {"tftp_master_expires": {"tftp": 69}}
 
 
-def config_with(d, forwards, helpers):
-    """natgw-replay.ini with extra [forward] lines and [helpers] keys, written to d;
-    returns its path."""
-    with open(sc.CONFIG) as f:
-        text = f.read()
-    if "\n[forward]\n" not in text or "\n[helpers]" in text:
-        raise RuntimeError(f"{sc.CONFIG}: want a [forward] section and no [helpers]")
-    text = text.replace("\n[forward]\n", "\n[forward]\n" + "".join(x + "\n" for x in forwards),
-                        1)
-    if helpers:
-        text += "\n[helpers]\n" + "".join(x + "\n" for x in helpers)
-    path = os.path.join(d, "natgw-replay.ini")
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+def ftp_config(d, name):
+    if name not in FORWARDS and name not in HELPERS:
+        return None
+    return sc.write_config(d, keys={"forward": FORWARDS.get(name, {}),
+                                    "helpers": HELPERS.get(name, {})})
 
 
 SCENARIOS = {"ftp_active": sc_ftp_active, "ftp_passive": sc_ftp_passive,
              "ftp_forward_passive": sc_ftp_forward_passive,
-             "ftp_forward_passive_workers2": sc_ftp_forward_passive,
-             "tftp_master_expires": sc_tftp_master_expires,
-             "tftp_master_expires_workers2": sc_tftp_master_expires,
-             # two simulated workers: the server's data connection must be steered to
-             # the worker holding the expectation (the one that reserved the port), else
-             # it is dropped as unsolicited
-             "ftp_active_workers2": sc_ftp_active}
-WORKERS = {"ftp_active_workers2": 2, "ftp_forward_passive_workers2": 2,
-           "tftp_master_expires_workers2": 2}
-
-
-def main(argv):
-    if "--list" in argv:
-        print("\n".join(SCENARIOS))
-        return 0
-    args = [a for a in argv[1:] if not a.startswith("-")]
-    keep = None
-    if "--keep" in argv:
-        keep = argv[argv.index("--keep") + 1]
-        args.remove(keep)
-    if len(args) != 2 or args[1] not in SCENARIOS:
-        print(__doc__, file=sys.stderr)
-        return 2
-    replay, name = os.path.abspath(args[0]), args[1]
-    d = keep or tempfile.mkdtemp(prefix=f"natgw-replay-{name}-")
-    if keep:
-        shutil.rmtree(keep, ignore_errors=True)
-        os.makedirs(keep)
-    ck = sc.Checks()
-    try:
-        workers = WORKERS.get(name, 1)
-        if name in FORWARDS or name in HELPERS:
-            sc.CONFIG = config_with(d, FORWARDS.get(name, []), HELPERS.get(name, []))
-        tr, res = sc.build_and_run(replay, d, SCENARIOS[name], workers)
-        if workers > 1 and name.startswith("ftp_active"):
-            # N workers behave as one (issue 9 item 12, one port table shared by the
-            # workers): the announced ports are preserved as with one worker, and the
-            # server's data connections reach the expectation (checked by verify)
-            got = sc.learn(tr, res)
-            ck.eq("reserved data ports as with one worker (preserved)",
-                  {"data-port": 40001, "data-eprt": 40002},
-                  {k: got.get(k) for k in ("data-port", "data-eprt")})
-        sc.arp_normalise(res)
-        sc.verify(tr, res, ck)
-    except Exception as e:  # noqa: BLE001 - report and fail, keep the files
-        ck.ok(False, f"scenario {name} ran", "no error", f"{type(e).__name__}: {e}")
-    for f in ck.failures:
-        print(f)
-    print(f"scenario {name}: {ck.passed} checks passed, {len(ck.failures)} failed"
-          + (f" (files in {d})" if ck.failures or keep else ""))
-    if not ck.failures and not keep:
-        shutil.rmtree(d, ignore_errors=True)
-    return 1 if ck.failures else 0
+             "tftp_master_expires": sc_tftp_master_expires}
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(sc.main(sys.argv, __doc__, SCENARIOS, config=ftp_config))

@@ -1,17 +1,17 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """
-tests/replay/nat_scenarios.py - NAT behaviour scenarios for natgw-replay (lib/nat), built on
-the machinery of scenarios.py (same lab, same checks: every output frame byte for byte,
-checksums recomputed from scratch, no inside address leaking out, exact drops), each run with
-1, 2 and 4 simulated workers (input packet k received by worker k % N, handoff rings), and
-then the three runs compared: the frames leaving each port and the drops must be the same,
-byte for byte, whatever the worker count (issue 9 item 12: N workers behave exactly as one).
+tests/replay/nat_scenarios.py - NAT behaviour scenarios for natgw-replay (lib/nat), with
+scenarios.py's lab and checks (every output frame byte for byte, checksums recomputed from
+scratch, no inside address leaking out, exact drops), each run with 1, 2 and 4 simulated
+workers (input packet k received by worker k % N, handoff rings), and then the three runs
+compared: the frames leaving each port and the drops must be the same, byte for byte,
+whatever the worker count (N workers behave exactly as one).
 
     /usr/bin/python3 tests/replay/nat_scenarios.py NATGW_REPLAY SCENARIO [--keep DIR]
     /usr/bin/python3 tests/replay/nat_scenarios.py --list
 
-RFC 4787 scenarios (issue 9 item 12):
+RFC 4787 scenarios:
   nat_eim          six hosts, UDP and TCP: one outside port per inside endpoint whatever the
                    destination (REQ-1; RFC 5382 REQ-1), every free inside port preserved
                    (section 4.2.1; with per-worker port slices only ~1/N were), a taken one
@@ -26,7 +26,7 @@ RFC 4787 scenarios (issue 9 item 12):
                    target has sent to the sender's outside endpoint, then both ways pass);
                    through a forward: the sender's EIM port, the answer from the forward.
   nat_hairpin_eif  the same under EIF: delivered at once, both ways, EIM ports.
-Per-host limits (issue 9 item 13, RFC 6888 REQ-4/5):
+Per-host limits (RFC 6888 REQ-4/5):
   nat_host_ports   ports 1024-1100, default limits: host 1 opens 200 UDP flows and gets a
                    quarter of the 77 ports (the rest refused, NAT_HOST_PORTS_LIMIT); host 2
                    then still gets all of its 10 flows, and their answers.
@@ -39,12 +39,10 @@ Per-host limits (issue 9 item 13, RFC 6888 REQ-4/5):
 """
 import os
 import re
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import scenarios as sc  # noqa: E402  (the replay engineer's machinery, reused as is)
+import scenarios as sc  # noqa: E402
 from scapy.all import IP, TCP, UDP, Ether, Raw  # noqa: E402
 
 GW_IN_MAC, GW_OUT, SERVER, SERVER2, PEER = sc.GW_IN_MAC, sc.GW_OUT, sc.SERVER, sc.SERVER2, sc.PEER
@@ -239,11 +237,8 @@ def sc_host_ports(tr, limit=77 // 4):
         ck.ok(None not in ports and len(set(ports)) == len(ports) and
               all(1024 <= p <= 1100 for p in ports),
               f"{limit + 10} distinct outside ports in 1024-1100", "distinct, in range", ports)
-        reasons = [r.reasons.get(i, "") for i in range(len(r.drops))
-                   if r.drops[i][1][12:14] == b"\x08\x00"]
         ck.eq("refused flows counted as the host's port limit",
-              ["NAT_HOST_PORTS_LIMIT"] * (200 - limit),
-              [x.split(" ")[0] for x in reasons])
+              ["NAT_HOST_PORTS_LIMIT"] * (200 - limit), r.drop_reason_ids())
     tr.check(check)
 
 
@@ -261,10 +256,8 @@ def sc_host_conns(tr):
         out_udp(tr, sc.H2, 7000 + i, SERVER, 53, 7000 + i, f"h2 {i}".encode())
 
     def check(t, r, ck):
-        reasons = [r.reasons.get(i, "").split(" ")[0] for i in range(len(r.drops))
-                   if r.drops[i][1][12:14] == b"\x08\x00"]
         ck.eq("refused connections counted as the host's connection limit",
-              ["NAT_HOST_CONNS_LIMIT"] * 12, reasons)
+              ["NAT_HOST_CONNS_LIMIT"] * 12, r.drop_reason_ids())
     tr.check(check)
 
 
@@ -310,40 +303,12 @@ SCENARIOS = {
 }
 
 
-def make_config(path, nat, conntrack):
-    """natgw-replay.ini with keys of [nat] / [conntrack] replaced (or added)."""
-    want = {"nat": dict(nat), "conntrack": dict(conntrack)}
-    out, sec = [], None
-
-    def flush(s):
-        for k, v in want.get(s, {}).items():
-            out.append(f"{k} = {v}")
-        want[s] = {}
-    for line in open(sc.CONFIG_BASE).read().splitlines():
-        st = line.strip()
-        if st.startswith("["):
-            if sec is not None:
-                flush(sec)
-            sec = st.strip("[]").strip()
-        elif "=" in st and not st.startswith(";") and sec in want:
-            k = st.split("=", 1)[0].strip()
-            if k in want[sec]:
-                out.append(f"{k} = {want[sec].pop(k)}")
-                continue
-        out.append(line)
-    if sec is not None:
-        flush(sec)
-    with open(path, "w") as f:
-        f.write("\n".join(out) + "\n")
-
-
 def ip_outputs(res):
     return {p: res.ip(p) for p in ("inside", "outside")}
 
 
 def ip_drops(res):
-    return [(t, b, res.reasons.get(i, "")) for i, (t, b) in enumerate(res.drops)
-            if b[12:14] == b"\x08\x00"]
+    return [(t, b, res.reasons.get(i, "")) for i, t, b in res.ip_drops()]
 
 
 class Prefixed:
@@ -359,18 +324,14 @@ class Prefixed:
         return self.ok(expected == got, what, expected, got)
 
 
-def run_scenario(replay, d, name, ck):
+def run_scenario(replay, d, name, ck, _workers):
     builder, nat, conntrack = SCENARIOS[name]
-    cfg = os.path.join(d, "natgw-replay.ini")
-    make_config(cfg, nat, conntrack)
-    sc.CONFIG = cfg
+    cfg = sc.write_config(d, keys={"nat": nat, "conntrack": conntrack})
     base = None
     for w in WORKERS:
         dw = os.path.join(d, f"w{w}")
         os.makedirs(dw)
-        tr, res = sc.build_and_run(replay, dw, builder, w)
-        sc.arp_normalise(res)
-        sc.verify(tr, res, Prefixed(ck, f"--workers {w}"))
+        tr, res = sc.run_checked(replay, dw, builder, w, Prefixed(ck, f"--workers {w}"), cfg)
         got = (ip_outputs(res), ip_drops(res))
         if base is None:
             base = got
@@ -388,38 +349,5 @@ def run_scenario(replay, d, name, ck):
               [(t, sc.summary(b), r) for t, b, r in got[1]])
 
 
-def main(argv):
-    if "--list" in argv:
-        print("\n".join(SCENARIOS))
-        return 0
-    args = [a for a in argv[1:] if not a.startswith("-")]
-    keep = None
-    if "--keep" in argv:
-        keep = argv[argv.index("--keep") + 1]
-        args.remove(keep)
-    if len(args) != 2 or args[1] not in SCENARIOS:
-        print(__doc__, file=sys.stderr)
-        return 2
-    replay, name = os.path.abspath(args[0]), args[1]
-    d = keep or tempfile.mkdtemp(prefix=f"natgw-replay-{name}-")
-    if keep:
-        shutil.rmtree(keep, ignore_errors=True)
-        os.makedirs(keep)
-    ck = sc.Checks()
-    try:
-        run_scenario(replay, d, name, ck)
-    except Exception as e:  # noqa: BLE001 - report and fail, keep the files
-        ck.ok(False, f"scenario {name} ran", "no error", f"{type(e).__name__}: {e}")
-    for f in ck.failures:
-        print(f)
-    print(f"scenario {name}: {ck.passed} checks passed, {len(ck.failures)} failed"
-          + (f" (files in {d})" if ck.failures or keep else ""))
-    if not ck.failures and not keep:
-        shutil.rmtree(d, ignore_errors=True)
-    return 1 if ck.failures else 0
-
-
-sc.CONFIG_BASE = sc.CONFIG
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(sc.main(sys.argv, __doc__, SCENARIOS, run=run_scenario, names=list(SCENARIOS)))

@@ -341,19 +341,24 @@ class Flow:
 
 
 class Trace:
-    def __init__(self, ext, workers):
+    def __init__(self, ext, workers, d=None, config=None):
         self.ext = ext                  # learned external ports {flow name: port}
         self.workers = workers
+        self.dir = d                    # the run directory (a scenario's own config goes there)
+        self.config = config            # natgw-replay's config; None: CONFIG
         self.t = T0
         self.inputs = {"inside": [], "outside": []}
         self.expect = {"inside": [], "outside": []}
-        self.drops = []                 # (t, frame bytes, label)
+        self.drops = []                 # (t, frame bytes)
+        self.drop_reasons = []          # for each drop: the reason it must have, or None
+        self.leaks = []                 # (port, t, frame bytes): inside addresses asked for
         self.flows = {}
         self.checks = []                # functions (Trace, Result, Checks)
         self.replay_args = []
         self.ip_ids = {}
         self.only_ip = True             # outputs compared: IPv4 frames only
         self.own_check = set()          # ports whose outputs only the scenario's check sees
+        self.own_drops = False          # drops only the scenario's check sees
 
     def flow(self, name, port, match, field, default):
         """Declare a flow whose external port (as seen on output `port` in the first frame
@@ -376,8 +381,18 @@ class Trace:
         """Expect `frame` to leave `port`, stamped t (default: the last input's time)."""
         self.expect[port].append((self.t if t is None else t, bytes(frame)))
 
-    def drop(self, frame, t=None):
+    def drop(self, frame, t=None, reason=None):
+        """Expect `frame` dropped (stamped t, default: the last input's time), with the
+        reason identifier `reason` when given (gw.h GW_FOREACH_DROP, a prefix such as "CT_"
+        / "NAT_", or a tuple of those: any of them)."""
         self.drops.append((self.t if t is None else t, bytes(frame)))
+        self.drop_reasons.append(reason)
+
+    def leak(self, port, frame):
+        """Expect `frame` to leave `port` though it carries an inside address out of the
+        uplink (an untracked rule with `private yes` asks for exactly that): checked in
+        order, and kept out of the common no-leak check."""
+        self.leaks.append((port, self.t, bytes(frame)))
 
     def check(self, fn):
         self.checks.append(fn)
@@ -398,6 +413,18 @@ class Result:
                 idx, _, reason = line.partition(" ")
                 self.reasons[int(idx)] = reason
 
+    def reason_id(self, i):
+        """The identifier of drop #i's reason (drops.pcap.txt: "ID description")."""
+        return self.reasons.get(i, "").split(" ")[0]
+
+    def ip_drops(self):
+        """The IPv4 drops: (index in drops.pcap, t, frame)."""
+        return [(i, t, b) for i, (t, b) in enumerate(self.drops) if b[12:14] == b"\x08\x00"]
+
+    def drop_reason_ids(self):
+        """The reason identifiers of the IPv4 drops, in order."""
+        return [self.reason_id(i) for i, _t, _b in self.ip_drops()]
+
     def ip(self, port):
         return [(t, b) for t, b in self.out[port] if b[12:14] == b"\x08\x00"]
 
@@ -408,7 +435,7 @@ class Result:
 def run_replay(replay, d, tr, workers):
     write_pcap(os.path.join(d, "in-inside.pcap"), tr.inputs["inside"])
     write_pcap(os.path.join(d, "in-outside.pcap"), tr.inputs["outside"])
-    cmd = [replay, "--config", CONFIG,
+    cmd = [replay, "--config", tr.config or CONFIG,
            "--in-inside", os.path.join(d, "in-inside.pcap"),
            "--in-outside", os.path.join(d, "in-outside.pcap"),
            "--out-inside", os.path.join(d, "out-inside.pcap"),
@@ -438,12 +465,13 @@ def learn(tr, res):
     return got
 
 
-def build_and_run(replay, d, scenario, workers):
-    """Run a scenario; if a declared flow got another external port than the one the
-    inputs were built with, rebuild with the learned ports and run again."""
+def build_and_run(replay, d, scenario, workers, config=None):
+    """Run a scenario (natgw-replay with `config`, default CONFIG; the scenario may set its
+    own); if a declared flow got another external port than the one the inputs were built
+    with, rebuild with the learned ports and run again."""
     ext = {}
     for _ in range(3):
-        tr = Trace(dict(ext), workers)
+        tr = Trace(dict(ext), workers, d, config)
         scenario(tr)
         res = run_replay(replay, d, tr, workers)
         got = learn(tr, res)
@@ -456,6 +484,11 @@ def build_and_run(replay, d, scenario, workers):
 
 def verify(tr, res, ck):
     """The checks common to every scenario, then the scenario's own."""
+    # frames that carry an inside address out of the uplink because the scenario asked
+    for port, t, b in tr.leaks:
+        ck.ok((t, b) in res.out[port], f"{port}: untracked private-source frame sent as asked",
+              summary(b), "missing")
+    res.out["outside"] = [x for x in res.out["outside"] if ("outside",) + x not in tr.leaks]
     for port in ("inside", "outside"):
         got = res.ip(port) if tr.only_ip else res.out[port]
         exp = tr.expect[port]
@@ -482,9 +515,9 @@ def verify(tr, res, ck):
     for i, (_t, b) in enumerate(res.ip("outside")):
         ck.ok(not leaks_inside(b), f"outside output #{i} carries no inside address "
               "(untranslated leak)", "no 192.168.1.x", summary(b))
-    # drops: exactly the expected IPv4 ones, each with a reason
-    got_drops = [(i, t, b) for i, (t, b) in enumerate(res.drops) if b[12:14] == b"\x08\x00"]
-    for i in range(max(len(got_drops), len(tr.drops))):
+    # drops: exactly the expected IPv4 ones, each with a reason (the expected one, if given)
+    got_drops = [] if tr.own_drops else res.ip_drops()
+    for i in range(0 if tr.own_drops else max(len(got_drops), len(tr.drops))):
         if i >= len(got_drops):
             ck.ok(False, f"drop #{i} missing", summary(tr.drops[i][1]), "not dropped")
             continue
@@ -504,8 +537,138 @@ def verify(tr, res, ck):
         r = res.reasons.get(idx, "")
         ck.ok(r.strip() != "" and r.strip().lower() != "none", f"drop #{i} has a reason",
               "a reason", repr(r))
+        want = tr.drop_reasons[i]
+        if want is not None:
+            rid = res.reason_id(idx)
+            alts = want if isinstance(want, tuple) else (want,)
+            ck.ok(any(rid == w or (w.endswith("_") and rid.startswith(w)) for w in alts),
+                  f"drop #{i} reason ({summary(bg)})", " or ".join(alts), rid)
     for fn in tr.checks:
         fn(tr, res, ck)
+
+
+def run_checked(replay, d, scenario, workers, ck, config=None):
+    """Run one scenario (build_and_run) and check everything (verify)."""
+    tr, res = build_and_run(replay, d, scenario, workers, config)
+    arp_normalise(res)
+    verify(tr, res, ck)
+    return tr, res
+
+
+def workers_of(name, workers=1):
+    """SCENARIO_workers2 is SCENARIO with 2 workers: (SCENARIO, worker count)."""
+    if name.endswith("_workers2"):
+        return name[:-len("_workers2")], 2
+    return name, workers
+
+
+def write_config(d, keys=None, lines=None, subst=(), extra="", name="natgw-replay.ini"):
+    """A scenario's own copy of CONFIG, written into run directory d; returns its path.
+    `subst`: (old, new) text replacements (old must be there); `keys`: {section: {key:
+    value}}, each key's line replaced, or added first in its section; `lines`: {section:
+    [line, ...]} added first in their section. A section CONFIG lacks is appended with its
+    keys and lines; `extra` is text appended at the end."""
+    with open(CONFIG) as f:
+        text = f.read()
+    for old, new in subst:
+        if old not in text:
+            raise RuntimeError(f"{CONFIG}: no {old!r} to replace")
+        text = text.replace(old, new, 1)
+    keys = keys or {}
+    lines = lines or {}
+
+    def key_of(st):
+        return st.split("=", 1)[0].strip() if "=" in st and not st.startswith(";") else None
+    have, sec = set(), None
+    for line in text.splitlines():
+        st = line.strip()
+        if st.startswith("["):
+            sec = st.strip("[]").strip()
+        elif key_of(st) is not None:
+            have.add((sec, key_of(st)))
+    out, done = [], set()
+
+    def section_head(sec):
+        done.add(sec)
+        out.extend(lines.get(sec, []))
+        out.extend(f"{k} = {v}" for k, v in keys.get(sec, {}).items() if (sec, k) not in have)
+    sec = None
+    for line in text.splitlines():
+        st = line.strip()
+        k = key_of(st)
+        if st.startswith("["):
+            sec = st.strip("[]").strip()
+            out.append(line)
+            section_head(sec)
+        elif k is not None and k in keys.get(sec, {}):
+            out.append(f"{k} = {keys[sec][k]}")
+        else:
+            out.append(line)
+    for sec in list(keys) + list(lines):
+        if sec not in done and (keys.get(sec) or lines.get(sec)):
+            out += ["", f"[{sec}]"]
+            section_head(sec)
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n" + ("\n" + extra.strip() + "\n" if extra else ""))
+    return path
+
+
+def main(argv, doc, scenarios, run=None, config=None, names=None, workers_opt=False):
+    """The command line of every scenario file (its docstring `doc` says how to use it):
+
+        FILE NATGW_REPLAY SCENARIO [--keep DIR]     (workers_opt: also [--workers N])
+        FILE --list
+
+    `scenarios`: {name: builder(tr)}. SCENARIO is one of `names` (--list prints them;
+    default: every scenario, and SCENARIO_workers2 for each). `run(replay, d, name, ck,
+    workers)` runs one into run directory d, recording its checks in ck (default:
+    run_checked with the builder of workers_of(name), natgw-replay configured with
+    config(d, SCENARIO) when config is given). The run directory is a temporary one,
+    removed when every check passed, or DIR, emptied first and kept. Prints each failure
+    and a summary; returns 0 when every check passed, 1 when one failed, 2 for bad usage."""
+    if names is None:
+        names = list(scenarios) + [n + "_workers2" for n in scenarios]
+    if run is None:
+        def run(replay, d, name, ck, workers):
+            base, workers = workers_of(name, workers)
+            run_checked(replay, d, scenarios[base], workers, ck,
+                        config(d, base) if config is not None else None)
+    if "--list" in argv:
+        print("\n".join(names))
+        return 0
+    args = [a for a in argv[1:] if not a.startswith("-")]
+    keep = None
+    if "--keep" in argv:
+        keep = argv[argv.index("--keep") + 1]
+        args.remove(keep)
+    workers = 1
+    if workers_opt and "--workers" in argv:
+        workers = int(argv[argv.index("--workers") + 1])
+        args.remove(str(workers))
+    if len(args) != 2:
+        print(doc, file=sys.stderr)
+        return 2
+    replay, name = os.path.abspath(args[0]), args[1]
+    if name not in names:
+        print(f"unknown scenario {name}; --list", file=sys.stderr)
+        return 2
+    d = keep or tempfile.mkdtemp(prefix=f"natgw-replay-{name}-")
+    if keep:
+        shutil.rmtree(keep, ignore_errors=True)
+        os.makedirs(keep)
+    ck = Checks()
+    try:
+        run(replay, d, name, ck, workers)
+    except Exception as e:  # noqa: BLE001 - report and fail, keep the files
+        ck.ok(False, f"scenario {name} ran", "no error", f"{type(e).__name__}: {e}")
+    for f in ck.failures:
+        print(f)
+    print(f"scenario {name}: {ck.passed} checks passed, {len(ck.failures)} failed"
+          + (f" (files in {d})" if ck.failures or keep else ""))
+    if not ck.failures and not keep:
+        shutil.rmtree(d, ignore_errors=True)
+    return 1 if ck.failures else 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -932,7 +1095,7 @@ def sc_hairpin(tr):
     # UDP to another inside host's endpoint-independent mapping (RFC 4787 REQ-9): H1:4000
     # talks to SERVER (mapping 203.0.113.2:4000); H2:5000 sends to 203.0.113.2:4000. The
     # hairpinned packet is filtered by H1's mapping like any inbound one from H2's outside
-    # endpoint (issue 9 item 12): under APDF it is refused until H1 has sent to that
+    # endpoint (RFC 4787 section 5): under APDF it is refused until H1 has sent to that
     # endpoint; H1's packet to it then passes (H2 has sent to H1's), and so does H2's next
     # (hole punching, as between two NATs). This scenario used to expect the first one
     # delivered: hairpinning skipped the filtering.
@@ -1212,12 +1375,8 @@ META = ["determinism", "tcp_workers2"]
 
 
 def run_one(replay, d, name, ck, workers=1):
-    if name.endswith("_workers2"):
-        name, workers = name[:-len("_workers2")], 2
-    tr, res = build_and_run(replay, d, SCENARIOS[name], workers)
-    arp_normalise(res)
-    verify(tr, res, ck)
-    return tr, res
+    name, workers = workers_of(name, workers)
+    return run_checked(replay, d, SCENARIOS[name], workers, ck)
 
 
 def output_files(d):
@@ -1284,50 +1443,16 @@ def meta_tcp_workers2(replay, d, ck):
         ck.eq(f"--workers 2: frame #{i} same translated flow as with 1 worker", a, b)
 
 
-def main(argv):
-    if "--list" in argv:
-        print("\n".join(list(SCENARIOS) + META))
-        return 0
-    args = [a for a in argv[1:] if not a.startswith("-")]
-    keep = None
-    if "--keep" in argv:
-        keep = argv[argv.index("--keep") + 1]
-        args.remove(keep)
-    workers = 1
-    if "--workers" in argv:
-        workers = int(argv[argv.index("--workers") + 1])
-        args.remove(str(workers))
-    if len(args) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    replay, name = args
-    if name not in SCENARIOS and name not in META and \
-            name.replace("_workers2", "") not in SCENARIOS:
-        print(f"unknown scenario {name}; --list", file=sys.stderr)
-        return 2
-    replay = os.path.abspath(replay)
-    d = keep or tempfile.mkdtemp(prefix=f"natgw-replay-{name}-")
-    if keep:
-        shutil.rmtree(keep, ignore_errors=True)
-        os.makedirs(keep)
-    ck = Checks()
-    try:
-        if name == "determinism":
-            meta_determinism(replay, d, ck)
-        elif name == "tcp_workers2":
-            meta_tcp_workers2(replay, d, ck)
-        else:
-            run_one(replay, d, name, ck, workers=workers)
-    except Exception as e:  # noqa: BLE001 - report and fail, keep the files
-        ck.ok(False, f"scenario {name} ran", "no error", f"{type(e).__name__}: {e}")
-    for f in ck.failures:
-        print(f)
-    print(f"scenario {name}: {ck.passed} checks passed, {len(ck.failures)} failed"
-          + (f" (files in {d})" if ck.failures or keep else ""))
-    if not ck.failures and not keep:
-        shutil.rmtree(d, ignore_errors=True)
-    return 1 if ck.failures else 0
+def run_named(replay, d, name, ck, workers):
+    if name == "determinism":
+        meta_determinism(replay, d, ck)
+    elif name == "tcp_workers2":
+        meta_tcp_workers2(replay, d, ck)
+    else:
+        run_one(replay, d, name, ck, workers)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main(sys.argv, __doc__, SCENARIOS, run=run_named, workers_opt=True,
+                  names=list(SCENARIOS) + META +
+                  [n + "_workers2" for n in SCENARIOS if n + "_workers2" not in META]))
