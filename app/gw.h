@@ -63,6 +63,7 @@ const char *gw_port_name(unsigned int port);	/**< "inside" / "outside" */
 	_(L2_TRUNCATED,		"frame shorter than ethernet header")		\
 	_(L2_TOO_BIG,		"frame larger than mtu + 14 (gso/tso frame?)")	\
 	_(L2_NOT_FOR_US,	"destination mac neither ours nor broadcast")	\
+	_(L2_GROUP,		"unicast ip in a link-layer broadcast/multicast")	\
 	_(NOT_IPV4,		"ethertype not ipv4 or arp")			\
 	_(ARP_BAD,		"arp malformed or not ethernet/ipv4")		\
 	_(TO_ME_UNHANDLED,	"to our address, not echo request")		\
@@ -73,7 +74,9 @@ const char *gw_port_name(unsigned int port);	/**< "inside" / "outside" */
 	_(TO_INSIDE_DIRECT,	"from outside straight to an inside address")	\
 	_(NOT_OURS,		"from outside to an address not ours nor inside")	\
 	_(TO_ME_WRONG_SIDE,	"to our inside address from the outside port")	\
-	_(ICMP_ERROR_FORGED,	"icmp error from inside not from quoted dst")	\
+	_(ICMP_ERROR_FORGED,	"icmp error forged (source, or hairpin quote)")	\
+	_(IP_SRCROUTE,		"ip source route option (lsrr/ssrr)")		\
+	_(IP_OPTS_BAD,		"ip options malformed")				\
 	_(LOCAL_BAD,		"own packet: bad address/side/size, not sent")	\
 	_(ARP_UNRESOLVED,	"next hop did not answer arp")			\
 	_(ARP_HOLD_FULL,	"arp hold queue full")				\
@@ -190,6 +193,10 @@ struct gw_config {
 	uint32_t frag_max_per_src;		/**< fragments held per worker per source */
 	/* helpers */
 	struct helper_config helpers;
+	/* RSS steering ([nat] rss_*, lib/nat/nat_rss.c; applied by app/main.c) */
+	bool rss_off;				/**< rss_steering = off */
+	uint8_t rss_key_len;			/**< 0: random key per start */
+	uint8_t rss_key[NAT_RSS_KEY_MAX];	/**< rss_key (then forced bits, nat_rss.c) */
 };
 
 /** Defaults (docs/config.md); no addresses. */
@@ -337,6 +344,23 @@ void gw_stats_line(FILE *f, const struct gw *g);
 int gw_telemetry_register(struct gw *g, ct_time_t (*clock)(void));
 /** Record which lcore runs worker idx (shown by /natgw/conns). */
 void gw_set_worker_lcore(struct gw *g, unsigned int idx, unsigned int lcore);
+
+/** PMD-level counters of one port: what the NIC, the PMD or the kernel under it lost or
+ *  refused before natgw's own counters see a packet (rte_eth_stats, the PMD's drop xstats,
+ *  for net_af_packet / net_af_xdp the kernel interface's drop counters). */
+struct gw_port_hw_stats {
+	uint64_t ipackets, opackets;
+	uint64_t imissed;	/**< rx lost: ring full (af_xdp: XDP_STATISTICS rx_dropped) */
+	uint64_t ierrors;	/**< rx errors */
+	uint64_t rx_nombuf;	/**< rx: no mbuf to receive into */
+	uint64_t oerrors;	/**< tx failed */
+	uint64_t pmd_drops;	/**< sum of the PMD's own xstats named *drop* */
+	uint64_t kernel_rx_dropped, kernel_tx_dropped;	/**< interface under af_packet/af_xdp */
+	bool kernel;		/**< the kernel_* counters were read */
+};
+/** Where /natgw/stats reads the ports' PMD counters (main.c provides it); 0 or < 0. */
+typedef int (*gw_port_hw_stats_fn)(unsigned int port, struct gw_port_hw_stats *s);
+void gw_telemetry_set_port_stats(gw_port_hw_stats_fn fn);
 
 #ifdef __cplusplus
 }

@@ -534,12 +534,12 @@ gw_arp_learn(struct gw_worker *w, unsigned int port, struct gw_arp_entry *e, uin
 	e->n_hold = 0;
 }
 
+/* One of our addresses on that port (outside: the pool's too). */
 static bool
 gw_arp_is_ours(const struct gw *g, unsigned int port, uint32_t ip)
 {
-	if (ip == g->cfg.ifc[port].addr)
-		return true;
-	return port == GW_PORT_OUTSIDE && nat_is_outside_addr(&g->cfg.nat, ip);
+	return port == GW_PORT_OUTSIDE ? gw_is_outside_addr(g, ip) :
+					 ip == g->cfg.ifc[GW_PORT_INSIDE].addr;
 }
 
 /* A sender that may be in the cache: a unicast host of the port's network, not us. */
@@ -552,8 +552,7 @@ gw_arp_sender_ok(const struct gw *g, unsigned int port, uint32_t sip,
 	if (sip == 0 || !gw_on_link(g, port, sip) || gw_arp_is_ours(g, port, sip))
 		return false;
 	/* the network and broadcast addresses of a /30 or larger */
-	if (g->if_mask[port] != UINT32_MAX && g->if_mask[port] != rte_cpu_to_be_32(~1u) &&
-	    (host == 0 || host == ~g->if_mask[port]))
+	if (gw_mask_has_bcast(g->if_mask[port]) && (host == 0 || host == ~g->if_mask[port]))
 		return false;
 	return rte_is_unicast_ether_addr(sha) && !rte_is_zero_ether_addr(sha) &&
 	       !rte_is_same_ether_addr(sha, &g->mac[port]);

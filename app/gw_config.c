@@ -281,12 +281,6 @@ gw_parse_fwd(const char *s, struct nat_fwd *f, const char **why)
 	return 0;
 }
 
-static uint32_t
-gw_prefix_mask(uint8_t prefix)
-{
-	return prefix == 0 ? 0 : rte_cpu_to_be_32(~UINT32_C(0) << (32 - prefix));
-}
-
 /*
  * "PROTO [dport LO[-HI]] [sport LO[-HI]] [host ADDR[/N]] [inside ADDR[/N]]
  *  [direction out|in|both] [private yes|no]" (docs/config.md [untracked]).
@@ -430,8 +424,8 @@ gw_cfg_if(const struct gw_cfg_ctx *x, struct gw_config *c, unsigned int p, const
 
 	if (strcmp(key, "address") == 0) {
 		if (gw_parse_prefix(val, &i->addr, &i->prefix) < 0 || i->addr == 0 ||
-		    i->prefix == 0 || i->prefix > 30)
-			return BAD("address: want A.B.C.D/LEN (LEN 1..30), got '%s'", val);
+		    i->prefix == 0 || i->prefix > 31)	/* /31: RFC 3021 point-to-point */
+			return BAD("address: want A.B.C.D/LEN (LEN 1..31), got '%s'", val);
 	} else if (strcmp(key, "gateway") == 0 && p == GW_PORT_OUTSIDE) {
 		if (gw_parse_addr(val, &i->gateway) < 0)
 			return BAD("gateway: bad address '%s'", val);
@@ -517,17 +511,50 @@ gw_cfg_nat(const struct gw_cfg_ctx *x, struct gw_config *c, const char *sec,
 		if (gw_parse_u32(val, 1, 1u << 30, &n->max_mappings) < 0)
 			return BAD("max_mappings: want 1..2^30, got '%s'", val);
 	} else if (strcmp(key, "max_conns_per_host") == 0 ||
+		   strcmp(key, "max_inbound_conns_per_host") == 0 ||
 		   strcmp(key, "max_ports_per_host") == 0) {
-		/* RFC 6888 REQ-4/5 (lib/nat/nat_host.c): auto = a quarter of the resource */
-		uint32_t *lim = key[4] == 'c' ? &n->max_conns_per_host : &n->max_ports_per_host;
+		/* RFC 6888 REQ-4/5 (lib/nat/nat_host.c): auto = a quarter of the resource
+		 * (inbound: max_conns_per_host's value) */
+		bool conns = strcmp(key, "max_ports_per_host") != 0;
+		uint32_t *lim = !conns ? &n->max_ports_per_host :
+				key[4] == 'i' ? &n->max_inbound_conns_per_host :
+				&n->max_conns_per_host;
+		uint32_t hi = conns ? 1u << 30 : 65536;
 
 		if (strcmp(val, "auto") == 0)
 			*lim = NAT_LIMIT_AUTO;
 		else if (strcmp(val, "unlimited") == 0)
 			*lim = NAT_LIMIT_NONE;
-		else if (gw_parse_u32(val, 1, key[4] == 'c' ? 1u << 30 : 65536, lim) < 0)
-			return BAD("%s: want auto, unlimited or 1..%u, got '%s'", key,
-				   key[4] == 'c' ? 1u << 30 : 65536, val);
+		else if (gw_parse_u32(val, 1, hi, lim) < 0)
+			return BAD("%s: want auto, unlimited or 1..%u, got '%s'", key, hi, val);
+	} else if (strcmp(key, "rss_steering") == 0) {
+		/* lib/nat/nat_rss.c; app/main.c says per port whether it applies */
+		if (strcmp(val, "auto") != 0 && strcmp(val, "off") != 0)
+			return BAD("rss_steering: want auto or off, got '%s'", val);
+		c->rss_off = val[0] == 'o';
+	} else if (strcmp(key, "rss_port_choice") == 0) {
+		if (strcmp(val, "steer") != 0 && strcmp(val, "preserve") != 0)
+			return BAD("rss_port_choice: want steer or preserve, got '%s'", val);
+		n->rss_preserve = val[0] == 'p';
+	} else if (strcmp(key, "rss_key") == 0) {
+		size_t len = strlen(val);
+
+		c->rss_key_len = 0;
+		if (strcmp(val, "random") == 0)
+			return 0;
+		if (len != 80 && len != 104)
+			return BAD("rss_key: want random or 80 / 104 hex digits (40 / 52 bytes), "
+				   "got %zu characters", len);
+		for (i = 0; i < len / 2; i++) {
+			unsigned int byte;
+
+			if (!isxdigit((unsigned char)val[2 * i]) ||
+			    !isxdigit((unsigned char)val[2 * i + 1]) ||
+			    sscanf(val + 2 * i, "%2x", &byte) != 1)
+				return BAD("rss_key: '%s' is not hex", val);
+			c->rss_key[i] = (uint8_t)byte;
+		}
+		c->rss_key_len = (uint8_t)(len / 2);
 	} else {
 		return BAD("unknown key '%s' in [%s]", key, sec);
 	}
@@ -713,6 +740,29 @@ gw_cfg_entry(const struct gw_cfg_ctx *x, struct gw_config *c, const char *sec,
 				return BAD("%s: want yes or no", key);
 			return 0;
 		}
+		/* table sizes per worker, and one host's share of them (lib/helpers) */
+		if (strcmp(key, "max_expect") == 0 || strcmp(key, "max_conns") == 0) {
+			uint32_t *v = key[4] == 'e' ? &c->helpers.max_expect :
+				      &c->helpers.max_conns;
+
+			if (gw_parse_u32(val, 1, 1u << 24, v) < 0)
+				return BAD("%s: want 1..%u, got '%s'", key, 1u << 24, val);
+			return 0;
+		}
+		if (strcmp(key, "max_expect_per_host") == 0 ||
+		    strcmp(key, "max_conns_per_host") == 0) {
+			uint32_t *v = key[4] == 'e' ? &c->helpers.max_expect_per_host :
+				      &c->helpers.max_conns_per_host;
+
+			if (strcmp(val, "auto") == 0)
+				*v = HELPER_LIMIT_AUTO;
+			else if (strcmp(val, "unlimited") == 0)
+				*v = HELPER_LIMIT_NONE;
+			else if (gw_parse_u32(val, 1, 1u << 24, v) < 0)
+				return BAD("%s: want auto, unlimited or 1..%u, got '%s'", key,
+					   1u << 24, val);
+			return 0;
+		}
 		if (helper_config_set(&c->helpers, key, val, msg, sizeof(msg)) < 0)
 			return BAD("%s", msg);
 		return 0;
@@ -877,22 +927,20 @@ gw_config_check(const struct gw_config *c, char *err, size_t errlen)
 {
 	struct gw_cfg_ctx x = { .path = c->path, .err = err, .errlen = errlen };
 	const struct gw_if_config *in = &c->ifc[GW_PORT_INSIDE], *out = &c->ifc[GW_PORT_OUTSIDE];
+	uint32_t im = gw_prefix_mask(in->prefix), om = gw_prefix_mask(out->prefix);
 	unsigned int i, j;
 
 	if (in->addr == 0)
 		return gw_cfg_err(&x, "inside", NULL, "[inside] address is required");
 	if (out->addr == 0)
 		return gw_cfg_err(&x, "outside", NULL, "[outside] address is required");
-	if (((in->addr ^ out->addr) & rte_cpu_to_be_32(~UINT32_C(0) << (32 - in->prefix))) == 0)
+	if (((in->addr ^ out->addr) & im) == 0)
 		return gw_cfg_err(&x, "outside", "address",
 				  "outside address is inside the inside network");
-	if (out->gateway != 0 &&
-	    ((out->gateway ^ out->addr) &
-	     rte_cpu_to_be_32(~UINT32_C(0) << (32 - out->prefix))) != 0)
+	if (out->gateway != 0 && ((out->gateway ^ out->addr) & om) != 0)
 		return gw_cfg_err(&x, "outside", "gateway", "gateway is not on the outside network");
 	for (i = 0; i < c->n_routes; i++) {
 		const struct gw_route *r = &c->routes[i];
-		uint32_t im = gw_prefix_mask(in->prefix), om = gw_prefix_mask(out->prefix);
 		uint32_t m;
 
 		if (((r->via ^ in->addr) & im) != 0 || r->via == in->addr)
@@ -946,6 +994,9 @@ gw_config_print(FILE *f, const struct gw_config *c)
 		c->nat.filtering == NAT_FILTER_ADF ? "address-dependent" : "endpoint-independent",
 		c->nat.port_preserve ? "yes" : "no", c->nat.paired ? "yes" : "no",
 		c->nat.hairpin ? "yes" : "no");
+	fprintf(f, "  nat rss: steering %s, port choice %s, key %s\n",
+		c->rss_off ? "off" : "auto", c->nat.rss_preserve ? "preserve" : "steer",
+		c->rss_key_len != 0 ? "configured" : "random");
 	/* RFC 6888 REQ-4/5 limits as in force (lib/nat/nat_host.c resolves auto) */
 	fprintf(f, "  nat per host: max %u connections, max %u ports per protocol\n",
 		nat_limit_conns(&c->nat, c->capacity), nat_limit_ports(&c->nat));

@@ -22,6 +22,44 @@
 /* RFC 1812 4.3.2.8: errors are rate-limited; a token bucket per worker */
 #define GW_ICMP_RATE	1000	/* per second */
 #define GW_ICMP_BURST	50
+/* ... and first one per destination (a bucket of GW_ICMP_PEER_BUCKETS), as Linux's
+ * icmp_ratelimit per peer: one error per interval, a burst of 6 (XRLIM_BURST_FACTOR).
+ * Linux's interval is 1 s; 100 ms lets a traceroute or mtr from each host through. */
+#define GW_ICMP_PEER_INTERVAL_US	(CT_USEC_PER_SEC / 10)	/* 10 per second */
+#define GW_ICMP_PEER_BURST		6
+
+/*
+ * Per destination first, then the worker's bucket, as Linux does since "icmp: change the
+ * order of rate limits" (icmpv4_xrlim_allow before icmpv4_global_allow): a destination
+ * that is refused takes nothing from the shared bucket, so one source of TTL-1 datagrams
+ * (inside, or the Internet through a forward) cannot starve the errors everybody else is
+ * owed. The destinations are hashed with a random seed into a fixed table (bounded memory,
+ * no allocation): an outsider cannot choose whose bucket it shares.
+ */
+static bool
+gw_icmp_peer_allowed(struct gw_worker *w, uint32_t dst, ct_time_t now)
+{
+	uint32_t h = dst ^ w->icmp_seed;	/* every input bit into the low bits (fmix32) */
+	struct gw_icmp_peer *b;
+	uint64_t credit;
+
+	h = (h ^ (h >> 16)) * 0x85ebca6bu;
+	h = (h ^ (h >> 13)) * 0xc2b2ae35u;
+	h ^= h >> 16;
+	b = &w->icmp_peer[h & (GW_ICMP_PEER_BUCKETS - 1)];
+	credit = b->credit;
+	if (now > b->last)
+		credit = RTE_MIN(credit + (now - b->last),
+				 (uint64_t)GW_ICMP_PEER_BURST * GW_ICMP_PEER_INTERVAL_US);
+	b->last = RTE_MAX(b->last, now);
+	if (credit < GW_ICMP_PEER_INTERVAL_US) {
+		b->credit = (uint32_t)credit;
+		w->st.icmp_ratelimited++;
+		return false;
+	}
+	b->credit = (uint32_t)(credit - GW_ICMP_PEER_INTERVAL_US);
+	return true;
+}
 
 static bool
 gw_icmp_allowed(struct gw_worker *w, ct_time_t now)
@@ -45,13 +83,10 @@ gw_icmp_allowed(struct gw_worker *w, ct_time_t now)
 bool
 gw_local_ok(const struct gw *g, unsigned int port, uint32_t src, uint32_t dst, uint16_t ip_len)
 {
-	if (ip_len > g->cfg.ifc[port].mtu || gw_is_martian_src(g, dst) ||
-	    dst == g->cfg.ifc[GW_PORT_INSIDE].addr || dst == g->cfg.ifc[GW_PORT_OUTSIDE].addr ||
-	    nat_is_outside_addr(&g->cfg.nat, dst))
+	if (ip_len > g->cfg.ifc[port].mtu || gw_is_martian_src(g, dst) || gw_is_our_addr(g, dst))
 		return false;	/* never to ourselves either (a hairpinned packet's error) */
 	if (port == GW_PORT_OUTSIDE)
-		return (src == g->cfg.ifc[GW_PORT_OUTSIDE].addr ||
-			nat_is_outside_addr(&g->cfg.nat, src)) && !gw_is_inside(g, dst);
+		return gw_is_outside_addr(g, src) && !gw_is_inside(g, dst);
 	return gw_is_inside(g, dst);
 }
 
@@ -66,10 +101,10 @@ gw_icmp_echo_reply(struct gw_worker *w, unsigned int port, struct rte_mbuf *m,
 	uint16_t mtu = w->g->cfg.ifc[port].mtu;
 	uint32_t a = ip->src_addr;
 
-	/* the reply goes where the request came from: never to a multicast MAC, and only
+	/* the reply goes where the request came from: never to a group or zero MAC, and only
 	 * with addresses that may use that port (a reassembled request may exceed the MTU:
 	 * fragmented below, so the size is not what is checked here) */
-	if (!rte_is_unicast_ether_addr(&eth->src_addr) ||
+	if (!rte_is_valid_assigned_ether_addr(&eth->src_addr) ||
 	    !gw_local_ok(w->g, port, ip->dst_addr, a, RTE_MIN(p->ip_len, mtu))) {
 		gw_count_drop(w, m, GW_DROP_LOCAL_BAD);
 		return;
@@ -117,12 +152,18 @@ gw_icmp_error(struct gw_worker *w, unsigned int port, const struct rte_mbuf *m,
 	    (port == GW_PORT_OUTSIDE && gw_is_inside(w->g, oip->dst_addr)) ||
 	    (uint32_t)p->l3_off + q > m->data_len)
 		return;
-	if (!gw_local_ok(w->g, port, w->g->cfg.ifc[port].addr, oip->src_addr,
+	/* back to the neighbour that sent it: never to a group or zero MAC (a forged source
+	 * would make it a broadcast to the whole segment), the echo reply's check */
+	if (!rte_is_valid_assigned_ether_addr(&oeth->src_addr) ||
+	    !gw_local_ok(w->g, port, w->g->cfg.ifc[port].addr, oip->src_addr,
 			 (uint16_t)(sizeof(*ip) + sizeof(*ic) + q))) {
 		w->st.reason[GW_DROP_LOCAL_BAD]++;
 		return;
 	}
-	if (!gw_icmp_allowed(w, now))
+	/* never fragmentation needed: rate-limiting it makes a PMTUD black hole (RFC 1191;
+	 * Linux icmpv4_mask_allow: "Don't limit PMTU discovery") */
+	if (!(type == 3 && code == 4) &&	/* destination unreachable, frag needed */
+	    (!gw_icmp_peer_allowed(w, oip->src_addr, now) || !gw_icmp_allowed(w, now)))
 		return;
 	e = rte_pktmbuf_alloc(w->g->pool);
 	if (e == NULL) {

@@ -16,6 +16,7 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
+#include <rte_random.h>
 
 #include "gw_private.h"
 
@@ -73,16 +74,6 @@ gw_tx_flush(struct gw_worker *w)
 	}
 }
 
-void
-gw_tx_enqueue(struct gw_worker *w, unsigned int port, struct rte_mbuf *m)
-{
-	struct gw_txbuf *b = &w->tx[port];
-
-	if (b->n == GW_TX_BUF)
-		gw_tx_flush(w);
-	b->m[b->n++] = m;
-}
-
 uint32_t
 gw_nexthop(const struct gw *g, unsigned int port, uint32_t dst)
 {
@@ -125,13 +116,6 @@ gw_is_if_addr(const struct gw *g, uint32_t a)
 	return a == g->cfg.ifc[GW_PORT_INSIDE].addr || a == g->cfg.ifc[GW_PORT_OUTSIDE].addr;
 }
 
-/* One of our outside addresses: the uplink interface's or a NAT pool address. */
-static inline bool
-gw_is_outside_addr(const struct gw *g, uint32_t a)
-{
-	return a == g->cfg.ifc[GW_PORT_OUTSIDE].addr || nat_is_outside_addr(&g->cfg.nat, a);
-}
-
 /* Never routed on the Internet: RFC 1918, RFC 6598 shared space, RFC 3927 link local. */
 static inline bool
 gw_is_private(uint32_t a)
@@ -155,14 +139,19 @@ gw_is_private(uint32_t a)
  * Returns GW_DROP_NONE or the reason.
  */
 static enum gw_drop
-gw_check_addrs(const struct gw *g, unsigned int port, const struct rte_ipv4_hdr *ip)
+gw_check_addrs(const struct gw *g, unsigned int port, const struct rte_ipv4_hdr *ip,
+	       bool *dst_pool)
 {
 	uint32_t src = ip->src_addr, dst = ip->dst_addr;
 	uint32_t in_addr = g->cfg.ifc[GW_PORT_INSIDE].addr;
+	/* the destination is a pool address: asked once per packet, stage 1 uses it again */
+	bool pool = nat_is_outside_addr(&g->cfg.nat, dst);
+
+	*dst_pool = pool;
 
 	if (unlikely(gw_is_martian_src(g, src)))
 		return GW_DROP_MARTIAN_SRC;
-	if (unlikely(gw_is_if_addr(g, src) || nat_is_outside_addr(&g->cfg.nat, src)))
+	if (unlikely(gw_is_our_addr(g, src)))
 		return GW_DROP_WRONG_SIDE;
 	if (unlikely(gw_is_martian_dst(g, dst)))
 		return GW_DROP_NO_ROUTE;
@@ -178,12 +167,115 @@ gw_check_addrs(const struct gw *g, unsigned int port, const struct rte_ipv4_hdr 
 			return GW_DROP_TO_ME_WRONG_SIDE;
 		if (unlikely(gw_is_inside(g, dst)))
 			return g->ut_inbound ? GW_DROP_NONE : GW_DROP_TO_INSIDE_DIRECT;
-		if (unlikely(!gw_is_outside_addr(g, dst)))
-			return GW_DROP_NOT_OURS;
+		if (unlikely(!pool && dst != g->cfg.ifc[GW_PORT_OUTSIDE].addr))
+			return GW_DROP_NOT_OURS;	/* not one of our outside addresses */
 	}
-	if (unlikely(gw_is_if_addr(g, dst) && !nat_is_outside_addr(&g->cfg.nat, dst) &&
-		     ip->next_proto_id != IPPROTO_ICMP))
+	if (unlikely(!pool && gw_is_if_addr(g, dst) && ip->next_proto_id != IPPROTO_ICMP))
 		return GW_DROP_TO_ME_UNHANDLED;
+	return GW_DROP_NONE;
+}
+
+/*
+ * A frame not sent to our MAC: a group (broadcast/multicast) destination is taken for ARP
+ * (requests are broadcast) and for an IPv4 datagram to a multicast or broadcast address
+ * (the address checks then decide: natgw forwards neither, RFC 1812 5.3.5, 5.3.7). A unicast
+ * datagram in a link-layer broadcast is never forwarded (RFC 1812 5.3.4; Linux ip_forward
+ * drops pkt_type != PACKET_HOST): with two routers on a segment both would. Frames too
+ * short for an IPv4 header fail the parse that follows.
+ */
+static __rte_noinline enum gw_drop
+gw_check_l2_group(const struct gw *g, const struct rte_mbuf *m, const struct rte_ether_hdr *eth)
+{
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
+
+	if (!rte_is_multicast_ether_addr(&eth->dst_addr))
+		return GW_DROP_L2_NOT_FOR_US;
+	if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
+	    m->data_len < RTE_ETHER_HDR_LEN + sizeof(*ip))
+		return GW_DROP_NONE;
+	if (rte_be_to_cpu_32(ip->dst_addr) >= 0xe0000000u || gw_is_net_bcast(g, ip->dst_addr))
+		return GW_DROP_NONE;	/* multicast, class E, broadcast */
+	return GW_DROP_L2_GROUP;
+}
+
+/*
+ * IP options (RFC 791 3.1), looked at only when the header has any (one predictable branch
+ * in stage 1), before reassembly (the source routes are copied into every fragment):
+ *  - loose and strict source routes are dropped (RFC 7126 4.3, 4.4; Linux
+ *    accept_source_route = 0): an inside host that honours them would forward the datagram
+ *    on to whatever inside address the route names, past our filtering;
+ *  - Record Route and Timestamp with addresses (flags 1, 3), from the inside, when a slot
+ *    holds an inside address: the option is overwritten with NOPs (the checksum fixed). These
+ *    options only record the path; through a NAT the inside part of it is what the NAT hides,
+ *    and the recorded addresses would leave the uplink untranslated. Overwriting rather than
+ *    dropping keeps the datagram (ping -R still gets its answer, without a route); RFC 7126
+ *    4.5 and 4.12 allow a router to drop these options or to forward as if they were absent;
+ *  - malformed options (a length that runs past the header, RR/TS pointers out of range):
+ *    dropped, as Linux ip_options_compile refuses them.
+ * Returns GW_DROP_NONE or the reason.
+ */
+static __rte_noinline enum gw_drop
+gw_check_ip_options(const struct gw *g, unsigned int port, struct rte_ipv4_hdr *ip)
+{
+	uint8_t *o = (uint8_t *)(ip + 1);
+	unsigned int len = rte_ipv4_hdr_len(ip) - sizeof(*ip);
+	unsigned int i = 0, k, first, stride;
+	bool nopped = false;
+	uint32_t a;
+
+	while (i < len) {
+		uint8_t t = o[i], ol;
+
+		if (t == RTE_IPV4_HDR_OPT_EOL)
+			break;
+		if (t == RTE_IPV4_HDR_OPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || o[i + 1] < 2 || i + o[i + 1] > len)
+			return GW_DROP_IP_OPTS_BAD;
+		ol = o[i + 1];
+		switch (t) {
+		case 0x83:	/* LSRR */
+		case 0x89:	/* SSRR */
+			return GW_DROP_IP_SRCROUTE;
+		case 0x07:	/* Record Route: pointer >= 4, addresses from octet 4 */
+			if (ol < 3 || o[i + 2] < 4)
+				return GW_DROP_IP_OPTS_BAD;
+			first = 3, stride = 4;
+			break;
+		case 0x44:	/* Timestamp: pointer >= 5; flags 1, 3: (address, time) pairs */
+			if (ol < 4 || o[i + 2] < 5)
+				return GW_DROP_IP_OPTS_BAD;
+			if ((o[i + 3] & 0xf) == 0) {
+				first = 0, stride = 0;	/* times only */
+				break;
+			}
+			if ((o[i + 3] & 0xf) != 1 && (o[i + 3] & 0xf) != 3)
+				return GW_DROP_IP_OPTS_BAD;
+			first = 4, stride = 8;
+			break;
+		default:
+			first = 0, stride = 0;
+			break;
+		}
+		if (port == GW_PORT_INSIDE && stride != 0) {
+			for (k = first; k + 4 <= ol; k += stride) {
+				memcpy(&a, o + i + k, sizeof(a));
+				if (gw_is_inside(g, a))
+					break;
+			}
+			if (k + 4 <= ol) {
+				memset(o + i, RTE_IPV4_HDR_OPT_NOP, ol);
+				nopped = true;
+			}
+		}
+		i += ol;
+	}
+	if (nopped) {
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
 	return GW_DROP_NONE;
 }
 
@@ -223,7 +315,11 @@ gw_untracked_match(const struct gw *g, unsigned int port, const struct ct_pkt *p
 		} else if (u->dir == GW_UT_IN) {
 			remote = src, local = dst, a = dp, b = sp;
 		} else if (u->dir == GW_UT_BOTH) {
-			remote = src, local = dst, a = sp, b = dp;	/* mirror: the reply */
+			/* mirror: the replies to what the outbound half sends, so none to a
+			 * private host without `private yes`: its packets are NATed instead */
+			if (!u->private_ok && gw_is_private(dst))
+				continue;
+			remote = src, local = dst, a = sp, b = dp;
 		} else {
 			continue;
 		}
@@ -238,6 +334,27 @@ gw_untracked_match(const struct gw *g, unsigned int port, const struct ct_pkt *p
 		return (int)(port ^ 1);
 	}
 	return -1;
+}
+
+/*
+ * Is every inside host a rule may name private (gw_is_private)? Then a `both` rule without
+ * `private yes` has no mirror (gw_untracked_match). The range is a prefix: the rule's
+ * `inside`, else the inside network (and with [inside] routes: not known, so no). A prefix
+ * whose first and last addresses are private lies in one private block: any prefix holding
+ * two of them starts at a public address (0/0, 0/1, 128/1, 168/5).
+ */
+static bool
+gw_untracked_all_private(const struct gw *g, const struct gw_untracked *u)
+{
+	uint32_t a = u->in_addr, m = u->in_mask;
+
+	if (m == 0) {
+		if (g->cfg.n_routes != 0)
+			return false;
+		a = g->cfg.ifc[GW_PORT_INSIDE].addr;
+		m = g->if_mask[GW_PORT_INSIDE];
+	}
+	return gw_is_private(a & m) && gw_is_private(a | ~m);
 }
 
 /*
@@ -263,7 +380,8 @@ gw_untracked_prepare(struct gw *g)
 			u->addr = 0;
 			u->mask = 0;
 		}
-		if (u->dir & GW_UT_IN)
+		if (u->dir == GW_UT_IN ||
+		    (u->dir == GW_UT_BOTH && (u->private_ok || !gw_untracked_all_private(g, u))))
 			g->ut_inbound = true;
 	}
 }
@@ -355,6 +473,24 @@ gw_frag_owner(const struct gw *g, const struct rte_mbuf *m, uint16_t l3_off)
 }
 
 /*
+ * An ICMP error no honest sender makes (p->tuple is the quoted datagram's, inverted):
+ *  - from the inside: an error about a datagram an inside host received comes from that
+ *    host (the quoted destination); anything else is another host forging errors about
+ *    someone else's connection;
+ *  - from the uplink: quoting a datagram from one of our outside addresses to one of our
+ *    outside addresses, i.e. a hairpinned one, which never left natgw (gw_hairpin_loop):
+ *    nobody on the Internet saw it, so nobody there can have an error about it.
+ */
+static bool
+gw_icmp_error_forged(const struct gw *g, unsigned int port, uint32_t src,
+		     const struct ct_pkt *p)
+{
+	if (port == GW_PORT_INSIDE)
+		return src != p->tuple.src;
+	return gw_is_outside_addr(g, p->tuple.src) && gw_is_outside_addr(g, p->tuple.dst);
+}
+
+/*
  * Stage 1, no connection state needed. Returns the owner worker of the (possibly
  * reassembled, *mp replaced) packet with p filled, or -1 when the packet was consumed.
  */
@@ -370,6 +506,7 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 	enum gw_drop why;
 	enum ct_reason r;
 	uint32_t src, dst;
+	bool dst_pool;
 
 	if (unlikely(m->port & GW_PORT_LEARN_FLAG)) {
 		gw_arp_input(w, port, m, now, true);
@@ -395,10 +532,12 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 		return -1;
 	}
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-	if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &g->mac[port]) &&
-		     !rte_is_multicast_ether_addr(&eth->dst_addr))) {
-		gw_count_drop(w, m, GW_DROP_L2_NOT_FOR_US);
-		return -1;
+	if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &g->mac[port]))) {
+		why = gw_check_l2_group(g, m, eth);
+		if (why != GW_DROP_NONE) {
+			gw_count_drop(w, m, why);
+			return -1;
+		}
 	}
 	if (unlikely(eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))) {
 		if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
@@ -425,10 +564,19 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 	/* the header is sound (fragments too): address and side checks before anything may
 	 * hold memory or the packet may reach the to-me handling */
 	why = gw_check_addrs(g, port, rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
-							      p->l3_off));
+							      p->l3_off), &dst_pool);
 	if (unlikely(why != GW_DROP_NONE)) {
 		gw_count_drop(w, m, why);
 		return -1;
+	}
+	/* IP options: source routes dropped, inside addresses recorded in them removed */
+	if (unlikely(p->l4_off != p->l3_off + sizeof(struct rte_ipv4_hdr))) {
+		why = gw_check_ip_options(g, port, rte_pktmbuf_mtod_offset(m,
+						struct rte_ipv4_hdr *, p->l3_off));
+		if (why != GW_DROP_NONE) {
+			gw_count_drop(w, m, why);
+			return -1;
+		}
 	}
 	if (unlikely(p->is_fragment)) {
 		if (g->n_workers > 1 && !(m->port & GW_PORT_FRAG_FLAG)) {
@@ -457,7 +605,7 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, p->l3_off);
 	src = ip->src_addr;
 	dst = ip->dst_addr;
-	if (unlikely(gw_is_if_addr(g, dst) || nat_is_outside_addr(&g->cfg.nat, dst))) {
+	if (unlikely(dst_pool || gw_is_if_addr(g, dst))) {
 		/* echo to our inside address from the uplink never gets here (above); the reply
 		 * passes gw_local_ok like everything natgw makes */
 		if (ip->next_proto_id == IPPROTO_ICMP && !p->is_icmp_error &&
@@ -465,15 +613,12 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 			gw_icmp_echo_reply(w, port, m, p, now);
 			return -1;
 		}
-		if (!nat_is_outside_addr(&g->cfg.nat, dst)) {
+		if (!dst_pool) {
 			gw_count_drop(w, m, GW_DROP_TO_ME_UNHANDLED);
 			return -1;
 		}
 	}
-	if (unlikely(p->is_icmp_error && port == GW_PORT_INSIDE && src != p->tuple.src)) {
-		/* an error about a datagram an inside host received comes from that host (the
-		 * quoted destination; p->tuple is the quoted one inverted): anything else is
-		 * another host forging errors about someone else's connection (issue 9 item 4) */
+	if (unlikely(p->is_icmp_error) && gw_icmp_error_forged(g, port, src, p)) {
 		gw_count_drop(w, m, GW_DROP_ICMP_ERROR_FORGED);
 		return -1;
 	}
@@ -496,7 +641,7 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 		gw_count_drop(w, m, GW_DROP_TO_INSIDE_DIRECT);
 		return -1;
 	}
-	if (unlikely(p->ttl <= 1) && !gw_is_outside_addr(g, dst)) {
+	if (unlikely(p->ttl <= 1) && !dst_pool && dst != g->cfg.ifc[GW_PORT_OUTSIDE].addr) {
 		/* RFC 1812 5.3.1: time exceeded from the interface the packet came in on. To one
 		 * of our outside addresses it is only forwarded if a connection says where:
 		 * gw_hit checks it then (a datagram to us with no mapping is ours, not expired). */
@@ -909,6 +1054,7 @@ gw_worker_create(struct gw *g, unsigned int i, const struct gw_params *prm, char
 	w->io.drop = gw_default_drop;
 	w->io.tx = gw_default_tx;
 	w->icmp_tokens = 50;
+	w->icmp_seed = (uint32_t)rte_rand() | 1;	/* gw_icmp.c per destination buckets */
 	snprintf(name, sizeof(name), "gwct%u", i);
 	cp.name = name;
 	w->ct = ct_table_create(&cp);
@@ -1000,8 +1146,7 @@ gw_create(const struct gw_params *prm, char *err, size_t errlen)
 	for (p = 0; p < GW_PORT_MAX; p++) {
 		g->tx_multi_seg[p] = prm->tx_multi_seg[p];
 		g->mac[p] = g->cfg.ifc[p].mac_set ? g->cfg.ifc[p].mac : prm->mac[p];
-		g->if_mask[p] = g->cfg.ifc[p].prefix == 0 ? 0 :
-			rte_cpu_to_be_32(~UINT32_C(0) << (32 - g->cfg.ifc[p].prefix));
+		g->if_mask[p] = gw_prefix_mask(g->cfg.ifc[p].prefix);
 	}
 	gw_untracked_prepare(g);
 	g->cfg.nat.n_workers = prm->n_workers;
@@ -1017,6 +1162,7 @@ gw_create(const struct gw_params *prm, char *err, size_t errlen)
 		ERR("nat: %s", msg);
 		goto fail;
 	}
+	nat_config_index(&g->cfg.nat);	/* pool membership in O(1) on every packet */
 	g->fwd = nat_fwd_table_create(g->cfg.fwds, g->cfg.n_fwds, msg, sizeof(msg));
 	if (g->fwd == NULL) {
 		ERR("forwards: %s", msg);

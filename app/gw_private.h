@@ -37,6 +37,14 @@
 
 struct gw_arp_cache;		/* gw_arp.c */
 
+/* ICMP errors to one destination (a bucket of destinations hashed together): a token
+ * bucket in microseconds of credit (gw_icmp.c gw_icmp_peer_allowed) */
+#define GW_ICMP_PEER_BUCKETS	256	/* power of two */
+struct gw_icmp_peer {
+	ct_time_t last;
+	uint32_t credit;
+};
+
 struct gw_txbuf {
 	uint16_t n;
 	struct rte_mbuf *m[GW_TX_BUF];
@@ -54,6 +62,9 @@ struct gw_worker {
 	struct gw_arp_cache *arp;		/* gw_arp.c */
 	ct_time_t icmp_last;			/* ICMP error token bucket */
 	uint64_t icmp_tokens;
+	/* per destination ICMP error buckets (gw_icmp.c), hashed with icmp_seed */
+	struct gw_icmp_peer icmp_peer[GW_ICMP_PEER_BUCKETS];
+	uint32_t icmp_seed;
 	/* reassembly (gw_frag.c): a table per ingress port, so the port is part of the key;
 	 * the fragments held are copies in frag_pool, counted per ingress port (frag_held)
 	 * and per source address bucket (frag_src, hashed with frag_seed) */
@@ -92,10 +103,31 @@ gw_count_drop(struct gw_worker *w, struct rte_mbuf *m, enum gw_drop why)
 	w->io.drop(w->io.arg, m, why);
 }
 
+/* The network-order mask of a prefix length (0..32). */
+static inline uint32_t
+gw_prefix_mask(unsigned int prefix)
+{
+	return prefix == 0 ? 0 : rte_cpu_to_be_32(~UINT32_C(0) << (32 - prefix));
+}
+
 static inline bool
 gw_on_link(const struct gw *g, unsigned int port, uint32_t addr)
 {
 	return ((addr ^ g->cfg.ifc[port].addr) & g->if_mask[port]) == 0;
+}
+
+/* One of our outside addresses: the uplink interface's or a NAT pool address. */
+static inline bool
+gw_is_outside_addr(const struct gw *g, uint32_t a)
+{
+	return a == g->cfg.ifc[GW_PORT_OUTSIDE].addr || nat_is_outside_addr(&g->cfg.nat, a);
+}
+
+/* Any address of ours: an interface's or a NAT pool address. */
+static inline bool
+gw_is_our_addr(const struct gw *g, uint32_t a)
+{
+	return a == g->cfg.ifc[GW_PORT_INSIDE].addr || gw_is_outside_addr(g, a);
 }
 
 /* [inside] routes entry covering addr, or NULL (a handful of prefixes: a linear scan). */
@@ -118,6 +150,14 @@ gw_is_inside(const struct gw *g, uint32_t addr)
 	       (unlikely(g->cfg.n_routes != 0) && gw_route_find(g, addr) != NULL);
 }
 
+/* Does a network of this mask have network and broadcast addresses? Not a /31 (RFC 3021:
+ * both addresses are hosts of a point-to-point link) nor a /32. */
+static inline bool
+gw_mask_has_bcast(uint32_t mask)
+{
+	return mask != UINT32_MAX && mask != rte_cpu_to_be_32(~UINT32_C(1));
+}
+
 /* The directed broadcast address of one of our networks (RFC 919, RFC 1812 5.3.5). */
 static inline bool
 gw_is_net_bcast(const struct gw *g, uint32_t addr)
@@ -125,7 +165,8 @@ gw_is_net_bcast(const struct gw *g, uint32_t addr)
 	unsigned int p;
 
 	for (p = 0; p < GW_PORT_MAX; p++)
-		if (gw_on_link(g, p, addr) && (addr | g->if_mask[p]) == UINT32_MAX)
+		if (gw_on_link(g, p, addr) && gw_mask_has_bcast(g->if_mask[p]) &&
+		    (addr | g->if_mask[p]) == UINT32_MAX)
 			return true;
 	return false;
 }
@@ -150,8 +191,20 @@ gw_is_martian_dst(const struct gw *g, uint32_t a)
 }
 
 /* gw_pipeline.c */
-void gw_tx_enqueue(struct gw_worker *w, unsigned int port, struct rte_mbuf *m);
 void gw_tx_flush(struct gw_worker *w);
+
+/* Queue m for TX on port (flushed per burst, or when the buffer is full). Every forwarded
+ * packet passes here: inline. */
+static inline void
+gw_tx_enqueue(struct gw_worker *w, unsigned int port, struct rte_mbuf *m)
+{
+	struct gw_txbuf *b = &w->tx[port];
+
+	if (unlikely(b->n == GW_TX_BUF))
+		gw_tx_flush(w);
+	b->m[b->n++] = m;
+}
+
 /* Route an IPv4 frame (data at L2, L3 ready) out of `port` to next hop: ARP + L2. */
 void gw_l2_send(struct gw_worker *w, unsigned int port, uint32_t nexthop, struct rte_mbuf *m,
 		ct_time_t now);

@@ -359,7 +359,8 @@ enum ct_reason ct_new_ok(const struct ct_table *t, const struct ct_pkt *p);
 /**
  * Create a connection for p (which must have missed), with the given reply tuple (the
  * inverted orig tuple, altered by NAT). Both tuples become keys. When the table is full an
- * unreplied entry may be evicted (bounded search); otherwise the connection is refused.
+ * entry that is not ASSURED (or a TCP one already closing) may be evicted (bounded search,
+ * see ct_evict_unreplied); otherwise the connection is refused.
  * The packet itself is not processed: call ct_update() next; if that says CT_INVALID the
  * new connection is left in its initial state: ct_delete() it. [owner]
  * Eviction never takes a connection handed out (by a lookup or ct_create) since the last
@@ -390,14 +391,24 @@ void ct_delete(struct ct_table *t, struct ct_conn *c);
 
 /**
  * Make room for a new connection (netfilter's early_drop): remove one connection that
- * is dead, or else one that never saw a reply and is not assured, looking at no more than
- * evict_search entries from the oldest of the classes that hold such entries. Connections
- * handed out since the last ct_lookup_burst()/ct_expire() are never chosen. For a layer
- * whose own resource (NAT mappings, outside ports) ran out while the table still has free
- * entries; ct_create() does the same by itself when the table is full. [owner]
+ * is dead, or else one that is not ASSURED (SYN_RECV and replied UDP included) or is a TCP
+ * connection already closing (as netfilter's tcp_can_early_drop), least valuable first:
+ * never answered, closed (TIME_WAIT, CLOSE), answered but not assured, closing; each
+ * class from its oldest entry, at most evict_search entries per class. Connections handed
+ * out since the last ct_lookup_burst()/ct_expire() are never chosen. For a layer whose own
+ * resource (NAT mappings, outside ports) ran out while the table still has free entries;
+ * ct_create() does the same by itself when the table is full. [owner]
  * @return true if one was removed (counted as evicted, or expired if it was dead).
  */
 bool ct_evict_unreplied(struct ct_table *t, ct_time_t now);
+
+/**
+ * Remove connection c to make room (a layer's per-host budget, helper records), if
+ * ct_evict_unreplied() could choose it: dead, not ASSURED, or TCP already closing, and
+ * not handed out since the last ct_lookup_burst()/ct_expire(). [owner]
+ * @return true if removed (counted as evicted, or expired if it was dead).
+ */
+bool ct_evict_conn(struct ct_table *t, struct ct_conn *c, ct_time_t now);
 
 /** Mark c as RELATED to master (helpers, expectations). [owner] */
 void ct_set_related(struct ct_table *t, struct ct_conn *c, struct ct_conn *master);

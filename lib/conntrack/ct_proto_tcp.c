@@ -763,6 +763,62 @@ tcp_special(struct ct_table *t, struct ct_conn *c, struct ct_tcp_pend *pd,
 	return false;
 }
 
+/*
+ * The established fast path: a plain ACK segment (PSH, ECE, CWR allowed) in ESTABLISHED,
+ * no pending record, both sides seen. It is in_window() for exactly that case, on the entry
+ * itself (no copies), with the same four bounds and the same updates; so the verdict and
+ * the state it leaves are the full path's. A segment it cannot judge that way (out of the
+ * window: the full path gives the verdict, tcp_liberal included; SACK blocks to read) goes
+ * to the full path with nothing changed. Returns true when it dealt with the segment.
+ */
+static inline bool
+tcp_established_fast(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
+		     const uint8_t *buf, ct_time_t now)
+{
+	const uint8_t *th = buf + p->l4_off;
+	unsigned int d = p->dir, r = !p->dir;
+	unsigned int optlen = (unsigned int)(p->payload_off - p->l4_off) - 20;
+	uint32_t seq, ack, win, end;
+
+	if (unlikely(c->td_maxwin[d] == 0 || c->td_maxwin[r] == 0))
+		return false;	/* a side never seen (mid-stream pickup): full path */
+	/* the sack edge matters only when the receiver allowed SACK (as in ct_tcp_update);
+	 * NOP, NOP, timestamps is what a SACK-less Linux segment carries */
+	if (optlen != 0 && (c->td_flags[r] & CT_TD_SACK_PERM) &&
+	    !(optlen == 12 && rd32(th + 20) == 0x0101080a))
+		return false;
+	seq = rd32(th + 4);
+	ack = rd32(th + 8);
+	win = (uint32_t)(th[14] << 8 | th[15]) << c->td_wscale[d];
+	end = seq + p->payload_len;
+	/* in_window's bounds I-IV with sack = ack */
+	if (seq_after(seq, c->td_maxend[d]) || seq_before(end, c->td_end[d] - c->td_maxwin[r]) ||
+	    seq_after(ack, c->td_end[r]) ||
+	    seq_before(ack, c->td_end[r] - RTE_MAX(c->td_maxwin[d], (uint32_t)66000)))
+		return false;
+	if (c->td_maxwin[d] < win)
+		c->td_maxwin[d] = win;
+	if (seq_after(end, c->td_end[d])) {
+		c->td_end[d] = end;
+		c->td_flags[d] |= CT_TD_UNACKED;
+	}
+	if (seq_after(end, c->td_maxend[d]))
+		c->td_maxwin[r] += end - c->td_maxend[d];
+	if (seq_after(ack + win, c->td_maxend[r] - 1)) {
+		c->td_maxend[r] = ack + win;
+		if (win == 0)
+			c->td_maxend[r]++;	/* room for a zero-window probe */
+	}
+	if (ack == c->td_end[r])
+		c->td_flags[r] &= (uint8_t)~CT_TD_UNACKED;
+	if (d == CT_DIR_REPLY)
+		c->status |= CT_ST_SEEN_REPLY;
+	if (c->status & CT_ST_SEEN_REPLY)
+		c->status |= CT_ST_ASSURED;
+	established_timer(t, c, now);
+	return true;
+}
+
 enum ct_reason
 ct_tcp_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
 	      const uint8_t *buf, ct_time_t now)
@@ -775,6 +831,11 @@ ct_tcp_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
 	enum tcp_fclass fc;
 	enum ct_reason r;
 
+	/* one test keeps established data short: a plain ACK in ESTABLISHED, nothing pending */
+	if (likely((p->tcp_flags & (TH_FIN | TH_SYN | TH_RST | TH_ACK | TH_URG)) == TH_ACK &&
+		   old == CT_TCP_ESTABLISHED && !(c->td_flags[CT_DIR_ORIG] & CT_TD_PEND)) &&
+	    tcp_established_fast(t, c, p, buf, now))
+		return CT_R_NONE;
 	if (!ct_tcp_flags_valid(p->tcp_flags))
 		return CT_R_TCP_BAD_FLAGS;
 	fc = flag_class(p->tcp_flags);

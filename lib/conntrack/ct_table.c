@@ -335,19 +335,45 @@ pinned(const struct ct_table *t, uint32_t idx)
 }
 
 /*
- * Full table: make room. A dead entry at the head of any class is the cheapest victim;
- * otherwise push out a connection that never saw a reply, looking at no more than
- * evict_search entries from the heads (the oldest) of the classes that hold such entries.
- * Connections handed out in the current burst (lookup hits, creations) are never chosen:
- * their caller still holds the pointer. Cold path: runs only when the table is full.
+ * Full table: make room, as netfilter's early_drop does: any connection not ASSURED may go
+ * (SYN_RECV and replied-but-unassured UDP included: a spoofed SYN flood on a forward whose
+ * server answers must not pin the table), and so may TCP connections already closing
+ * (netfilter's tcp_can_early_drop: FIN_WAIT, CLOSE_WAIT, LAST_ACK, TIME_WAIT, CLOSE).
+ * A dead entry at the head of any class is the cheapest victim. Otherwise the classes are
+ * searched least valuable first (never answered, then closed, then answered but not
+ * assured, then closing), each from its head (the entry that expires first: the oldest or
+ * least recently refreshed), at most evict_search entries per class, so the work is
+ * bounded by evict_search * CT_TC_MAX. Connections handed out in the current burst (lookup
+ * hits, creations) are never chosen: their caller still holds the pointer. Cold path:
+ * runs only when the table (or a layer's resource) is full.
  */
+static const uint8_t evict_classes[] = {
+	CT_TC_TCP_SYN_SENT, CT_TC_UDP_UNREPLIED, CT_TC_ICMP, CT_TC_OTHER,	/* unreplied */
+	CT_TC_TCP_CLOSE, CT_TC_TCP_TIME_WAIT,					/* closed */
+	CT_TC_TCP_SYN_RECV, CT_TC_UDP_REPLIED,				/* unassured */
+	CT_TC_TCP_LAST_ACK, CT_TC_TCP_FIN_WAIT, CT_TC_TCP_CLOSE_WAIT,		/* closing */
+};
+
+/* may c be pushed out for a new connection? (class cls, see evict_classes) */
+static bool
+evictable(const struct ct_conn *c, unsigned int cls)
+{
+	switch (cls) {
+	case CT_TC_TCP_CLOSE:
+	case CT_TC_TCP_TIME_WAIT:
+	case CT_TC_TCP_LAST_ACK:
+	case CT_TC_TCP_FIN_WAIT:
+	case CT_TC_TCP_CLOSE_WAIT:
+		return true;
+	default:
+		return !(c->status & CT_ST_ASSURED);
+	}
+}
+
 static bool
 evict_one(struct ct_table *t, ct_time_t now)
 {
-	static const uint8_t classes[] = {
-		CT_TC_TCP_SYN_SENT, CT_TC_UDP_UNREPLIED, CT_TC_ICMP, CT_TC_OTHER,
-	};
-	unsigned int left = t->evict_search, k;
+	unsigned int k;
 
 	if (t->pin_overflow)
 		return false;	/* cannot tell which ones are held */
@@ -359,14 +385,14 @@ evict_one(struct ct_table *t, ct_time_t now)
 			return true;
 		}
 	}
-	for (k = 0; k < RTE_DIM(classes) && left > 0; k++) {
-		uint32_t i = t->lists[classes[k]].head;
+	for (k = 0; k < RTE_DIM(evict_classes); k++) {
+		uint32_t i = t->lists[evict_classes[k]].head, left = t->evict_search;
 
 		while (i != CT_NIL && left > 0) {
 			struct ct_conn *c = &t->conns[i];
 
 			left--;
-			if (!(c->status & (CT_ST_SEEN_REPLY | CT_ST_ASSURED)) && !pinned(t, i)) {
+			if (evictable(c, evict_classes[k]) && !pinned(t, i)) {
 				ct_conn_remove(t, c);
 				CT_STAT_INC(t, evicted);
 				return true;
@@ -375,6 +401,24 @@ evict_one(struct ct_table *t, ct_time_t now)
 		}
 	}
 	return false;
+}
+
+bool
+ct_evict_conn(struct ct_table *t, struct ct_conn *c, ct_time_t now)
+{
+	uint32_t idx = ct_conn_idx(t, c);
+
+	if ((c->status & CT_ST_DYING) || t->pin_overflow || pinned(t, idx))
+		return false;
+	if (c->expire <= now) {
+		ct_reclaim_expired(t, c);
+		return true;
+	}
+	if (!evictable(c, c->tclass))
+		return false;
+	ct_conn_remove(t, c);
+	CT_STAT_INC(t, evicted);
+	return true;
 }
 
 bool

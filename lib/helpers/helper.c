@@ -187,6 +187,8 @@ helper_config_lookup(const struct helper_config *cfg, uint8_t proto, uint16_t po
 
 /* ---- connection records ---- */
 
+static bool dir_is_inside(const struct ct_conn *c, uint8_t dir);
+
 struct helper_conn *
 helper_conn_rec(const struct helper_ctx *hc, const struct ct_conn *c)
 {
@@ -195,12 +197,63 @@ helper_conn_rec(const struct helper_ctx *hc, const struct ct_conn *c)
 	return v == 0 || v > hc->conn_cap ? NULL : &hc->conns[v - 1];
 }
 
+static void
+rl_unlink(struct helper_ctx *hc, struct helper_conn *r)
+{
+	if (r->rprev == HELPER_RL_OFF)
+		return;
+	if (r->rprev != HELPER_NIL)
+		hc->conns[r->rprev].rnext = r->rnext;
+	else
+		hc->rl_head = r->rnext;
+	if (r->rnext != HELPER_NIL)
+		hc->conns[r->rnext].rprev = r->rprev;
+	else
+		hc->rl_tail = r->rprev;
+	r->rprev = r->rnext = HELPER_RL_OFF;
+}
+
+/* records looked at per record wanted when none is free */
+#define HELPER_EVICT_SEARCH 8
+
+/*
+ * No record free: as netfilter's early_drop makes room in a full table, push out the
+ * oldest connection holding a record that is not ASSURED (a bare SYN to port 21 that was
+ * never answered must not keep the helper from everybody else for the SYN timeout).
+ * Records of connections seen ASSURED leave the candidate list for good, so the search is
+ * amortised O(1) and bounded. Connections handed out in this burst are never chosen
+ * (ct_evict_conn). The destroy callback frees the victim's record.
+ */
+static bool
+rec_make_room(struct helper_ctx *hc)
+{
+	unsigned int left = HELPER_EVICT_SEARCH;
+	uint32_t i = hc->rl_head;
+
+	while (i != HELPER_NIL && left-- > 0) {
+		struct helper_conn *r = &hc->conns[i];
+		struct ct_conn *c = ct_conn_by_id(hc->ct, r->conn_id);
+		uint32_t next = r->rnext;
+
+		if (c == NULL || (ct_conn_status(c) & CT_ST_ASSURED)) {
+			rl_unlink(hc, r);
+		} else if (ct_evict_conn(hc->ct, c, hc->now)) {
+			HELPER_COUNT(hc, RECORD_EVICTED);
+			return hc->conn_free != HELPER_NIL;
+		}
+		i = next;
+	}
+	return false;
+}
+
 struct helper_conn *
 helper_conn_new_rec(struct helper_ctx *hc, struct ct_conn *c, uint8_t h)
 {
 	uint32_t i = hc->conn_free;
 	struct helper_conn *r;
 
+	if (i == HELPER_NIL && rec_make_room(hc))
+		i = hc->conn_free;
 	if (i == HELPER_NIL)
 		return NULL;
 	r = &hc->conns[i];
@@ -209,6 +262,14 @@ helper_conn_new_rec(struct helper_ctx *hc, struct ct_conn *c, uint8_t h)
 	r->helper = h;
 	r->exp_head = r->exp_tail = HELPER_NIL;
 	r->next_free = HELPER_NIL;
+	r->conn_id = ct_conn_id(hc->ct, c);
+	r->rnext = HELPER_NIL;
+	r->rprev = hc->rl_tail;
+	if (hc->rl_tail != HELPER_NIL)
+		hc->conns[hc->rl_tail].rnext = i;
+	else
+		hc->rl_head = i;
+	hc->rl_tail = i;
 	ct_conn_set_user(c, CT_USER_HELPER, i + 1);
 	return r;
 }
@@ -218,7 +279,11 @@ conn_rec_free(struct helper_ctx *hc, struct helper_conn *r)
 {
 	uint32_t i = (uint32_t)(r - hc->conns);
 
+	rl_unlink(hc, r);
+	if (r->rec_host != 0)
+		nat_host_put(hc->nc, r->rec_host, NAT_HR_HELPER);
 	memset(r, 0, sizeof(*r));
+	r->rprev = r->rnext = HELPER_RL_OFF;
 	r->next_free = hc->conn_free;
 	hc->conn_free = i;
 }
@@ -236,7 +301,8 @@ helper_conn_destroyed(struct ct_table *t, struct ct_conn *c, void *arg)
 		return;
 	helper_expect_master_gone(hc, r);
 	if (r->flags & HC_F_RESV)
-		nat_port_reserved_put(hc->nc, r->resv_proto, r->resv_addr, r->resv_port);
+		nat_port_reserved_put_host(hc->nc, r->resv_host, r->resv_proto, r->resv_addr,
+					   r->resv_port);
 	ct_conn_set_user(c, CT_USER_HELPER, 0);
 	conn_rec_free(hc, r);
 }
@@ -252,13 +318,24 @@ helper_conn_attach(struct helper_ctx *hc, struct ct_conn *c)
 	enum helper_id h = helper_config_lookup(&hc->cfg, r->proto, port);
 	struct helper_conn *rec;
 
+	uint32_t host;
+
 	if (h == HELPER_NONE || helper_conn_rec(hc, c) != NULL)
 		return HELPER_NONE;
+	/* one host must not take every record (a quarter by default): counted for the
+	 * connection's inside end */
+	host = dir_is_inside(c, CT_DIR_REPLY) ? r->src : ct_conn_tuple(c, CT_DIR_ORIG)->src;
+	if (nat_host_take(hc->nc, host, NAT_HR_HELPER, hc->lim_conns_host) != 0) {
+		HELPER_COUNT(hc, HOST_RECORD_LIMIT);
+		return HELPER_NONE;
+	}
 	rec = helper_conn_new_rec(hc, c, (uint8_t)h);
 	if (rec == NULL) {
+		nat_host_put(hc->nc, host, NAT_HR_HELPER);
 		HELPER_COUNT(hc, NO_RECORD);
 		return HELPER_NONE;
 	}
+	rec->rec_host = host;
 	if (port != helper_defs[h].port)
 		rec->flags |= HC_F_STRICT;
 	ct_conn_set_status(c, CT_ST_HELPER);
@@ -311,6 +388,12 @@ helper_ctx_create(const struct helper_config *cfg, struct ct_table *ct, struct n
 		hc->cfg.mtu = 1500;
 	if (hc->cfg.max_expect_per_master == 0)
 		hc->cfg.max_expect_per_master = 1;
+	/* per-host shares, a quarter by default as NAT's per-host limits (nat_host.c) */
+	hc->lim_expect_host = cfg->max_expect_per_host != HELPER_LIMIT_AUTO ?
+			      cfg->max_expect_per_host : RTE_MAX(cfg->max_expect / 4, 1u);
+	hc->lim_conns_host = cfg->max_conns_per_host != HELPER_LIMIT_AUTO ?
+			     cfg->max_conns_per_host : RTE_MAX(cfg->max_conns / 4, 1u);
+	hc->rl_head = hc->rl_tail = HELPER_NIL;
 	hc->ct = ct;
 	hc->nc = nc;
 	hc->use_heap = use_heap;
@@ -318,8 +401,10 @@ helper_ctx_create(const struct helper_config *cfg, struct ct_table *ct, struct n
 	hc->conns = zalloc(use_heap, (size_t)hc->conn_cap * sizeof(*hc->conns));
 	if (hc->conns == NULL || helper_expect_init(hc) != 0)
 		goto fail;
-	for (i = 0; i < hc->conn_cap; i++)
+	for (i = 0; i < hc->conn_cap; i++) {
 		hc->conns[i].next_free = i + 1 < hc->conn_cap ? i + 1 : HELPER_NIL;
+		hc->conns[i].rprev = hc->conns[i].rnext = HELPER_RL_OFF;
+	}
 	hc->conn_free = 0;
 	ct_set_destroy_cb_slot(ct, CT_CB_HELPER, helper_conn_destroyed, hc);
 	hc->cb_set = true;
@@ -346,9 +431,10 @@ helper_ctx_free(struct helper_ctx *hc)
 			helper_expect_expire(hc, UINT64_MAX, 1);
 		for (i = 0; i < hc->conn_cap; i++)
 			if (hc->conns[i].flags & HC_F_RESV)
-				nat_port_reserved_put(hc->nc, hc->conns[i].resv_proto,
-						      hc->conns[i].resv_addr,
-						      hc->conns[i].resv_port);
+				nat_port_reserved_put_host(hc->nc, hc->conns[i].resv_host,
+							   hc->conns[i].resv_proto,
+							   hc->conns[i].resv_addr,
+							   hc->conns[i].resv_port);
 	}
 	if (hc->exps != NULL)
 		helper_expect_fini(hc);
@@ -580,6 +666,14 @@ handle_match(struct helper_ctx *hc, struct helper_conn *hr, const struct helper_
 		remember_unchanged(hr, pe, m);
 		return;
 	}
+	/* the host at its expectation limit, with none of this master's to replace: refused
+	 * before anything is reserved or rewritten (helper_expect_add counts the same) */
+	if (nat_host_count(hc->nc, natted ? sender : peer, NAT_HR_EXPECT) >=
+	    hc->lim_expect_host && hr->n_expect < hc->cfg.max_expect_per_master) {
+		HELPER_COUNT(hc, EXPECT_HOST_LIMIT);
+		remember_unchanged(hr, pe, m);
+		return;
+	}
 	memset(&s, 0, sizeof(s));
 	s.tuple.proto = td->proto;
 	s.tuple.family = CT_FAMILY_IPV4;
@@ -609,9 +703,14 @@ handle_match(struct helper_ctx *hc, struct helper_conn *hr, const struct helper_
 		helper_expect_add(hc, c, &s, pe->now);
 		return;
 	}
-	rport = nat_port_reserve(hc->nc, td->proto, xaddr, m->port);
+	/* charged to the announcing host (RFC 6888 REQ-4): a control connection must not
+	 * take more outside ports than the host's own mappings may */
+	rport = nat_port_reserve_host(hc->nc, sender, td->proto, xaddr, m->port);
 	if (rport < 0) {
-		HELPER_COUNT(hc, NO_PORT);
+		if (rport == -2)
+			HELPER_COUNT(hc, HOST_PORTS_LIMIT);
+		else
+			HELPER_COUNT(hc, NO_PORT);
 		remember_unchanged(hr, pe, m);
 		return;
 	}
@@ -620,7 +719,7 @@ handle_match(struct helper_ctx *hc, struct helper_conn *hr, const struct helper_
 						    pe->buf_cap, m->off, m->len, text,
 						    (uint16_t)n);
 	if (delta == INT32_MIN) {
-		nat_port_reserved_put(hc->nc, td->proto, xaddr, (uint16_t)rport);
+		nat_port_reserved_put_host(hc->nc, sender, td->proto, xaddr, (uint16_t)rport);
 		HELPER_COUNT(hc, NO_ROOM);
 		remember_unchanged(hr, pe, m);
 		return;
@@ -787,6 +886,7 @@ helper_post_ct(struct helper_ctx *hc, struct ct_pkt *p, uint8_t *buf, uint32_t *
 			hr->flags |= p->dir == 0 ? HC_F_NL_VALID0 : HC_F_NL_VALID1;
 		}
 	}
+	hc->now = now;
 	if (ops != NULL && p->payload_len > 0 && ops->proto == p->tuple.proto)
 		v = handle_payload(hc, hr, ops, &pe);
 	if (v == HELPER_ACCEPT && tcp && helper_seqadj_seq_out(hr, p, buf))

@@ -69,7 +69,15 @@ struct helper_config {
 	unsigned int n_ports;
 	uint32_t max_expect;		/**< expectations per worker (global limit) */
 	uint32_t max_expect_per_master;	/**< more replaces the master's oldest */
+	/** expectations one inside host may have pending (the announcing host of a DNAT
+	 * expectation, the inside client of an outbound one): one host must not starve the
+	 * others. HELPER_LIMIT_AUTO (0, default): a quarter of max_expect; HELPER_LIMIT_NONE:
+	 * none. More are refused (EXPECT_HOST_LIMIT), the payload left unchanged. */
+	uint32_t max_expect_per_host;
 	uint32_t max_conns;		/**< connections with helper state per worker */
+	/** helper records one inside host may hold (its connections to helper ports):
+	 * HELPER_LIMIT_AUTO (0, default): a quarter of max_conns; HELPER_LIMIT_NONE: none */
+	uint32_t max_conns_per_host;
 	ct_time_t expect_timeout;	/**< microseconds */
 	uint16_t mtu;			/**< IPv4 total length a rewrite may grow to (0: 1500) */
 	/** Allow expectations towards an inside host's port below 1024 (FTP PORT/EPRT, a
@@ -78,6 +86,9 @@ struct helper_config {
 	 * world; refused ones are counted (PRIV_PORT) and the payload passes unchanged. */
 	bool allow_priv_ports;
 };
+
+#define HELPER_LIMIT_AUTO	0
+#define HELPER_LIMIT_NONE	UINT32_MAX
 
 /**
  * Defaults: FTP on port 21 (RFC 5382 REQ-6: TCP ALGs other than FTP off by default), TFTP
@@ -195,8 +206,9 @@ struct helper_expect_spec {
 	uint8_t helper;		/**< enum helper_id that created it */
 	uint32_t to_addr;	/**< DNAT: inside address, network order */
 	uint16_t to_port;	/**< DNAT: inside port, network order */
-	uint16_t resv_port;	/**< outside port reserved for it (host order, 0: none): it
-				 *   goes back to NAT when the expectation or its connection ends */
+	uint16_t resv_port;	/**< outside port reserved for it (host order, 0: none) with
+				 *   nat_port_reserve_host() for to_addr: it goes back to NAT when
+				 *   the expectation or its connection ends */
 };
 
 /**
@@ -280,10 +292,14 @@ int helper_format(const struct helper_match *m, uint32_t addr, uint16_t port, ch
 	_(ADDR_MISMATCH,	"address in payload not the sender's: no expectation")	\
 	_(NO_ROOM,		"rewrite beyond tailroom/MTU: refused")			\
 	_(NO_PORT,		"no outside port to reserve: refused")			\
+	_(HOST_PORTS_LIMIT,	"announcing host at its port limit: refused")		\
 	_(PEER_NOT_INSIDE,	"expected connection would be unsolicited: refused")	\
 	_(EXPECT_CREATED,	"expectations created")					\
 	_(EXPECT_REPLACED,	"expectations replaced (same tuple or per-master limit)") \
 	_(EXPECT_FULL,		"expectations refused: table full")			\
+	_(EXPECT_HOST_LIMIT,	"expectations refused: host at its expectation limit")	\
+	_(HOST_RECORD_LIMIT,	"helper not attached: host at its record limit")	\
+	_(RECORD_EVICTED,	"unassured connection evicted for a helper record")	\
 	_(EXPECT_HIT,		"expected connections created (RELATED)")		\
 	_(EXPECT_HIT_FAILED,	"expected connection refused by conntrack/NAT")		\
 	_(EXPECT_EXPIRED,	"expectations expired")					\

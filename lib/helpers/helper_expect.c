@@ -137,7 +137,9 @@ exp_remove(struct helper_ctx *hc, uint32_t i, bool release_port)
 	else
 		hc->fifo_tail = e->fprev;
 	if (release_port && e->s.resv_port != 0)
-		nat_port_reserved_put(hc->nc, e->s.tuple.proto, e->s.tuple.dst, e->s.resv_port);
+		nat_port_reserved_put_host(hc->nc, e->s.to_addr, e->s.tuple.proto,
+					   e->s.tuple.dst, e->s.resv_port);
+	nat_host_put(hc->nc, e->host, NAT_HR_EXPECT);
 	memset(e, 0, sizeof(*e));
 	e->hnext = hc->exp_free;
 	hc->exp_free = i;
@@ -166,8 +168,8 @@ helper_expect_add(struct helper_ctx *hc, struct ct_conn *master,
 
 	if (m == NULL) {
 		if (spec->resv_port != 0)
-			nat_port_reserved_put(hc->nc, spec->tuple.proto, spec->tuple.dst,
-					      spec->resv_port);
+			nat_port_reserved_put_host(hc->nc, spec->to_addr, spec->tuple.proto,
+						   spec->tuple.dst, spec->resv_port);
 		return -EINVAL;
 	}
 	/* the same announcement again (a retried command): the new one replaces it */
@@ -183,11 +185,21 @@ helper_expect_add(struct helper_ctx *hc, struct ct_conn *master,
 		exp_remove(hc, m->exp_head, true);
 		HELPER_COUNT(hc, EXPECT_REPLACED);
 	}
+	/* one host must not take every expectation of the worker */
+	if (hc->exp_free != HELPER_NIL &&
+	    nat_host_take(hc->nc, helper_spec_host(spec), NAT_HR_EXPECT,
+			  hc->lim_expect_host) != 0) {
+		HELPER_COUNT(hc, EXPECT_HOST_LIMIT);
+		if (spec->resv_port != 0)
+			nat_port_reserved_put_host(hc->nc, spec->to_addr, spec->tuple.proto,
+						   spec->tuple.dst, spec->resv_port);
+		return -ENOSPC;
+	}
 	if (hc->exp_free == HELPER_NIL) {
 		HELPER_COUNT(hc, EXPECT_FULL);
 		if (spec->resv_port != 0)
-			nat_port_reserved_put(hc->nc, spec->tuple.proto, spec->tuple.dst,
-					      spec->resv_port);
+			nat_port_reserved_put_host(hc->nc, spec->to_addr, spec->tuple.proto,
+						   spec->tuple.dst, spec->resv_port);
 		return -ENOSPC;
 	}
 	i = hc->exp_free;
@@ -203,6 +215,7 @@ helper_expect_add(struct helper_ctx *hc, struct ct_conn *master,
 		e->s.tuple.sport = 0;
 	e->master = mid;
 	e->mrec = (uint32_t)(m - hc->conns);
+	e->host = helper_spec_host(spec);
 	e->expire = now + hc->cfg.expect_timeout;
 	head = &hc->ehead[bucket_of(hc, spec->tuple.proto, spec->tuple.dst, spec->tuple.dport)];
 	e->hnext = *head;
@@ -274,6 +287,7 @@ helper_expect_expire(struct helper_ctx *hc, ct_time_t now, unsigned int budget)
 {
 	unsigned int n = 0;
 
+	hc->now = now;
 	while (budget-- > 0 && hc->fifo_head != HELPER_NIL &&
 	       hc->exps[hc->fifo_head].expire <= now) {
 		exp_remove(hc, hc->fifo_head, true);
@@ -283,17 +297,16 @@ helper_expect_expire(struct helper_ctx *hc, ct_time_t now, unsigned int budget)
 	return n;
 }
 
-/* create the expected connection: explicit DNAT to the inside endpoint */
+/* create the expected connection: explicit DNAT to the inside endpoint, counted in that
+ * host's inbound connection budget (nat_in_expected) like any connection made to it */
 static struct ct_conn *
 create_dnat(struct helper_ctx *hc, const struct ct_pkt *p, const struct helper_expect_spec *s,
 	    ct_time_t now)
 {
-	struct ct_tuple reply = ct_tuple_invert(&p->tuple);
-	enum ct_reason why = CT_R_NONE;
+	enum nat_reason nw;
+	enum ct_reason cw;
 
-	reply.src = s->to_addr;
-	reply.sport = s->to_port;
-	return ct_create(hc->ct, &p->tuple, &reply, now, &why);
+	return nat_in_expected(hc->nc, p, s->to_addr, s->to_port, now, &nw, &cw);
 }
 
 /* does the DNAT expectation s wait on its master's own outside endpoint (the master's
@@ -317,6 +330,7 @@ helper_expect_new(struct helper_ctx *hc, const struct ct_pkt *p, bool from_insid
 	const struct helper_ops *ops;
 	uint32_t i, mid, map = 0;
 
+	hc->now = now;
 	if (hc->n_exp == 0)
 		return NULL;
 	i = exp_find(hc, &p->tuple);
@@ -360,11 +374,12 @@ helper_expect_new(struct helper_ctx *hc, const struct ct_pkt *p, bool from_insid
 		rec->resv_proto = s.tuple.proto;
 		rec->resv_addr = s.tuple.dst;
 		rec->resv_port = s.resv_port;
+		rec->resv_host = s.to_addr;
 	}
 	nat_mapping_release(hc->nc, map);
 	map = 0;
-	if (master == c)
-		master = NULL;	/* evicted by ct_create, its slot reused for c */
+	if (master == c || (master != NULL && (ct_conn_status(master) & CT_ST_DYING)))
+		master = NULL;	/* evicted to make room (its slot may be c's now) */
 	ct_set_related(hc->ct, c, master);
 	HELPER_COUNT(hc, EXPECT_HIT);
 	ops = helper_ops_of((enum helper_id)s.helper);
@@ -375,7 +390,8 @@ helper_expect_new(struct helper_ctx *hc, const struct ct_pkt *p, bool from_insid
 fail:
 	nat_mapping_release(hc->nc, map);
 	if (s.resv_port != 0)
-		nat_port_reserved_put(hc->nc, s.tuple.proto, s.tuple.dst, s.resv_port);
+		nat_port_reserved_put_host(hc->nc, s.to_addr, s.tuple.proto, s.tuple.dst,
+					   s.resv_port);
 	HELPER_COUNT(hc, EXPECT_HIT_FAILED);
 	return NULL;
 }

@@ -14,6 +14,7 @@
 #include "helper.h"
 
 #define HELPER_NIL	UINT32_MAX
+#define HELPER_RL_OFF	(UINT32_MAX - 1)
 #define HELPER_TEXT_MAX	64	/* longest replacement text (EPRT with a full address: 30) */
 
 /*
@@ -77,6 +78,12 @@ struct helper_conn {
 	uint8_t resv_proto;
 	uint16_t resv_port;		/* host order */
 	uint32_t resv_addr;
+	uint32_t resv_host;		/* the inside host it is charged to (network order) */
+	uint32_t rec_host;		/* inside host this record is counted for (NAT_HR_HELPER),
+					 * 0: none */
+	uint32_t conn_id;		/* conntrack id of its connection */
+	uint32_t rprev, rnext;		/* records not yet seen ASSURED, oldest first (eviction
+					 * candidates); rprev HELPER_RL_OFF: not linked */
 	uint32_t n_expect;		/* pending expectations of this master */
 	uint32_t exp_head;		/* its expectations (oldest first) */
 	uint32_t exp_tail;
@@ -91,6 +98,7 @@ struct helper_exp {
 	struct helper_expect_spec s;
 	uint32_t master;		/* master connection id */
 	uint32_t mrec;			/* master's helper_conn index */
+	uint32_t host;			/* inside host it is counted for (NAT_HR_EXPECT) */
 	ct_time_t expire;
 	uint32_t hnext;			/* hash chain */
 	uint32_t mprev, mnext;		/* the master's list */
@@ -117,8 +125,20 @@ struct helper_ctx {
 	struct helper_conn *conns;
 	uint32_t conn_cap;
 	uint32_t conn_free;
+	uint32_t rl_head, rl_tail;	/* eviction candidates (struct helper_conn.rprev) */
+	ct_time_t now;			/* latest time a caller gave us */
+	uint32_t lim_expect_host;	/* resolved max_expect_per_host */
+	uint32_t lim_conns_host;	/* resolved max_conns_per_host */
 	struct helper_stats stats;	/* owner writes, anyone reads */
 };
+
+/* the inside host an expectation is counted for: the announcing host of a DNAT one, the
+ * inside client of an outbound one */
+static inline uint32_t
+helper_spec_host(const struct helper_expect_spec *s)
+{
+	return s->nat == HELPER_EXP_DNAT ? s->to_addr : s->tuple.src;
+}
 
 #define HELPER_STAT_ADD(hc, field, v)						\
 	__atomic_store_n(&(hc)->stats.field, (hc)->stats.field + (v), __ATOMIC_RELAXED)

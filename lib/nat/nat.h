@@ -15,6 +15,9 @@
  * Port forwards are a read-mostly table (struct nat_fwd_table) swapped by the control plane.
  * struct nat_port_table is shared by all workers: which worker holds each outside port,
  * claimed and released with atomic operations, read by inbound steering ([any]).
+ * struct nat_rss (nat_rss.c) is the RSS key and RETA natgw gives the NICs, immutable once
+ * built: with it the inside owner is the host's RSS queue and new outside ports are chosen
+ * so that the NIC delivers their replies to the allocating worker ([any]).
  */
 #ifndef NATGW_NAT_H
 #define NATGW_NAT_H
@@ -29,6 +32,8 @@ extern "C" {
 #endif
 
 #define NAT_MAX_ADDRS 64
+/* slots of the pool membership index (struct nat_config.addr_slot), a power of 2 */
+#define NAT_ADDR_SLOTS 256
 
 /** RFC 4787 section 4.1 mapping behaviour. */
 enum nat_mapping {
@@ -74,6 +79,8 @@ enum nat_reason {
 const char *nat_reason_str(enum nat_reason r);
 const char *nat_reason_id(enum nat_reason r);
 
+struct nat_rss;
+
 /** Pool and behaviour. Filled by the app from its config, then nat_config_init(). */
 struct nat_config {
 	uint32_t addrs[NAT_MAX_ADDRS];	/**< outside addresses, network order */
@@ -88,12 +95,31 @@ struct nat_config {
 	bool hairpin;			/**< default true */
 	uint32_t max_mappings;		/**< per worker; default = conntrack capacity */
 	uint32_t host_seed;		/**< seed for nat_host_owner / paired address choice */
-	/** RFC 6888 REQ-5: connections (both directions) one inside host may hold.
-	 * NAT_LIMIT_AUTO (default): a quarter of its worker's conntrack capacity. */
+	/** RFC 6888 REQ-5: connections one inside host may open itself (outbound).
+	 * NAT_LIMIT_AUTO (default): a quarter of its worker's conntrack capacity. At the
+	 * limit a new one evicts the host's own oldest connection not yet ASSURED. */
 	uint32_t max_conns_per_host;
+	/** Connections made to one inside host from outside (port forwards, EIF/ADF, helpers'
+	 * expected data connections): a budget of their own, so that a flood to a forward
+	 * cannot take the server's outbound budget. NAT_LIMIT_AUTO (default): the value of
+	 * max_conns_per_host in force. Eviction at the limit as for outbound. */
+	uint32_t max_inbound_conns_per_host;
 	/** RFC 6888 REQ-4: outside ports (ICMP identifiers) one inside host may hold, per
 	 * protocol. NAT_LIMIT_AUTO (default): a quarter of the smallest address' port range. */
 	uint32_t max_ports_per_host;
+	/** RSS steering (nat_rss.c): the key and RETA the app gave the NICs. NULL (default):
+	 * none; owners and ports as without RSS. Must outlive every user of the config. */
+	const struct nat_rss *rss;
+	/** With RSS steering on the outside: keep the inside port even when its replies would
+	 * land on another worker's queue (handed off). Default false: steering wins, the inside
+	 * port is kept only when it steers to the allocating worker (RFC 4787 section 4.2.1
+	 * does not require port preservation). */
+	bool rss_preserve;
+	/* Pool membership in O(1), filled by nat_config_index() (gw_create and nat_ctx_create
+	 * index their own copies); a config never indexed, or whose n_addrs changed since, is
+	 * scanned. Not configuration: leave them zero. */
+	uint32_t addr_index_n;		/* n_addrs when indexed, 0: not indexed */
+	uint8_t addr_slot[NAT_ADDR_SLOTS];	/* open addressing: address index + 1, 0 empty */
 };
 
 #define NAT_LIMIT_AUTO	0		/**< per-host limit: the default fraction */
@@ -102,6 +128,7 @@ struct nat_config {
 /** The per-host limits in force for cfg (NAT_LIMIT_AUTO resolved; ct_capacity is the
  * worker's conntrack capacity). [any] */
 uint32_t nat_limit_conns(const struct nat_config *cfg, uint32_t ct_capacity);
+uint32_t nat_limit_conns_in(const struct nat_config *cfg, uint32_t ct_capacity);
 uint32_t nat_limit_ports(const struct nat_config *cfg);
 
 /** Defaults: no addresses, 1 worker, EIM, APDF, preserve, paired, hairpin. */
@@ -109,8 +136,34 @@ void nat_config_default(struct nat_config *cfg);
 /** Validate (non-empty pool, lo <= hi, n_workers >= 1 ...). 0 or -EINVAL with msg set. */
 int nat_config_check(const struct nat_config *cfg, char *msg, size_t msglen);
 
-/** Is addr (network order) one of the pool's outside addresses? [any] */
-bool nat_is_outside_addr(const struct nat_config *cfg, uint32_t addr);
+/** Build cfg's pool membership index (after the last change to addrs/n_addrs, once
+ * nat_config_check() passed). Optional: lookups scan the pool without it. */
+void nat_config_index(struct nat_config *cfg);
+/** Index of addr (network order) in cfg->addrs, or -1. [any] */
+int nat_addr_index(const struct nat_config *cfg, uint32_t addr);
+
+static inline unsigned int
+nat_addr_slot0(uint32_t addr)
+{
+	return (addr * UINT32_C(0x9e3779b1)) >> 24 & (NAT_ADDR_SLOTS - 1);
+}
+
+/** Is addr (network order) one of the pool's outside addresses? [any] Every packet asks
+ * (address checks, to-me, hairpin), so an indexed config answers with a probe or two,
+ * linear probing from nat_addr_slot0(addr) to an empty slot. */
+static inline bool
+nat_is_outside_addr(const struct nat_config *cfg, uint32_t addr)
+{
+	unsigned int s, v;
+
+	if (__builtin_expect(cfg->addr_index_n != cfg->n_addrs || cfg->n_addrs == 0, 0))
+		return nat_addr_index(cfg, addr) >= 0;
+	for (s = nat_addr_slot0(addr); (v = cfg->addr_slot[s]) != 0;
+	     s = (s + 1) & (NAT_ADDR_SLOTS - 1))
+		if (cfg->addrs[v - 1] == addr)
+			return true;
+	return false;
+}
 /** Worker owning all connections of inside host `addr` (network order). [any] */
 unsigned int nat_host_owner(const struct nat_config *cfg, uint32_t addr);
 
@@ -164,6 +217,87 @@ uint32_t nat_inbound_owner(const struct nat_config *cfg, const struct nat_fwd_ta
  */
 uint32_t nat_inside_owner(const struct nat_config *cfg, const struct nat_fwd_table *fwd,
 			  const struct ct_pkt *p);
+
+/* ---- RSS: the NIC's Toeplitz hash as natgw configures it (nat_rss.c) ---- */
+
+#define NAT_RSS_KEY_MAX		52	/**< i40e/ice take 52 bytes, most NICs 40 */
+#define NAT_RSS_RETA_MAX	2048
+#define NAT_RSS_MAX_WORKERS	64
+
+enum nat_rss_role {
+	NAT_RSS_INSIDE = 0,	/**< RETA index a function of the source address only */
+	NAT_RSS_OUTSIDE,	/**< RETA index a function of destination address and port */
+};
+
+/** One port's RSS: what the NIC is given, and tables derived from it. */
+struct nat_rss_port {
+	uint16_t reta_size;			/**< entries; 0: no RSS steering on this port */
+	uint8_t key_len;			/**< bytes of key the NIC takes (40 or 52) */
+	uint8_t key[NAT_RSS_KEY_MAX];		/**< the Toeplitz key, as the NIC takes it */
+	uint16_t queue[NAT_RSS_RETA_MAX];	/**< RETA: entry -> queue */
+	uint16_t worker[NAT_RSS_RETA_MAX];	/**< entry -> worker polling that queue */
+	uint64_t workers;			/**< bit w: some entry delivers to worker w */
+	uint32_t t_addr[4][256];	/**< hash of each byte of the hashed address */
+	uint32_t t_port[2][256];	/**< outside: hash of each byte of the dst port */
+};
+
+/** Both ports ([NAT_RSS_INSIDE], [NAT_RSS_OUTSIDE]). */
+struct nat_rss {
+	struct nat_rss_port port[2];
+};
+
+/**
+ * The Toeplitz hash a NIC computes with `key` over an IPv4 packet (RSS spec: src addr, dst
+ * addr, and with l4 src port, dst port; all network order), with DPDK's rte_softrss. [any]
+ */
+uint32_t nat_rss_softrss(const uint8_t *key, uint32_t src, uint32_t dst, uint16_t sport,
+			 uint16_t dport, bool l4);
+
+/**
+ * Fill rp for a port of `role`: the key (`key`, or random when NULL; key_len 40 or 52
+ * bytes) with the bits the role needs forced (nat_rss.c: the RETA index then ignores the
+ * remote endpoint), RETA entry i -> queue bitreverse(i) % n_queues (nat_rss.c: an even
+ * spread of consecutive ports and hosts), and entry -> worker through
+ * worker_of_queue[n_queues]. reta_size: a power of two, 2..NAT_RSS_RETA_MAX.
+ * @return 0, or -EINVAL. [control plane]
+ */
+int nat_rss_port_init(struct nat_rss_port *rp, enum nat_rss_role role, const uint8_t *key,
+		      unsigned int key_len, unsigned int reta_size, unsigned int n_queues,
+		      const uint16_t *worker_of_queue, unsigned int n_workers);
+
+/** Validate rss (NULL is valid) against a worker count. 0 or -EINVAL with msg set. */
+int nat_rss_check(const struct nat_rss *rss, unsigned int n_workers, char *msg,
+		  size_t msglen);
+
+/** The worker whose queue gets a packet of hash h. [any] */
+static inline unsigned int
+nat_rss_reta_worker(const struct nat_rss_port *rp, uint32_t h)
+{
+	return rp->worker[h & (rp->reta_size - 1u)];
+}
+
+/** Inside port: the worker whose queue gets every packet from inside address src
+ * (network order), whatever its destination, protocol or ports. [any] */
+static inline unsigned int
+nat_rss_inside_worker(const struct nat_rss_port *rp, uint32_t src)
+{
+	const uint8_t *b = (const uint8_t *)&src;
+
+	return nat_rss_reta_worker(rp, rp->t_addr[0][b[0]] ^ rp->t_addr[1][b[1]] ^
+				       rp->t_addr[2][b[2]] ^ rp->t_addr[3][b[3]]);
+}
+
+/** Outside port: the worker whose queue gets TCP/UDP to dst:dport (network order) from
+ * any remote; dport 0: also what is hashed on addresses only (ICMP, fragments). [any] */
+static inline unsigned int
+nat_rss_outside_worker(const struct nat_rss_port *rp, uint32_t dst, uint16_t dport)
+{
+	const uint8_t *b = (const uint8_t *)&dst, *p = (const uint8_t *)&dport;
+
+	return nat_rss_reta_worker(rp, rp->t_addr[0][b[0]] ^ rp->t_addr[1][b[1]] ^
+				       rp->t_addr[2][b[2]] ^ rp->t_addr[3][b[3]] ^
+				       rp->t_port[0][p[0]] ^ rp->t_port[1][p[1]]);
+}
 
 /* ---- port forwards (read-mostly; built by the control plane, then published) ---- */
 
@@ -227,9 +361,10 @@ void nat_ctx_sync(struct nat_ctx *nc);
  * same way: the reply tuple's source stays that outside address:port, and the caller loops
  * the translated packet back in (nat_inbound_owner()). Protocols without ports (not
  * TCP/UDP/ICMP query) get the paired address only. The source host's limits are checked
- * first (HOST_CONNS_LIMIT, HOST_PORTS_LIMIT); with no mapping record or outside port left,
- * connections that never saw a reply are evicted to make room (bounded, netfilter
- * early_drop). Creates the conntrack entry with the translated reply tuple. [owner]
+ * first (HOST_CONNS_LIMIT once its own oldest unassured connection could not be evicted,
+ * HOST_PORTS_LIMIT); with no mapping record or outside port left, connections that are not
+ * ASSURED are evicted to make room (bounded, netfilter early_drop). Creates the conntrack
+ * entry with the translated reply tuple. [owner]
  * @return the connection, or NULL with *why set (PORTS_EXHAUSTED, MAPPINGS_FULL,
  *         HOST_CONNS_LIMIT, HOST_PORTS_LIMIT, CT_REFUSED with *ct_why set).
  */
@@ -242,7 +377,8 @@ struct ct_conn *nat_out_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_
  * has sent to; the first 4 are exact, more are kept in a small Bloom filter that can only
  * err towards accepting). Under APDF with no forward this always returns NULL with
  * NAT_R_NO_MAPPING; protocols other than TCP/UDP likewise. FILTERED when ADF refuses;
- * HOST_CONNS_LIMIT when the inside host holds its maximum of connections. [owner]
+ * HOST_CONNS_LIMIT when the inside host holds its maximum of inbound connections
+ * (max_inbound_conns_per_host) and none of them could be evicted. [owner]
  */
 struct ct_conn *nat_in_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now,
 			   enum nat_reason *why, enum ct_reason *ct_why);
@@ -274,6 +410,51 @@ int nat_rewrite_tuple(const struct ct_pkt *p, const struct ct_tuple *want, uint8
 int nat_port_reserve(struct nat_ctx *nc, uint8_t proto, uint32_t addr, uint16_t want);
 /** Give back a port from nat_port_reserve(). [owner] */
 void nat_port_reserved_put(struct nat_ctx *nc, uint8_t proto, uint32_t addr, uint16_t port);
+
+/**
+ * nat_port_reserve() charged to inside host `host` (network order), the one whose
+ * announcement (FTP PORT/EPRT, a forwarded server's 227/229, DCC) needs the port: it
+ * counts against that host's max_ports_per_host of proto like a port its mappings hold
+ * (RFC 6888 REQ-4), until nat_port_reserved_put_host(). [owner]
+ * @return the port (host order), -1 as nat_port_reserve(), or -2: the host is at its
+ *         port limit (NAT_R_HOST_PORTS_LIMIT counted; nothing reserved).
+ */
+int nat_port_reserve_host(struct nat_ctx *nc, uint32_t host, uint8_t proto, uint32_t addr,
+			  uint16_t want);
+/** Give back a port from nat_port_reserve_host() (the same host). [owner] */
+void nat_port_reserved_put_host(struct nat_ctx *nc, uint32_t host, uint8_t proto,
+				uint32_t addr, uint16_t port);
+
+/* ---- what other layers count per inside host (added for lib/helpers) ---- */
+
+/** Resources a layer above keeps a per-host count of, in NAT's host records. */
+enum nat_host_res {
+	NAT_HR_HELPER = 0,	/**< helper connection records (lib/helpers) */
+	NAT_HR_EXPECT,		/**< pending expectations (lib/helpers) */
+	NAT_HR_MAX
+};
+
+/**
+ * Count one more of resource r for inside host `host` (network order) if it holds fewer
+ * than `limit` (NAT_LIMIT_NONE: no limit). The host must hold a connection counted by NAT
+ * while the count is non-zero (the record's lifetime; nat_out_new/nat_in_new count theirs).
+ * [owner] @return 0, or -1 (at the limit, or no host record could be made).
+ */
+int nat_host_take(struct nat_ctx *nc, uint32_t host, enum nat_host_res r, uint32_t limit);
+/** Count one fewer (from nat_host_take). [owner] */
+void nat_host_put(struct nat_ctx *nc, uint32_t host, enum nat_host_res r);
+/** How many of r host holds now. [owner] */
+uint32_t nat_host_count(struct nat_ctx *nc, uint32_t host, enum nat_host_res r);
+
+/**
+ * New connection from the outside that a helper expected (p missed): DNAT to the inside
+ * endpoint to_addr:to_port (network order), counted in that host's inbound budget (with
+ * eviction of its own unassured ones at the limit, as nat_in_new). [owner]
+ * @return the connection, or NULL with *why set (HOST_CONNS_LIMIT, CT_REFUSED).
+ */
+struct ct_conn *nat_in_expected(struct nat_ctx *nc, const struct ct_pkt *p, uint32_t to_addr,
+				uint16_t to_port, ct_time_t now, enum nat_reason *why,
+				enum ct_reason *ct_why);
 
 /* ---- mapping references of related connections (added for lib/helpers) ---- */
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <netinet/in.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_malloc.h>
 #include <rte_random.h>
@@ -96,25 +97,46 @@ nat_config_check(const struct nat_config *cfg, char *msg, size_t msglen)
 	}
 	if (cfg->max_ports_per_host != NAT_LIMIT_NONE && cfg->max_ports_per_host > 65536)
 		FAIL("max_ports_per_host %u above 65536", cfg->max_ports_per_host);
+	if (nat_rss_check(cfg->rss, cfg->n_workers, msg, msglen) != 0)
+		return -EINVAL;
 #undef FAIL
 	return 0;
+}
+
+void
+nat_config_index(struct nat_config *cfg)
+{
+	unsigned int i, s;
+
+	memset(cfg->addr_slot, 0, sizeof(cfg->addr_slot));
+	cfg->addr_index_n = 0;
+	if (cfg->n_addrs == 0 || cfg->n_addrs > NAT_MAX_ADDRS)
+		return;
+	for (i = 0; i < cfg->n_addrs; i++) {
+		for (s = nat_addr_slot0(cfg->addrs[i]); cfg->addr_slot[s] != 0;
+		     s = (s + 1) & (NAT_ADDR_SLOTS - 1))
+			;
+		cfg->addr_slot[s] = (uint8_t)(i + 1);
+	}
+	cfg->addr_index_n = cfg->n_addrs;
 }
 
 int
 nat_addr_index(const struct nat_config *cfg, uint32_t addr)
 {
-	unsigned int i;
+	unsigned int i, s, v;
 
+	if (likely(cfg->addr_index_n == cfg->n_addrs && cfg->n_addrs != 0)) {
+		for (s = nat_addr_slot0(addr); (v = cfg->addr_slot[s]) != 0;
+		     s = (s + 1) & (NAT_ADDR_SLOTS - 1))
+			if (cfg->addrs[v - 1] == addr)
+				return (int)v - 1;
+		return -1;
+	}
 	for (i = 0; i < cfg->n_addrs; i++)
 		if (cfg->addrs[i] == addr)
 			return (int)i;
 	return -1;
-}
-
-bool
-nat_is_outside_addr(const struct nat_config *cfg, uint32_t addr)
-{
-	return nat_addr_index(cfg, addr) >= 0;
 }
 
 /* Keyed hash of an inside address. The seed is secret, so the spread of hosts over
@@ -135,6 +157,9 @@ nat_host_owner(const struct nat_config *cfg, uint32_t addr)
 {
 	if (cfg->n_workers <= 1)
 		return 0;
+	/* RSS steering: the worker whose inside queue the NIC gives this host (nat_rss.c) */
+	if (cfg->rss != NULL && cfg->rss->port[NAT_RSS_INSIDE].reta_size != 0)
+		return nat_rss_inside_worker(&cfg->rss->port[NAT_RSS_INSIDE], addr);
 	return (unsigned int)(host_hash(cfg, addr, 0x6f776e6572) % cfg->n_workers);
 }
 
@@ -164,6 +189,12 @@ nat_inbound_owner(const struct nat_config *cfg, const struct nat_fwd_table *fwd,
 	/* the worker holding the port (nat_ports.c); a free port has no connection anywhere:
 	 * spread such packets over the workers rather than piling them on one */
 	o = nat_port_table_owner(pt, t->proto, t->dst, port);
+	if (o < cfg->n_workers)
+		return o;
+	/* RSS steering: where the NIC delivered it (refused there, no handoff); ICMP and
+	 * errors are hashed on the addresses only */
+	o = nat_port_table_rss_worker(pt, t->dst, t->proto == IPPROTO_ICMP ||
+				      p->is_icmp_error ? 0 : port);
 	return o < cfg->n_workers ? o : port % cfg->n_workers;
 }
 

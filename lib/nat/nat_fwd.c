@@ -144,18 +144,13 @@ nat_fwd_table_free(struct nat_fwd_table *ft)
 	free(ft);
 }
 
-const struct nat_fwd *
-nat_fwd_lookup(const struct nat_fwd_table *ft, uint8_t proto, uint32_t ext_addr,
-	       uint16_t ext_port)
+/* The number of entries (sorted by outside key) that start at or below key k: the last of
+ * them is the only one that may cover k. */
+static unsigned int
+fwd_upto(const struct nat_fwd_table *ft, uint64_t k)
 {
-	uint64_t k = fwd_key(proto, ext_addr, ext_port);
-	unsigned int lo = 0, hi;
-	const struct nat_fwd *f;
+	unsigned int lo = 0, hi = ft->n;
 
-	if (ft == NULL || ft->n == 0)
-		return NULL;
-	/* last entry whose key <= k */
-	hi = ft->n;
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
 
@@ -164,6 +159,20 @@ nat_fwd_lookup(const struct nat_fwd_table *ft, uint8_t proto, uint32_t ext_addr,
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+const struct nat_fwd *
+nat_fwd_lookup(const struct nat_fwd_table *ft, uint8_t proto, uint32_t ext_addr,
+	       uint16_t ext_port)
+{
+	const struct nat_fwd *f;
+	unsigned int lo;
+
+	if (ft == NULL || ft->n == 0)
+		return NULL;
+	/* last entry whose key <= k */
+	lo = fwd_upto(ft, fwd_key(proto, ext_addr, ext_port));
 	if (lo == 0)
 		return NULL;
 	f = &ft->fwd[lo - 1];
@@ -219,25 +228,16 @@ uint64_t
 nat_fwd_mask64(const struct nat_fwd_table *ft, uint8_t proto, uint32_t ext_addr, uint32_t base)
 {
 	uint32_t top = base + 63;
-	uint64_t k, m = 0;
-	unsigned int lo = 0, hi;
+	uint64_t m = 0;
+	unsigned int lo;
 
 	if (ft == NULL || ft->n == 0)
 		return 0;
 	if (top > 65535)
 		top = 65535;
-	k = fwd_key(proto, ext_addr, (uint16_t)top);
 	/* entries of (proto, addr) are sorted and disjoint: walk back from the last one that
 	 * starts at or below the word's top while they still reach into the word */
-	hi = ft->n;
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
-
-		if (fwd_key(ft->fwd[mid].proto, ft->fwd[mid].ext_addr, ft->fwd[mid].ext_lo) <= k)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = fwd_upto(ft, fwd_key(proto, ext_addr, (uint16_t)top));
 	while (lo > 0) {
 		const struct nat_fwd *f = &ft->fwd[--lo];
 		uint32_t a, b, i;

@@ -14,11 +14,18 @@
  *
  * Defaults (NAT_LIMIT_AUTO): a quarter of the worker's conntrack capacity and a quarter of
  * the smallest outside address' port range per protocol. Why a quarter: one host can then
- * never take more than a quarter of either resource, so at least three quarters stay for
- * the others (a single host cannot starve them, issue 9 item 13), while one busy host (a
+ * never take more than a quarter of the ports, so at least three quarters stay for the
+ * others (a single host cannot starve them, RFC 6888 REQ-4), while one busy host (a
  * torrent client, a server behind a forward) still gets 16,128 ports per protocol with the
  * default range 1024-65535 and 16,384 connections with the default capacity of 65,536.
- * Either limit can be set, or switched off, in [nat] (docs/config.md).
+ * Connections are two budgets of that size: those the host opens (NAT_HD_OUT) and those
+ * made to it from outside (NAT_HD_IN: forwards, EIF/ADF, helpers' data connections), so a
+ * flood to a forward cannot take the server's own outbound budget; a host holds at most half
+ * the table. At a limit the host's own oldest connection of that budget not yet ASSURED is
+ * evicted (nat_host_room). Ports the helpers reserve for a host's announcements count as
+ * its ports (nat_port_reserve_host), and other layers keep per-host counts here too
+ * (nat_host_take: helper records, expectations). Every limit can be set, or switched off,
+ * in [nat] / [helpers] (docs/config.md).
  */
 #include <errno.h>
 #include <string.h>
@@ -33,6 +40,14 @@ nat_limit_conns(const struct nat_config *cfg, uint32_t ct_capacity)
 	if (cfg->max_conns_per_host != NAT_LIMIT_AUTO)
 		return cfg->max_conns_per_host;
 	return RTE_MAX(ct_capacity / 4, 1u);
+}
+
+uint32_t
+nat_limit_conns_in(const struct nat_config *cfg, uint32_t ct_capacity)
+{
+	if (cfg->max_inbound_conns_per_host != NAT_LIMIT_AUTO)
+		return cfg->max_inbound_conns_per_host;
+	return nat_limit_conns(cfg, ct_capacity);
 }
 
 uint32_t
@@ -66,14 +81,20 @@ nat_hosts_init(struct nat_ctx *nc)
 	nc->hosts = nat_zalloc(nc->use_heap, (size_t)cap * sizeof(*nc->hosts));
 	nc->host_free = nat_zalloc(nc->use_heap, (size_t)cap * sizeof(uint32_t));
 	nc->host_head = nat_zalloc(nc->use_heap, (size_t)nb * sizeof(uint32_t));
-	if (nc->hosts == NULL || nc->host_free == NULL || nc->host_head == NULL)
+	nc->hlink = nat_zalloc(nc->use_heap,
+			       (size_t)ct_table_capacity(nc->ct) * sizeof(*nc->hlink));
+	if (nc->hosts == NULL || nc->host_free == NULL || nc->host_head == NULL ||
+	    nc->hlink == NULL)
 		return -ENOMEM;
+	for (i = 0; i < ct_table_capacity(nc->ct); i++)
+		nc->hlink[i].prev = nc->hlink[i].next = NAT_HL_OFF;
 	for (i = 0; i < cap; i++)
 		nc->host_free[i] = cap - 1 - i;
 	nc->host_free_top = cap;
 	memset(nc->host_head, 0xff, (size_t)nb * sizeof(uint32_t));
 	nc->lim_conns = nat_limit_conns(&nc->cfg, ct_table_capacity(nc->ct));
 	nc->lim_ports = nat_limit_ports(&nc->cfg);
+	nc->lim_conns_in = nat_limit_conns_in(&nc->cfg, ct_table_capacity(nc->ct));
 	return 0;
 }
 
@@ -83,6 +104,8 @@ nat_hosts_fini(struct nat_ctx *nc)
 	nat_free(nc->use_heap, nc->hosts);
 	nat_free(nc->use_heap, nc->host_free);
 	nat_free(nc->use_heap, nc->host_head);
+	nat_free(nc->use_heap, nc->hlink);
+	nc->hlink = NULL;
 	nc->hosts = NULL;
 	nc->host_free = NULL;
 	nc->host_head = NULL;
@@ -107,6 +130,7 @@ nat_host_get(struct nat_ctx *nc, uint32_t addr, bool create)
 	h = &nc->hosts[i];
 	memset(h, 0, sizeof(*h));
 	h->addr = addr;
+	h->lhead[0] = h->lhead[1] = h->ltail[0] = h->ltail[1] = NAT_NIL;
 	h->next = *head;
 	*head = i;
 	return h;
@@ -118,10 +142,13 @@ nat_host_release(struct nat_ctx *nc, struct nat_host *h)
 	uint32_t idx = (uint32_t)(h - nc->hosts), *pp;
 	unsigned int pc;
 
-	if (h->conns != 0)
+	if (h->conns[NAT_HD_OUT] != 0 || h->conns[NAT_HD_IN] != 0)
 		return;
 	for (pc = 0; pc < NAT_PC_MAX; pc++)
 		if (h->ports[pc] != 0)
+			return;
+	for (pc = 0; pc < NAT_HR_MAX; pc++)
+		if (h->res[pc] != 0)
 			return;
 	pp = &nc->host_head[host_bucket(nc, h->addr)];
 	while (*pp != NAT_NIL && *pp != idx)
@@ -130,4 +157,162 @@ nat_host_release(struct nat_ctx *nc, struct nat_host *h)
 		*pp = h->next;
 	memset(h, 0, sizeof(*h));
 	nc->host_free[nc->host_free_top++] = idx;
+}
+
+/* ---- eviction candidates: a host's connections not yet seen ASSURED, oldest first ---- */
+
+void
+nat_host_link(struct nat_ctx *nc, struct nat_host *h, unsigned int d, uint32_t id)
+{
+	struct nat_hlink *l = &nc->hlink[id];
+
+	l->next = NAT_NIL;
+	l->prev = h->ltail[d];
+	if (h->ltail[d] != NAT_NIL)
+		nc->hlink[h->ltail[d]].next = id;
+	else
+		h->lhead[d] = id;
+	h->ltail[d] = id;
+}
+
+void
+nat_host_unlink(struct nat_ctx *nc, struct nat_host *h, unsigned int d, uint32_t id)
+{
+	struct nat_hlink *l = &nc->hlink[id];
+
+	if (l->prev == NAT_HL_OFF)
+		return;
+	if (l->prev != NAT_NIL)
+		nc->hlink[l->prev].next = l->next;
+	else
+		h->lhead[d] = l->next;
+	if (l->next != NAT_NIL)
+		nc->hlink[l->next].prev = l->prev;
+	else
+		h->ltail[d] = l->prev;
+	l->prev = l->next = NAT_HL_OFF;
+}
+
+/* candidates looked at per new connection at the limit */
+#define NAT_HOST_EVICT_SEARCH 8
+
+/*
+ * A host at its limit pushes out its own oldest connection of the same budget that is not
+ * ASSURED, instead of being refused until its entries time out (a spoofed SYN flood to a
+ * forward would otherwise lock the server's real clients out for the SYN timeout): the
+ * per-host form of netfilter's early_drop. Connections seen ASSURED on the way leave the
+ * candidate list for good (each is looked at once; one whose TCP state is reinitialised
+ * later just stays out of it), so the search is amortised O(1) and bounded by
+ * NAT_HOST_EVICT_SEARCH. Connections handed out in this burst are never chosen (conntrack
+ * refuses them: ct_evict_conn). The destroy callback unlinks and uncounts the victim.
+ */
+bool
+nat_host_room(struct nat_ctx *nc, uint32_t addr, unsigned int d, ct_time_t now)
+{
+	uint32_t lim = d == NAT_HD_IN ? nc->lim_conns_in : nc->lim_conns, i;
+	struct nat_host *h = nat_host_get(nc, addr, false);
+	unsigned int left = NAT_HOST_EVICT_SEARCH;
+
+	if (h == NULL)
+		return lim > 0;
+	if (h->conns[d] < lim)
+		return true;
+	i = h->lhead[d];
+	while (i != NAT_NIL && left-- > 0) {
+		struct ct_conn *c = ct_conn_by_id(nc->ct, i);
+		uint32_t next = nc->hlink[i].next;
+
+		if (c == NULL) {
+			nat_host_unlink(nc, h, d, i);	/* cannot happen: unlinked when it goes */
+		} else if (ct_conn_status(c) & CT_ST_ASSURED) {
+			nat_host_unlink(nc, h, d, i);
+		} else if (ct_evict_conn(nc->ct, c, now)) {
+			/* h may be gone with its last count: ask again */
+			h = nat_host_get(nc, addr, false);
+			return h == NULL || h->conns[d] < lim;
+		}
+		i = next;
+	}
+	return false;
+}
+
+/* ---- what other layers count per host ---- */
+
+int
+nat_host_take(struct nat_ctx *nc, uint32_t host, enum nat_host_res r, uint32_t limit)
+{
+	struct nat_host *h;
+
+	if ((unsigned int)r >= NAT_HR_MAX)
+		return -1;
+	h = nat_host_get(nc, host, true);
+	if (h == NULL)
+		return -1;
+	if (limit != NAT_LIMIT_NONE && h->res[r] >= limit) {
+		nat_host_release(nc, h);
+		return -1;
+	}
+	h->res[r]++;
+	return 0;
+}
+
+void
+nat_host_put(struct nat_ctx *nc, uint32_t host, enum nat_host_res r)
+{
+	struct nat_host *h = (unsigned int)r < NAT_HR_MAX ? nat_host_get(nc, host, false) : NULL;
+
+	if (h == NULL || h->res[r] == 0)
+		return;
+	h->res[r]--;
+	nat_host_release(nc, h);
+}
+
+uint32_t
+nat_host_count(struct nat_ctx *nc, uint32_t host, enum nat_host_res r)
+{
+	const struct nat_host *h = nat_host_get(nc, host, false);
+
+	return h != NULL && (unsigned int)r < NAT_HR_MAX ? h->res[r] : 0;
+}
+
+/* ---- helpers' reserved ports, charged to the announcing host (RFC 6888 REQ-4) ---- */
+
+int
+nat_port_reserve_host(struct nat_ctx *nc, uint32_t host, uint8_t proto, uint32_t addr,
+		      uint16_t want)
+{
+	int pc = nat_pclass_of(proto), port;
+	struct nat_host *h;
+
+	if (pc != NAT_PC_TCP && pc != NAT_PC_UDP)
+		return -1;
+	h = nat_host_get(nc, host, true);
+	if (h == NULL)
+		return -1;
+	if (h->ports[pc] >= nc->lim_ports) {
+		nat_host_release(nc, h);
+		nat_reason_inc(nc, NAT_R_HOST_PORTS_LIMIT);
+		return -2;
+	}
+	port = nat_port_reserve(nc, proto, addr, want);
+	if (port < 0) {
+		nat_host_release(nc, h);
+		return -1;
+	}
+	h->ports[pc]++;
+	return port;
+}
+
+void
+nat_port_reserved_put_host(struct nat_ctx *nc, uint32_t host, uint8_t proto, uint32_t addr,
+			   uint16_t port)
+{
+	int pc = nat_pclass_of(proto);
+	struct nat_host *h = nat_host_get(nc, host, false);
+
+	nat_port_reserved_put(nc, proto, addr, port);
+	if (h != NULL && pc >= 0 && h->ports[pc] > 0) {
+		h->ports[pc]--;
+		nat_host_release(nc, h);
+	}
 }

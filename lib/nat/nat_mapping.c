@@ -6,10 +6,10 @@
  * section 5), port forwards, per-host limits (RFC 6888 REQ-4/5) and hairpinning (RFC 4787
  * REQ-9, RFC 5382 REQ-8).
  *
- * Hairpinning, and why it is done in two halves (issue 9 item 12): a packet from inside
- * host A to one of our outside addresses N:bp is translated here, by A's worker, exactly
- * like a packet to the Internet: A's own (EIM) mapping N:ap is used or created, and the
- * connection A:a -> N:bp (reply N:bp -> N:ap) records that A's mapping talked to N:bp.
+ * Hairpinning, and why it is done in two halves (so that N workers behave as one): a packet
+ * from inside host A to one of our outside addresses N:bp is translated here, by A's worker,
+ * exactly like a packet to the Internet: A's own (EIM) mapping N:ap is used or created, and
+ * the connection A:a -> N:bp (reply N:bp -> N:ap) records that A's mapping talked to N:bp.
  * The app then loops the translated packet N:ap -> N:bp back in as if it had arrived on the
  * outside port, steered to the worker holding port bp (nat_inbound_owner), where
  * nat_in_new() applies B's mapping's filtering and translation (or a forward) to it, as to
@@ -193,7 +193,10 @@ map_put(struct nat_ctx *nc, struct nat_map *m)
 
 /* Choose the outside endpoint of a new mapping of (pc, in_addr, in_port): the paired
  * address (or, unpaired, every address from that one on), the inside port when free, else
- * a searched port of the same range from a hash of the inside endpoint. */
+ * a searched port of the same range from a hash of the inside endpoint. With RSS steering
+ * (nat_rss.c) the inside port is kept only when its replies reach this worker's queue,
+ * unless rss_preserve: under EIM, preservation winning would hand off the replies of all
+ * but 1 / n_queues of the mappings whose inside port is free, which is most of them. */
 static int
 map_alloc_port(struct nat_ctx *nc, unsigned int pc, uint32_t in_addr, uint16_t in_port,
 	       unsigned int *ai_out)
@@ -209,7 +212,8 @@ map_alloc_port(struct nat_ctx *nc, unsigned int pc, uint32_t in_addr, uint16_t i
 		for (k = 0; k < n; k++) {
 			unsigned int ai = (first + k) % cfg->n_addrs;
 
-			if (nat_port_take(nc, ai, pc, want) == 0) {
+			if ((cfg->rss_preserve || nat_port_steered(nc, ai, pc, want)) &&
+			    nat_port_take(nc, ai, pc, want) == 0) {
 				*ai_out = ai;
 				return want;
 			}
@@ -323,15 +327,15 @@ map_create(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port
 			  htons((uint16_t)port), 0);
 }
 
-/* Connections that never saw a reply evicted to free a mapping record or a port, at most
- * this many per new mapping (each examines at most the table's evict_search entries). */
+/* Connections not ASSURED evicted to free a mapping record or a port, at most this many
+ * per new mapping (each a bounded search, ct_evict_unreplied). */
 #define NAT_EVICT_TRIES 4
 
 /*
  * map_create(), making room when the worker ran out of mapping records or outside ports:
  * an inside SYN flood from spoofed sources (one mapping each) must not lock everybody out
  * until its entries time out. As netfilter's early_drop does for a full table, push out
- * connections that never saw a reply (ct_evict_unreplied; their mapping and port go with
+ * connections that are not ASSURED (ct_evict_unreplied; their mapping and port go with
  * their last connection), then try again. A host at its own port limit evicts nothing.
  */
 static struct nat_map *
@@ -357,7 +361,6 @@ nat_conn_destroyed(struct ct_table *t, struct ct_conn *c, void *arg)
 	struct nat_ctx *nc = arg;
 	uint32_t uw = ct_conn_user(c, CT_USER_NAT), id = uw & NAT_UW_MAP_MASK;
 
-	RTE_SET_USED(t);
 	if (uw == 0)
 		return;
 	ct_conn_set_user(c, CT_USER_NAT, 0);
@@ -365,9 +368,11 @@ nat_conn_destroyed(struct ct_table *t, struct ct_conn *c, void *arg)
 		const struct ct_tuple *ht = ct_conn_tuple(c, (uw & NAT_UW_HOST_REPLY) ?
 						       CT_DIR_REPLY : CT_DIR_ORIG);
 		struct nat_host *h = nat_host_get(nc, ht->src, false);
+		unsigned int d = (uw & NAT_UW_HOST_REPLY) ? NAT_HD_IN : NAT_HD_OUT;
 
-		if (h != NULL && h->conns > 0) {
-			h->conns--;
+		if (h != NULL && h->conns[d] > 0) {
+			nat_host_unlink(nc, h, d, ct_conn_id(t, c));
+			h->conns[d]--;
 			nat_host_release(nc, h);
 		}
 	}
@@ -393,6 +398,7 @@ nat_ctx_create_shared(const struct nat_config *cfg, unsigned int worker, struct 
 	if (nc == NULL)
 		goto nomem;
 	nc->cfg = *cfg;
+	nat_config_index(&nc->cfg);
 	nc->worker = worker;
 	nc->ct = ct;
 	nc->use_heap = use_heap;
@@ -518,13 +524,13 @@ fail(struct nat_ctx *nc, enum nat_reason r, enum nat_reason *why)
 	return NULL;
 }
 
-/* Is inside host `addr` below its connection limit (RFC 6888 REQ-5)? */
+/* Has inside host `addr` room in budget d (RFC 6888 REQ-5), once its own oldest unassured
+ * connection of that budget is evicted if it is at the limit (nat_host.c)? Call it before
+ * holding a pointer to a mapping the eviction could free. */
 static bool
-host_conn_ok(struct nat_ctx *nc, uint32_t addr)
+host_conn_ok(struct nat_ctx *nc, uint32_t addr, unsigned int d, ct_time_t now)
 {
-	const struct nat_host *h = nat_host_get(nc, addr, false);
-
-	return h == NULL ? nc->lim_conns > 0 : h->conns < nc->lim_conns;
+	return nat_host_room(nc, addr, d, now);
 }
 
 /* ct_create for a connection using mapping m (may be NULL), counted for inside host `host`
@@ -555,7 +561,10 @@ create_conn(struct nat_ctx *nc, const struct ct_tuple *orig, const struct ct_tup
 	uw = m != NULL ? map_idx(nc, m) + 1 : 0;
 	h = nat_host_get(nc, host, true);
 	if (h != NULL) {
-		h->conns++;
+		unsigned int d = host_is_reply ? NAT_HD_IN : NAT_HD_OUT;
+
+		h->conns[d]++;
+		nat_host_link(nc, h, d, ct_conn_id(nc->ct, c));
 		uw |= NAT_UW_COUNTED | (host_is_reply ? NAT_UW_HOST_REPLY : 0);
 	}
 	ct_conn_set_user(c, CT_USER_NAT, uw);
@@ -577,7 +586,7 @@ nat_out_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_
 	int pc = nat_pclass_of(t->proto);
 
 	nat_ctx_sync(nc);
-	if (!host_conn_ok(nc, t->src))
+	if (!host_conn_ok(nc, t->src, NAT_HD_OUT, now))
 		return fail(nc, NAT_R_HOST_CONNS_LIMIT, why);
 	if (pc < 0) {
 		/* no ports: translate the address only (the paired one) */
@@ -631,7 +640,7 @@ nat_in_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_r
 		/* port forward: any remote, whatever the filtering behaviour */
 		reply.src = f->int_addr;
 		reply.sport = htons((uint16_t)(f->int_port + (ntohs(t->dport) - f->ext_lo)));
-		if (!host_conn_ok(nc, reply.src))
+		if (!host_conn_ok(nc, reply.src, NAT_HD_IN, now))
 			return fail(nc, NAT_R_HOST_CONNS_LIMIT, why);
 		c = create_conn(nc, t, &reply, NULL, true, now, why, ct_why);
 		if (c != NULL)
@@ -647,9 +656,28 @@ nat_in_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_r
 		return fail(nc, NAT_R_FILTERED, why);
 	reply.src = m->in_addr;
 	reply.sport = m->in_port;
-	if (!host_conn_ok(nc, reply.src))
+	/* the eviction may take the mapping's last connection: hold it across */
+	map_get(m);
+	if (!host_conn_ok(nc, reply.src, NAT_HD_IN, now)) {
+		map_put(nc, m);
 		return fail(nc, NAT_R_HOST_CONNS_LIMIT, why);
-	return create_conn(nc, t, &reply, m, true, now, why, ct_why);
+	}
+	c = create_conn(nc, t, &reply, m, true, now, why, ct_why);
+	map_put(nc, m);
+	return c;
+}
+
+struct ct_conn *
+nat_in_expected(struct nat_ctx *nc, const struct ct_pkt *p, uint32_t to_addr,
+		uint16_t to_port, ct_time_t now, enum nat_reason *why, enum ct_reason *ct_why)
+{
+	struct ct_tuple reply = ct_tuple_invert(&p->tuple);
+
+	reply.src = to_addr;
+	reply.sport = to_port;
+	if (!host_conn_ok(nc, to_addr, NAT_HD_IN, now))
+		return fail(nc, NAT_R_HOST_CONNS_LIMIT, why);
+	return create_conn(nc, &p->tuple, &reply, NULL, true, now, why, ct_why);
 }
 
 /* ---- mapping references of related connections (added for lib/helpers, nat.h) ---- */

@@ -4,7 +4,7 @@
  * outside address and per port class (TCP, UDP, ICMP query identifier) a 65536-bit bitmap
  * of ports held, the worker holding each port, and free counts.
  *
- * Why one shared table, claimed lock-free (issue 9 item 12; DESIGN.md "N workers behave
+ * Why one shared table, claimed lock-free (DESIGN.md "N workers behave
  * exactly as one"). Slicing the ports per worker (p % n_workers) made port preservation
  * work for 1/N of the ports, and made the port a flow gets depend on the number of workers.
  * Instead:
@@ -31,6 +31,12 @@
  *    0-1023, 1024-65535 stays 1024-65535) and forwarded ports, first among the ports of the
  *    inside port's parity (RFC 4787 section 4.2.2), then among all. Each pass is exact while
  *    nobody else allocates: when the free count says a port exists, it is found.
+ *  - with RSS steering on the outside (nat_rss.c), both passes look first among the ports
+ *    whose replies the NIC delivers to the allocating worker's queue (wop[], built at create
+ *    from the key and RETA natgw gave the NIC), then, when none of those is free, among all
+ *    (the reply is then handed off, as without RSS). Preservation keeps the inside port
+ *    only when it steers to this worker, unless cfg->rss_preserve says preservation wins.
+ *    ICMP identifiers are not steered: RSS does not hash them.
  * Forwarded ports are never allocated: the ports of this worker's adopted forward table and
  * of the one being published are masked out of every take and search, so nothing has to be
  * kept in step with the tables when the control plane swaps them. A forward's port is
@@ -41,6 +47,7 @@
 #include <string.h>
 #include <netinet/in.h>
 
+#include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_random.h>
@@ -122,6 +129,36 @@ nat_port_table_create(const struct nat_config *cfg, bool use_heap)
 	}
 	pt->key[0] = rte_rand();
 	pt->key[1] = rte_rand();
+	if (cfg->rss != NULL && cfg->rss->port[NAT_RSS_OUTSIDE].reta_size != 0) {
+		const struct nat_rss_port *rp = &cfg->rss->port[NAT_RSS_OUTSIDE];
+		unsigned int p;
+
+		if (nat_rss_check(cfg->rss, cfg->n_workers, NULL, 0) != 0) {
+			nat_port_table_free(pt);
+			rte_errno = EINVAL;
+			return NULL;
+		}
+		pt->wop = nat_zalloc(use_heap, (size_t)cfg->n_addrs * 65536 * sizeof(*pt->wop));
+		if (pt->wop == NULL) {
+			nat_port_table_free(pt);
+			goto nomem;
+		}
+		pt->rss = rp;
+		for (ai = 0; ai < cfg->n_addrs; ai++) {
+			const uint16_t *row = &pt->wop[(size_t)ai * 65536];
+
+			for (p = 0; p < 65536; p++)
+				pt->wop[(size_t)ai * 65536 + p] = (uint16_t)nat_rss_outside_worker(
+					rp, cfg->addrs[ai], rte_cpu_to_be_16((uint16_t)p));
+			for (pc = 0; pc < NAT_PC_MAX; pc++) {
+				struct nat_pt_space *s = space(pt, ai, pc);
+
+				s->wop = row;
+				for (p = pt->port_lo[ai]; p <= pt->port_hi[ai]; p++)
+					s->steer_free[row[p]]++;
+			}
+		}
+	}
 	return pt;
 nomem:
 	rte_errno = ENOMEM;
@@ -133,6 +170,7 @@ nat_port_table_free(struct nat_port_table *pt)
 {
 	if (pt == NULL)
 		return;
+	nat_free(pt->use_heap, pt->wop);
 	nat_free(pt->use_heap, pt->sp);
 	nat_free(pt->use_heap, pt);
 }
@@ -163,6 +201,14 @@ nat_port_table_owner(const struct nat_port_table *pt, uint8_t proto, uint32_t ad
 	return o == 0 ? NAT_OWNER_UNKNOWN : (uint32_t)o - 1;
 }
 
+uint32_t
+nat_port_table_rss_worker(const struct nat_port_table *pt, uint32_t addr, uint16_t port)
+{
+	int ai = pt != NULL && pt->wop != NULL ? pt_addr_index(pt, addr) : -1;
+
+	return ai < 0 ? NAT_OWNER_UNKNOWN : pt->wop[(size_t)ai * 65536 + port];
+}
+
 /* Claim port p for worker w: true when this call took it. */
 static bool
 pt_claim(struct nat_pt_space *s, uint16_t port, unsigned int w)
@@ -173,6 +219,8 @@ pt_claim(struct nat_pt_space *s, uint16_t port, unsigned int w)
 		return false;	/* someone else holds it */
 	__atomic_store_n(&s->owner[port], (uint16_t)(w + 1), __ATOMIC_RELEASE);
 	__atomic_fetch_sub(&s->free[range_of(port)], 1, __ATOMIC_RELAXED);
+	if (s->wop != NULL)
+		__atomic_fetch_sub(&s->steer_free[s->wop[port]], 1, __ATOMIC_RELAXED);
 	return true;
 }
 
@@ -182,6 +230,8 @@ pt_unclaim(struct nat_pt_space *s, uint16_t port)
 	__atomic_store_n(&s->owner[port], 0, __ATOMIC_RELEASE);
 	__atomic_fetch_and(&s->used[port / 64], ~(UINT64_C(1) << (port % 64)), __ATOMIC_RELEASE);
 	__atomic_fetch_add(&s->free[range_of(port)], 1, __ATOMIC_RELAXED);
+	if (s->wop != NULL)
+		__atomic_fetch_add(&s->steer_free[s->wop[port]], 1, __ATOMIC_RELAXED);
 }
 
 /* ---- a worker's view ---- */
@@ -252,10 +302,41 @@ nat_port_range_for(const struct nat_ctx *nc, unsigned int ai, unsigned int pc, u
 	return r;
 }
 
-/* One pass of the search over the words of [from, to], candidates also within `mask`. */
+/* Does the table steer class pc of address ai to this worker, and has it a free port that
+ * steers here (file comment)? */
+static inline bool
+steering(const struct nat_ctx *nc, unsigned int ai, unsigned int pc)
+{
+	return nc->pt->wop != NULL && pc != NAT_PC_ICMP && nc->worker < NAT_RSS_MAX_WORKERS &&
+	       ((nc->pt->rss->workers >> nc->worker) & 1) &&
+	       __atomic_load_n(&space(nc->pt, ai, pc)->steer_free[nc->worker],
+			       __ATOMIC_RELAXED) != 0;
+}
+
+bool
+nat_port_steered(const struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port)
+{
+	return !steering(nc, ai, pc) || nc->pt->wop[(size_t)ai * 65536 + port] == nc->worker;
+}
+
+/* ports of word w of address ai whose replies the NIC gives this worker */
+static uint64_t
+steer_mask(const struct nat_ctx *nc, unsigned int ai, unsigned int w)
+{
+	const uint16_t *q = &nc->pt->wop[(size_t)ai * 65536 + (size_t)w * 64];
+	uint64_t m = 0;
+	unsigned int b;
+
+	for (b = 0; b < 64; b++)
+		m |= (uint64_t)(q[b] == nc->worker) << b;
+	return m;
+}
+
+/* One pass of the search over the words of [from, to], candidates also within `mask` (and
+ * with steer, among the ports steered to this worker). */
 static int
 search(struct nat_ctx *nc, unsigned int ai, unsigned int pc, unsigned int from,
-       unsigned int to, uint64_t h, uint64_t mask)
+       unsigned int to, uint64_t h, uint64_t mask, bool steer)
 {
 	struct nat_pt_space *s = space(nc->pt, ai, pc);
 	unsigned int wf = from / 64, nw = to / 64 - wf + 1, i;
@@ -266,6 +347,8 @@ search(struct nat_ctx *nc, unsigned int ai, unsigned int pc, unsigned int from,
 		uint64_t cand = ~__atomic_load_n(&s->used[w], __ATOMIC_ACQUIRE) &
 				span_mask(w, from, to) & mask;
 
+		if (cand != 0 && steer)
+			cand &= steer_mask(nc, ai, w);
 		if (cand != 0)
 			cand &= ~fwd_mask(nc, ai, pc, w);
 		while (cand != 0) {
@@ -292,7 +375,7 @@ nat_port_alloc(struct nat_ctx *nc, unsigned int ai, unsigned int pc, unsigned in
 	unsigned int from, to;
 	uint32_t avail;
 	uint64_t h;
-	int port;
+	int port, k;
 
 	if (rng == NAT_RANGE_ANY)
 		avail = __atomic_load_n(&s->free[0], __ATOMIC_RELAXED) +
@@ -304,14 +387,21 @@ nat_port_alloc(struct nat_ctx *nc, unsigned int ai, unsigned int pc, unsigned in
 	/* RFC 6056 algorithm 3: the start is a keyed hash of the inside endpoint */
 	h = nat_hash2(nc->pt->key, seed, (uint64_t)ai << 8 | pc);
 	/* RFC 4787 section 4.2.2: keep the port's parity when a port of it is free (RTP on an
-	 * even port, RTCP on the odd one above), else any */
-	if (parity >= 0) {
-		port = search(nc, ai, pc, from, to, h, parity ? UINT64_C(0xaaaaaaaaaaaaaaaa) :
-							       UINT64_C(0x5555555555555555));
+	 * even port, RTCP on the odd one above), else any; with RSS steering, first among the
+	 * ports whose replies reach this worker's queue, then among all (handed off) */
+	for (k = steering(nc, ai, pc) ? 0 : 1; k < 2; k++) {
+		if (parity >= 0) {
+			port = search(nc, ai, pc, from, to, h,
+				      parity ? UINT64_C(0xaaaaaaaaaaaaaaaa) :
+					       UINT64_C(0x5555555555555555), k == 0);
+			if (port >= 0)
+				return port;
+		}
+		port = search(nc, ai, pc, from, to, h, ~UINT64_C(0), k == 0);
 		if (port >= 0)
 			return port;
 	}
-	return search(nc, ai, pc, from, to, h, ~UINT64_C(0));
+	return -1;
 }
 
 void
@@ -345,7 +435,10 @@ nat_port_reserve(struct nat_ctx *nc, uint8_t proto, uint32_t addr, uint16_t want
 
 	if (ai < 0 || (pc != NAT_PC_TCP && pc != NAT_PC_UDP))
 		return -1;
-	if (nat_port_take(nc, (unsigned int)ai, (unsigned int)pc, want) == 0)
+	/* the remote connects to this port: preserved when it steers here (file comment) */
+	if ((nc->cfg.rss_preserve || nat_port_steered(nc, (unsigned int)ai, (unsigned int)pc,
+						       want)) &&
+	    nat_port_take(nc, (unsigned int)ai, (unsigned int)pc, want) == 0)
 		return want;
 	/* from the wanted port, not a counter: the same choice whatever the worker count */
 	seed = (uint64_t)want << 40 | (uint64_t)proto << 32 | UINT32_C(0x72657376);

@@ -66,6 +66,11 @@ struct nat_pt_space {
 	uint16_t owner[65536];		/* worker + 1 holding the port, 0: free */
 	uint32_t free[2];		/* ports left per [NAT_RANGE_LOW/HIGH] (atomic) */
 	uint32_t total[2];		/* ports in [port_lo, port_hi] per range */
+	/* RSS steering (nat_rss.c): this address' row of the table's wop[] (NULL: none), and
+	 * per worker the free ports steered to it (atomic): a worker with none left skips the
+	 * steered search instead of scanning every word for nothing */
+	const uint16_t *wop;
+	uint32_t steer_free[NAT_RSS_MAX_WORKERS];
 };
 
 struct nat_port_table {
@@ -76,16 +81,36 @@ struct nat_port_table {
 	uint16_t port_hi[NAT_MAX_ADDRS];
 	uint64_t key[2];		/* secret of the search start (RFC 6056 algorithm 3) */
 	struct nat_pt_space *sp;	/* [addr * NAT_PC_MAX + pclass] */
+	/* RSS steering on the outside (nat_rss.c), NULL: none. wop[ai * 65536 + port]: the
+	 * worker whose queue the NIC gives TCP/UDP to address ai, port (any remote) */
+	const struct nat_rss_port *rss;
+	uint16_t *wop;
 };
+
+/* the two connection budgets of a host (nat_host.c): its own outbound connections, and
+ * those made to it from outside (port forwards, EIF/ADF mappings, helpers' expected ones) */
+#define NAT_HD_OUT	0
+#define NAT_HD_IN	1
 
 /** Per-host accounting (RFC 6888 REQ-4/5), per worker: all of a host's connections live on
  * its owner worker (nat_host_owner), so counting needs no shared state. */
 struct nat_host {
 	uint32_t addr;			/* network order; 0: free record */
-	uint32_t conns;			/* connections counted for it */
-	uint32_t ports[NAT_PC_MAX];	/* dynamic outside ports its mappings hold */
+	uint32_t conns[2];		/* connections counted for it, per NAT_HD_* */
+	uint32_t ports[NAT_PC_MAX];	/* dynamic outside ports its mappings and its helper
+					 * reservations hold */
+	uint32_t res[NAT_HR_MAX];	/* what other layers count for it (nat.h) */
+	/* per NAT_HD_*: its connections not yet seen ASSURED, oldest first (conntrack ids,
+	 * linked through nat_ctx.hlink): the candidates nat_host_make_room() evicts */
+	uint32_t lhead[2], ltail[2];
 	uint32_t next;			/* hash chain */
 };
+
+/* a connection's links in its host's candidate list (index: conntrack id) */
+struct nat_hlink {
+	uint32_t prev, next;		/* NAT_NIL: end; prev NAT_HL_OFF: not linked */
+};
+#define NAT_HL_OFF	(UINT32_MAX - 1)
 
 /* CT_USER_NAT word of a connection: mapping index + 1 in the low bits, and whether the
  * connection is counted for an inside host (and which end that host is) */
@@ -132,6 +157,8 @@ struct nat_ctx {
 	bool pt_own;				/* created with the context: free with it */
 	/* per-host limits (resolved) and records */
 	uint32_t lim_conns, lim_ports;
+	uint32_t lim_conns_in;			/* inbound budget (NAT_HD_IN) */
+	struct nat_hlink *hlink;		/* [conntrack capacity] */
 	struct nat_host *hosts;
 	uint32_t host_cap;
 	uint32_t *host_free;
@@ -179,7 +206,6 @@ nat_hash2(const uint64_t key[2], uint64_t a, uint64_t b)
 
 /* nat_config.c */
 unsigned int nat_paired_addr(const struct nat_config *cfg, uint32_t in_addr);
-int nat_addr_index(const struct nat_config *cfg, uint32_t addr);
 void *nat_zalloc(bool heap, size_t size);
 void nat_free(bool heap, void *p);
 
@@ -197,6 +223,14 @@ int nat_port_claim_static(struct nat_ctx *nc, unsigned int ai, unsigned int pc,
 int nat_port_alloc(struct nat_ctx *nc, unsigned int ai, unsigned int pc, unsigned int rng,
 		   uint64_t seed, int parity);
 void nat_port_release(struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port);
+/* RSS steering: the worker whose outside queue gets TCP/UDP to addr:port (host order),
+ * NAT_OWNER_UNKNOWN when pt does not steer or addr is not in the pool */
+uint32_t nat_port_table_rss_worker(const struct nat_port_table *pt, uint32_t addr,
+				   uint16_t port);
+/* RSS steering (nat_rss.c): does a reply to port of address ai land on this worker's queue?
+ * true when the table does not steer class pc or this worker has no outside queue */
+bool nat_port_steered(const struct nat_ctx *nc, unsigned int ai, unsigned int pc,
+		      uint16_t port);
 /* adopt forward table ft (its ports are never allocated while it is adopted or pending) */
 void nat_ports_set_fwd(struct nat_ctx *nc, const struct nat_fwd_table *ft);
 /* which range a new mapping of inside port `port` must come from (RFC 4787 REQ-3) */
@@ -211,6 +245,14 @@ void nat_hosts_fini(struct nat_ctx *nc);
 struct nat_host *nat_host_get(struct nat_ctx *nc, uint32_t addr, bool create);
 /* free the record if it counts nothing any more */
 void nat_host_release(struct nat_ctx *nc, struct nat_host *h);
+/* connection `id` counted for h in budget d (NAT_HD_*): append to / remove from h's list of
+ * eviction candidates (unlinking one not linked is a no-op) */
+void nat_host_link(struct nat_ctx *nc, struct nat_host *h, unsigned int d, uint32_t id);
+void nat_host_unlink(struct nat_ctx *nc, struct nat_host *h, unsigned int d, uint32_t id);
+/* is inside host addr below its limit for budget d? If not, evict its own oldest
+ * connection of that budget that is not ASSURED (bounded search); true when there is room
+ * now. May free addr's record: look it up again afterwards. */
+bool nat_host_room(struct nat_ctx *nc, uint32_t addr, unsigned int d, ct_time_t now);
 
 /* nat_mapping.c */
 struct nat_map *nat_map_find_rev(const struct nat_ctx *nc, uint8_t proto,

@@ -67,6 +67,9 @@ case_ bad_rss_steering 11 "rss_steering: want auto or off" '$a rss_steering = on
 case_ bad_rss_choice   11 "rss_port_choice: want steer or preserve" '$a rss_port_choice = both'
 case_ bad_rss_key_len  11 "rss_key: want random or 80 / 104 hex digits" '$a rss_key = 6d5a56da'
 case_ bad_rss_key_hex  11 "rss_key: '" '$a rss_key = 6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fz'
+case_ bad_inbound_limit 11 "max_inbound_conns_per_host: want auto, unlimited or 1.." '$a max_inbound_conns_per_host = 0'
+case_ bad_max_expect   12 "max_expect: want 1..16777216" '$a [helpers]\nmax_expect = 0'
+case_ bad_expect_host  12 "max_expect_per_host: want auto, unlimited or 1.." '$a [helpers]\nmax_expect_per_host = lots'
 
 for c in "$CONFDIR"/*.ini; do
 	if out=$($NATGW $EAL -- --config "$c" --check-config 2>&1); then

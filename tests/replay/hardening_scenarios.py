@@ -324,7 +324,39 @@ def h_own_replies(tr):
     tr.check(check)
 
 
+def h_uplink_31(tr):
+    """A /31 uplink (RFC 3021): the peer's address is a host, not a directed broadcast."""
+    tr.config = sc.write_config(tr.dir, subst=[("address = 203.0.113.2/24",
+                                                "address = 203.0.113.0/31")])
+    sc.preamble(tr)
+    x, o, y, r, e = udp_flow(tr)
+    # the upstream router (203.0.113.1, the odd address of the /31) reports the flow's
+    # destination unreachable: a host's error, translated in (RFC 5508 REQ-3)
+    g = tr.send("outside", Ether(src=ROUTER_MAC, dst=GW_OUT_MAC) /
+                IP(src=sc.ROUTER, dst=GW_OUT, ttl=64, id=0x31) /
+                ICMP(type=3, code=1) / Raw(sc.quote(o, ttl=60)))
+    tr.out("inside", sc.icmp_error_translated(g, GW_IN_MAC, H1_MAC, new_outer_dst=H1,
+                                              embedded=sc.quote(x, ttl=60)))
+    # and its echo request to our outside address is answered
+    q = tr.send("outside", sc.remote(tr, sc.ROUTER, "203.0.113.0",
+                                     ICMP(type=8, id=31, seq=1) / b"p31"))
+    tr.own_check = {"outside"}     # the translated flow and natgw's own echo reply, below
+
+    def check(t, res, ck):
+        got = [Ether(b) for _t, b in res.ip("outside")]
+        ck.eq("outside: the flow's datagram, then the echo reply to the /31 peer",
+              [(GW_OUT, SERVER, 17, e), ("203.0.113.0", sc.ROUTER, 1, 31)],
+              [(p[IP].src, p[IP].dst, p[IP].proto,
+                p[UDP].sport if p.haslayer(UDP) else p[ICMP].id) for p in got])
+        if len(got) == 2:
+            ck.eq("echo reply type, data", (0, b"p31"),
+                  (got[1][ICMP].type, bytes(got[1][ICMP].payload)))
+            ck.eq("UDP datagram bytes", bytes(o), bytes(got[0]))
+    tr.check(check)
+
+
 SCENARIOS = {
+    "h_uplink_31": h_uplink_31,
     "h_frag_checks": h_frag_checks,
     "h_icmp_forged": h_icmp_forged,
     "h_untracked_old": h_untracked_old,

@@ -31,8 +31,9 @@ Per-host limits (RFC 6888 REQ-4/5):
                    quarter of the 77 ports (the rest refused, NAT_HOST_PORTS_LIMIT); host 2
                    then still gets all of its 10 flows, and their answers.
   nat_host_ports_30  the same with max_ports_per_host = 30 in [nat].
-  nat_host_conns   max_conns_per_host = 8: host 1's ninth connection and after refused
-                   (NAT_HOST_CONNS_LIMIT), host 2 unaffected.
+  nat_host_conns   max_conns_per_host = 8: host 1's unanswered connections past the eighth
+                   push out its own oldest; host 2's eight assured ones are kept and its
+                   ninth refused (NAT_HOST_CONNS_LIMIT); host 1 unaffected by host 2.
   nat_syn_flood    conntrack capacity 64 per worker: 400 SYNs from spoofed inside sources
                    fill the table with unreplied entries; each new one evicts the oldest
                    (early_drop), and a real host's connection still gets in and is answered.
@@ -243,21 +244,28 @@ def sc_host_ports(tr, limit=77 // 4):
 
 
 def sc_host_conns(tr):
-    """max_conns_per_host = 8: H1's ninth connection is refused, H2's are not."""
+    """max_conns_per_host = 8: H1's 20 unanswered SYNs all leave, each past the eighth
+    pushing out H1's own oldest unassured connection; H2's eight UDP streams (answered,
+    then more: ASSURED) are not evictable, so H2's further connections are refused
+    (NAT_HOST_CONNS_LIMIT), and H1 is not affected by H2's limit."""
     preamble(tr)
     for i in range(20):
         x = tr.send("inside", host(tr, sc.H1, SERVER, TCP(sport=40000, dport=1000 + i,
                                                            flags="S", seq=i)))
-        if i < 8:
-            tr.out("outside", sc.to_out(x, src=GW_OUT, sport=40000))
-        else:
-            tr.drop(x)                  # NAT_HOST_CONNS_LIMIT
-    for i in range(3):
+        tr.out("outside", sc.to_out(x, src=GW_OUT, sport=40000))
+    for i in range(8):
         out_udp(tr, sc.H2, 7000 + i, SERVER, 53, 7000 + i, f"h2 {i}".encode())
+        back_udp(tr, SERVER, 53, 7000 + i, sc.H2, 7000 + i, b"answer")
+        out_udp(tr, sc.H2, 7000 + i, SERVER, 53, 7000 + i, b"more")
+    for i in range(3):
+        x = tr.send("inside", host(tr, sc.H2, SERVER, TCP(sport=41000 + i, dport=80,
+                                                           flags="S", seq=i)))
+        tr.drop(x)                      # NAT_HOST_CONNS_LIMIT
+    out_udp(tr, sc.H1, 7100, SERVER, 53, 7100, b"h1 still")
 
     def check(t, r, ck):
         ck.eq("refused connections counted as the host's connection limit",
-              ["NAT_HOST_CONNS_LIMIT"] * 12, r.drop_reason_ids())
+              ["NAT_HOST_CONNS_LIMIT"] * 3, r.drop_reason_ids())
     tr.check(check)
 
 

@@ -404,8 +404,8 @@ test_icmp_errors(void **state)
 }
 
 /*
- * Issue 9 item 4: an ICMP error must carry a right checksum over the whole message, and go
- * to the source of the datagram it quotes. The lab case: an on-link host sent a port
+ * An ICMP error must carry a right checksum over the whole message (RFC 792), and go to the
+ * source of the datagram it quotes (RFC 1812 4.3.2.3). The lab case: an on-link host sent a port
  * unreachable with outer 6.6.6.6 -> 10.99.99.99 quoting a live flow of natgw's outside
  * address 10.99.99.1; it was translated to the inside host. (Both parsed as good before.)
  */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_ct_table.c - the table: both tuples find the entry with the right direction (burst
- * and single lookups), NAT'd reply tuples, full-table eviction of unreplied entries and
- * refusal when everything is replied (with the bounded search), counters, expiry bounded by
- * the budget, lock-free snapshots from a second thread while the owner inserts and deletes,
+ * and single lookups), NAT'd reply tuples, full-table eviction of unassured entries (least
+ * valuable first) and refusal when everything is assured (with the bounded search),
+ * counters, expiry bounded by the budget, lock-free snapshots from a second thread while the owner inserts and deletes,
  * per-table hash seeds, capacity 1 and a large table filled to the last entry, ICMP query
  * directions, ICMP errors as RELATED, flush/delete/destroy callbacks, accessors.
  */
@@ -191,7 +191,9 @@ test_eviction(void **state)
 
 		assert_null(ct_lookup(t, &o0, &dir, T0 + 10));
 	}
-	/* every connection replied: nothing evictable, refused */
+	/* every connection ASSURED (replied, then more from the client, as netfilter's UDP
+	 * stream): nothing evictable, refused. (Replied but unassured ones are evictable:
+	 * test_eviction_unassured.) */
 	for (i = 1; i < 5; i++) {
 		/* no bytes behind these packets: as if the NIC had checked the checksum */
 		struct ct_pkt p = { .conn = c[i], .dir = CT_DIR_REPLY, .ip_len = 28,
@@ -200,6 +202,10 @@ test_eviction(void **state)
 		p.tuple = *ct_conn_tuple(c[i], CT_DIR_REPLY);
 		p.tuple.proto = IPPROTO_UDP;
 		assert_int_equal(ct_update(t, &p, NULL, T0 + 20, &why), CT_ESTABLISHED);
+		p.dir = CT_DIR_ORIG;
+		p.tuple = *ct_conn_tuple(c[i], CT_DIR_ORIG);
+		assert_int_equal(ct_update(t, &p, NULL, T0 + 20, &why), CT_ESTABLISHED);
+		assert_true(ct_conn_status(c[i]) & CT_ST_ASSURED);
 	}
 	assert_null(create_udp(t, 5, T0 + 30, &why));
 	assert_int_equal(why, CT_R_TABLE_FULL);
@@ -251,7 +257,8 @@ test_eviction_spares_held(void **state)
 	ct_table_free(t);
 }
 
-/* The search is bounded: unreplied entries behind evict_search replied ones are not found. */
+/* The search is bounded: an evictable entry behind evict_search held ones (looked up in
+ * this burst) is not found. */
 static void
 test_eviction_search_bound(void **state)
 {
@@ -265,39 +272,100 @@ test_eviction_search_bound(void **state)
 		struct ct_table *t = ct_table_create(&prm);
 		enum ct_reason why;
 		struct ct_stats st;
+		uint8_t dir;
 		unsigned int i;
 
 		assert_non_null(t);
-		/* three TCP connections in SYN_SENT2 (the peer's SYN seen: replied), then one
-		 * in SYN_SENT (unreplied) at the tail of the same class */
-		for (i = 0; i < 4; i++) {
-			struct pb_spec s = {
-				.src = A_IN, .dst = A_OUT, .sport = (uint16_t)(100 + i),
-				.dport = 80,
-				.proto = IPPROTO_TCP, .tcp_flags = PB_SYN, .seq = 1,
-			};
-
-			assert_int_equal(ct_test_spec(t, &s, T0 + i).state, CT_NEW);
-			if (i < 3) {
-				s.src = A_OUT;
-				s.dst = A_IN;
-				s.sport = 80;
-				s.dport = (uint16_t)(100 + i);
-				assert_int_equal(ct_test_spec(t, &s, T0 + i).state, CT_ESTABLISHED);
-			}
-		}
+		for (i = 0; i < 4; i++)
+			assert_non_null(create_udp(t, i, T0 + i, &why));
 		ct_expire(t, T0 + 10, 0);	/* poll loop boundary: nothing held */
+		/* this burst holds the three oldest: the fourth is at the tail of the class */
+		for (i = 0; i < 3; i++) {
+			struct ct_tuple o = tup(A_IN, A_OUT, (uint16_t)i, 53, IPPROTO_UDP);
+
+			assert_non_null(ct_lookup(t, &o, &dir, T0 + 10));
+		}
 		if (k == 0) {
-			assert_null(create_udp(t, 1, T0 + 10, &why));
+			assert_null(create_udp(t, 9, T0 + 10, &why));
 			assert_int_equal(why, CT_R_TABLE_FULL);
 		} else {
-			assert_non_null(create_udp(t, 1, T0 + 10, &why));
+			assert_non_null(create_udp(t, 9, T0 + 10, &why));
 		}
 		ct_stats_get(t, &st);
 		assert_int_equal(st.evicted, k);
 		assert_int_equal(st.refused, !k);
 		ct_table_free(t);
 	}
+}
+
+/*
+ * netfilter's early_drop: any entry not ASSURED may go, so a SYN flood on a forward whose
+ * server answers (SYN_RECV) or replied-but-unassured UDP cannot fill the table for good;
+ * the least valuable first (a never-answered one before a SYN_RECV one), ASSURED never.
+ */
+static void
+test_eviction_unassured(void **state)
+{
+	struct ct_table *t = ct_test_table(3, false, false);
+	struct ct_conn *c[2], *n;
+	enum ct_reason why;
+	struct ct_stats st;
+	uint8_t dir;
+	unsigned int i;
+
+	(void)state;
+	/* two TCP connections answered by SYN/ACK (SYN_RECV), one UDP never answered */
+	for (i = 0; i < 2; i++) {
+		struct pb_spec s = {
+			.src = A_IN, .dst = A_OUT, .sport = (uint16_t)(100 + i), .dport = 80,
+			.proto = IPPROTO_TCP, .tcp_flags = PB_SYN, .seq = 1,
+		};
+
+		assert_int_equal(ct_test_spec(t, &s, T0 + i).state, CT_NEW);
+		s.src = A_OUT;
+		s.dst = A_IN;
+		s.sport = 80;
+		s.dport = (uint16_t)(100 + i);
+		s.tcp_flags = PB_SYN | PB_ACK;
+		s.seq = 5000;
+		s.ack = 2;
+		assert_int_equal(ct_test_spec(t, &s, T0 + i).state, CT_ESTABLISHED);
+	}
+	for (i = 0; i < 2; i++) {
+		struct ct_tuple o = tup(A_IN, A_OUT, (uint16_t)(100 + i), 80, IPPROTO_TCP);
+
+		c[i] = ct_lookup(t, &o, &dir, T0 + 5);
+		assert_non_null(c[i]);
+		assert_int_equal(ct_conn_tcp_state(c[i]), CT_TCP_SYN_RECV);
+		assert_false(ct_conn_status(c[i]) & CT_ST_ASSURED);
+	}
+	assert_non_null(create_udp(t, 7, T0 + 3, &why));
+	ct_expire(t, T0 + 10, 0);
+	/* full: the unreplied UDP one goes first, then the oldest SYN_RECV one */
+	n = create_udp(t, 8, T0 + 10, &why);
+	assert_non_null(n);
+	{
+		struct ct_tuple o7 = tup(A_IN, A_OUT, 7, 53, IPPROTO_UDP);
+
+		assert_null(ct_lookup(t, &o7, &dir, T0 + 10));
+	}
+	/* next burst: n is held (looked up), so the oldest SYN_RECV one goes, not c[1] */
+	ct_expire(t, T0 + 11, 0);
+	{
+		struct ct_tuple o8 = tup(A_IN, A_OUT, 8, 53, IPPROTO_UDP);
+
+		assert_ptr_equal(ct_lookup(t, &o8, &dir, T0 + 11), n);
+	}
+	assert_ptr_equal(create_udp(t, 9, T0 + 11, &why), c[0]);	/* in c[0]'s place */
+	for (i = 0; i < 2; i++) {
+		struct ct_tuple o = tup(A_IN, A_OUT, (uint16_t)(100 + i), 80, IPPROTO_TCP);
+
+		assert_true((ct_lookup(t, &o, &dir, T0 + 11) != NULL) == (i == 1));
+	}
+	ct_stats_get(t, &st);
+	assert_int_equal(st.evicted, 2);
+	assert_int_equal(st.refused, 0);
+	ct_table_free(t);
 }
 
 static void
@@ -737,6 +805,7 @@ main(void)
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_eviction_spares_held),
 		cmocka_unit_test(test_eviction_search_bound),
+		cmocka_unit_test(test_eviction_unassured),
 		cmocka_unit_test(test_expire_budget),
 		cmocka_unit_test(test_snapshot_concurrent),
 		cmocka_unit_test(test_hash_full),

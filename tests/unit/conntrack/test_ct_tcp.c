@@ -444,8 +444,8 @@ test_window_edges(void **state)
 	}
 }
 
-/* An empty segment outside the window may not widen it (issue 9 item 5: empty segments
- * were checked at the current edge, whatever their seq, and then updated maxwin/maxend). */
+/* An empty segment outside the window may not widen it (empty segments used to be checked
+ * at the current edge, whatever their seq, and then updated maxwin/maxend). */
 static void
 test_empty_segment_no_widen(void **state)
 {
@@ -727,6 +727,162 @@ test_loose_pickup(void **state)
 	}
 }
 
+/*
+ * The established fast path (ct_proto_tcp.c tcp_established_fast: a plain ACK in
+ * ESTABLISHED, judged on the entry itself) against the full tracker: the same segment with
+ * URG added takes the full path and nothing in the window checks looks at URG, so two
+ * connections fed the same random segments, one plain, one with URG, must agree on every
+ * verdict and on the entry as a snapshot shows it (class, expiry, status, counters). With
+ * and without window scaling and SACK (options in the SYNs), with timestamps and SACK
+ * blocks on the data, in and out of the window on every bound.
+ */
+static uint32_t
+fp_rnd(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+static void
+fp_opts(uint8_t *o, uint8_t *len, uint32_t kind, uint32_t edge)
+{
+	*len = 0;
+	if (kind == 1 || kind == 2) {
+		/* NOP, NOP, timestamps: what Linux sends on every segment */
+		static const uint8_t ts[12] = { 1, 1, 8, 10, 0, 0, 1, 2, 0, 0, 3, 4 };
+
+		memcpy(o, ts, 12);
+		*len = 12;
+	}
+	if (kind == 2 || kind == 3) {
+		/* NOP, NOP, SACK one block ending at edge */
+		uint8_t *b = o + *len;
+
+		b[0] = 1, b[1] = 1, b[2] = 5, b[3] = 10;
+		b[4] = (uint8_t)((edge - 100) >> 24), b[5] = (uint8_t)((edge - 100) >> 16);
+		b[6] = (uint8_t)((edge - 100) >> 8), b[7] = (uint8_t)(edge - 100);
+		b[8] = (uint8_t)(edge >> 24), b[9] = (uint8_t)(edge >> 16);
+		b[10] = (uint8_t)(edge >> 8), b[11] = (uint8_t)edge;
+		*len = (uint8_t)(*len + 12);
+	}
+}
+
+static void
+test_fast_path_equivalence(void **state)
+{
+	static const uint8_t syn_opts[8] = { 4, 2, 1, 3, 3, 7, 0, 0 };	/* SACK ok, wscale 7 */
+	static const uint8_t data[1500];
+	unsigned int variant, i, k;
+	uint32_t x = 0x2545f491;
+
+	(void)state;
+	for (variant = 0; variant < 2; variant++) {
+		struct ct_table *t[2];
+		struct ct_conn *c[2] = { NULL, NULL };
+		uint32_t nxt[2] = { ISN_O, ISN_R };
+		uint32_t maxend[2], maxwin[2] = { 65535, 30000 };	/* estimates */
+		ct_time_t now = NOW;
+
+		for (k = 0; k < 2; k++) {
+			struct pb_spec s = seg_spec(O, PB_SYN, ISN_O, 0);
+			struct ct_res r;
+
+			t[k] = ct_test_table(4, false, false);
+			s.win = 65535;
+			if (variant == 1) {
+				s.tcp_opts = syn_opts;
+				s.tcp_opts_len = sizeof(syn_opts);
+			}
+			assert_int_not_equal(ct_test_spec(t[k], &s, now).state, CT_INVALID);
+			s = seg_spec(R, PB_SYN | PB_ACK, ISN_R, ISN_O + 1);
+			s.win = 30000;
+			if (variant == 1) {
+				s.tcp_opts = syn_opts;
+				s.tcp_opts_len = sizeof(syn_opts);
+			}
+			assert_int_not_equal(ct_test_spec(t[k], &s, now + 1).state, CT_INVALID);
+			s = seg_spec(O, PB_ACK, ISN_O + 1, ISN_R + 1);
+			s.win = 65535;
+			r = ct_test_spec(t[k], &s, now + 2);
+			assert_int_equal(r.state, CT_ESTABLISHED);
+			c[k] = r.conn;
+		}
+		nxt[0] = ISN_O + 1;
+		nxt[1] = ISN_R + 1;
+		maxend[0] = nxt[1] + 30000;
+		maxend[1] = nxt[0] + 65535;
+		now += 3;
+		for (i = 0; i < 30000; i++) {
+			uint8_t dir = fp_rnd(&x) & 1, opts[24], olen;
+			uint16_t win;
+			uint32_t sel = fp_rnd(&x) % 16, len = fp_rnd(&x) % 1461, seq, ack;
+			int32_t off;
+			struct ct_res r[2];
+			struct ct_conn_info in[2];
+
+			/* mostly in order; now and then a step across one of the four bounds */
+			off = sel < 10 ? 0 : sel < 12 ? -(int32_t)(fp_rnd(&x) % 3000) :
+			      sel < 14 ? (int32_t)(fp_rnd(&x) % 200000) :
+			      (int32_t)(fp_rnd(&x) % 4000000) - 2000000;
+			seq = nxt[dir] + (uint32_t)off;
+			/* near the bounds as the test estimates them: I (maxend), II (one window
+			 * back), IV (66000 back; III is sel 4) */
+			if (sel == 15)
+				seq = maxend[dir] + fp_rnd(&x) % 5 - 2;
+			else if (sel == 9)
+				seq = nxt[dir] - len - maxwin[!dir] + fp_rnd(&x) % 5 - 2;
+			ack = nxt[!dir] - (sel == 3 ? fp_rnd(&x) % 100000 : 0) +
+			      (sel == 4 ? fp_rnd(&x) % 3 : 0);
+			if (sel == 2)
+				ack = nxt[!dir] - (maxwin[dir] > 66000u ? maxwin[dir] : 66000u) +
+				      fp_rnd(&x) % 5 - 2;
+			fp_opts(opts, &olen, fp_rnd(&x) % 4, ack + fp_rnd(&x) % 2000);
+			win = (uint16_t)fp_rnd(&x);
+			now += 10;
+			for (k = 0; k < 2; k++) {
+				struct pb_spec s = seg_spec(dir, (uint8_t)(PB_ACK | (k ? PB_URG : 0) |
+						 ((sel & 1) ? PB_PSH : 0)), seq, ack);
+
+				s.payload = data;
+				s.payload_len = (uint16_t)len;
+				s.win = win;
+				s.tcp_opts = olen ? opts : NULL;
+				s.tcp_opts_len = olen;
+				r[k] = ct_test_spec(t[k], &s, now);
+			}
+			if (r[0].state != r[1].state || r[0].why != r[1].why)
+				fail_msg("variant %u segment %u (dir %u off %d len %u): fast %s/%s, "
+					 "full %s/%s", variant, i, dir, off, len,
+					 ct_state_str(r[0].state), ct_reason_id(r[0].why),
+					 ct_state_str(r[1].state), ct_reason_id(r[1].why));
+			for (k = 0; k < 2; k++) {
+				uint32_t cur = ct_conn_id(t[k], c[k]);
+
+				assert_int_equal(ct_snapshot(t[k], &cur, &in[k], 1, now), 1);
+			}
+			assert_int_equal(in[0].tclass, in[1].tclass);
+			assert_int_equal(in[0].expire, in[1].expire);
+			assert_int_equal(in[0].status, in[1].status);
+			assert_int_equal(in[0].tcp_state, in[1].tcp_state);
+			assert_int_equal(in[0].packets[dir], in[1].packets[dir]);
+			if (r[0].state != CT_INVALID) {
+				uint32_t w = (uint32_t)win << (variant == 1 ? 7 : 0);
+
+				if ((int32_t)(seq + len - nxt[dir]) > 0)
+					nxt[dir] = seq + len;
+				if ((int32_t)(ack + w - maxend[!dir]) > 0)
+					maxend[!dir] = ack + w;
+				if (w > maxwin[dir])
+					maxwin[dir] = w;
+			}
+		}
+		ct_table_free(t[0]);
+		ct_table_free(t[1]);
+	}
+}
+
 int
 main(void)
 {
@@ -743,6 +899,7 @@ main(void)
 		cmocka_unit_test(test_refused_and_reuse),
 		cmocka_unit_test(test_liberal),
 		cmocka_unit_test(test_loose_pickup),
+		cmocka_unit_test(test_fast_path_equivalence),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_ct_tcp_reuse.c - the TCP tracker where one tuple carries two connections, and the
- * RFC 5961 rules, over real frames (issue 9 items 3 and 5):
+ * RFC 5961 rules, over real frames:
  *  - a client that lost its connection reconnects from the same port (EIM + port
  *    preservation give the same tuple): its SYN passes unchanged, and the entry becomes the
  *    new connection when the answer shows the old one is gone (the server's challenge ACK
@@ -146,7 +146,7 @@ new_connection_works(struct conv *cv)
 	assert_true(ct_conn_status(cv->conn) & CT_ST_ASSURED);
 }
 
-/* ---- item 3: a reconnect on the tuple of a live entry ---- */
+/* ---- a reconnect on the tuple of a live entry ---- */
 
 /* The lab case: the client vanished, the server still holds the connection. (Before: the
  * SYN was dropped as TCP_SYN_IN_ESTABLISHED until the entry expired, 2 hours.) */
@@ -419,7 +419,7 @@ test_reuse_slot_taken(void **state)
 	ct_table_free(a.t);
 }
 
-/* ---- item 5: RFC 5961 3.2 ---- */
+/* ---- RFC 5961 3.2 ---- */
 
 static void
 test_rst_exact_or_challenged(void **state)
@@ -504,7 +504,7 @@ test_rst_syn_sent_needs_ack(void **state)
 	ct_table_free(cv.t);
 }
 
-/* ---- item 5: checksums of what may create or change state ---- */
+/* ---- checksums of what may create or change state ---- */
 
 #define L4 (PB_ETH_LEN + 20)
 

@@ -43,8 +43,9 @@ struct ht_env {
 
 /* one pool address N_2 (ports lo..hi), conntrack with window tracking on */
 static inline void
-ht_start_fwd(struct ht_env *e, const struct helper_config *hcfg, uint16_t lo, uint16_t hi,
-	     const struct nat_fwd *fwds, unsigned int n_fwds)
+ht_start_lim(struct ht_env *e, const struct helper_config *hcfg, uint16_t lo, uint16_t hi,
+	     const struct nat_fwd *fwds, unsigned int n_fwds, uint32_t max_ports_per_host,
+	     uint32_t max_inbound_conns_per_host)
 {
 	struct ct_params prm = {
 		.capacity = 1024, .use_heap = true, .tcp_liberal = false, .name = "ht",
@@ -58,6 +59,8 @@ ht_start_fwd(struct ht_env *e, const struct helper_config *hcfg, uint16_t lo, ui
 	e->cfg.addrs[0] = N_2;
 	e->cfg.port_lo[0] = lo;
 	e->cfg.port_hi[0] = hi;
+	e->cfg.max_ports_per_host = max_ports_per_host;
+	e->cfg.max_inbound_conns_per_host = max_inbound_conns_per_host;
 	if (hcfg != NULL)
 		e->hcfg = *hcfg;
 	else
@@ -71,6 +74,15 @@ ht_start_fwd(struct ht_env *e, const struct helper_config *hcfg, uint16_t lo, ui
 	assert_non_null(e->nc);
 	e->hc = helper_ctx_create(&e->hcfg, e->ct, e->nc, true);
 	assert_non_null(e->hc);
+}
+
+/* no per-host port limit: most tests use a 2-port pool (the control connection's mapping
+ * and one reserved port), where the default (a quarter) would leave a host one port */
+static inline void
+ht_start_fwd(struct ht_env *e, const struct helper_config *hcfg, uint16_t lo, uint16_t hi,
+	     const struct nat_fwd *fwds, unsigned int n_fwds)
+{
+	ht_start_lim(e, hcfg, lo, hi, fwds, n_fwds, NAT_LIMIT_NONE, NAT_LIMIT_AUTO);
 }
 
 static inline void

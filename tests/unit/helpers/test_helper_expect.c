@@ -106,6 +106,7 @@ test_global_limit(void **state)
 	helper_config_default(&hcfg);
 	hcfg.max_expect = 4;
 	hcfg.max_expect_per_master = 2;
+	hcfg.max_expect_per_host = HELPER_LIMIT_NONE;	/* the global limit alone */
 	ht_start(&e, &hcfg, 1024, 65535);
 	for (i = 0; i < 3; i++)
 		m[i] = master(&e, (uint16_t)(40001 + i));
@@ -141,7 +142,8 @@ test_per_master_limit(void **state)
 	m = master(&e, 40001);
 	ports0 = ht_ports_in_use(&e);
 	for (i = 0; i < 3; i++) {
-		port = nat_port_reserve(e.nc, IPPROTO_TCP, N_2, (uint16_t)(50000 + i));
+		port = nat_port_reserve_host(e.nc, H_A, IPPROTO_TCP, N_2,
+					     (uint16_t)(50000 + i));
 		assert_int_equal(port, 50000 + i);
 		s = spec(R_1, (uint16_t)port, HELPER_EXP_ANY_SPORT, (uint16_t)port);
 		assert_int_equal(helper_expect_add(e.hc, m, &s, e.now), 0);
@@ -207,7 +209,7 @@ test_master_death(void **state)
 	m = master(&e, 40001);
 	m2 = master(&e, 40002);
 	ports0 = ht_ports_in_use(&e);
-	port = nat_port_reserve(e.nc, IPPROTO_TCP, N_2, 50000);
+	port = nat_port_reserve_host(e.nc, H_A, IPPROTO_TCP, N_2, 50000);
 	s = spec(R_1, (uint16_t)port, HELPER_EXP_ANY_SPORT, (uint16_t)port);
 	assert_int_equal(helper_expect_add(e.hc, m, &s, e.now), 0);
 	s = spec(R_1, 50001, HELPER_EXP_ANY_SPORT, 0);
@@ -246,7 +248,7 @@ test_used_once(void **state)
 	ht_start(&e, NULL, 1024, 65535);
 	m = master(&e, 40001);
 	ports0 = ht_ports_in_use(&e);
-	port = nat_port_reserve(e.nc, IPPROTO_TCP, N_2, 50000);
+	port = nat_port_reserve_host(e.nc, H_A, IPPROTO_TCP, N_2, 50000);
 	assert_int_equal(port, 50000);
 	s = spec(R_1, 50000, HELPER_EXP_ANY_SPORT, 50000);
 	assert_int_equal(helper_expect_add(e.hc, m, &s, e.now), 0);
@@ -294,7 +296,7 @@ test_free_returns_ports(void **state)
 	ht_start(&e, NULL, 1024, 65535);
 	m = master(&e, 40001);
 	ports0 = ht_ports_in_use(&e);
-	port = nat_port_reserve(e.nc, IPPROTO_TCP, N_2, 50000);
+	port = nat_port_reserve_host(e.nc, H_A, IPPROTO_TCP, N_2, 50000);
 	s = spec(R_1, (uint16_t)port, HELPER_EXP_ANY_SPORT, (uint16_t)port);
 	assert_int_equal(helper_expect_add(e.hc, m, &s, e.now), 0);
 	helper_ctx_free(e.hc);

@@ -7,10 +7,11 @@
  * in both directions, a retransmitted rewritten segment, the data connection created
  * RELATED from the expectation, refusals (address not the client's, no tailroom, MTU),
  * a command split across segments, a command not at a line start, payloads of 255, 256
- * and 257 bytes, TFTP and IRC DCC; and the hardening of issue 9 item 10: no expectation
- * towards an inside privileged port (unless allowed), the stricter line start on ports
+ * and 257 bytes, TFTP and IRC DCC; and the defences against NAT slipstreaming: no
+ * expectation towards an inside privileged port (unless allowed), the stricter line start on ports
  * other than 21, IRC segments with an unterminated DCC passed, the helper of a forward's
- * inside port. Every frame's checksums are recomputed from scratch.
+ * inside port; one host's share of reserved ports, expectations and helper records. Every
+ * frame's checksums are recomputed from scratch.
  */
 #include <stdio.h>
 
@@ -618,7 +619,7 @@ test_fuzz_session(void **state)
 	ht_stop(&e);
 }
 
-/* ---- issue 9 item 10a: no expectation towards an inside host's privileged port ---- */
+/* ---- no expectation towards an inside host's privileged port ---- */
 
 /* a PORT/EPRT naming the client's port 22: text unchanged, nothing expected, counted; the
  * server's "data connection" to the port it would have been is unsolicited */
@@ -739,7 +740,7 @@ test_priv_port_dcc_and_knob(void **state)
 	ht_stop(&e);
 }
 
-/* ---- item 10b: on a port other than 21, a line start is only after CRLF ---- */
+/* ---- on a port other than 21, a line start is only after CRLF ---- */
 static void
 test_strict_line_start(void **state)
 {
@@ -792,7 +793,7 @@ test_strict_line_start(void **state)
 	}
 }
 
-/* ---- item 10c: an IRC segment that merely contains an unterminated \1DCC passes ---- */
+/* ---- an IRC segment that merely contains an unterminated \1DCC passes ---- */
 static void
 test_irc_unterminated_dcc(void **state)
 {
@@ -828,7 +829,7 @@ test_irc_unterminated_dcc(void **state)
 	ht_stop(&e);
 }
 
-/* ---- item 10d: a forward outside 2121 -> inside 21 gets the FTP helper ---- */
+/* ---- a forward outside 2121 -> inside 21 gets the FTP helper ---- */
 static void
 test_forward_other_port(void **state)
 {
@@ -870,7 +871,7 @@ test_forward_other_port(void **state)
 }
 
 /* ---- a client reconnecting from its old port after a length-changing rewrite: conntrack
- * reinitialises the entry for the new stream (issue 9 item 3), and the helper must drop
+ * reinitialises the entry for the new stream (RFC 5961 4), and the helper must drop
  * the old stream's offsets, or every segment of the new one is shifted ---- */
 static void
 test_reopen_drops_seqadj(void **state)
@@ -918,6 +919,163 @@ test_reopen_drops_seqadj(void **state)
 	ht_stop(&e);
 }
 
+/* ---- one host must not starve the others (issue 9 item 13) ---- */
+
+static bool
+payload_is(const struct ht_res *r, const char *prefix)
+{
+	unsigned int n;
+	const uint8_t *pl = ht_payload(r, &n);
+
+	return n >= strlen(prefix) && memcmp(pl, prefix, strlen(prefix)) == 0;
+}
+
+/* ports the helper reserves count against the announcing host's port limit (RFC 6888
+ * REQ-4): past it a PORT is refused, its text left unchanged, counted */
+static void
+test_host_reserved_ports(void **state)
+{
+	static const char *cmd[] = {
+		"PORT 192,168,1,10,4,1\r\n", "PORT 192,168,1,10,4,2\r\n",
+		"PORT 192,168,1,10,4,3\r\n",
+	};
+	struct ht_env e;
+	struct sess ss;
+	struct ht_res r;
+	unsigned int i;
+
+	(void)state;
+	/* 8 ports, 3 per host: the control connection's mapping and two reservations */
+	ht_start_lim(&e, NULL, 40000, 40007, NULL, 0, 3, NAT_LIMIT_AUTO);
+	sess_open(&e, &ss, H_A, 40001, true, R_1, 21);
+	for (i = 0; i < 3; i++) {
+		sess_send(&e, &ss, 0, cmd[i], &r);
+		if (i < 2) {
+			assert_true(payload_is(&r, "PORT 203,0,113,2,"));
+		} else {
+			ht_assert_payload(&r, cmd[i]);
+		}
+	}
+	assert_int_equal(ht_count(&e, HELPER_C_HOST_PORTS_LIMIT), 1);
+	assert_int_equal(helper_expect_count_master(e.hc, ss.conn), 2);
+	assert_int_equal(ht_ports_in_use(&e), 3);
+	ht_stop(&e);
+}
+
+/* expected data connections count in the announcing host's inbound budget (1 here): the
+ * second pushes out the first, still unanswered, instead of the host holding unlimited ones */
+static void
+test_host_data_conns(void **state)
+{
+	struct ht_env e;
+	struct sess ss;
+	struct ht_res r, d1;
+	struct ct_stats cs;
+	unsigned int i, p1, p2;
+	uint16_t port[2];
+
+	(void)state;
+	ht_start_lim(&e, NULL, 40000, 40007, NULL, 0, NAT_LIMIT_NONE, 1);
+	sess_open(&e, &ss, H_A, 40001, true, R_1, 21);
+	for (i = 0; i < 2; i++) {
+		char cmd[32], text[40];
+		unsigned int n;
+		const uint8_t *pl;
+
+		snprintf(cmd, sizeof(cmd), "PORT 192,168,1,10,4,%u\r\n", i + 1);
+		sess_send(&e, &ss, 0, cmd, &r);
+		pl = ht_payload(&r, &n);
+		assert_true(n < sizeof(text));
+		memcpy(text, pl, n);
+		text[n] = '\0';
+		assert_int_equal(sscanf(text, "PORT 203,0,113,2,%u,%u", &p1, &p2), 2);
+		port[i] = (uint16_t)(p1 << 8 | p2);
+	}
+	assert_int_equal(helper_expect_count(e.hc), 2);
+	data_syn(&e, R_1, 20, N_2, port[0], false, &d1);
+	assert_true(d1.related_hit);
+	assert_int_equal(pb_dport(d1.out), 1025);
+	ct_expire(e.ct, e.now, 0);
+	data_syn(&e, R_1, 20, N_2, port[1], false, &r);
+	assert_true(r.related_hit);
+	assert_int_equal(pb_dport(r.out), 1026);
+	ct_stats_get(e.ct, &cs);
+	assert_int_equal(cs.evicted, 1);
+	/* the first went, and its reserved port with it */
+	assert_int_equal(ht_ports_in_use(&e), 2);
+	ht_stop(&e);
+}
+
+/* a per-host expectation cap: one host's PORT commands cannot take every expectation */
+static void
+test_host_expectations(void **state)
+{
+	struct helper_config hcfg;
+	struct ht_env e;
+	struct sess a, c;
+	struct ht_res r;
+
+	(void)state;
+	helper_config_default(&hcfg);
+	hcfg.max_expect = 8;
+	hcfg.max_expect_per_host = 2;
+	ht_start(&e, &hcfg, 1024, 65535);
+	sess_open(&e, &a, H_A, 40001, true, R_1, 21);
+	sess_send(&e, &a, 0, "PORT 192,168,1,10,4,1\r\n", &r);
+	sess_send(&e, &a, 0, "PORT 192,168,1,10,4,2\r\n", &r);
+	assert_true(payload_is(&r, "PORT 203,0,113,2,"));
+	sess_send(&e, &a, 0, "PORT 192,168,1,10,4,3\r\n", &r);
+	ht_assert_payload(&r, "PORT 192,168,1,10,4,3\r\n");
+	assert_int_equal(ht_count(&e, HELPER_C_EXPECT_HOST_LIMIT), 1);
+	assert_int_equal(helper_expect_count(e.hc), 2);
+	/* another host still gets its expectation */
+	sess_open(&e, &c, PB_IP(192, 168, 1, 30), 40002, true, R_1, 21);
+	sess_send(&e, &c, 0, "PORT 192,168,1,30,4,1\r\n", &r);
+	assert_true(payload_is(&r, "PORT 203,0,113,2,"));
+	assert_int_equal(helper_expect_count(e.hc), 3);
+	ht_stop(&e);
+}
+
+/* helper records: a per-host share, and unanswered connections give theirs up when none
+ * is free (bare SYNs to port 21 must not keep the helper from other hosts) */
+static void
+test_host_records(void **state)
+{
+	static const uint32_t hosts[] = {
+		PB_IP(192, 168, 1, 10), PB_IP(192, 168, 1, 10), PB_IP(192, 168, 1, 10),
+		PB_IP(192, 168, 1, 31), PB_IP(192, 168, 1, 31),
+	};
+	struct helper_config hcfg;
+	struct ht_env e;
+	struct ht_res r;
+	struct sess ss;
+	unsigned int i;
+
+	(void)state;
+	helper_config_default(&hcfg);
+	hcfg.max_conns = 4;
+	hcfg.max_conns_per_host = 2;
+	ht_start(&e, &hcfg, 1024, 65535);
+	for (i = 0; i < HT_DIM(hosts); i++) {
+		struct pb_spec s = ht_tcp(hosts[i], (uint16_t)(30000 + i), R_1, 21, PB_SYN, 1000,
+					  0, NULL);
+
+		ht_spec(&e, &s, true, &r);
+		assert_non_null(r.conn);
+		/* the third of 192.168.1.10: at its share, no helper */
+		assert_int_equal(helper_conn_helper(e.hc, r.conn) == HELPER_FTP, i != 2);
+	}
+	assert_int_equal(ht_count(&e, HELPER_C_HOST_RECORD_LIMIT), 1);
+	/* the four records are held by unanswered SYNs: a new host's connection takes the
+	 * oldest one's place, and its PORT is rewritten */
+	ct_expire(e.ct, e.now, 0);
+	sess_open(&e, &ss, PB_IP(192, 168, 1, 32), 40001, true, R_1, 21);
+	assert_int_equal(ht_count(&e, HELPER_C_RECORD_EVICTED), 1);
+	sess_send(&e, &ss, 0, "PORT 192,168,1,32,4,1\r\n", &r);
+	assert_true(payload_is(&r, "PORT 203,0,113,2,"));
+	ht_stop(&e);
+}
+
 int
 main(void)
 {
@@ -940,6 +1098,10 @@ main(void)
 		cmocka_unit_test(test_irc_unterminated_dcc),
 		cmocka_unit_test(test_forward_other_port),
 		cmocka_unit_test(test_reopen_drops_seqadj),
+		cmocka_unit_test(test_host_reserved_ports),
+		cmocka_unit_test(test_host_expectations),
+		cmocka_unit_test(test_host_data_conns),
+		cmocka_unit_test(test_host_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

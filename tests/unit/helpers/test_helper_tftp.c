@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * test_helper_tftp.c - the TFTP transfer connection keeps the NAT mapping it uses (issue 9
- * item 6). A read request H_A:3333 -> R_1:69 is SNATed to N_2:3333 (port preserved); the
- * server answers from a new port (RFC 1350 section 4) and that transfer is created RELATED
- * from the expectation, DNATed back to H_A:3333 over the master's mapping. The request
+ * test_helper_tftp.c - the TFTP transfer connection keeps the NAT mapping it uses. A read
+ * request H_A:3333 -> R_1:69 is SNATed to N_2:3333 (port preserved); the server answers
+ * from a new port (RFC 1350 section 4) and that transfer is created RELATED from the
+ * expectation, DNATed back to H_A:3333 over the master's mapping. The request
  * itself is never answered, so its entry expires (UDP unreplied, 2 min) while the transfer
  * still runs: the outside port must stay the transfer's (another inside host wanting it
  * gets another one), the transfer keeps translating both ways, the client's

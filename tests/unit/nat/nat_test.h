@@ -215,8 +215,9 @@ nt_udp_out(struct nt_env *e, uint32_t src, uint16_t sport, uint32_t dst, uint16_
 	return pb_sport(r.out);
 }
 
-/* nt_udp_out(), then the remote's answer (checked translated back): the connection has seen
- * a reply, so it is not evictable to make room for others (ct_evict_unreplied) */
+/* nt_udp_out(), then the remote's answer (checked translated back), then one more packet
+ * out: a UDP stream, ASSURED (as netfilter's), so it is not evictable to make room for
+ * others (ct_evict_unreplied; a replied but unassured one would be) */
 static inline uint16_t
 nt_udp_out_replied(struct nt_env *e, uint32_t src, uint16_t sport, uint32_t dst,
 		   uint16_t dport, uint32_t *out_addr)
@@ -231,6 +232,11 @@ nt_udp_out_replied(struct nt_env *e, uint32_t src, uint16_t sport, uint32_t dst,
 	assert_int_equal(r.dir, CT_DIR_REPLY);
 	assert_int_equal(pb_ip_dst(r.out), src);
 	assert_int_equal(pb_dport(r.out), sport);
+	s = nt_udp(src, sport, dst, dport);
+	nt_spec(e, &s, true, &r);
+	nt_assert_ok(&r);
+	assert_false(r.created);
+	assert_true(ct_conn_status(r.conn) & CT_ST_ASSURED);
 	if (out_addr != NULL)
 		*out_addr = oa;
 	return op;

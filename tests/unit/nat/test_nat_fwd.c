@@ -217,6 +217,81 @@ test_config_check(void **state)
 	assert_string_equal(nat_reason_id(NAT_R_MAX), "UNKNOWN");
 }
 
+/* Pool membership (every packet asks it, several times): the O(1) index of
+ * nat_config_index() answers exactly as the scan of addrs[] does, for pool addresses (their
+ * index), for the addresses around them and for random ones; with all 64 addresses in one
+ * probe cluster too; and a config changed after indexing (n_addrs) falls back to the scan. */
+static void
+check_pool_lookups(const struct nat_config *idx, unsigned int seed)
+{
+	struct nat_config scan = *idx;
+	uint32_t x = seed, a;
+	unsigned int i;
+	int want;
+
+	scan.addr_index_n = 0;	/* not indexed: the scan */
+	assert_int_equal(idx->addr_index_n, idx->n_addrs);
+	for (i = 0; i < idx->n_addrs; i++) {
+		assert_int_equal(nat_addr_index(idx, idx->addrs[i]), (int)i);
+		assert_true(nat_is_outside_addr(idx, idx->addrs[i]));
+		assert_int_equal(nat_addr_index(&scan, idx->addrs[i]), (int)i);
+		a = htonl(ntohl(idx->addrs[i]) + 1);
+		want = nat_addr_index(&scan, a);
+		assert_int_equal(nat_addr_index(idx, a), want);
+		assert_int_equal(nat_is_outside_addr(idx, a), want >= 0);
+		a = htonl(ntohl(idx->addrs[i]) - 1);
+		want = nat_addr_index(&scan, a);
+		assert_int_equal(nat_addr_index(idx, a), want);
+		assert_int_equal(nat_is_outside_addr(idx, a), want >= 0);
+	}
+	for (i = 0; i < 200000; i++) {
+		x = x * 1103515245u + 12345u;
+		a = x ^ (x >> 15) * 2654435761u;
+		want = nat_addr_index(&scan, a);
+		assert_int_equal(nat_addr_index(idx, a), want);
+		assert_int_equal(nat_is_outside_addr(idx, a), want >= 0);
+	}
+}
+
+static void
+test_pool_index(void **state)
+{
+	struct nat_config cfg;
+	char msg[128];
+	unsigned int i, n;
+	uint32_t h;
+
+	(void)state;
+	/* a contiguous pool of 64 (what the benchmark uses) */
+	nat_config_default(&cfg);
+	for (i = 0; i < NAT_MAX_ADDRS; i++)
+		cfg.addrs[i] = htonl(0xcb00710a + i);	/* 203.0.113.10 ... */
+	cfg.n_addrs = NAT_MAX_ADDRS;
+	assert_int_equal(nat_config_check(&cfg, msg, sizeof(msg)), 0);
+	nat_config_index(&cfg);
+	check_pool_lookups(&cfg, 1);
+	/* 64 addresses that all start probing at the same slot: one cluster of 64 */
+	n = 0;
+	for (h = 0x0a000001; n < NAT_MAX_ADDRS; h++)
+		if (nat_addr_slot0(htonl(h)) == nat_addr_slot0(htonl(0x0a000001)))
+			cfg.addrs[n++] = htonl(h);
+	assert_int_equal(nat_config_check(&cfg, msg, sizeof(msg)), 0);
+	nat_config_index(&cfg);
+	check_pool_lookups(&cfg, 2);
+	/* changed after indexing: the index is not used, the scan answers */
+	cfg.n_addrs = 3;
+	assert_false(nat_is_outside_addr(&cfg, cfg.addrs[3]));
+	assert_int_equal(nat_addr_index(&cfg, cfg.addrs[3]), -1);
+	assert_int_equal(nat_addr_index(&cfg, cfg.addrs[2]), 2);
+	/* never indexed (nt_config): the scan */
+	nt_config(&cfg, 2);
+	assert_int_equal(cfg.addr_index_n, 0);
+	assert_int_equal(nat_addr_index(&cfg, cfg.addrs[1]), 1);
+	assert_true(nat_is_outside_addr(&cfg, cfg.addrs[0]));
+	nat_config_index(&cfg);
+	check_pool_lookups(&cfg, 3);
+}
+
 static void
 test_host_owner(void **state)
 {
@@ -580,6 +655,7 @@ main(void)
 		cmocka_unit_test(test_fwd_lookup),
 		cmocka_unit_test(test_fwd_reject),
 		cmocka_unit_test(test_config_check),
+		cmocka_unit_test(test_pool_index),
 		cmocka_unit_test(test_host_owner),
 		cmocka_unit_test(test_fwd_inbound),
 		cmocka_unit_test(test_fwd_ports_reserved),

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_nat_limits.c - what keeps one inside host (or a flood of spoofed ones) from starving
- * the others (issue 9 item 13), and the shared port table under concurrent workers (item
- * 12), on real packets:
+ * the others (RFC 6888 REQ-4/5), and the shared port table under concurrent workers, on
+ * real packets:
  *  - per-host outside ports (RFC 6888 REQ-4) with the default (a quarter of the range) and
  *    a configured limit: the replayed case, ports 1024-1100, host 1 opening 200 UDP flows
  *    no longer leaves host 2 with 0 of 10;
- *  - per-host connections (RFC 6888 REQ-5), both directions counted, released with them;
+ *  - per-host connections (RFC 6888 REQ-5), outbound and inbound in budgets of their own,
+ *    the host's own oldest unassured connection evicted at a limit;
  *  - a table full of never-replied connections (inside SYN flood from spoofed sources):
- *    a new connection evicts one (netfilter early_drop), replied ones are never evicted;
+ *    a new connection evicts one (netfilter early_drop), ASSURED ones are never evicted;
  *  - the port table: claims from 4 threads at once never give one port twice, and the
  *    table names the holder.
  */
@@ -118,7 +119,12 @@ test_host_ports_release(void **state)
 	nt_stop(&e);
 }
 
-/* RFC 6888 REQ-5: connections per host, outbound and inbound (a forward's server). */
+/*
+ * RFC 6888 REQ-5: connections per host, its own outbound ones and those made to it from
+ * outside (a forward's server) in two budgets. At a limit the host's own oldest
+ * connection not yet ASSURED of that budget goes (netfilter early_drop, per host); only a
+ * host whose connections are all assured is refused.
+ */
 static void
 test_host_conns_limit(void **state)
 {
@@ -127,44 +133,55 @@ test_host_conns_limit(void **state)
 		  .int_addr = H_B, .int_port = 80 },
 	};
 	struct nat_config cfg;
+	struct ct_stats cs;
 	struct nt_env e;
 	struct nt_res r, keep;
 	struct pb_spec s;
+	uint8_t dir;
 	unsigned int i;
 
 	(void)state;
 	nt_config(&cfg, 1);
 	cfg.max_conns_per_host = 8;
+	cfg.max_inbound_conns_per_host = 4;
 	nt_start(&e, &cfg, 0, 256, fw, NT_DIM(fw));
 	for (i = 0; i < 8; i++) {
 		s = nt_tcp(H_A, 5000, R_1, (uint16_t)(80 + i), PB_SYN);
 		nt_spec(&e, &s, true, i == 0 ? &keep : &r);
 		nt_assert_ok(i == 0 ? &keep : &r);
 	}
-	s = nt_tcp(H_A, 5000, R_1, 99, PB_SYN);
-	nt_spec(&e, &s, true, &r);
-	assert_null(r.conn);
-	assert_int_equal(r.nat_why, NAT_R_HOST_CONNS_LIMIT);
-	assert_int_equal(nt_reason(&e, NAT_R_HOST_CONNS_LIMIT), 1);
-	/* another host is not affected */
-	assert_int_equal(try_udp(&e, H_C, 5000, R_1, 53), NAT_R_NONE);
-	/* one connection ends: one more */
-	ct_delete(e.ct, keep.conn);
+	/* the ninth pushes out A's oldest unanswered one, not another host's */
+	ct_expire(e.ct, e.now, 0);
 	s = nt_tcp(H_A, 5000, R_1, 99, PB_SYN);
 	nt_spec(&e, &s, true, &r);
 	nt_assert_ok(&r);
-	/* inbound connections to a forwarded server count for the server */
-	for (i = 0; i < 8; i++) {
+	assert_null(ct_lookup(e.ct, &(struct ct_tuple){ .src = H_A, .dst = R_1,
+			      .sport = htons(5000), .dport = htons(80), .proto = IPPROTO_TCP,
+			      .family = CT_FAMILY_IPV4 }, &dir, e.now));
+	ct_stats_get(e.ct, &cs);
+	assert_int_equal(cs.evicted, 1);
+	assert_int_equal(nt_reason(&e, NAT_R_HOST_CONNS_LIMIT), 0);
+	/* a host whose eight are all assured (UDP streams) is refused, counted */
+	for (i = 0; i < 8; i++)
+		nt_udp_out_replied(&e, H_C, (uint16_t)(6000 + i), R_1, 53, NULL);
+	ct_expire(e.ct, e.now, 0);
+	assert_int_equal(try_udp(&e, H_C, 6100, R_1, 53), NAT_R_HOST_CONNS_LIMIT);
+	assert_int_equal(nt_reason(&e, NAT_R_HOST_CONNS_LIMIT), 1);
+	/* inbound connections to a forwarded server have their own budget (4 here): the
+	 * fifth from a spoofed flood pushes out the oldest unanswered one */
+	for (i = 0; i < 5; i++) {
+		ct_expire(e.ct, e.now, 0);
 		s = nt_tcp(PB_IP(198, 51, 100, 10 + i), 4000, N_1, 8080, PB_SYN);
 		nt_spec(&e, &s, false, &r);
 		assert_to_host_ok(&r, H_B);
 	}
-	s = nt_tcp(PB_IP(198, 51, 100, 99), 4000, N_1, 8080, PB_SYN);
-	nt_spec(&e, &s, false, &r);
-	assert_null(r.conn);
-	assert_int_equal(r.nat_why, NAT_R_HOST_CONNS_LIMIT);
-	/* and B's own outbound ones too */
-	assert_int_equal(try_udp(&e, H_B, 5000, R_1, 53), NAT_R_HOST_CONNS_LIMIT);
+	ct_stats_get(e.ct, &cs);
+	assert_int_equal(cs.evicted, 2);
+	/* and B's own outbound ones are not taken by them */
+	for (i = 0; i < 8; i++)
+		assert_int_equal(try_udp(&e, H_B, (uint16_t)(5000 + i), R_1, 53), NAT_R_NONE);
+	ct_stats_get(e.ct, &cs);
+	assert_int_equal(cs.evicted, 2);
 	nt_stop(&e);
 }
 
@@ -172,7 +189,7 @@ test_host_conns_limit(void **state)
  * A SYN flood from spoofed inside sources fills the table (and the mapping table, sized
  * to it) with connections that never see a reply. A new connection evicts the oldest
  * (netfilter early_drop) instead of being refused (MAPPINGS_FULL, as today's code did);
- * connections that saw a reply are never evicted. Both table limits are exercised: the
+ * ASSURED connections are never evicted. Both table limits are exercised: the
  * mapping table sized to conntrack (the default) and a larger mapping table (conntrack's
  * own eviction).
  */
@@ -230,7 +247,7 @@ test_evict_full_table(void **state)
 		nt_stop(&e);
 	}
 
-	/* all replied: nothing evictable, the new one is refused with a reason */
+	/* all ASSURED (UDP streams): nothing evictable, the new one is refused with a reason */
 	{
 		struct nat_config cfg;
 		struct nt_env e;
@@ -248,6 +265,42 @@ test_evict_full_table(void **state)
 		assert_int_equal(nt_stats(&e).mappings_active, 16);
 		nt_stop(&e);
 	}
+}
+
+/* Outside ports all held by answered but unassured UDP flows (one machine's spoofed
+ * sources with a cooperating server): a new host's flow evicts the oldest, as netfilter's
+ * early_drop takes any entry that is not ASSURED. */
+static void
+test_evict_replied_unassured(void **state)
+{
+	struct nat_config cfg;
+	struct ct_stats cs;
+	struct nt_env e;
+	struct nt_res r;
+	struct pb_spec s;
+	unsigned int i;
+
+	(void)state;
+	nt_config(&cfg, 1);
+	cfg.port_lo[0] = 1024;
+	cfg.port_hi[0] = 1027;
+	cfg.max_ports_per_host = NAT_LIMIT_NONE;
+	nt_start(&e, &cfg, 0, 64, NULL, 0);
+	for (i = 0; i < 4; i++) {
+		uint32_t oa;
+		uint16_t op = nt_udp_out(&e, spoofed(i), (uint16_t)(1024 + i), R_1, 9999, &oa);
+
+		s = nt_udp(R_1, 9999, oa, op);
+		nt_spec(&e, &s, false, &r);
+		nt_assert_ok(&r);
+		assert_false(ct_conn_status(r.conn) & CT_ST_ASSURED);
+	}
+	ct_expire(e.ct, e.now, 0);
+	assert_int_equal(try_udp(&e, H_B, 4000, R_1, 53), NAT_R_NONE);
+	ct_stats_get(e.ct, &cs);
+	assert_int_equal(cs.evicted, 1);
+	assert_int_equal(nt_stats(&e).ports_in_use, 4);
+	nt_stop(&e);
 }
 
 /* ---- the port table under concurrent workers ---- */
@@ -359,6 +412,7 @@ main(void)
 		cmocka_unit_test(test_host_ports_release),
 		cmocka_unit_test(test_host_conns_limit),
 		cmocka_unit_test(test_evict_full_table),
+		cmocka_unit_test(test_evict_replied_unassured),
 		cmocka_unit_test(test_port_table_concurrent),
 	};
 

@@ -286,7 +286,7 @@ test_paired_pool(void **state)
 	nt_stop(&e);
 }
 
-/* N workers over one shared port table behave as one (issue 9 item 12): for n = 1..4, each
+/* N workers over one shared port table behave as one: for n = 1..4, each
  * host on its owner worker, every free inside port is preserved (with per-worker slices
  * only 1/n were), a taken one is searched from the same keyed hash whatever the worker, so
  * the outside ports are exactly those of one worker, with the inside port's parity; and the
@@ -422,8 +422,8 @@ test_release(void **state)
 }
 
 /* The mapping table has a fixed capacity: when full of replied connections, new mappings
- * fail with a reason and nothing leaks; unreplied ones are evicted to make room (issue 9
- * item 13: this test used to assert the refusal with unreplied flows, the bug). */
+ * fail with a reason and nothing leaks; unreplied ones are evicted to make room (as
+ * netfilter's early_drop; this test used to assert the refusal with unreplied flows). */
 static void
 test_mappings_full(void **state)
 {
@@ -475,8 +475,16 @@ test_mappings_full(void **state)
 		nt_spec(&e, &s, true, &r);
 		nt_assert_ok(&r);
 		s = nt_tcp(R_1, 80, N_1, pb_sport(r.out), PB_SYN | PB_ACK);
-		nt_spec(&e, &s, false, &r);	/* replied: not evictable */
+		s.ack = 1001;
+		nt_spec(&e, &s, false, &r);
 		nt_assert_ok(&r);
+		/* the handshake completes: ASSURED, not evictable (SYN_RECV would be) */
+		s = nt_tcp(host_i(i), 5000, R_1, 80, PB_ACK);
+		s.seq = 1001;
+		s.ack = 1001;
+		nt_spec(&e, &s, true, &r);
+		nt_assert_ok(&r);
+		assert_true(ct_conn_status(r.conn) & CT_ST_ASSURED);
 	}
 	s = nt_tcp(host_i(2), 5000, R_1, 80, PB_SYN);
 	nt_spec(&e, &s, true, &r);
