@@ -20,6 +20,40 @@
 
 static struct gw *gw_tel;
 static ct_time_t (*gw_tel_clock)(void);
+static gw_port_hw_stats_fn gw_tel_port_stats;
+
+void
+gw_telemetry_set_port_stats(gw_port_hw_stats_fn fn)
+{
+	gw_tel_port_stats = fn;
+}
+
+/* the ports' PMD-level counters, per port: <port>_imissed, _ierrors, ... */
+static void
+gw_tel_port_hw(struct rte_tel_data *d, unsigned int p)
+{
+	struct gw_port_hw_stats h;
+	char k[40];
+
+	if (gw_tel_port_stats == NULL || gw_tel_port_stats(p, &h) < 0)
+		return;
+#define GW_TEL_HW(name) do { \
+		snprintf(k, sizeof(k), "%s_" #name, gw_port_name(p)); \
+		rte_tel_data_add_dict_u64(d, k, h.name); \
+	} while (0)
+	GW_TEL_HW(ipackets);
+	GW_TEL_HW(opackets);
+	GW_TEL_HW(imissed);
+	GW_TEL_HW(ierrors);
+	GW_TEL_HW(rx_nombuf);
+	GW_TEL_HW(oerrors);
+	GW_TEL_HW(pmd_drops);
+	if (h.kernel) {
+		GW_TEL_HW(kernel_rx_dropped);
+		GW_TEL_HW(kernel_tx_dropped);
+	}
+#undef GW_TEL_HW
+}
 static unsigned int gw_tel_lcore[GW_MAX_WORKERS];
 
 void
@@ -48,6 +82,7 @@ gw_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(d, k, s.w.tx[p]);
 		snprintf(k, sizeof(k), "%s_drop", gw_port_name(p));
 		rte_tel_data_add_dict_u64(d, k, s.w.drop[p]);
+		gw_tel_port_hw(d, p);
 	}
 	rte_tel_data_add_dict_u64(d, "workers", gw_tel->n_workers);
 	rte_tel_data_add_dict_u64(d, "conns_active", s.ct.active);
@@ -97,6 +132,29 @@ gw_tel_drops(const char *cmd, const char *params, struct rte_tel_data *d)
 			continue;
 		rte_tel_data_add_dict_u64(d, gw_drop_id(r), s.w.reason[r]);
 		n++;
+	}
+	/* and what was lost under natgw, per port: PMD_INSIDE_IMISSED ... (non-zero) */
+	for (r = 0; r < GW_PORT_MAX && gw_tel_port_stats != NULL; r++) {
+		struct gw_port_hw_stats h;
+		const uint64_t *v[] = { &h.imissed, &h.ierrors, &h.rx_nombuf, &h.oerrors,
+					&h.pmd_drops, &h.kernel_rx_dropped, &h.kernel_tx_dropped };
+		static const char *const id[] = { "IMISSED", "IERRORS", "RX_NOMBUF", "OERRORS",
+						  "XSTATS_DROPS", "KERNEL_RX_DROPPED",
+						  "KERNEL_TX_DROPPED" };
+		unsigned int i;
+		char k[48];
+
+		memset(&h, 0, sizeof(h));
+		if (gw_tel_port_stats(r, &h) < 0)
+			continue;
+		for (i = 0; i < RTE_DIM(v) && n < RTE_TEL_MAX_DICT_ENTRIES; i++) {
+			if (*v[i] == 0)
+				continue;
+			snprintf(k, sizeof(k), "PMD_%s_%s", r == GW_PORT_INSIDE ? "INSIDE" :
+				 "OUTSIDE", id[i]);
+			rte_tel_data_add_dict_u64(d, k, *v[i]);
+			n++;
+		}
 	}
 	return 0;
 }

@@ -89,6 +89,7 @@ static struct natgw_wk natgw_wk[GW_MAX_WORKERS];
 static unsigned int natgw_n_workers;
 static struct gw_config natgw_cfg;
 static uint64_t natgw_tsc_hz;
+static char natgw_ifname[GW_PORT_MAX][32];	/* af_packet/af_xdp: the kernel interface */
 
 static ct_time_t
 natgw_clock(void)
@@ -243,6 +244,108 @@ natgw_af_packet_room(const struct rte_eth_dev_info *info)
 	return (uint32_t)fs + RTE_PKTMBUF_HEADROOM;
 }
 
+/* ---- PMD-level counters ----------------------------------------------------------------
+ * What was lost under natgw, where its own counters cannot see it: rte_eth_stats (imissed,
+ * ierrors, rx_nombuf, oerrors; net_af_xdp reports XDP_STATISTICS' rx_dropped as imissed),
+ * the PMD's own xstats whose name says "drop" (the generic ethdev xstats have none), and,
+ * under net_af_packet / net_af_xdp, the kernel interface's rx_dropped / tx_dropped (sysfs;
+ * af_packet's ring drops, PACKET_STATISTICS tp_drops, are not exported by DPDK 22.11's PMD:
+ * a full ring shows as imissed nowhere, so natgw's rx falls short of the sender's tx).
+ * Main lcore and telemetry thread only: nothing here runs per packet.
+ */
+static void
+natgw_port_ifname(unsigned int p, const struct rte_eth_dev_info *info)
+{
+	const struct rte_devargs *da = info->device != NULL ? rte_dev_devargs(info->device) : NULL;
+	const char *a = da != NULL ? da->args : NULL;
+
+	natgw_ifname[p][0] = '\0';
+	if (a == NULL || (a = strstr(a, "iface=")) == NULL)
+		return;
+	a += 6;
+	snprintf(natgw_ifname[p], sizeof(natgw_ifname[p]), "%.*s", (int)strcspn(a, ","), a);
+}
+
+static int
+natgw_sysfs_u64(const char *ifn, const char *ctr, uint64_t *v)
+{
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", ifn, ctr);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	ok = fscanf(f, "%" SCNu64, v) == 1;
+	fclose(f);
+	return ok ? 0 : -1;
+}
+
+static int
+natgw_port_hw_stats(unsigned int p, struct gw_port_hw_stats *h)
+{
+	uint16_t id = natgw_port_id[p];
+	struct rte_eth_xstat_name *names = NULL;
+	struct rte_eth_xstat *xs = NULL;
+	struct rte_eth_stats st;
+	int n, i;
+
+	memset(h, 0, sizeof(*h));
+	if (p >= GW_PORT_MAX || rte_eth_stats_get(id, &st) != 0)
+		return -1;
+	h->ipackets = st.ipackets;
+	h->opackets = st.opackets;
+	h->imissed = st.imissed;
+	h->ierrors = st.ierrors;
+	h->rx_nombuf = st.rx_nombuf;
+	h->oerrors = st.oerrors;
+	n = rte_eth_xstats_get_names(id, NULL, 0);
+	if (n > 0) {
+		names = calloc((size_t)n, sizeof(*names));
+		xs = calloc((size_t)n, sizeof(*xs));
+	}
+	if (names != NULL && xs != NULL && rte_eth_xstats_get_names(id, names, n) == n &&
+	    rte_eth_xstats_get(id, xs, n) == n)
+		for (i = 0; i < n; i++)
+			if (xs[i].id < (uint64_t)n && strstr(names[xs[i].id].name, "drop") != NULL)
+				h->pmd_drops += xs[i].value;
+	free(names);
+	free(xs);
+	if (natgw_ifname[p][0] != '\0' &&
+	    natgw_sysfs_u64(natgw_ifname[p], "rx_dropped", &h->kernel_rx_dropped) == 0 &&
+	    natgw_sysfs_u64(natgw_ifname[p], "tx_dropped", &h->kernel_tx_dropped) == 0)
+		h->kernel = true;
+	return 0;
+}
+
+/* One line per port for the final report; a single "natgw: pmd ..." line periodically. */
+static void
+natgw_port_stats_print(FILE *f, bool one_line)
+{
+	struct gw_port_hw_stats h;
+	unsigned int p;
+
+	if (one_line)
+		fprintf(f, "natgw: pmd");
+	for (p = 0; p < GW_PORT_MAX; p++) {
+		if (natgw_port_hw_stats(p, &h) < 0)
+			continue;
+		fprintf(f, "%s%s rx %" PRIu64 " tx %" PRIu64 " imissed %" PRIu64 " ierrors %"
+			PRIu64 " rx_nombuf %" PRIu64 " oerrors %" PRIu64 " xstats_drops %" PRIu64,
+			one_line ? (p ? " | " : " ") : "  pmd ", gw_port_name(p), h.ipackets,
+			h.opackets, h.imissed, h.ierrors, h.rx_nombuf, h.oerrors, h.pmd_drops);
+		if (h.kernel)
+			fprintf(f, " kernel %s rx_dropped %" PRIu64 " tx_dropped %" PRIu64,
+				natgw_ifname[p], h.kernel_rx_dropped, h.kernel_tx_dropped);
+		if (!one_line)
+			fputc('\n', f);
+	}
+	if (one_line)
+		fputc('\n', f);
+	fflush(f);
+}
+
 /* What a port is (before any pool exists): PMD kind, queue count, RX data room. */
 static int
 natgw_port_probe(unsigned int p)
@@ -261,6 +364,8 @@ natgw_port_probe(unsigned int p)
 	} else if (strcmp(info.driver_name, "net_af_xdp") == 0) {
 		natgw_pmd[p] = NATGW_PMD_AF_XDP;
 	}
+	if (natgw_pmd[p] != NATGW_PMD_OTHER)
+		natgw_port_ifname(p, &info);
 	nq = RTE_MIN(natgw_n_workers,
 		     (unsigned int)RTE_MIN(info.max_rx_queues, info.max_tx_queues));
 	if (nq == 0 || (nq > 1 && info.flow_type_rss_offloads == 0))
@@ -350,6 +455,138 @@ fail:
 	return NULL;
 }
 
+/* ---- RSS steering (lib/nat/nat_rss.c) ------------------------------------------------
+ * Where a port has one RX queue per worker, RSS with a settable 40/52-byte key and a RETA,
+ * natgw sets both itself: the inside key makes the queue a function of the source address
+ * (all of a host's flows on its owner), the outside key a function of our address and port
+ * only (a reply reaches the worker that chose the port, whatever the remote: EIM), and the
+ * port choice (nat_ports.c) picks ports whose replies land on the allocating worker. Both
+ * are read back from the NIC; anything missing or different turns steering off on that
+ * port, and the handoff rings carry what lands elsewhere, as on a port without RSS.
+ */
+static struct nat_rss natgw_rss;
+static char natgw_rss_why[GW_PORT_MAX][96];
+
+#define NATGW_RSS_HF (RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP | \
+		      RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_FRAG_IPV4)
+
+/* Decide and build port p's steering; fills conf's rss_conf when it applies. */
+static bool
+natgw_rss_prepare(unsigned int p, const struct rte_eth_dev_info *info, unsigned int nq,
+		  struct rte_eth_conf *conf)
+{
+	struct nat_rss_port *rp = &natgw_rss.port[p == GW_PORT_OUTSIDE ? NAT_RSS_OUTSIDE :
+									   NAT_RSS_INSIDE];
+	uint8_t key[NAT_RSS_KEY_MAX];
+	uint16_t woq[NAT_RSS_MAX_WORKERS];
+	unsigned int q, i;
+	const char *why = NULL;
+
+	memset(rp, 0, sizeof(*rp));
+	if (natgw_cfg.rss_off)
+		why = "rss_steering off";
+	else if (natgw_n_workers == 1)
+		why = "one worker";
+	else if (nq != natgw_n_workers || nq > NAT_RSS_MAX_WORKERS)
+		why = "not one RX queue per worker";
+	else if ((info->flow_type_rss_offloads & (RTE_ETH_RSS_NONFRAG_IPV4_TCP |
+						  RTE_ETH_RSS_NONFRAG_IPV4_UDP)) !=
+		 (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP))
+		why = "no RSS over IPv4 TCP and UDP";
+	else if (info->hash_key_size != 40 && info->hash_key_size != 52)
+		why = "RSS key size not 40 or 52";
+	else if (info->reta_size < 2 || info->reta_size > NAT_RSS_RETA_MAX ||
+		 (info->reta_size & (info->reta_size - 1)) != 0)
+		why = "RETA size not a power of two up to 2048";
+	if (why != NULL) {
+		snprintf(natgw_rss_why[p], sizeof(natgw_rss_why[p]), "off (%s)", why);
+		return false;
+	}
+	for (i = 0; i < sizeof(key); i += 8) {
+		uint64_t r = rte_rand();
+
+		memcpy(key + i, &r, RTE_MIN(8u, (unsigned int)sizeof(key) - i));
+	}
+	memcpy(key, natgw_cfg.rss_key, RTE_MIN(natgw_cfg.rss_key_len, info->hash_key_size));
+	for (q = 0; q < nq; q++)
+		woq[q] = (uint16_t)((q + p) % natgw_n_workers);	/* natgw_workers_setup */
+	if (nat_rss_port_init(rp, p == GW_PORT_OUTSIDE ? NAT_RSS_OUTSIDE : NAT_RSS_INSIDE, key,
+			      info->hash_key_size, info->reta_size, nq, woq,
+			      natgw_n_workers) != 0) {
+		memset(rp, 0, sizeof(*rp));
+		snprintf(natgw_rss_why[p], sizeof(natgw_rss_why[p]), "off (bad RSS geometry)");
+		return false;
+	}
+	conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf->rx_adv_conf.rss_conf.rss_key = rp->key;
+	conf->rx_adv_conf.rss_conf.rss_key_len = rp->key_len;
+	/* the plain 4-tuple of the RSS spec (no *_SRC_ONLY / *_DST_ONLY): the key does it */
+	conf->rx_adv_conf.rss_conf.rss_hf = NATGW_RSS_HF & info->flow_type_rss_offloads;
+	return true;
+}
+
+/* Program port p's key and RETA (after start) and read both back; off on any mismatch. */
+static void
+natgw_rss_program(unsigned int p)
+{
+	struct nat_rss_port *rp = &natgw_rss.port[p == GW_PORT_OUTSIDE ? NAT_RSS_OUTSIDE :
+									   NAT_RSS_INSIDE];
+	struct rte_eth_rss_reta_entry64 reta[NAT_RSS_RETA_MAX / 64];
+	struct rte_eth_dev_info info;
+	uint8_t key[NAT_RSS_KEY_MAX];
+	struct rte_eth_rss_conf rc = {
+		.rss_key = rp->key, .rss_key_len = rp->key_len,
+	};
+	uint16_t id = natgw_port_id[p];
+	unsigned int i;
+	const char *why = NULL;
+	int rv;
+
+	if (rp->reta_size == 0)
+		return;
+	memset(reta, 0, sizeof(reta));
+	for (i = 0; i < rp->reta_size; i++) {
+		reta[i / 64].mask |= UINT64_C(1) << (i % 64);
+		reta[i / 64].reta[i % 64] = rp->queue[i];
+	}
+	rc.rss_hf = NATGW_RSS_HF;
+	if (rte_eth_dev_info_get(id, &info) == 0)
+		rc.rss_hf &= info.flow_type_rss_offloads;
+	if (rte_eth_dev_rss_hash_update(id, &rc) != 0)
+		why = "key not accepted";
+	else if (rte_eth_dev_rss_reta_update(id, reta, rp->reta_size) != 0)
+		why = "RETA not accepted";
+	if (why == NULL) {
+		struct rte_eth_rss_conf got = { .rss_key = key, .rss_key_len = rp->key_len };
+
+		memset(key, 0, sizeof(key));
+		rv = rte_eth_dev_rss_hash_conf_get(id, &got);
+		if (rv == 0 && memcmp(key, rp->key, rp->key_len) != 0)
+			why = "key read back differs";
+		else if (rv != 0 && rv != -ENOTSUP)
+			why = "key cannot be read back";
+	}
+	if (why == NULL) {
+		memset(reta, 0, sizeof(reta));
+		for (i = 0; i < rp->reta_size; i++)
+			reta[i / 64].mask |= UINT64_C(1) << (i % 64);
+		if (rte_eth_dev_rss_reta_query(id, reta, rp->reta_size) != 0) {
+			why = "RETA cannot be read back";
+		} else {
+			for (i = 0; i < rp->reta_size && why == NULL; i++)
+				if (reta[i / 64].reta[i % 64] != rp->queue[i])
+					why = "RETA read back differs";
+		}
+	}
+	if (why != NULL) {
+		memset(rp, 0, sizeof(*rp));
+		snprintf(natgw_rss_why[p], sizeof(natgw_rss_why[p]), "off (%s)", why);
+		return;
+	}
+	snprintf(natgw_rss_why[p], sizeof(natgw_rss_why[p]), "on (RETA %u, key %u bytes)",
+		 rp->reta_size, rp->key_len);
+}
+
 static int
 natgw_port_init(unsigned int p, struct rte_mempool *pool)
 {
@@ -368,7 +605,9 @@ natgw_port_init(unsigned int p, struct rte_mempool *pool)
 	natgw_multi_seg[p] = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
 	if (natgw_multi_seg[p])
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
-	if (nq > 1 && info.flow_type_rss_offloads != 0) {
+	if (natgw_rss_prepare(p, &info, nq, &conf)) {
+		/* RSS steering: key and hash fields set (natgw_rss_prepare) */
+	} else if (nq > 1 && info.flow_type_rss_offloads != 0) {
 		uint64_t hf = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP |
 			      RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_FRAG_IPV4;
 
@@ -396,6 +635,7 @@ natgw_port_init(unsigned int p, struct rte_mempool *pool)
 	rc = rte_eth_dev_start(id);
 	if (rc < 0)
 		return rc;
+	natgw_rss_program(p);
 	rte_eth_promiscuous_enable(id);	/* best effort; the pipeline checks the MAC */
 	return 0;
 }
@@ -555,6 +795,7 @@ natgw_banner(struct rte_mempool *pool, struct rte_mempool *big)
 		printf("  port %-7s id %u (%s) mac %s queues %u, rx room %u, tx %s\n",
 		       gw_port_name(p), natgw_port_id[p], name, ms, natgw_nq[p],
 		       natgw_rx_room[p], natgw_multi_seg[p] ? "multi-seg" : "single-seg");
+		printf("  port %-7s rss steering %s\n", gw_port_name(p), natgw_rss_why[p]);
 	}
 	gw_config_print(stdout, &natgw_cfg);
 	for (i = 0; i < natgw_n_workers; i++) {
@@ -658,6 +899,10 @@ main(int argc, char **argv)
 		rte_eth_macaddr_get(natgw_port_id[p], &prm.mac[p]);
 		prm.tx_multi_seg[p] = natgw_multi_seg[p];
 	}
+	/* RSS steering where a port took it (owners and port choice, lib/nat/nat_rss.c) */
+	if (natgw_rss.port[NAT_RSS_INSIDE].reta_size != 0 ||
+	    natgw_rss.port[NAT_RSS_OUTSIDE].reta_size != 0)
+		natgw_cfg.nat.rss = &natgw_rss;
 	g = gw_create(&prm, err, sizeof(err));
 	if (g == NULL) {
 		fprintf(stderr, "natgw: %s\n", err);
@@ -669,6 +914,7 @@ main(int argc, char **argv)
 	}
 	if (gw_telemetry_register(g, natgw_clock) < 0)
 		fprintf(stderr, "natgw: telemetry commands not registered\n");
+	gw_telemetry_set_port_stats(natgw_port_hw_stats);
 	if (rte_pdump_init() < 0)
 		fprintf(stderr, "natgw: pdump not available: %s\n", rte_strerror(rte_errno));
 	natgw_banner(pool, big);
@@ -685,6 +931,7 @@ main(int argc, char **argv)
 		    natgw_clock() - last_stats >= natgw_cfg.stats_interval * CT_USEC_PER_SEC) {
 			last_stats = natgw_clock();
 			gw_stats_line(stdout, g);
+			natgw_port_stats_print(stdout, true);
 		}
 	}
 	rte_eal_mp_wait_lcore();
@@ -695,6 +942,7 @@ main(int argc, char **argv)
 		natgw_drain(&natgw_wk[i]);
 	printf("natgw: stopping; final counters:\n");
 	gw_stats_print(stdout, g);
+	natgw_port_stats_print(stdout, false);
 	fflush(stdout);
 	status = 0;
 out:

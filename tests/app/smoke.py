@@ -33,6 +33,7 @@ HOSTS = ["10.0.1.%d" % i for i in range(10, 16)]
 SERVER = "198.51.100.7"
 N_FLOWS = [0]
 N_EXTRA = [0]
+PORTS_TEL = [""]
 
 CONFIG = """
 [ports]
@@ -150,6 +151,14 @@ def run_natgw(natgw, d):
                        capture_output=True, text=True, timeout=20)
     print(r.stdout + r.stderr)
     conns = [l for l in r.stdout.splitlines() if "worker=" in l]
+    # the PMD's own counters beside natgw's in /natgw/stats (tools/lab/natgw_tel.py ports)
+    tel = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "lab",
+                       "natgw_tel.py")
+    t = subprocess.run(["/usr/bin/python3", tel, "ports"], capture_output=True, text=True,
+                       timeout=20, env=dict(os.environ, NATGW_PREFIX="natgw-smoke-%d" %
+                                            os.getpid()))
+    print(t.stdout + t.stderr)
+    PORTS_TEL[0] = t.stdout
     if r.returncode != 0 or len(conns) != N_FLOWS[0] or \
             not any("SYN_SENT src=10.0.1.10 dst=%s sport=40000" % SERVER in l for l in conns):
         p.kill()
@@ -237,8 +246,26 @@ def counter(out, regex):
     return [int(x) for x in m.groups()]
 
 
+def check_pmd_counters(out, n_in):
+    """natgw's final report and /natgw/stats carry the PMD's counters (rte_eth_stats) per
+    port: what net_pcap delivered is what natgw counted, and nothing was lost under it."""
+    (prx, ptx, miss, ierr, nombuf, oerr, xd) = counter(
+        out, r"^\s+pmd inside rx (\d+) tx (\d+) imissed (\d+) ierrors (\d+) rx_nombuf (\d+) "
+        r"oerrors (\d+) xstats_drops (\d+)")
+    if prx != n_in or miss or ierr or nombuf or oerr:
+        fail("pmd inside rx %d (want %d) imissed %d ierrors %d rx_nombuf %d oerrors %d" %
+             (prx, n_in, miss, ierr, nombuf, oerr))
+    counter(out, r"^\s+pmd outside rx (\d+) tx (\d+) imissed (\d+)")
+    m = re.search(r"^inside rx=(\d+) .*\| pmd rx=(\d+) tx=\d+ imissed=(\d+) ierrors=\d+ "
+                  r"rx_nombuf=\d+ oerrors=\d+ xstats_drops=\d+", PORTS_TEL[0], re.M)
+    if m is None or int(m.group(2)) != n_in or int(m.group(1)) != n_in:
+        fail("natgw_tel.py ports: no PMD counters for inside in /natgw/stats:\n" + PORTS_TEL[0])
+    print("pmd counters ok (inside rx %d)" % prx)
+
+
 def check_counters(out, flows):
     n_in = len(flows) - 1 + 3 + N_EXTRA[0]
+    check_pmd_counters(out, n_in)
     rx, tx, drop = counter(out, r"^port inside\s+rx (\d+) tx (\d+) drop (\d+)")
     if rx != n_in or tx != 4 or drop != 2:
         fail("inside counters rx %d tx %d drop %d, want %d 4 2" % (rx, tx, drop, n_in))

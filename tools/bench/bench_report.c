@@ -51,27 +51,30 @@ bench_print_table(const struct bench *b, const struct results *res)
 	double fl = res->floor.cycles;
 	unsigned int i;
 
-	printf("\nnatgw-bench: TSC %.3f GHz, one lcore, burst %d, 60-byte frames\n",
-	       b->tsc_hz / 1e9, BURST);
-	printf("%-34s %12s %9s %9s %11s\n", "measurement", "cycles/pkt", "Mpps", "x floor",
-	       "bytes/conn");
-	printf("%-34s %12.1f %9.2f %9.2f %11s\n", "floor (no NAT, rx+tx only)", fl,
-	       res->floor.mpps, 1.0, "-");
+	printf("\nnatgw-bench: TSC %.3f GHz, one lcore, burst %d, 60-byte frames "
+	       "(TCP: %d payload bytes, seq/ack advancing)\n", b->tsc_hz / 1e9, BURST, TCP_PL);
+	printf("%-34s %12s %9s %9s %11s %8s\n", "measurement", "cycles/pkt", "Mpps", "x floor",
+	       "bytes/conn", "drops");
+	printf("%-34s %12.1f %9.2f %9.2f %11s %8d\n", "floor (no NAT, rx+tx only)", fl,
+	       res->floor.mpps, 1.0, "-", 0);
 	for (i = 0; i < res->n_est; i++) {
 		const struct size_result *s = &res->est[i];
 		char name[64];
 
 		snprintf(name, sizeof(name), "established, %u conns", s->sessions);
-		printf("%-34s %12.1f %9.2f %9.2f %11.1f\n", name, s->r.cycles, s->r.mpps,
-		       s->r.cycles / fl, s->bytes_per_conn);
+		printf("%-34s %12.1f %9.2f %9.2f %11.1f %8" PRIu64 "\n", name, s->r.cycles,
+		       s->r.mpps, s->r.cycles / fl, s->bytes_per_conn, s->drops);
 	}
 	if (res->mix_ok)
-		printf("%-34s %12.1f %9.2f %9.2f %11s\n", "mix 90% established / 10% new",
-		       res->mix.cycles, res->mix.mpps, res->mix.cycles / fl, "-");
+		printf("%-34s %12.1f %9.2f %9.2f %11s %8" PRIu64 "\n",
+		       "mix 90% established / 10% new", res->mix.cycles, res->mix.mpps,
+		       res->mix.cycles / fl, "-", res->mix_drops);
 	if (res->cps_ok)
-		printf("%-34s %12.1f %9s %9s %11s  => %.2f M new conn/s (%" PRIu64
-		       " drops)\n", "new connection (first + reply)", res->cps.cycles, "-", "-",
-		       "-", res->cps.mpps, res->cps_drops);
+		printf("%-34s %12.1f %9s %9s %11s %8" PRIu64 "  => %.2f M new conn/s (%" PRIu64
+		       " of %" PRIu64 " replies back translated)\n",
+		       "new connection (first + reply)", res->cps.cycles, "-", "-", "-",
+		       res->cps_drops, res->cps.mpps, res->cps_conns, res->cps_offered);
+	bench_rss_print(&res->rss);
 }
 
 void
@@ -104,8 +107,12 @@ bench_json_write(const struct bench *b, const struct results *res, int argc, cha
 		b->o.pool_addrs, b->o.max_hosts, b->o.tcp_pct);
 	fprintf(f, "  \"hugepages\": %s,\n  \"burst\": %d,\n  \"frame_len\": %d,\n",
 		b->o.huge ? "true" : "false", BURST, FRAME_LEN);
+	fprintf(f, "  \"tcp_payload_bytes\": %d,\n  \"tcp_seq_advancing\": true,\n"
+		"  \"new_conn_counted\": \"reply back translated (checked on the bytes)\",\n",
+		TCP_PL);
 	fprintf(f, "  \"floor_cycles_per_pkt\": %.2f,\n  \"floor_mean_cycles_per_pkt\": %.2f,\n"
-		"  \"floor_mpps\": %.3f,\n", res->floor.cycles, res->floor.mean, res->floor.mpps);
+		"  \"floor_mpps\": %.3f,\n  \"floor_drops\": 0,\n", res->floor.cycles,
+		res->floor.mean, res->floor.mpps);
 	fprintf(f, "  \"established\": [\n");
 	for (i = 0; i < res->n_est; i++) {
 		const struct size_result *s = &res->est[i];
@@ -114,10 +121,12 @@ bench_json_write(const struct bench *b, const struct results *res, int argc, cha
 			" %.2f, \"mean_cycles_per_pkt\": %.2f, \"mpps\": %.3f, \"ratio_to_floor\": %.3f,"
 			" \"bytes_per_conn\": %.1f,"
 			" \"ct_bytes_per_conn\": %.1f, \"memory_bytes\": %zu, \"capacity\": %u,"
-			" \"packets\": %" PRIu64 ", \"translated_verified\": %s}%s\n",
+			" \"packets\": %" PRIu64 ", \"drops\": %" PRIu64 ","
+			" \"translated_verified\": %s}%s\n",
 			s->sessions, s->r.cycles, s->p10_cycles, s->r.mean, s->r.mpps,
 			s->r.cycles / res->floor.cycles, s->bytes_per_conn, s->ct_bytes_per_conn,
-			s->mem_bytes, s->capacity, s->r.pkts, s->verified ? "true" : "false",
+			s->mem_bytes, s->capacity, s->r.pkts, s->drops,
+			s->verified ? "true" : "false",
 			i + 1 < res->n_est ? "," : "");
 		/* the per-connection figure is the one at scale: the largest size, where fixed
 		 * costs (port bitmaps, fragment table) no longer count */
@@ -127,13 +136,17 @@ bench_json_write(const struct bench *b, const struct results *res, int argc, cha
 	fprintf(f, "  ],\n");
 	fprintf(f, "  \"new_conn_mean_cycles\": %.1f,\n", res->cps.mean);
 	fprintf(f, "  \"new_conn_per_sec\": %.0f,\n  \"new_conn_cycles\": %.1f,\n"
-		"  \"new_conn_measured\": %" PRIu64 ",\n  \"new_conn_drops\": %" PRIu64 ",\n",
+		"  \"new_conn_measured\": %" PRIu64 ",\n  \"new_conn_drops\": %" PRIu64 ",\n"
+		"  \"new_conn_offered\": %" PRIu64 ",\n  \"new_conn_bad\": %" PRIu64 ",\n",
 		res->cps_ok ? res->cps.mpps * 1e6 : 0.0, res->cps.cycles, res->cps_conns,
-		res->cps_drops);
+		res->cps_drops, res->cps_offered, res->cps_bad);
+	fprintf(f, "  \"mix_cycles_per_pkt\": %.2f,\n  \"mix_drops\": %" PRIu64 ",\n",
+		res->mix_ok ? res->mix.cycles : 0.0, res->mix_drops);
 	fprintf(f, "  \"mix\": {\"established_share\": 0.9, \"cycles_per_pkt\": %.2f, "
 		"\"mean_cycles_per_pkt\": %.2f, \"mpps\": %.3f, \"ratio_to_floor\": %.3f, "
 		"\"drops\": %" PRIu64 "},\n", res->mix.cycles, res->mix.mean, res->mix.mpps,
 		res->mix_ok ? res->mix.cycles / res->floor.cycles : 0.0, res->mix_drops);
+	bench_rss_json(f, &res->rss);
 	fprintf(f, "  \"bytes_per_conn\": %.1f,\n  \"bytes_per_conn_at_sessions\": %u,\n", scale_b,
 		res->n_est > 0 ? res->est[res->n_est - 1].sessions : 0);
 	fprintf(f, "  \"verification\": {\"outbound_translated_ok\": %" PRIu64 ", "
@@ -141,18 +154,32 @@ bench_json_write(const struct bench *b, const struct results *res, int argc, cha
 		"\"tx_eq_rx\": %s},\n", b->total_out_ok, b->total_in_ok, b->total_bad,
 		res->all_tx_eq_rx ? "true" : "false");
 	fprintf(f, "  \"targets\": {\"est_64k_le_250\": %s, \"est_4m_le_500\": %s, "
-		"\"new_conn_ge_1m\": %s, \"bytes_per_conn_le_256\": %s}\n}\n",
+		"\"new_conn_ge_1m\": %s, \"bytes_per_conn_le_256\": %s,",
 		s64k == NULL ? "null" : s64k->r.cycles <= 250 ? "true" : "false",
 		s4m == NULL ? "null" : s4m->r.cycles <= 500 ? "true" : "false",
 		!res->cps_ok ? "null" : res->cps.mpps >= 1.0 ? "true" : "false",
 		res->n_est == 0 ? "null" : scale_b <= 256 ? "true" : "false");
+	/* issue 10's targets */
+	fprintf(f, " \"est_64k_le_150\": %s, \"est_4m_le_250\": %s, \"mix_le_300\": %s,"
+		" \"new_conn_ge_2m\": %s, \"bytes_per_conn_le_192\": %s}\n}\n",
+		s64k == NULL ? "null" : s64k->r.cycles <= 150 ? "true" : "false",
+		s4m == NULL ? "null" : s4m->r.cycles <= 250 ? "true" : "false",
+		!res->mix_ok ? "null" : res->mix.cycles <= 300 ? "true" : "false",
+		!res->cps_ok ? "null" : res->cps.mpps >= 2.0 ? "true" : "false",
+		res->n_est == 0 ? "null" : scale_b <= 192 ? "true" : "false");
 	fclose(f);
 	if (b->o.dat != NULL && (f = fopen(b->o.dat, "w")) != NULL) {
-		fprintf(f, "# sessions cycles_per_pkt floor bytes_per_conn p10_cycles_per_pkt\n");
-		for (i = 0; i < res->n_est; i++)
-			fprintf(f, "%u %.2f %.2f %.1f %.2f\n", res->est[i].sessions,
-				res->est[i].r.cycles, res->floor.cycles, res->est[i].bytes_per_conn,
-				res->est[i].p10_cycles);
+		fprintf(f, "# sessions cycles_per_pkt floor bytes_per_conn p10_cycles_per_pkt "
+			"drops mix_cycles mix_drops new_conn_drops\n");
+		for (i = 0; i < res->n_est; i++) {
+			const struct size_result *e = &res->est[i];
+
+			fprintf(f, "%u %.2f %.2f %.1f %.2f %" PRIu64 " %.2f %" PRIu64 " %" PRIu64
+				"\n", e->sessions, e->r.cycles, res->floor.cycles,
+				e->bytes_per_conn, e->p10_cycles, e->drops,
+				res->mix_ok ? res->mix.cycles : 0.0, res->mix_drops,
+				res->cps_drops);
+		}
 		fclose(f);
 	}
 }

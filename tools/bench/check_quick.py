@@ -16,7 +16,8 @@ def main():
         r = json.load(f)
     errs = []
     for k in ('floor_cycles_per_pkt', 'established', 'new_conn_per_sec', 'bytes_per_conn',
-              'mix', 'verification', 'tsc_hz'):
+              'mix', 'verification', 'tsc_hz', 'mix_cycles_per_pkt', 'new_conn_measured',
+              'new_conn_drops', 'new_conn_bad', 'tcp_payload_bytes', 'floor_drops'):
         if k not in r:
             errs.append(f'missing field {k}')
     if not errs:
@@ -30,8 +31,20 @@ def main():
                     errs.append(f'established {e.get("sessions")}: {k} missing or not > 0')
             if e.get('translated_verified') is not True:
                 errs.append(f'established {e.get("sessions")}: translation not verified')
+            # the honest workload: TCP data segments with advancing seq/ack, window
+            # tracking on; every one must be accepted
+            if e.get('drops') != 0:
+                errs.append(f'established {e.get("sessions")}: drops {e.get("drops")}')
         if not r['new_conn_per_sec'] > 0:
             errs.append('new_conn_per_sec not > 0')
+        if not r['tcp_payload_bytes'] > 0 or r.get('tcp_seq_advancing') is not True:
+            errs.append('established TCP segments carry no payload / fixed seq')
+        # a new connection counts only when its reply came back translated
+        if not r['new_conn_measured'] > 0 or r['new_conn_bad'] != 0:
+            errs.append(f'new connections: {r["new_conn_measured"]} completed, '
+                        f'{r["new_conn_bad"]} wrongly translated')
+        if not r['mix_cycles_per_pkt'] > 0 or r['mix'].get('drops') != 0:
+            errs.append(f'mix: cycles {r["mix_cycles_per_pkt"]}, drops {r["mix"].get("drops")}')
         if not r['bytes_per_conn'] > 0:
             errs.append('bytes_per_conn not > 0')
         v = r['verification']

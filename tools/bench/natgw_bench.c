@@ -8,10 +8,12 @@
  *
  * What one run measures (see tools/bench/run.sh and docs/bench-findings.md):
  *  1. floor: the same burst loop with no NAT work (rx emulation handed straight to tx);
- *  2. established forwarding at 1k, 64k, 1M and 4M connections (TCP + UDP, both ways);
+ *  2. established forwarding at 1k, 64k, 1M and 4M connections (TCP + UDP, both ways;
+ *     TCP as data segments whose seq/ack advance as a transfer's, window tracking on);
  *  3. new connections per second: fresh UDP tuples, first packet + reply (the translated
  *     packet turned round in place by the tx callback), short timeouts on a virtual clock
- *     so expiry runs and the table recycles;
+ *     so expiry runs and the table recycles; a connection counts when its reply came back
+ *     translated (checked on the bytes);
  *  4. a mix: 90% established packets, 10% new-connection packets;
  *  5. memory: bytes per connection, all-in (DPDK heap + libc heap held by the pipeline).
  *
@@ -152,7 +154,7 @@ is_pool_addr(const struct bench *b, uint32_t a)
 static void
 frame_write(uint8_t *f, const struct rte_ether_addr *dmac, const struct rte_ether_addr *smac,
 	    uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t proto,
-	    uint8_t tcp_flags, uint32_t seq, uint32_t ack)
+	    uint8_t tcp_flags, uint32_t seq, uint32_t ack, unsigned int tcp_pl)
 {
 	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)f;
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + 1);
@@ -170,14 +172,19 @@ frame_write(uint8_t *f, const struct rte_ether_addr *dmac, const struct rte_ethe
 	ip->packet_id = rte_cpu_to_be_16((uint16_t)(sport ^ dport));
 	if (proto == IPPROTO_TCP) {
 		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+		uint8_t *pl = (uint8_t *)(th + 1);
+		unsigned int i;
 
-		l4len = sizeof(*th);	/* a bare segment; the frame is padded to 60 */
+		/* a data segment fills the 60 bytes (TCP_PL); a SYN is bare, padded to 60 */
+		l4len = sizeof(*th) + tcp_pl;
+		for (i = 0; i < tcp_pl; i++)
+			pl[i] = (uint8_t)(0x61 + i);
+		th->tcp_flags = tcp_flags | (tcp_pl > 0 ? RTE_TCP_PSH_FLAG : 0);
 		th->src_port = rte_cpu_to_be_16(sport);
 		th->dst_port = rte_cpu_to_be_16(dport);
 		th->sent_seq = rte_cpu_to_be_32(seq);
 		th->recv_ack = rte_cpu_to_be_32(ack);
 		th->data_off = 5 << 4;
-		th->tcp_flags = tcp_flags;
 		th->rx_win = rte_cpu_to_be_16(65535);
 		ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + l4len);
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
@@ -215,38 +222,61 @@ isn_s(uint32_t i)
 enum pkt_kind {
 	PK_FIRST,	/* outbound first packet: TCP SYN / UDP */
 	PK_REPLY,	/* inbound first reply: TCP SYN-ACK / UDP */
-	PK_ACK,		/* outbound TCP handshake ACK (UDP: none) */
+	PK_ACK,		/* outbound TCP handshake ACK with the client's first data (UDP: none) */
+	PK_DATA0,	/* inbound TCP: the server's first data (UDP: none) */
 	PK_EST_OUT,	/* established, outbound */
 	PK_EST_IN,	/* established, inbound (to the translated tuple) */
 };
 
+/*
+ * TCP as a transfer (both directions): after the handshake, the client's segment of round
+ * 0 rides on the handshake ACK (seq c+1) and the server's round 0 follows (seq s+1). In
+ * round g >= 1 each side sends TCP_PL new bytes at seq isn+1 + g x TCP_PL and acknowledges
+ * the peer's bytes of the rounds before g-1 (ack = peer isn+1 + (g-1) x TCP_PL): an ack
+ * never covers bytes not yet sent even where the two directions' streams drift apart by a
+ * few bursts (the mix), and it never goes back. Round g of a stream slot is r + 1 for the
+ * stream's r-th permutation, plus rounds per wrap (stream.tcp_adv).
+ */
+
 static void
 slot_fill(const struct bench *b, struct slot *s, const struct flow *f, uint32_t idx,
-	  enum pkt_kind k, uint32_t fresh_bit)
+	  enum pkt_kind k, uint32_t fresh_bit, uint32_t round)
 {
-	uint32_t c = isn_c(idx), sv = isn_s(idx);
+	uint32_t c = isn_c(idx) + 1, sv = isn_s(idx) + 1;
+	uint32_t sq = (round + 1) * TCP_PL, ak = round * TCP_PL;
 
 	switch (k) {
 	case PK_FIRST:
 		frame_write(s->frame, &b->in_mac, &b->host_mac, f->in_addr, f->srv_addr,
-			    f->in_port, f->srv_port, f->proto, RTE_TCP_SYN_FLAG, c, 0);
+			    f->in_port, f->srv_port, f->proto, RTE_TCP_SYN_FLAG, c - 1, 0, 0);
 		s->tag = idx << TAG_SHIFT | fresh_bit;
 		break;
 	case PK_ACK:
+		frame_write(s->frame, &b->in_mac, &b->host_mac, f->in_addr, f->srv_addr,
+			    f->in_port, f->srv_port, f->proto, RTE_TCP_ACK_FLAG, c, sv, TCP_PL);
+		s->tag = idx << TAG_SHIFT | fresh_bit;
+		break;
 	case PK_EST_OUT:
 		frame_write(s->frame, &b->in_mac, &b->host_mac, f->in_addr, f->srv_addr,
-			    f->in_port, f->srv_port, f->proto, RTE_TCP_ACK_FLAG, c + 1, sv + 1);
+			    f->in_port, f->srv_port, f->proto, RTE_TCP_ACK_FLAG, c + sq, sv + ak,
+			    TCP_PL);
 		s->tag = idx << TAG_SHIFT | fresh_bit;
 		break;
 	case PK_REPLY:
 		frame_write(s->frame, &b->out_mac, &b->gw_mac, f->srv_addr, f->ext_addr,
 			    f->srv_port, f->ext_port, f->proto,
-			    RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, sv, c + 1);
+			    RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, sv - 1, c, 0);
+		s->tag = idx << TAG_SHIFT | TAG_IN | fresh_bit;
+		break;
+	case PK_DATA0:
+		frame_write(s->frame, &b->out_mac, &b->gw_mac, f->srv_addr, f->ext_addr,
+			    f->srv_port, f->ext_port, f->proto, RTE_TCP_ACK_FLAG, sv, c, TCP_PL);
 		s->tag = idx << TAG_SHIFT | TAG_IN | fresh_bit;
 		break;
 	case PK_EST_IN:
 		frame_write(s->frame, &b->out_mac, &b->gw_mac, f->srv_addr, f->ext_addr,
-			    f->srv_port, f->ext_port, f->proto, RTE_TCP_ACK_FLAG, sv + 1, c + 1);
+			    f->srv_port, f->ext_port, f->proto, RTE_TCP_ACK_FLAG, sv + sq, c + ak,
+			    TCP_PL);
 		s->tag = idx << TAG_SHIFT | TAG_IN | fresh_bit;
 		break;
 	}
@@ -284,7 +314,7 @@ stream_build(struct bench *b, struct stream *st, struct flow *flows, uint32_t n_
 {
 	uint32_t *perm = big_alloc((size_t)n_flows * sizeof(*perm));
 	size_t pos = 0;
-	uint32_t i;
+	uint32_t i, round = 0;
 
 	memset(st, 0, sizeof(*st));
 	if (perm == NULL)
@@ -303,14 +333,20 @@ stream_build(struct bench *b, struct stream *st, struct flow *flows, uint32_t n_
 		for (i = 0; i < n_flows && pos < len; i++) {
 			struct flow *f = &flows[perm[i]];
 
-			if (k == PK_ACK && f->proto != IPPROTO_TCP)
+			if ((k == PK_ACK || k == PK_DATA0) && f->proto != IPPROTO_TCP)
 				continue;
-			slot_fill(b, &st->s[pos++], f, perm[i], k, fresh_bit);
+			slot_fill(b, &st->s[pos++], f, perm[i], k, fresh_bit, round);
 		}
 		if (pos == before)
 			break;
+		round++;
 	}
 	st->n = pos;
+	st->fresh = fresh_bit != 0;
+	/* established streams go on advancing (callers ask for whole rounds: a flow left out
+	 * of a partial last round would leave a hole in its byte stream) */
+	if (k == PK_EST_OUT || k == PK_EST_IN)
+		st->adv_step = round * TCP_PL;
 	big_free(perm, (size_t)n_flows * sizeof(*perm));
 	return 0;
 }
@@ -434,6 +470,32 @@ mbuf_tag(struct rte_mbuf *m)
 	return rte_mbuf_to_priv(m);
 }
 
+static inline struct mbuf_priv *
+mbuf_priv(struct rte_mbuf *m)
+{
+	return rte_mbuf_to_priv(m);
+}
+
+/** Move a TCP frame's seq and ack on by d bytes, updating its checksum as RFC 1624 eqn. 3
+ *  does (HC' = ~(~HC + ~m + m') over the four 16-bit words changed). */
+static inline void
+tcp_advance(uint8_t *f, uint32_t d)
+{
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(f + sizeof(struct rte_ether_hdr) +
+							 sizeof(struct rte_ipv4_hdr));
+	uint32_t s0 = rte_be_to_cpu_32(th->sent_seq), a0 = rte_be_to_cpu_32(th->recv_ack);
+	uint32_t s1 = s0 + d, a1 = a0 + d;
+	uint32_t sum = (uint16_t)~rte_be_to_cpu_16(th->cksum);
+
+	sum += (uint16_t)~(s0 >> 16) + (uint16_t)~s0 + (s1 >> 16) + (s1 & 0xffff);
+	sum += (uint16_t)~(a0 >> 16) + (uint16_t)~a0 + (a1 >> 16) + (a1 & 0xffff);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	th->sent_seq = rte_cpu_to_be_32(s1);
+	th->recv_ack = rte_cpu_to_be_32(a1);
+	th->cksum = rte_cpu_to_be_16((uint16_t)~sum);
+}
+
 static inline int
 rx_fill(struct bench *b, struct rte_mbuf **m, unsigned int n, struct stream *st, uint16_t port)
 {
@@ -449,14 +511,25 @@ rx_fill(struct bench *b, struct rte_mbuf **m, unsigned int n, struct stream *st,
 		const struct slot *s = &st->s[st->pos];
 		uint8_t *d = rte_pktmbuf_mtod(m[i], uint8_t *);
 
-		if (++st->pos == st->n)
-			st->pos = 0;
 		rte_mov64(d, s->frame);	/* frame and tag: the tag lands past the frame */
+		if (st->tcp_adv != 0 && d[23] == IPPROTO_TCP)
+			tcp_advance(d, st->tcp_adv);
+		if (++st->pos == st->n) {
+			st->pos = 0;
+			st->tcp_adv += st->adv_step;
+		}
 		m[i]->data_len = FRAME_LEN;
 		m[i]->pkt_len = FRAME_LEN;
 		m[i]->port = port;
 		m[i]->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4;
 		*mbuf_tag(m[i]) = s->tag;
+		if (st->fresh) {
+			struct mbuf_priv *pv = mbuf_priv(m[i]);
+
+			memcpy(&pv->in_addr, d + 26, 4);
+			memcpy(&pv->srv_addr, d + 30, 4);
+			memcpy(&pv->ports, d + 34, 4);
+		}
 	}
 	return 0;
 }
@@ -507,10 +580,28 @@ verify_pkt(struct bench *b, struct rte_mbuf *m, uint16_t port)
 	return false;
 }
 
+/** A fresh connection's reply as natgw sent it to the inside: back to the first packet's
+ *  source, from its destination (checked on the bytes, every packet, timed runs too). */
+static inline bool
+fresh_reply_ok(struct rte_mbuf *m, uint16_t port)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct mbuf_priv *pv = mbuf_priv(m);
+	uint32_t src, dst, ports;
+
+	memcpy(&src, f + 26, 4);
+	memcpy(&dst, f + 30, 4);
+	memcpy(&ports, f + 34, 4);
+	return port == BENCH_PORT_INSIDE && dst == pv->in_addr && src == pv->srv_addr &&
+	       ports == (pv->ports >> 16 | pv->ports << 16);
+}
+
 /** Turn a translated fresh first packet round into the server's reply, in place. The IPv4
- *  and UDP checksums are sums over the same words after the swap, so they stay valid. */
-static inline void
-make_reply(struct rte_mbuf *m)
+ *  and UDP checksums are sums over the same words after the swap, so they stay valid.
+ *  False (and nothing done) when the first packet was not translated to a pool address or
+ *  its destination changed. */
+static inline bool
+make_reply(const struct bench *b, struct rte_mbuf *m, uint16_t port)
 {
 	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + 1);
@@ -519,6 +610,9 @@ make_reply(struct rte_mbuf *m)
 	uint32_t a = ip->src_addr;
 	uint16_t p = uh->src_port;
 
+	if (port != BENCH_PORT_OUTSIDE || !is_pool_addr(b, a) ||
+	    ip->dst_addr != mbuf_priv(m)->srv_addr)
+		return false;
 	eh->dst_addr = eh->src_addr;
 	eh->src_addr = e;
 	ip->src_addr = ip->dst_addr;
@@ -527,6 +621,7 @@ make_reply(struct rte_mbuf *m)
 	uh->dst_port = p;
 	m->ol_flags = 0;
 	*mbuf_tag(m) |= TAG_IN;
+	return true;
 }
 
 uint16_t
@@ -559,11 +654,19 @@ bench_tx(void *arg, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 		}
 		if (unlikely(b->mode != TX_FREE))
 			verify_pkt(b, m, port);
-		if ((tag & (TAG_FRESH | TAG_IN)) == TAG_FRESH && b->recycle_fresh &&
-		    b->n_replies < RTE_DIM(b->replies)) {
-			make_reply(m);
-			b->replies[b->n_replies++] = m;
-			continue;
+		if ((tag & (TAG_FRESH | TAG_IN)) == (TAG_FRESH | TAG_IN)) {
+			/* a new connection counts once its reply came back translated */
+			if (fresh_reply_ok(m, port))
+				b->conns_ok++;
+			else
+				b->conns_bad++;
+		} else if ((tag & TAG_FRESH) && b->recycle_fresh &&
+			   b->n_replies < RTE_DIM(b->replies)) {
+			if (make_reply(b, m, port)) {
+				b->replies[b->n_replies++] = m;
+				continue;
+			}
+			b->conns_bad++;
 		}
 		done[nd++] = m;
 		if (nd == RTE_DIM(done)) {
@@ -659,6 +762,7 @@ static void
 counters_reset(struct bench *b)
 {
 	b->rx = b->tx = b->tx_other = b->dropped = b->alloc_fail = 0;
+	b->conns_ok = b->conns_bad = 0;
 	b->verified = b->bad = 0;
 	b->first_bad[0] = '\0';
 }
@@ -714,8 +818,7 @@ measure(struct bench *b, const struct plan *p, uint64_t iters, bool per_conn,
 
 		while (done < iters) {
 			uint64_t n = RTE_MIN((uint64_t)CHUNK_ITERS, iters - done);
-			uint64_t rx0 = b->rx, t0, t1, units;
-			size_t f0 = p->fresh != NULL ? p->fresh->pos : 0;
+			uint64_t rx0 = b->rx, ok0 = b->conns_ok, t0, t1, units;
 
 			t0 = rte_rdtsc_precise();
 			if (timed_loop(b, p, n) != 0) {
@@ -724,11 +827,8 @@ measure(struct bench *b, const struct plan *p, uint64_t iters, bool per_conn,
 			}
 			t1 = rte_rdtsc_precise();
 			units = b->rx - rx0;
-			if (per_conn) {
-				size_t f1 = p->fresh->pos;
-
-				units = f1 >= f0 ? f1 - f0 : f1 + p->fresh->n - f0;
-			}
+			if (per_conn)
+				units = b->conns_ok - ok0;	/* replies back translated */
 			if (units > 0 && nch < cap)
 				v[nch++] = (double)(t1 - t0) / (double)units;
 			all_cycles += t1 - t0;
@@ -827,13 +927,16 @@ pass(struct bench *b, struct stream *st, bool outbound)
 }
 
 /**
- * Establish every flow: first packets (learning the translation), replies, TCP ACKs.
- * Every packet is verified. Returns 0 when all flows forwarded both ways.
+ * Establish every flow: first packets (learning the translation), replies, TCP ACKs with
+ * the client's first data, the server's first data. Every packet is verified. Returns 0
+ * when all flows forwarded both ways.
  */
 static int
 establish(struct bench *b)
 {
-	static const enum pkt_kind kinds[] = { PK_FIRST, PK_REPLY, PK_ACK };
+	static const enum pkt_kind kinds[] = { PK_FIRST, PK_REPLY, PK_ACK, PK_DATA0 };
+	static const char *const what[] = { "setup: first packets", "setup: replies",
+		"setup: tcp acks with data", "setup: server's first data" };
 	struct stream st;
 	unsigned int k;
 	uint32_t i, unlearned = 0;
@@ -845,11 +948,10 @@ establish(struct bench *b)
 			return rc;
 		counters_reset(b);
 		b->mode = k == 0 ? TX_LEARN : TX_VERIFY;
-		rc = pass(b, &st, kinds[k] != PK_REPLY);
+		rc = pass(b, &st, kinds[k] == PK_FIRST || kinds[k] == PK_ACK);
 		b->mode = TX_FREE;
 		if (rc == 0 && (b->tx != b->rx || b->bad != 0)) {
-			report_bad(b, k == 0 ? "setup: first packets" :
-				   k == 1 ? "setup: replies" : "setup: tcp acks");
+			report_bad(b, what[k]);
 			rc = -EIO;
 		}
 		stream_free(&st);
@@ -884,6 +986,7 @@ measure_established(struct bench *b, uint32_t sessions, struct size_result *sr)
 	struct stream out = { 0 }, in = { 0 };
 	struct plan p = { .out = &out, .in = &in, .nat = true };
 	size_t heap0 = malloc_heap(), dpdk0 = dpdk_heap();
+	size_t len = (size_t)sessions * ((RTE_MAX(sessions, 65536u) + sessions - 1) / sessions);
 	int rc;
 
 	memset(sr, 0, sizeof(*sr));
@@ -895,17 +998,17 @@ measure_established(struct bench *b, uint32_t sessions, struct size_result *sr)
 		rc = establish(b);
 	if (rc == 0)
 		fill_memory(b, sr, heap0, dpdk0);
+	/* whole rounds (every flow once per round), at least 65,536 frames per direction */
 	if (rc == 0)
-		rc = stream_build(b, &out, b->flows, b->n_flows, RTE_MAX(sessions, 65536u),
-				  PK_EST_OUT, 0);
+		rc = stream_build(b, &out, b->flows, b->n_flows, len, PK_EST_OUT, 0);
 	if (rc == 0)
-		rc = stream_build(b, &in, b->flows, b->n_flows, RTE_MAX(sessions, 65536u),
-				  PK_EST_IN, 0);
+		rc = stream_build(b, &in, b->flows, b->n_flows, len, PK_EST_IN, 0);
 	if (rc == 0) {
-		/* verify one full pass of each direction, then time */
+		/* verify two full passes of each direction (the second with every TCP segment
+		 * moved on by the emulated NIC, as the timed passes have them), then time */
 		counters_reset(b);
 		b->mode = TX_VERIFY;
-		rc = run_loop(b, &p, (out.n + BURST - 1) / BURST);
+		rc = run_loop(b, &p, 2 * ((out.n + BURST - 1) / BURST));
 		b->mode = TX_FREE;
 		sr->verified = rc == 0 && b->bad == 0 && b->tx == b->rx && b->dropped == 0;
 		if (!sr->verified) {
@@ -916,6 +1019,7 @@ measure_established(struct bench *b, uint32_t sessions, struct size_result *sr)
 	if (rc == 0) {
 		counters_reset(b);
 		rc = measure(b, &p, iters_for(b, out.n), false, &sr->r, &sr->p10_cycles);
+		sr->drops = b->dropped;
 		if (rc == 0 && (b->tx != b->rx || b->dropped != 0)) {
 			report_bad(b, "established");
 			rc = -EIO;
@@ -934,7 +1038,7 @@ measure_established(struct bench *b, uint32_t sessions, struct size_result *sr)
  * replies 32 per outside burst, expiry reclaiming as many per iteration.
  */
 static int
-measure_cps(struct bench *b, struct result *r, uint64_t *conns_out, uint64_t *drops_out)
+measure_cps(struct bench *b, struct result *r, struct results *res)
 {
 	uint32_t cap = b->o.cps_capacity;
 	uint64_t live = cap / 2;
@@ -962,7 +1066,8 @@ measure_cps(struct bench *b, struct result *r, uint64_t *conns_out, uint64_t *dr
 		rc = run_loop(b, &p, warm);
 		drain_replies(b, &p);
 		b->mode = TX_FREE;
-		if (rc == 0 && (b->bad != 0 || b->tx != b->rx)) {
+		if (rc == 0 && (b->bad != 0 || b->tx != b->rx || b->conns_bad != 0 ||
+				b->conns_ok == 0)) {
 			report_bad(b, "new connections: verify pass");
 			rc = -EIO;
 		}
@@ -974,8 +1079,14 @@ measure_cps(struct bench *b, struct result *r, uint64_t *conns_out, uint64_t *dr
 		counters_reset(b);
 		rc = measure(b, &p, iters, true, r, NULL);
 		drain_replies(b, &p);
-		*conns_out = iters * b->o.reps * BURST;
-		*drops_out = b->dropped;
+		res->cps_offered = iters * b->o.reps * BURST;
+		res->cps_conns = b->conns_ok;
+		res->cps_bad = b->conns_bad;
+		res->cps_drops = b->dropped;
+		if (rc == 0 && b->conns_bad != 0) {
+			report_bad(b, "new connections: wrongly translated");
+			rc = -EIO;
+		}
 		if (rc == 0 && b->tx + b->dropped != b->rx)
 			rc = -EIO;
 		if (b->dropped > 0)
@@ -1262,16 +1373,17 @@ main(int argc, char **argv)
 		}
 		res.n_est++;
 		printf("established %u: %.1f cycles/pkt (p10 %.1f, mean %.1f), %.2f Mpps, "
-		       "%.1f bytes/conn\n", sr->sessions, sr->r.cycles, sr->p10_cycles, sr->r.mean,
-		       sr->r.mpps, sr->bytes_per_conn);
+		       "%.1f bytes/conn, %" PRIu64 " drops\n", sr->sessions, sr->r.cycles,
+		       sr->p10_cycles, sr->r.mean, sr->r.mpps, sr->bytes_per_conn, sr->drops);
 		fflush(stdout);
 	}
 	if (b.o.no_cps) {
 		/* skipped */
-	} else if (measure_cps(&b, &res.cps, &res.cps_conns, &res.cps_drops) == 0) {
+	} else if (measure_cps(&b, &res.cps, &res) == 0) {
 		res.cps_ok = true;
-		printf("new connections: %.1f cycles/conn, %.2f M conn/s\n", res.cps.cycles,
-		       res.cps.mpps);
+		printf("new connections: %.1f cycles/conn, %.2f M conn/s (%" PRIu64 " of %" PRIu64
+		       " completed, %" PRIu64 " drops)\n", res.cps.cycles, res.cps.mpps,
+		       res.cps_conns, res.cps_offered, res.cps_drops);
 	} else {
 		fprintf(stderr, "natgw-bench: new-connection measurement failed\n");
 		rc = 1;
@@ -1281,11 +1393,15 @@ main(int argc, char **argv)
 		/* skipped */
 	} else if (measure_mix(&b, &res.mix, &res.mix_drops) == 0) {
 		res.mix_ok = true;
-		printf("mix: %.1f cycles/pkt, %.2f Mpps\n", res.mix.cycles, res.mix.mpps);
+		printf("mix: %.1f cycles/pkt, %.2f Mpps, %" PRIu64 " drops\n", res.mix.cycles,
+		       res.mix.mpps, res.mix_drops);
 	} else {
 		fprintf(stderr, "natgw-bench: mix measurement failed\n");
 		rc = 1;
 	}
+	/* RSS steering with an emulated 2..16-queue NIC: handoff fraction (bench_rss.c) */
+	if (bench_rss_run(&res.rss, b.o.quick, b.o.seed) != 0)
+		rc = 1;
 	/* measure_established() fails a size whose passes lost or added packets */
 	res.all_tx_eq_rx = res.n_est == b.o.n_sizes;
 	for (i = 0; i < res.n_est; i++)

@@ -14,9 +14,11 @@
 #include <rte_mbuf.h>
 
 #include "bench_pipe.h"
+#include "bench_rss.h"
 
 #define BURST 32
 #define FRAME_LEN 60		/* 64-byte frame less the FCS */
+#define TCP_PL 6		/* TCP payload bytes per data segment: 14 + 20 + 20 + 6 = 60 */
 #define FLOWS_PER_HOST 32	/* until --hosts is reached, then more per host */
 #define N_POOL 64		/* outside addresses at most (--pool): 64 x 64512 ports x 2 */
 #define N_SERVERS 4096
@@ -44,10 +46,26 @@ struct flow {
 	uint8_t learned;
 };
 
-/** A stream: frames in sending order, read round-robin. */
+/**
+ * A stream: frames in sending order, read round-robin. Established TCP streams hold
+ * `rounds` rounds (one segment of TCP_PL bytes per flow each); every time the stream wraps,
+ * the emulated NIC moves each TCP segment's seq and ack on by rounds x TCP_PL bytes (and
+ * fixes the checksum, RFC 1624), so a flow's segments go on advancing as a transfer's do.
+ */
 struct stream {
 	struct slot *s;
 	size_t n, pos;
+	uint32_t tcp_adv;	/* added to seq and ack of TCP frames at rx (this pass) */
+	uint32_t adv_step;	/* added to tcp_adv at each wrap: rounds x TCP_PL, 0: fixed */
+	bool fresh;		/* fresh first packets: rx keeps their tuple for the reply check */
+};
+
+/* mbuf private area: the tag, then (fresh packets) the tuple the reply must come back to */
+struct mbuf_priv {
+	uint32_t tag;
+	uint32_t in_addr;	/* first packet's source (network order) */
+	uint32_t srv_addr;	/* first packet's destination */
+	uint32_t ports;		/* first packet's sport, dport as on the wire */
 };
 
 enum tx_mode {
@@ -90,6 +108,7 @@ struct size_result {
 	double ct_bytes_per_conn;
 	size_t mem_bytes;
 	uint32_t capacity;
+	uint64_t drops;		/* dropped in the timed passes (a size with drops fails) */
 	bool verified;
 };
 
@@ -115,6 +134,9 @@ struct bench {
 	struct rte_mbuf *replies[BURST * 2];
 	unsigned int n_replies;
 	uint64_t rx, tx, tx_other, dropped, alloc_fail;
+	/* new connections whose reply came back translated (checked on the bytes), and those
+	 * whose first packet or reply was wrong */
+	uint64_t conns_ok, conns_bad;
 	uint64_t verified, bad;
 	char first_bad[200];
 	/* whole run: packets checked header by header (and checksums recomputed) */
@@ -128,12 +150,14 @@ struct results {
 	struct size_result est[MAX_SIZES];
 	unsigned int n_est;
 	struct result cps;
-	uint64_t cps_conns, cps_drops;
+	uint64_t cps_conns, cps_drops;	/* connections completed (reply translated back) */
+	uint64_t cps_offered, cps_bad;	/* first packets sent; wrongly translated */
 	bool cps_ok;
 	struct result mix;
 	uint64_t mix_drops;
 	bool mix_ok;
 	bool all_tx_eq_rx;	/* every established verify and timed pass: tx == rx */
+	struct bench_rss_res rss;	/* emulated multi-queue NIC (bench_rss.c) */
 };
 
 /** The human-readable table on stdout. */

@@ -32,8 +32,8 @@ common=(--reps 1 --min-pkts 1000000 --json "$out/profile-$phase.json")
 case "$phase" in
 est64k) args=(--sizes 65536 --no-cps --no-mix) ;;
 est1m) args=(--sizes 1048576 --no-cps --no-mix) ;;
-cps) args=(--sizes 32 --no-mix --cps-conns 2097152) ;;
-mix) args=(--sizes 32 --no-cps) ;;
+cps) args=(--sizes 1000 --no-mix --cps-conns 2097152) ;;	# 32 flows of one host: over its connection limit
+mix) args=(--sizes 1000 --no-cps) ;;
 *) echo "profile.sh: phase est64k, est1m, cps or mix" >&2; exit 2 ;;
 esac
 valgrind --tool=callgrind --toggle-collect='timed_loop*' \

@@ -64,24 +64,35 @@ if command -v gnuplot >/dev/null; then
 	gnuplot <<EOF
 set terminal pngcairo size 900,560 font "sans,10"
 set output "$out/bench.png"
-set title "natgw: cycles per packet vs connections (one core, burst 32, 60 B frames)"
+set title "natgw: cycles per packet vs connections (one core, burst 32, 60 B frames, TCP data with advancing seq/ack)"
 set logscale x 2
 set xtics ("1k" 1000, "4k" 4096, "16k" 16384, "64k" 65536, "256k" 262144, "1M" 1048576, \
 	"4M" 4194304, "16M" 16777216)
 set xrange [500:8388608]
 stats "$out/bench.dat" using 3 nooutput
 floor = STATS_max
+stats "$out/bench.dat" using 6 nooutput
+est_drops = STATS_sum
+stats "$out/bench.dat" using 7 nooutput
+mix = STATS_max
+stats "$out/bench.dat" using 8 nooutput
+mix_drops = STATS_max
+stats "$out/bench.dat" using 9 nooutput
+cps_drops = STATS_max
+set label 1 sprintf("drops: established %d, mix %d (mix %.0f cycles/pkt), new connections %d", \
+	est_drops, mix_drops, mix, cps_drops) at graph 0.02, graph 0.95
 set xlabel "established connections"
 set ylabel "TSC cycles per packet"
 set yrange [0:*]
 set key bottom right
 set grid
-plot "$out/bench.dat" using 1:2 with linespoints lw 2 pt 7 title "natgw established (median)", \
+plot "$out/bench.dat" using 1:2 with linespoints lw 2 pt 7 \
+	title sprintf("natgw established (median), %d drops", est_drops), \
      "$out/bench.dat" using 1:5 with linespoints lw 1 pt 6 dt 3 title "p10 (least disturbed)", \
      floor with lines lw 2 dt 2 title sprintf("floor: rx + tx, no NAT (%.0f)", floor), \
-     "-" using 1:2 with points pt 6 ps 2 lw 2 title "targets (64k <= 250, 4M <= 500)"
-65536 250
-4194304 500
+     "-" using 1:2 with points pt 6 ps 2 lw 2 title "targets (64k <= 150, 4M <= 250)"
+65536 150
+4194304 250
 e
 EOF
 	echo "plot: $out/bench.png"

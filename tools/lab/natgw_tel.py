@@ -7,7 +7,12 @@
                                   dport=.. packets=N src=.. dst=.. sport=.. dport=.. packets=N
                                   timeout=S worker=W"
   natgw_tel.py stat NAME          the number under key NAME anywhere in /natgw/stats
-  natgw_tel.py drops              /natgw/drops, one "REASON_ID COUNT" line each
+  natgw_tel.py drops              /natgw/drops, one "REASON_ID COUNT" line each (what the
+                                  PMD or the kernel lost under natgw too: PMD_INSIDE_IMISSED..)
+  natgw_tel.py ports              per port, natgw's counters and the PMD's beside them:
+                                  "inside rx=.. tx=.. drop=.. | pmd rx=.. tx=.. imissed=..
+                                  ierrors=.. rx_nombuf=.. oerrors=.. xstats_drops=..
+                                  [kernel_rx_dropped=.. kernel_tx_dropped=..]"
 """
 import json
 import os
@@ -82,6 +87,20 @@ def main():
         v = find(ask("/natgw/stats"), sys.argv[2])
         print("" if v is None else v)
         return 0 if v is not None else 1
+    elif cmd == "ports":
+        st = ask("/natgw/stats")
+        st = st.get("/natgw/stats", st)
+        for port in ("inside", "outside"):
+            def g(k):
+                return st.get(f"{port}_{k}", "-")
+            line = (f"{port} rx={g('rx')} tx={g('tx')} drop={g('drop')} | pmd "
+                    f"rx={g('ipackets')} tx={g('opackets')} imissed={g('imissed')} "
+                    f"ierrors={g('ierrors')} rx_nombuf={g('rx_nombuf')} "
+                    f"oerrors={g('oerrors')} xstats_drops={g('pmd_drops')}")
+            if f"{port}_kernel_rx_dropped" in st:
+                line += (f" kernel_rx_dropped={g('kernel_rx_dropped')} "
+                         f"kernel_tx_dropped={g('kernel_tx_dropped')}")
+            print(line)
     elif cmd == "drops":
         ans = ask("/natgw/drops")
         for k, v in ans.get("/natgw/drops", ans).items():
