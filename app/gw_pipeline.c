@@ -561,6 +561,11 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 		gw_count_drop(w, m, GW_DROP_CT_BASE + r);
 		return -1;
 	}
+	/* Ethernet padding (a short frame's, or anything after the datagram) is not part of
+	 * it: never forwarded, so it cannot carry the sender's bytes out or the frame past the
+	 * egress MTU (as Linux's ip_rcv trims to tot_len) */
+	if (unlikely(m->data_len > p->l3_off + p->ip_len))
+		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - (p->l3_off + p->ip_len)));
 	/* the header is sound (fragments too): address and side checks before anything may
 	 * hold memory or the packet may reach the to-me handling */
 	why = gw_check_addrs(g, port, rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,

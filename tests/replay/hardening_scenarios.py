@@ -355,7 +355,25 @@ def h_uplink_31(tr):
     tr.check(check)
 
 
+def h_eth_padding(tr):
+    """Bytes after the IPv4 datagram in a frame (Ethernet padding, or trailing garbage)
+    never leave: the frame is cut to the IPv4 total length, so the inside host's bytes
+    stay inside and a padded frame cannot exceed the egress MTU."""
+    sc.preamble(tr)
+    e = tr.flow("pad", "outside", lambda p: p.haslayer(UDP) and p[UDP].dport == 53,
+                lambda p: p[UDP].sport, 4700)
+    x = sc.host(tr, H1, SERVER, UDP(sport=4700, dport=53) / b"q")
+    tr.send("inside", bytes(x) + b"SECRET-INSIDE-BYTES" * 70)   # 1,330 bytes more
+    o = sc.to_out(Ether(bytes(x)), src=GW_OUT, sport=e)
+    tr.out("outside", o)
+    # the answer, padded too (a short frame), arrives without the padding
+    y = sc.remote(tr, SERVER, GW_OUT, UDP(sport=53, dport=e) / b"a")
+    tr.send("outside", bytes(y) + bytes(20))
+    tr.out("inside", sc.to_in(Ether(bytes(y)), H1_MAC, dst=H1, dport=4700))
+
+
 SCENARIOS = {
+    "h_eth_padding": h_eth_padding,
     "h_uplink_31": h_uplink_31,
     "h_frag_checks": h_frag_checks,
     "h_icmp_forged": h_icmp_forged,
