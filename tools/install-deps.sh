@@ -5,7 +5,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 pkgs=(build-essential pkg-config meson ninja-build libdpdk-dev dpdk-dev dpdk libbsd-dev
-      libcmocka-dev libpcap-dev python3-scapy python3-pyelftools gnuplot-nox)
+      libcmocka-dev libpcap-dev python3-scapy python3-pyelftools gnuplot-nox
+      clang libclang-rt-14-dev)	# fuzz targets (tools/fuzz.sh): libFuzzer/ASan runtimes
 if [ -f "$here/lab/packages.txt" ]; then
 	while read -r p _; do
 		case "$p" in ''|'#'*) ;; *) pkgs+=("$p") ;; esac
