@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * nat_rss.c - the NIC's RSS as natgw configures it (issue 10 "RSS-aware ownership"): the
- * Toeplitz key natgw gives each port, its redirection table (RETA), the worker each RETA
- * entry delivers to, and the software Toeplitz (DPDK's rte_softrss, checked against the
- * Microsoft RSS verification suite in tests/unit/nat/test_nat_rss.c) with which the port
- * choice (nat_ports.c) and the owner functions (nat_config.c) predict the NIC.
+ * nat_rss.c - the NIC's RSS as natgw configures it (docs/architecture.md, RSS-aware ownership):
+ * the Toeplitz key natgw gives each port, its redirection table (RETA), the worker each RETA entry
+ * delivers to, and the software Toeplitz (DPDK's rte_softrss, checked against the Microsoft RSS
+ * verification suite in tests/unit/nat/test_nat_rss.c) with which the port choice (nat_ports.c)
+ * and the owner functions (nat_config.c) predict the NIC.
  *
  * Goal: both directions of a connection reach its owner worker's queue with no handoff and
  * no rte_flow rules. The inside port must deliver every packet of an inside host to one
@@ -52,10 +52,10 @@
  *    Everything else in the key is random per start (or the configured key), so nobody can
  *    tell from outside which worker a port or a host is on.
  *
- * Queues and workers: the RETA above, and the app says which worker polls each queue. Replies that do not land on the holder (a port
- * chosen by preservation when preservation wins, forwards, ICMP identifiers: RSS does not
- * hash them, fragments) still reach the owner through the handoff rings, as on a NIC
- * without RSS.
+ * Queues and workers: the RETA above, and the app says which worker polls each queue. Replies that
+ * do not land on the holder (a port chosen by preservation when preservation wins, forwards, ICMP
+ * identifiers: RSS does not hash them, fragments) still reach the owner through the handoff rings,
+ * as on a NIC without RSS.
  *
  * Per packet (nat_host_owner on the inside) the worker is four table loads: the hash is
  * linear, so the source address' contribution is precomputed per byte.

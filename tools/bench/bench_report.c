@@ -159,7 +159,7 @@ bench_json_write(const struct bench *b, const struct results *res, int argc, cha
 		s4m == NULL ? "null" : s4m->r.cycles <= 500 ? "true" : "false",
 		!res->cps_ok ? "null" : res->cps.mpps >= 1.0 ? "true" : "false",
 		res->n_est == 0 ? "null" : scale_b <= 256 ? "true" : "false");
-	/* issue 10's targets */
+	/* the speed targets (docs/bench-findings.md) */
 	fprintf(f, " \"est_64k_le_150\": %s, \"est_4m_le_250\": %s, \"mix_le_300\": %s,"
 		" \"new_conn_ge_2m\": %s, \"bytes_per_conn_le_192\": %s}\n}\n",
 		s64k == NULL ? "null" : s64k->r.cycles <= 150 ? "true" : "false",

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * bench_rss.c - natgw-bench's emulated multi-queue NIC (issue 10 "RSS-aware ownership"):
+ * bench_rss.c - natgw-bench's emulated multi-queue NIC (docs/architecture.md, RSS):
  * how many packets a 2/4/8/16-queue NIC would deliver to a worker that does not own them
  * (the handoff fraction), with the RSS key and RETA natgw itself programs
  * (nat_rss_port_init, as app/main.c does: queue q of port p polled by worker (q + p) % n).

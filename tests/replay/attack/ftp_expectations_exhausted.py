@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """
-Attack: one inside host takes every expectation of its worker (issue 9 item 13 "one host
-must not starve the others"): [helpers] max_expect = 1024 per worker, max 4 per master
+Attack: one inside host takes every expectation of its worker (RFC 6888 REQ-5: one host
+must not starve the others): [helpers] max_expect = 1024 per worker, max 4 per master
 (lib/helpers/helper.c helper_config_default, helper_expect.c helper_expect_add), and
 nothing per host. 256 FTP control connections to a cooperating server with 4 PORT commands
 each fill the table for expect_timeout (300 s); every other host's PORT/PASV data

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """
-Attack: one inside host starves every other host of the FTP helper (issue 9 item 13 "one
-host must not starve the others") with bare SYNs to port 21. Each new connection to a
+Attack: one inside host starves every other host of the FTP helper (RFC 6888 REQ-5: one
+host must not starve the others) with bare SYNs to port 21. Each new connection to a
 helper port takes a helper record at creation (app/gw_pipeline.c gw_miss ->
 lib/helpers/helper.c helper_conn_attach -> helper_conn_new_rec); there are [helpers]
 max_conns = 4096 of them per worker (helper_config_default), fewer than one host may hold

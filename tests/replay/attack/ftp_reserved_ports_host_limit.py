@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """
-Attack: an inside host escapes the per-host port limit (RFC 6888 REQ-4, issue 9 item 13)
+Attack: an inside host escapes the per-host port limit (RFC 6888 REQ-4)
 through the FTP helper: every PORT command reserves an outside port
 (lib/helpers/helper.c handle_match -> nat_port_reserve, lib/nat/nat_ports.c), which is
 charged to no host; the data connection that uses it keeps it (HC_F_RESV) and, answered,

@@ -1,8 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """
-Attack: one inside machine defeats the per-host port limit (RFC 6888 REQ-4, issue 9 item
-13) by sending from several unused addresses of the inside subnet (uRPF only checks the
+Attack: one inside machine defeats the per-host port limit (RFC 6888 REQ-4) by sending from several unused addresses of the inside subnet (uRPF only checks the
 subnet), and with a cooperating outside server that answers each flow (replied mappings are
 never evicted) takes every outside UDP port: other hosts get NAT_PORTS_EXHAUSTED for the
 udp_replied timeout (5 min), renewable at will.

@@ -919,7 +919,7 @@ test_reopen_drops_seqadj(void **state)
 	ht_stop(&e);
 }
 
-/* ---- one host must not starve the others (issue 9 item 13) ---- */
+/* ---- one host must not starve the others (RFC 6888 REQ-5) ---- */
 
 static bool
 payload_is(const struct ht_res *r, const char *prefix)

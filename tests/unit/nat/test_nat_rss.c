@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * test_nat_rss.c - RSS-aware ownership (lib/nat/nat_rss.c, issue 10): DPDK's software
+ * test_nat_rss.c - RSS-aware ownership (lib/nat/nat_rss.c): DPDK's software
  * Toeplitz against the Microsoft RSS verification suite, the keys natgw builds (the RETA
  * index blind to the remote endpoint outside, to everything but the source address inside,
  * and an even split), and the port choice on real packets: for 1..16 queues and RETA sizes
