@@ -11,7 +11,7 @@ Input: 20 SYNs from 20 different (spoofed) Internet sources to 203.0.113.2:8080 
 and a genuine client 198.51.100.7 connects to :8080.
 Wanted: the server's own outbound query leaves (translated) and the genuine client's SYN
 reaches the server (the flood's unreplied entries make room, as netfilter's early_drop).
-Seen (hole): both dropped NAT_HOST_CONNS_LIMIT; inbound forward connections count against
+Before the fix: both dropped NAT_HOST_CONNS_LIMIT; inbound forward connections count against
 the inside server's per-host budget and are never evicted for it.
 
     /usr/bin/python3 tests/replay/attack/forward_synflood_host_lockout.py NATGW_REPLAY [--workers N]

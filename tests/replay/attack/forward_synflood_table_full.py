@@ -15,7 +15,7 @@ server's SYN/ACK; then 192.168.1.20 sends a UDP query and a TCP SYN to 198.51.10
 answers, the same with replied UDP entries.)
 Wanted: 192.168.1.20's two packets leave translated (netfilter's early_drop evicts entries
 that are not ASSURED, SYN_RECV included).
-Seen (hole): both dropped CT_TABLE_FULL; lib/conntrack/ct_table.c evict_one() only looks at
+Before the fix: both dropped CT_TABLE_FULL; lib/conntrack/ct_table.c evict_one() only looks at
 the SYN_SENT/UDP_UNREPLIED/ICMP/OTHER classes and skips any entry with SEEN_REPLY.
 
     /usr/bin/python3 tests/replay/attack/forward_synflood_table_full.py NATGW_REPLAY [--workers N]

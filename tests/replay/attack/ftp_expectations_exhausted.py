@@ -15,7 +15,7 @@ Input: H1 opens 260 control connections 192.168.1.10:20000+k -> 198.51.100.6:21 
 "PORT 192,168,1,20,11,185" and the server opens the data connection 198.51.100.5:20 ->
 203.0.113.2:3001.
 Wanted: H2's data connection reaches 192.168.1.20:3001.
-Seen (hole): dropped NAT_NO_MAPPING (helper counter EXPECT_FULL).
+Before the fix: dropped NAT_NO_MAPPING (helper counter EXPECT_FULL).
 
     /usr/bin/python3 tests/replay/attack/ftp_expectations_exhausted.py NATGW_REPLAY
 """

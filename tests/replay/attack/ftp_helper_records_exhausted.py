@@ -15,7 +15,7 @@ answered); then 192.168.1.20 opens an FTP control connection to 198.51.100.5:21 
 "PORT 192,168,1,20,11,185".
 Wanted: H2's PORT is rewritten to 203,0,113,2,... with an expectation (the helper still
 works for H2), so no inside address leaves in the payload.
-Seen (hole): H2's connection gets no helper (NO_RECORD): the PORT command leaves the uplink
+Before the fix: H2's connection gets no helper (NO_RECORD): the PORT command leaves the uplink
 untranslated with 192.168.1.20 in it and active FTP fails for H2.
 
     /usr/bin/python3 tests/replay/attack/ftp_helper_records_exhausted.py NATGW_REPLAY

@@ -13,7 +13,7 @@ PORT commands (its own address, ports 1025..1103), the server opens each data co
 from port 20 and H1 answers it (SYN/ACK); then H2 sends a TCP SYN out.
 Wanted: H1 holds at most its 20 ports (a PORT past the limit is refused, text unchanged),
 and H2's SYN leaves translated.
-Seen (hole): H1 holds all 80 TCP ports; H2's SYN dropped NAT_PORTS_EXHAUSTED.
+Before the fix: H1 holds all 80 TCP ports; H2's SYN dropped NAT_PORTS_EXHAUSTED.
 
     /usr/bin/python3 tests/replay/attack/ftp_reserved_ports_host_limit.py NATGW_REPLAY
 """

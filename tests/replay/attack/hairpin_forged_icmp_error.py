@@ -22,7 +22,7 @@ Input:
   a port unreachable quoting TCP 203.0.113.2:5001 -> 203.0.113.2:8080.
   Then from 198.51.100.5 a port unreachable quoting H2's UDP 203.0.113.2:5000 -> 198.51.100.5.
 Wanted: all three forged errors dropped ICMP_ERROR_FORGED; the real one delivered to H2.
-Seen (hole): delivered to 192.168.1.10 and 192.168.1.20 (outer source 6.6.6.6).
+Before the fix: delivered to 192.168.1.10 and 192.168.1.20 (outer source 6.6.6.6).
 
     /usr/bin/python3 tests/replay/attack/hairpin_forged_icmp_error.py NATGW_REPLAY [--workers N]
 """

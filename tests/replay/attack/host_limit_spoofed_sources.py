@@ -11,7 +11,7 @@ Input: from MAC 02:00:00:01:00:0a (H1) only, sources 192.168.1.100-104 (nobody a
 ARP for them), 16 UDP flows each to 198.51.100.5:9999 (80 in all, each under the per-host
 limit), each answered by the server; then 192.168.1.20 (H2) sends one UDP query.
 Wanted: H2's query leaves translated (one machine must not take more than its share).
-Seen (hole): H2's query dropped NAT_PORTS_EXHAUSTED.
+Before the fix: H2's query dropped NAT_PORTS_EXHAUSTED.
 
     /usr/bin/python3 tests/replay/attack/host_limit_spoofed_sources.py NATGW_REPLAY [--workers N]
 """

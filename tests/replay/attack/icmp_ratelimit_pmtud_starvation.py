@@ -19,7 +19,7 @@ Then a TTL-1 datagram from 192.168.1.20.
 Wanted: 192.168.1.20 gets its ICMP fragmentation needed (MTU 1492) in both cases, and its
 time exceeded: the burst's source gets at most 6 errors (per destination, before the
 shared bucket), and takes nothing more from it.
-Seen (hole): nothing is sent to it (counted icmp rate-limited).
+Before the fix: nothing is sent to it (counted icmp rate-limited).
 
     /usr/bin/python3 tests/replay/attack/icmp_ratelimit_pmtud_starvation.py NATGW_REPLAY
 """

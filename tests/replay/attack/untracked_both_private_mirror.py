@@ -15,7 +15,7 @@ Input: H2 sends a DNS query (NATed, as documented); then from the uplink
 Wanted: the inbound datagram dropped (TO_INSIDE_DIRECT): the rule never sends that host's
 packets out untracked, so its mirror must not let anything in either. With `private yes`
 added, the query leaves untranslated and its answer (198.51.100.5:53 -> H2:4000) comes in.
-Seen (hole): delivered to 192.168.1.20:22 untranslated, no state.
+Before the fix: delivered to 192.168.1.20:22 untranslated, no state.
 
     /usr/bin/python3 tests/replay/attack/untracked_both_private_mirror.py NATGW_REPLAY
 """
