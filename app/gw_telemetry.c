@@ -102,6 +102,7 @@ gw_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "arp_learned", s.w.arp_learned);
 	rte_tel_data_add_dict_u64(d, "arp_ignored", s.w.arp_ignored);
 	rte_tel_data_add_dict_u64(d, "arp_evicted", s.w.arp_evicted);
+	rte_tel_data_add_dict_u64(d, "arp_aged", s.w.arp_aged);
 	rte_tel_data_add_dict_u64(d, "tcp_ignored", s.ct.tcp_ignored);
 	rte_tel_data_add_dict_u64(d, "tcp_rst_challenged", s.ct.tcp_rst_challenged);
 	rte_tel_data_add_dict_u64(d, "tcp_reinit", s.ct.tcp_reinit);
