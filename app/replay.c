@@ -625,6 +625,14 @@ fail:
 	gw_free(c.gw);
 	rte_mempool_free(c.big_pool);
 	rte_mempool_free(c.pool);
-	rte_eal_cleanup();
+	{
+		/* --no-shconf leaves the per-process runtime directory empty; without this a
+		 * test suite leaves one /var/run/dpdk/natgw-replay-PID per run behind */
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+		rte_eal_cleanup();
+		rmdir(dir);
+	}
 	return rc;
 }
