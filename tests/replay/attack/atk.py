@@ -177,6 +177,11 @@ def main_replay():
     return os.path.abspath(sys.argv[1]), keep
 
 
+def workers_arg():
+    """--workers N of a script that takes it (default 1)."""
+    return int(sys.argv[sys.argv.index("--workers") + 1]) if "--workers" in sys.argv else 1
+
+
 def summary(b):
     return sc.summary(b)
 

@@ -29,7 +29,7 @@ from atk import *  # noqa: E402,F401,F403
 
 def main():
     replay, keep = main_replay()
-    workers = int(sys.argv[sys.argv.index("--workers") + 1]) if "--workers" in sys.argv else 1
+    workers = workers_arg()
     cfg = set_key(base_config(), "conntrack", "capacity", "64")
     servers = ["192.168.1.%d" % (31 + i) for i in range(4)]
     cfg = cfg.replace("[forward]\n", "[forward]\n" + "".join(

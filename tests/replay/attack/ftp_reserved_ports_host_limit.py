@@ -26,7 +26,7 @@ from atk import *  # noqa: E402,F401,F403
 
 def main():
     replay, keep = main_replay()
-    workers = int(sys.argv[sys.argv.index("--workers") + 1]) if "--workers" in sys.argv else 1
+    workers = workers_arg()
     cfg = set_key(base_config(), "nat", "ports", "1024-1103")
     r = Run(cfg, workers=workers)
     r.preamble()

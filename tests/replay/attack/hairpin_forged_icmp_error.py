@@ -35,7 +35,7 @@ from atk import *  # noqa: E402,F401,F403
 
 def main():
     replay, keep = main_replay()
-    workers = int(sys.argv[sys.argv.index("--workers") + 1]) if "--workers" in sys.argv else 1
+    workers = workers_arg()
     r = Run(workers=workers)
     r.preamble()
     r.send("inside", r.host(H2, SERVER, UDP(sport=5000, dport=9999) / b"h2"))
