@@ -40,6 +40,8 @@ extern "C" {
 #endif
 
 #define GW_MAX_WORKERS		16
+#define GW_RING_SIZE_DEFAULT	1024	/* handoff ring entries when gw_params says 0 */
+#define GW_FRAG_OUT_MAX		64	/* fragments one datagram may be cut into on egress */
 #define GW_MAX_FWDS		256
 #define GW_MAX_UNTRACKED	32
 #define GW_BURST_MAX		64
@@ -246,7 +248,7 @@ struct gw_params {
 	uint32_t host_seed;			/**< NAT host seed, 0 random */
 	int socket_id;
 	bool use_heap;				/**< tables from the heap (no hugepages) */
-	unsigned int ring_size;			/**< handoff ring entries (0: 1024) */
+	unsigned int ring_size;			/**< handoff ring entries (0: GW_RING_SIZE_DEFAULT) */
 };
 
 struct gw;

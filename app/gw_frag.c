@@ -32,8 +32,6 @@
 
 #include "gw_private.h"
 
-#define GW_FRAG_OUT_MAX 64
-
 static unsigned int
 gw_frag_room(const struct gw_config *c)
 {
@@ -342,17 +340,4 @@ gw_frag_timer(struct gw_worker *w, ct_time_t now)
 	before = w->dr.cnt - before;
 	gw_frag_drain(w);
 	return before;
-}
-
-unsigned int
-gw_mbufs_held_max(const struct gw_config *cfg, unsigned int n_workers, unsigned int ring_size)
-{
-	unsigned int ring = ring_size != 0 ? ring_size : 1024;
-	unsigned int per_w = cfg->arp_hold_total +		/* ARP hold queues */
-			     GW_PORT_MAX * GW_TX_BUF +		/* TX buffers */
-			     n_workers * GW_TX_BUF +		/* handoff buffers */
-			     2 * GW_BURST_MAX +			/* bursts in hand */
-			     GW_FRAG_OUT_MAX;			/* one datagram's fragments */
-
-	return n_workers * per_w + n_workers * (n_workers - 1) * ring;
 }

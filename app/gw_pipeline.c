@@ -1091,10 +1091,24 @@ gw_worker_create(struct gw *g, unsigned int i, const struct gw_params *prm, char
 	return 0;
 }
 
+/* What the pipeline itself may hold at once (the mbuf pool is sized from it): gw.h */
+unsigned int
+gw_mbufs_held_max(const struct gw_config *cfg, unsigned int n_workers, unsigned int ring_size)
+{
+	unsigned int ring = ring_size != 0 ? ring_size : GW_RING_SIZE_DEFAULT;
+	unsigned int per_w = cfg->arp_hold_total +		/* ARP hold queues */
+			     GW_PORT_MAX * GW_TX_BUF +		/* TX buffers */
+			     n_workers * GW_TX_BUF +		/* handoff buffers */
+			     2 * GW_BURST_MAX +			/* bursts in hand */
+			     GW_FRAG_OUT_MAX;			/* one datagram's fragments */
+
+	return n_workers * per_w + n_workers * (n_workers - 1) * ring;
+}
+
 static int
 gw_rings_create(struct gw *g, const struct gw_params *prm, char *err, size_t errlen)
 {
-	unsigned int size = prm->ring_size != 0 ? prm->ring_size : 1024;
+	unsigned int size = prm->ring_size != 0 ? prm->ring_size : GW_RING_SIZE_DEFAULT;
 	ssize_t sz = rte_ring_get_memsize(size);
 	unsigned int i, j;
 	char name[RTE_RING_NAMESIZE];
