@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Per-stage instructions per packet from a callgrind profile of natgw-bench's timed loop
+(tools/bench/profile.sh), the budget docs/bench-findings.md gives. Exclusive Ir of each
+function (inlined code counted where it was inlined), grouped by stage, divided by the
+packets the phase timed (the floor's loop is counted as 'bench').
+
+    tools/bench/cg_stages.py bench-out/callgrind-est64k.out [BEFORE.out]
+
+Per packet = per packet natgw processed: the calls of gw_stage1 (one per packet). The
+profiled region (timed_loop) also holds the verification passes natgw-bench runs before
+timing (4 x 2 x connections packets at 64k: 524,288 beside the 1,000,000 timed), so dividing
+by the JSON's "packets" overstates every figure by that ratio (1.52x at 64k; the figures
+before 2026-12-03 12:30 in docs/bench-findings.md were divided so).
+"""
+import re
+import subprocess
+import sys
+
+# (stage, function-name regex) in order; the first match wins
+STAGES = [
+    ('parse', r'^ct_parse_ipv4'),
+    ('stage-1 checks', r'^gw_stage1|^gw_check_'),
+    ('lookup', r'^lookup_chunk|^ct_lookup_burst|^ct_lookup$|^ct_hash_find'),
+    ('ct_update', r'^ct_update|^ct_tcp_|^ct_udp_|^ct_set_class|^ct_icmp_'),
+    ('nat_rewrite', r'^nat_rewrite|^ct_conn_tuple|^rewrite_'),
+    ('L2/TX (ARP)', r'^gw_arp_'),
+    ('L2/TX (rest)', r'^gw_forward|^gw_l2_send|^gw_nexthop|^gw_tx_flush'),
+    ('gw_hit rest', r'^gw_hit|^ct_conn_status'),
+    ('loop', r'^gw_process|^gw_worker_rx|^gw_ho_flush|^gw_frag_drain'),
+    ('housekeeping', r'^gw_worker_housekeeping|^ct_expire|^nat_ctx_sync|^gw_arp_timer|'
+                     r'^gw_frag_timer|^helper_expect_expire'),
+    ('bench (rx emulation, tx)', r'^run_loop|^bench_|^pipe_|^rte_|^timed_loop|^tcp_advance|'
+                                 r'^stream_'),
+]
+
+
+def packets(path):
+    out = subprocess.run(['callgrind_annotate', '--tree=calling', path],
+                         capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        m = re.search(r'>\s+\S+:gw_stage1\S* \(([\d,]+)x\)', line)
+        if m:
+            return int(m.group(1).replace(',', ''))
+    raise SystemExit('cg_stages: no calls of gw_stage1 in ' + path)
+
+
+def stages(path):
+    out = subprocess.run(['callgrind_annotate', '--threshold=100', path],
+                         capture_output=True, text=True, check=True).stdout
+    acc = {s: 0 for s, _ in STAGES}
+    acc['other'] = 0
+    for line in out.splitlines():
+        m = re.match(r'\s*([\d,]+)\s+\([^)]*\)\s+(\S+):(\S+)', line)
+        if m is None:
+            continue
+        ir = int(m.group(1).replace(',', ''))
+        fn = m.group(3)
+        for s, rx in STAGES:
+            if re.search(rx, fn):
+                acc[s] += ir
+                break
+        else:
+            acc['other'] += ir
+    return acc
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__)
+        return 2
+    n = float(packets(sys.argv[1]))
+    cur = stages(sys.argv[1])
+    old = None
+    if len(sys.argv) > 2:
+        n0 = float(packets(sys.argv[2]))
+        old = {k: v * n / n0 for k, v in stages(sys.argv[2]).items()}
+    print('%d packets through natgw' % n)
+    hdr = '%-26s %10s' % ('stage', 'Ir/packet')
+    print(hdr + ('%10s %8s' % ('before', 'delta') if old else ''))
+    tot = tot0 = 0.0
+    for s in list(cur):
+        v = cur[s] / n
+        natgw = not s.startswith('bench')
+        if natgw:
+            tot += v
+        line = '%-26s %10.1f' % (s, v)
+        if old:
+            o = old[s] / n
+            if natgw:
+                tot0 += o
+            line += '%10.1f %+8.1f' % (o, v - o)
+        print(line)
+    print('%-26s %10.1f' % ('natgw (all but bench)', tot) +
+          ('%10.1f %+8.1f' % (tot0, tot - tot0) if old else ''))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
