@@ -34,6 +34,7 @@
 #include "ct.h"
 #include "nat.h"
 #include "helper.h"
+#include "gw_event.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,6 +67,9 @@ const char *gw_port_name(unsigned int port);	/**< "inside" / "outside" */
 	_(L2_TOO_BIG,		"frame larger than mtu + 14 (gso/tso frame?)")	\
 	_(L2_NOT_FOR_US,	"destination mac neither ours nor broadcast")	\
 	_(L2_GROUP,		"unicast ip in a link-layer broadcast/multicast")	\
+	_(VLAN_OTHER,		"802.1q tag for a vlan not ours")		\
+	_(VLAN_UNTAGGED,	"untagged frame on a vlan side")		\
+	_(VLAN_PUSH,		"no room to push the 802.1q tag (tx)")		\
 	_(NOT_IPV4,		"ethertype not ipv4 or arp")			\
 	_(ARP_BAD,		"arp malformed or not ethernet/ipv4")		\
 	_(TO_ME_UNHANDLED,	"to our address, not echo request")		\
@@ -92,10 +96,26 @@ const char *gw_port_name(unsigned int port);	/**< "inside" / "outside" */
 	_(REASM_SRC_LIMIT,	"source holds [fragments] max_per_source")	\
 	_(REWRITE_FAILED,	"nat rewrite failed (packet too short)")	\
 	_(HELPER,		"helper dropped (split command / no room)")	\
+	_(RULE_DROP,		"dropped by the ruleset")			\
+	_(RULE_REJECT,		"rejected by the ruleset (rst/icmp sent)")	\
+	_(RULE_NOTRACK_PRIVATE, "notrack: private source to the uplink")	\
 	_(HANDOFF_FULL,		"handoff ring to owner worker full")		\
 	_(TX_FULL,		"port tx queue full")				\
 	_(NO_MBUF,		"no mbuf for a generated packet")			\
-	_(BOUNCE,		"would leave by the outside port it came in on")
+	_(BOUNCE,		"would leave by the outside port it came in on")	\
+	/* IPv6 (gw_ip6.c, gw_nd.c) */						\
+	_(IP6_MARTIAN,		"ipv6 multicast/link-local/loopback/unspecified, not routable") \
+	_(IP6_INBOUND_NEW,	"ipv6 from the uplink, not established/related (rfc 6092)") \
+	_(IP6_TOO_BIG,		"ipv6 larger than egress mtu (packet too big sent)")	\
+	_(ND_BAD,		"neighbour discovery malformed (rfc 4861 checks)")	\
+	_(ND_UNRESOLVED,	"next hop did not answer neighbour solicitation")	\
+	/* NAT64 (gw_nat64.c) */						\
+	_(NAT64_XLAT,		"nat64: cannot be translated (rfc 7915; see nat64 stats)") \
+	_(NAT64_SHADOW_FULL,	"nat64: no shadow address free ([nat64] max_hosts)")	\
+	_(NAT64_NO_SHADOW,	"nat64: no shadow for this host/address (only a new "	\
+				"connection makes one)")			\
+	_(NAT64_NON_GLOBAL,	"nat64: well-known prefix to a non-global ipv4 (rfc 6052 3.1)") \
+	_(NAT64_SPOOFED,	"nat64 shadow address in a packet received as ipv4")
 
 enum gw_drop {
 #define GW_DROP_ENUM(n, s) GW_DROP_##n,
@@ -121,8 +141,23 @@ struct gw_if_config {
 	uint8_t prefix;		/**< on-link prefix length */
 	uint32_t gateway;	/**< outside: next hop for everything off-link (0: none) */
 	uint16_t mtu;		/**< IPv4 MTU (default 1500) */
+	uint16_t vlan;		/**< 802.1Q VLAN id 1..4094 of this side (0: untagged).
+				 *   Both sides may name one port (router on a stick):
+				 *   then both are tagged, with different ids */
 	bool mac_set;		/**< use `mac` instead of the port's MAC */
 	struct rte_ether_addr mac;
+	/* IPv6 (gw_ip6.c): address6 / gateway6; prefix6 0 = no IPv6 on this side */
+	uint8_t addr6[16];	/**< our global IPv6 address on this side */
+	uint8_t prefix6;	/**< its on-link prefix length (1..128) */
+	uint8_t gateway6[16];	/**< outside: IPv6 next hop off-link (all zero: none) */
+	bool ra;		/**< inside: send router advertisements (ra = yes) */
+};
+
+/** [inside] routes6 entry: an IPv6 prefix on the inside, behind `via` (all zero: on-link). */
+struct gw_route6 {
+	uint8_t addr[16];
+	uint8_t len;
+	uint8_t via[16];
 };
 
 #define GW_MAX_ARP_STATIC 16
@@ -168,6 +203,8 @@ struct gw_config {
 	struct gw_route routes[GW_MAX_ROUTES];	/**< [inside] routes: prefixes behind inside
 						 *   routers (uRPF accepts them as sources) */
 	unsigned int n_routes;
+	struct gw_route6 routes6[GW_MAX_ROUTES];	/**< [inside] routes6 (gw_ip6.c) */
+	unsigned int n_routes6;
 	/* conntrack */
 	uint32_t capacity;			/**< connections per worker */
 	bool tcp_liberal, tcp_loose;
@@ -195,10 +232,26 @@ struct gw_config {
 	uint32_t frag_max_per_src;		/**< fragments held per worker per source */
 	/* helpers */
 	struct helper_config helpers;
+	/* [log]: connection events, NAT logging (app/gw_event.h) */
+	struct gw_log_config log;
 	/* RSS steering ([nat] rss_*, lib/nat/nat_rss.c; applied by app/main.c) */
 	bool rss_off;				/**< rss_steering = off */
 	uint8_t rss_key_len;			/**< 0: random key per start */
 	uint8_t rss_key[NAT_RSS_KEY_MAX];	/**< rss_key (then forced bits, nat_rss.c) */
+	/* [filter] rules: the ruleset file (docs/config.md "Ruleset"); "" none */
+	char rules_path[256];
+	/* live control ([control], app/gw_ctl.h, docs/operations.md) */
+	/* [nat64] (app/gw_nat64.c, docs/config.md): prefix_len 0 = off */
+	uint8_t nat64_prefix[16];		/**< RFC 6052 prefix (64:ff9b::/96 ...) */
+	uint8_t nat64_prefix_len;		/**< 32/40/48/56/64/96; 0: NAT64 off */
+	uint32_t nat64_shadow;			/**< shadow range, network order */
+	uint8_t nat64_shadow_len;		/**< its prefix length (default 100.64.0.0/10) */
+	uint32_t nat64_max_hosts;		/**< shadow entries (inside IPv6 hosts) */
+	uint32_t nat64_timeout_s;		/**< a shadow with no connection is kept so long */
+	bool nat64_wkp_strict;			/**< RFC 6052 3.1 (default yes): no non-global
+						 *   IPv4 behind the Well-Known Prefix */
+	char ctl_socket[108];			/**< unix socket path ("": the default,
+						 *   /run/natgw/ctl.sock; "off": none) */
 };
 
 /** Defaults (docs/config.md); no addresses. */
@@ -211,6 +264,9 @@ void gw_config_default(struct gw_config *cfg);
 int gw_config_load(struct gw_config *cfg, const char *path, char *err, size_t errlen);
 /** Apply a "CLASS=SECONDS" override (--timeout). 0 or -1 with err filled. */
 int gw_config_timeout(struct gw_config *cfg, const char *spec, char *err, size_t errlen);
+/** Parse a [forward] value ("tcp 203.0.113.2:8080 -> 192.168.1.10:80"), as natgw-ctl
+ * forward add takes it. 0 or -1 with err filled. */
+int gw_config_parse_fwd(const char *spec, struct nat_fwd *f, char *err, size_t errlen);
 /** Final checks after overrides (pool, ports, forwards are pool addresses...). 0 or -1. */
 int gw_config_check(const struct gw_config *cfg, char *err, size_t errlen);
 /** Print the configuration summary (start-up banner). */
@@ -244,6 +300,9 @@ struct gw_params {
 	bool tx_multi_seg[GW_PORT_MAX];		/**< the port sends chained mbufs
 						 *   (RTE_ETH_TX_OFFLOAD_MULTI_SEGS); false:
 						 *   fragments leave as single-segment mbufs */
+	bool tx_vlan_offload[GW_PORT_MAX];	/**< the port inserts the 802.1Q tag
+						 *   (RTE_ETH_TX_OFFLOAD_VLAN_INSERT): the pipeline
+						 *   sets m->vlan_tci instead of pushing it */
 	uint64_t seed[2];			/**< conntrack seeds, 0,0 random */
 	uint32_t host_seed;			/**< NAT host seed, 0 random */
 	int socket_id;
@@ -286,7 +345,10 @@ unsigned int gw_owner(const struct gw *g, unsigned int port, const struct rte_mb
 /**
  * Process one burst received on `port` (GW_PORT_*). Every mbuf is consumed: sent through
  * io->tx, handed to its owner worker, held (ARP, reassembly), or given to io->drop.
- * m->port is overwritten with `port`. [owner]
+ * m->port is overwritten with `port`. With [inside]/[outside] vlan set, tags are taken off
+ * first (or read from m->vlan_tci when the PMD stripped them, RTE_MBUF_F_RX_VLAN_STRIPPED);
+ * with both sides on one port (a trunk) `port` may be either side: the VLAN id decides. A
+ * side's tag is pushed again on the way out (gw_params.tx_vlan_offload). [owner]
  * @return packets handed to other workers.
  */
 unsigned int gw_worker_rx(struct gw_worker *w, unsigned int port, struct rte_mbuf **pkts,
@@ -320,6 +382,18 @@ struct gw_worker_stats {
 	uint64_t conns_created;
 	uint64_t idle_polls;
 	uint64_t frag_held;			/**< gauge: fragments reassembly holds now */
+	/* ruleset (app/gw_rules.c) */
+	uint64_t rs_evals;			/**< chain evaluations (cache misses) */
+	uint64_t rs_untracked;			/**< packets a notrack rule matched */
+	uint64_t rs_reject_sent;		/**< RST / ICMP unreachable made for reject */
+	uint64_t rs_reject_ratelimited;		/**< reject not answered: over the rate */
+	uint64_t rs_reject_refused;		/**< reject not answered: a RST, a fragment,
+						 *   an ICMP error, no mbuf, gw_local_ok */
+	uint64_t rs_logged;			/**< log records queued to the main lcore */
+	uint64_t rs_log_ratelimited;		/**< log records over the rate */
+	uint64_t rs_log_lost;			/**< log records lost: queue full */
+	uint64_t events;			/**< event records queued (gw_event.h) */
+	uint64_t events_lost;			/**< event ring full: record not queued */
 };
 
 struct gw_stats {
@@ -339,11 +413,94 @@ void gw_stats_print(FILE *f, const struct gw *g);
 void gw_stats_line(FILE *f, const struct gw *g);
 
 /* ----------------------------------------------------------------------------------------
+ * Snapshot: sessions across a restart (app/gw_snapshot.c, docs/operations.md "Snapshot").
+ * Connections (tuples, TCP state and window data, status, counters, time left), NAT
+ * mappings (whose outside ports rebuild the shared port table) and helper records and
+ * expectations, in one versioned, checksummed file tied to the pool it was made with.
+ * Control plane only; the workers must not run meanwhile (stopped, or paused between
+ * bursts). `now` is the workers' clock, `wall_us` a clock that runs across the restart
+ * (CLOCK_REALTIME in natgw, the pcap clock in natgw-replay): time that passed between save
+ * and restore is taken off every timeout, so what would have expired meanwhile is gone.
+ */
+
+/** What a save wrote / a restore did. Restore: `conns` restored, `conns_failed` refused
+ * (table full, mapping or port lost, wrong owner), `conns_expired` timed out meanwhile. */
+struct gw_snapshot_stats {
+	uint64_t conns, conns_failed, conns_expired;
+	uint64_t maps, maps_failed;
+	uint64_t helpers, helpers_failed;
+	uint64_t expects, expects_failed;
+	unsigned int saved_workers;
+};
+
+struct gw_snapshot;	/* a snapshot file read and verified, in memory */
+
+/**
+ * Write g's state to `path` (through path.tmp, fsync, rename: a crash leaves the old file).
+ * @return 0, or -1 with err filled.
+ */
+int gw_snapshot_save(struct gw *g, const char *path, ct_time_t now, uint64_t wall_us,
+		     struct gw_snapshot_stats *st, char *err, size_t errlen);
+/** gw_snapshot_save() in two steps, so that paused workers resume before the file is
+ * written: take the state into memory (NULL with err filled), then write it (frees b). */
+struct gw_snapshot_buf;
+struct gw_snapshot_buf *gw_snapshot_take(struct gw *g, ct_time_t now, uint64_t wall_us,
+					 struct gw_snapshot_stats *st, char *err, size_t errlen);
+int gw_snapshot_write(struct gw_snapshot_buf *b, const char *path, char *err, size_t errlen);
+/**
+ * Read and verify a snapshot file: magic, format version, byte order, length (truncated),
+ * checksum (corrupt), record sizes and the configuration fingerprint (NAT pool addresses and
+ * port ranges must be cfg's: a snapshot from another pool is refused).
+ * @return it, or NULL with err filled ("snapshot FILE: ..."); errno ENOENT when the file
+ *         does not exist.
+ */
+struct gw_snapshot *gw_snapshot_read(const char *path, const struct gw_config *cfg,
+				     char *err, size_t errlen);
+/** The NAT host seed it was saved with (gw_params.host_seed: the same paired address and
+ * owner spread for each inside host as before the restart). */
+uint32_t gw_snapshot_host_seed(const struct gw_snapshot *s);
+/** Load s into g (fresh, before traffic): every record on the worker that owns it now
+ * (nat_host_owner of its inside host, the pipeline's owner function; the worker count may
+ * differ from the saved one). @return 0, or -1 with err filled (nothing half-done matters:
+ * what was restored is consistent). */
+int gw_snapshot_restore(struct gw *g, const struct gw_snapshot *s, ct_time_t now,
+			uint64_t wall_us, struct gw_snapshot_stats *st, char *err,
+			size_t errlen);
+void gw_snapshot_free(struct gw_snapshot *s);
+
+/* ----------------------------------------------------------------------------------------
  * Control plane (main lcore): telemetry /natgw/stats, /natgw/conns, /natgw/drops,
  * /natgw/config. Registers commands for this gateway (one per process).
  * `clock` returns the workers' `now`.
  */
 int gw_telemetry_register(struct gw *g, ct_time_t (*clock)(void));
+/* ----------------------------------------------------------------------------------------
+ * Ruleset ([filter] rules; lib/ruleset/rs.h). Without one the gateway behaves as it always
+ * did (config/rules-default.nft writes that policy out). Reload (control plane):
+ *   rs = rs_load_file(path, gw_n_workers(g), err, n);   compile; NULL: err says why
+ *   gw_rules_install(g, rs, err, n);                     publish (takes rs; NULL: none)
+ * and call gw_rules_reclaim(g) now and then (the main loop does): each worker takes the
+ * new ruleset between two bursts and acknowledges its serial; a replaced ruleset is freed
+ * once every worker acknowledged, never while one may still read it. Connections' cached
+ * verdicts are re-evaluated lazily (swept, then each on its next packet). Counters start
+ * from zero with each ruleset. Control-plane threads only; they serialise on a mutex.
+ */
+struct rs_ruleset;
+/** Publish rs (NULL: no ruleset). Takes ownership (freed on error too). 0, or -1 with
+ * err: compiled for fewer workers than the gateway has, or 16 replaced rulesets still
+ * awaiting a worker's acknowledgement (retry). */
+int gw_rules_install(struct gw *g, struct rs_ruleset *rs, char *err, size_t errlen);
+/** rs_load_file(path) + gw_rules_install (path NULL or "": remove the ruleset). */
+int gw_rules_reload(struct gw *g, const char *path, char *err, size_t errlen);
+/** Free replaced rulesets every worker has moved past. @return how many were freed. */
+unsigned int gw_rules_reclaim(struct gw *g);
+/** The ruleset installed last (NULL: none). Valid until the next install on this thread. */
+const struct rs_ruleset *gw_rules_current(const struct gw *g);
+/** Print the workers' queued log records (main lcore). @return records printed. */
+unsigned int gw_rules_log_drain(struct gw *g, FILE *f);
+/** Register /natgw/rules (gw_telemetry_register calls it). */
+int gw_rules_telemetry_register(struct gw *g);
+
 /** Record which lcore runs worker idx (shown by /natgw/conns). */
 void gw_set_worker_lcore(struct gw *g, unsigned int idx, unsigned int lcore);
 

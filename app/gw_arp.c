@@ -51,6 +51,8 @@
 #define GW_ARP_TOUCH_US		100000	/* move a used entry to its LRU head at most this often */
 #define GW_ARP_LOCKTIME_US	1000000	/* Linux neigh locktime: no MAC flip-flop within 1 s */
 #define GW_ARP_TIMER_BUDGET	64	/* retries + reclaims per timer pass */
+#define GW_ARP_MEMO_BITS	12
+#define GW_ARP_MEMO		(1u << GW_ARP_MEMO_BITS)	/* next-hop memo slots per worker */
 
 enum gw_arp_state {
 	GW_ARP_FREE = 0,
@@ -94,6 +96,11 @@ struct gw_arp_cache {
 	uint32_t n_held;		/* packets in all hold queues */
 	uint32_t free_head;		/* free entries, linked by l[GW_ARP_L_LRU].next */
 	struct gw_arp_entry *last;	/* last entry found: most packets share a next hop */
+	/* the hit path's next-hop memo, direct-mapped by (port, ip): an entry found for it
+	 * before. Checked on use, never invalidated: a released entry is zeroed (ip 0 is no
+	 * next hop) and a reused one holds another key, so a slot whose entry's key matches
+	 * holds what gw_arp_find would return */
+	struct gw_arp_entry *memo[GW_ARP_MEMO];
 	ct_time_t scan;			/* last timer pass */
 	struct gw_arp_list lru[GW_PORT_MAX];
 	struct gw_arp_list pend;	/* PENDING entries, oldest request first */
@@ -457,12 +464,27 @@ gw_arp_resolve_slow(struct gw_worker *w, unsigned int port, uint32_t nexthop,
 	c->n_held++;
 }
 
+static inline unsigned int
+gw_arp_memo_slot(unsigned int port, uint32_t ip)
+{
+	return ((ip ^ port) * UINT32_C(0x9e3779b1)) >> (32 - GW_ARP_MEMO_BITS);
+}
+
 void
 gw_arp_resolve_send(struct gw_worker *w, unsigned int port, uint32_t nexthop,
 		    struct rte_mbuf *m, ct_time_t now)
 {
-	struct gw_arp_entry *e = gw_arp_find(w->arp, port, nexthop);
+	struct gw_arp_entry **slot = &w->arp->memo[gw_arp_memo_slot(port, nexthop)];
+	struct gw_arp_entry *e = *slot;
 	struct rte_ether_hdr *eth;
+
+	/* one multiply and a compare per packet instead of the hash chain (most next hops
+	 * are a handful of inside hosts and the uplink gateway) */
+	if (unlikely(e == NULL || e->ip != nexthop || e->port != port)) {
+		e = gw_arp_find(w->arp, port, nexthop);
+		if (e != NULL)
+			*slot = e;
+	}
 
 	if (likely(e != NULL) && (e->state == GW_ARP_STATIC ||
 				  (e->state == GW_ARP_RESOLVED && e->expire > now))) {

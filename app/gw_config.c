@@ -16,6 +16,9 @@
 #include <rte_cfgfile.h>
 
 #include "gw_private.h"
+#include "gw_ip6.h"
+#include "gw_nat64.h"
+#include "rs.h"
 
 #define GW_CFG_MAX_ENTRIES 512
 
@@ -281,6 +284,59 @@ gw_parse_fwd(const char *s, struct nat_fwd *f, const char **why)
 	return 0;
 }
 
+int
+gw_config_parse_fwd(const char *spec, struct nat_fwd *f, char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	memset(f, 0, sizeof(*f));
+	if (gw_parse_fwd(spec, f, &why) < 0) {
+		snprintf(err, errlen, "forward '%s': %s", spec, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* "PROTO LO[-HI] -> PROTO|both LO[-HI] [timeout SECONDS]" ([trigger], nat.h) */
+static int
+gw_parse_trigger(const char *s, struct nat_trigger *t, const char **why)
+{
+	char buf[256], proto[16], ports[32], arrow[8], oproto[16], oports[32], kw[16], secs[32];
+	int n;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	n = sscanf(buf, "%15s %31s %7s %15s %31s %15s %31s", proto, ports, arrow, oproto,
+		   oports, kw, secs);
+	if ((n != 5 && n != 7) || strcmp(arrow, "->") != 0 ||
+	    (n == 7 && strcmp(kw, "timeout") != 0)) {
+		*why = "want PROTO PORT[-PORT] -> PROTO|both PORT[-PORT] [timeout SECONDS]";
+		return -1;
+	}
+	if (gw_parse_proto(proto, &t->proto) < 0 ||
+	    (t->proto != IPPROTO_TCP && t->proto != IPPROTO_UDP)) {
+		*why = "trigger protocol must be tcp or udp";
+		return -1;
+	}
+	if (strcasecmp(oproto, "both") == 0)
+		t->open_proto = 0;
+	else if (gw_parse_proto(oproto, &t->open_proto) < 0 ||
+		 (t->open_proto != IPPROTO_TCP && t->open_proto != IPPROTO_UDP)) {
+		*why = "opened protocol must be tcp, udp or both";
+		return -1;
+	}
+	if (gw_parse_range(ports, &t->lo, &t->hi) < 0 ||
+	    gw_parse_range(oports, &t->open_lo, &t->open_hi) < 0) {
+		*why = "bad port range (1-65535, LO <= HI)";
+		return -1;
+	}
+	t->timeout_s = 600;
+	if (n == 7 && gw_parse_u32(secs, 1, 86400, &t->timeout_s) < 0) {
+		*why = "timeout: want 1..86400 seconds";
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * "PROTO [dport LO[-HI]] [sport LO[-HI]] [host ADDR[/N]] [inside ADDR[/N]]
  *  [direction out|in|both] [private yes|no]" (docs/config.md [untracked]).
@@ -438,10 +494,22 @@ gw_cfg_if(const struct gw_cfg_ctx *x, struct gw_config *c, unsigned int p, const
 		if (gw_parse_u32(val, 576, 9000, &v) < 0)
 			return BAD("mtu: want 576..9000, got '%s'", val);
 		i->mtu = (uint16_t)v;
+	} else if (strcmp(key, "vlan") == 0) {
+		/* 802.1Q VID: 0 is "no VLAN" (priority tag), 4095 reserved (802.1Q 9.6) */
+		if (strcmp(val, "none") == 0)
+			v = 0;
+		else if (gw_parse_u32(val, 1, 4094, &v) < 0)
+			return BAD("vlan: want 1..4094 or none, got '%s'", val);
+		i->vlan = (uint16_t)v;
 	} else if (strcmp(key, "mac") == 0) {
 		if (rte_ether_unformat_addr(val, &i->mac) < 0)
 			return BAD("mac: want XX:XX:XX:XX:XX:XX, got '%s'", val);
 		i->mac_set = true;
+	} else if (gw_ip6_config_key(key)) {
+		char why[160];
+
+		if (gw_ip6_config_set(c, p, key, val, why, sizeof(why)) < 0)	/* gw_ip6.c */
+			return BAD("%s", why);
 	} else {
 		return BAD("unknown key '%s' in [%s]", key, sec);
 	}
@@ -692,6 +760,36 @@ gw_cfg_frag(const struct gw_cfg_ctx *x, struct gw_config *c, const char *sec,
 	return 0;
 }
 
+/* [filter] rules = FILE: the ruleset (lib/ruleset, docs/config.md "Ruleset"), a path
+ * relative to the configuration file's folder unless absolute; compiled here once so that a
+ * bad ruleset fails the load (and --check-config) with its FILE:LINE:COL message. */
+static int
+gw_cfg_filter(const struct gw_cfg_ctx *x, struct gw_config *c, const char *sec,
+	      const char *key, const char *val)
+{
+	const char *slash = strrchr(x->path, '/');
+	struct rs_ruleset *rs;
+	char msg[512];
+	int n;
+
+	if (strcmp(key, "rules") != 0)
+		return BAD("unknown key '%s' in [filter]", key);
+	if (val[0] == '\0')
+		return BAD("rules: want a file name");
+	if (val[0] == '/' || slash == NULL)
+		n = snprintf(c->rules_path, sizeof(c->rules_path), "%s", val);
+	else
+		n = snprintf(c->rules_path, sizeof(c->rules_path), "%.*s/%s",
+			     (int)(slash - x->path), x->path, val);
+	if (n < 0 || (size_t)n >= sizeof(c->rules_path))
+		return BAD("rules: path longer than %zu bytes", sizeof(c->rules_path) - 1);
+	rs = rs_load_file(c->rules_path, 1, msg, sizeof(msg));
+	if (rs == NULL)
+		return BAD("rules: %s", msg);
+	rs_free(rs);
+	return 0;
+}
+
 static int
 gw_cfg_entry(const struct gw_cfg_ctx *x, struct gw_config *c, const char *sec,
 	     const char *key, const char *val)
@@ -715,7 +813,19 @@ gw_cfg_entry(const struct gw_cfg_ctx *x, struct gw_config *c, const char *sec,
 		c->n_fwds++;
 		return 0;
 	}
+	if (strcmp(sec, "trigger") == 0) {
+		if (c->nat.n_triggers == NAT_MAX_TRIGGERS)
+			return BAD("more than %u port triggers", NAT_MAX_TRIGGERS);
+		if (gw_parse_trigger(val, &c->nat.triggers[c->nat.n_triggers], &why) < 0)
+			return BAD("trigger '%s': %s", key, why);
+		c->nat.n_triggers++;
+		return 0;
+	}
 	if (strcmp(sec, "untracked") == 0) {
+		if (c->n_untracked == 0)
+			fprintf(stderr, "natgw: %s: [untracked] is deprecated: write `notrack` "
+				"rules in the ruleset instead ([filter] rules, docs/config.md "
+				"\"Ruleset\")\n", x->path);
 		if (c->n_untracked == GW_MAX_UNTRACKED)
 			return BAD("more than %u untracked rules", GW_MAX_UNTRACKED);
 		if (gw_parse_untracked(val, &c->untracked[c->n_untracked]) < 0)
@@ -733,6 +843,11 @@ gw_cfg_entry(const struct gw_cfg_ctx *x, struct gw_config *c, const char *sec,
 		return gw_cfg_arp(x, c, sec, key, val);
 	if (strcmp(sec, "fragments") == 0)
 		return gw_cfg_frag(x, c, sec, key, val);
+	if (strcmp(sec, "nat64") == 0) {	/* gw_nat64.c */
+		if (gw_nat64_config_set(c, key, val, msg, sizeof(msg)) < 0)
+			return BAD("%s", msg);
+		return 0;
+	}
 	if (strcmp(sec, "helpers") == 0) {
 		/* data connections to inside ports < 1024 (NAT slipstreaming: off) */
 		if (strcmp(key, "privileged_data_ports") == 0) {
@@ -767,6 +882,25 @@ gw_cfg_entry(const struct gw_cfg_ctx *x, struct gw_config *c, const char *sec,
 			return BAD("%s", msg);
 		return 0;
 	}
+	if (strcmp(sec, "filter") == 0)
+		return gw_cfg_filter(x, c, sec, key, val);
+	if (strcmp(sec, "control") == 0) {
+		/* the control socket (app/gw_ctl.c, docs/operations.md) */
+		if (strcmp(key, "socket") != 0)
+			return gw_cfg_err(x, sec, key, "unknown key '%s' in [control]", key);
+		if (val[0] != '/' && strcmp(val, "off") != 0)
+			return BAD("socket: want an absolute path or off, got '%s'", val);
+		if (strlen(val) >= sizeof(c->ctl_socket))
+			return BAD("socket: path longer than %zu bytes", sizeof(c->ctl_socket) - 1);
+		snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", val);
+		return 0;
+	}
+	if (strcmp(sec, "log") == 0) {
+		/* connection events and NAT logging (app/gw_event.h) */
+		if (gw_log_config_set(&c->log, key, val, msg, sizeof(msg)) < 0)
+			return BAD("%s", msg);
+		return 0;
+	}
 	return gw_cfg_err(x, sec, NULL, "unknown section [%s]", sec);
 }
 
@@ -774,8 +908,8 @@ static bool
 gw_cfg_known_section(const char *sec)
 {
 	static const char *const known[] = {
-		"ports", "inside", "outside", "nat", "forward", "untracked", "conntrack",
-		"workers", "arp", "fragments", "helpers",
+		"ports", "inside", "outside", "nat", "forward", "trigger", "untracked", "conntrack",
+		"workers", "arp", "fragments", "helpers", "log", "control", "filter", "nat64",
 	};
 	unsigned int i;
 
@@ -797,6 +931,7 @@ gw_config_default(struct gw_config *c)
 	c->capacity = 65536;
 	c->tcp_loose = true;
 	ct_timeouts_default(&c->timeouts);
+	gw_log_config_default(&c->log);
 	c->idle_sleep_us = 50;
 	c->idle_polls = 100;
 	c->burst = 32;
@@ -810,6 +945,7 @@ gw_config_default(struct gw_config *c)
 	c->frag_max_mbufs = 1024;	/* per port: ~3 MB of 1500-byte fragments (Linux: 4 MB) */
 	c->frag_max_per_src = 256;	/* 32 datagrams of 8 fragments */
 	helper_config_default(&c->helpers);
+	gw_nat64_config_default(c);	/* [nat64]: off */
 }
 
 int
@@ -937,8 +1073,24 @@ gw_config_check(const struct gw_config *c, char *err, size_t errlen)
 	if (((in->addr ^ out->addr) & im) == 0)
 		return gw_cfg_err(&x, "outside", "address",
 				  "outside address is inside the inside network");
+	/* router on a stick: one port, the sides told apart by their VLAN ids */
+	if (strcmp(in->port, out->port) == 0 && (in->vlan == 0 || out->vlan == 0))
+		return gw_cfg_err(&x, "ports", "outside", "inside and outside on one port "
+				  "('%s') need [inside] vlan and [outside] vlan", in->port);
+	if (strcmp(in->port, out->port) == 0 && in->vlan == out->vlan)
+		return gw_cfg_err(&x, "outside", "vlan", "inside and outside on one port need "
+				  "different vlan ids (both %u)", in->vlan);
 	if (out->gateway != 0 && ((out->gateway ^ out->addr) & om) != 0)
 		return gw_cfg_err(&x, "outside", "gateway", "gateway is not on the outside network");
+	{
+		const char *s6, *k6;
+		char why6[160];
+
+		if (gw_ip6_config_check(c, &s6, &k6, why6, sizeof(why6)) < 0)	/* gw_ip6.c */
+			return gw_cfg_err(&x, s6, k6, "%s", why6);
+		if (gw_nat64_config_check(c, &k6, why6, sizeof(why6)) < 0)	/* gw_nat64.c */
+			return gw_cfg_err(&x, "nat64", k6, "%s", why6);
+	}
 	for (i = 0; i < c->n_routes; i++) {
 		const struct gw_route *r = &c->routes[i];
 		uint32_t m;
@@ -977,10 +1129,22 @@ gw_config_print(FILE *f, const struct gw_config *c)
 	for (i = 0; i < GW_PORT_MAX; i++) {
 		inet_ntop(AF_INET, &c->ifc[i].addr, a, sizeof(a));
 		inet_ntop(AF_INET, &c->ifc[i].gateway, b, sizeof(b));
-		fprintf(f, "  %-7s port %s address %s/%u mtu %u%s%s\n", gw_port_name(i),
+		fprintf(f, "  %-7s port %s address %s/%u mtu %u%s%s", gw_port_name(i),
 			c->ifc[i].port, a, c->ifc[i].prefix, c->ifc[i].mtu,
 			c->ifc[i].gateway != 0 ? " gateway " : "",
 			c->ifc[i].gateway != 0 ? b : "");
+		if (c->ifc[i].vlan != 0)
+			fprintf(f, " vlan %u", c->ifc[i].vlan);
+		if (c->ifc[i].prefix6 != 0) {	/* IPv6 (gw_ip6.c) */
+			char a6[INET6_ADDRSTRLEN], g6[INET6_ADDRSTRLEN];
+
+			inet_ntop(AF_INET6, c->ifc[i].addr6, a6, sizeof(a6));
+			inet_ntop(AF_INET6, c->ifc[i].gateway6, g6, sizeof(g6));
+			fprintf(f, " address6 %s/%u%s%s%s", a6, c->ifc[i].prefix6,
+				i == GW_PORT_OUTSIDE ? " gateway6 " : "",
+				i == GW_PORT_OUTSIDE ? g6 : "", c->ifc[i].ra ? " ra" : "");
+		}
+		fputc('\n', f);
 	}
 	fprintf(f, "  nat pool:");
 	for (i = 0; i < c->nat.n_addrs; i++) {
@@ -1015,4 +1179,5 @@ gw_config_print(FILE *f, const struct gw_config *c)
 		"fragments %u flows %ums, held <= %u (%u per source)\n",
 		c->n_untracked, c->n_routes, c->arp_timeout_s, c->arp_hold, c->frag_max_flows,
 		c->frag_timeout_ms, c->frag_max_mbufs, c->frag_max_per_src);
+	gw_log_config_print(f, &c->log);	/* [log] (app/gw_event.h) */
 }

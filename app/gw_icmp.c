@@ -17,6 +17,7 @@
 #include <rte_icmp.h>
 
 #include "gw_private.h"
+#include "gw_nat64.h"
 
 #define GW_ICMP_QUOTE_MAX 548
 /* RFC 1812 4.3.2.8: errors are rate-limited; a token bucket per worker */
@@ -123,6 +124,10 @@ gw_icmp_echo_reply(struct gw_worker *w, unsigned int port, struct rte_mbuf *m,
 		gw_frag_send(w, port, gw_nexthop(w->g, port, a), m, mtu, now);
 		return;
 	}
+	if (unlikely(port == GW_PORT_INSIDE && gw_is_shadow(w->g, a))) {
+		gw_nat64_output(w, m, now);	/* to an IPv6 host (NAT64): translated */
+		return;
+	}
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = w->g->mac[port];
 	gw_tx_enqueue(w, port, m);
@@ -201,5 +206,9 @@ gw_icmp_error(struct gw_worker *w, unsigned int port, const struct rte_mbuf *m,
 		ic->icmp_cksum = 0xffff;
 	e->port = port;
 	w->st.icmp_sent++;
+	if (unlikely(port == GW_PORT_INSIDE && gw_is_shadow(w->g, ip->dst_addr))) {
+		gw_nat64_output(w, e, now);	/* to an IPv6 host (NAT64): translated */
+		return;
+	}
 	gw_tx_enqueue(w, port, e);
 }

@@ -19,6 +19,8 @@
 #include <rte_random.h>
 
 #include "gw_private.h"
+#include "gw_ip6.h"
+#include "gw_nat64.h"
 
 #define ERR(...) snprintf(err, errlen, __VA_ARGS__)
 
@@ -66,6 +68,11 @@ gw_tx_flush(struct gw_worker *w)
 
 		if (b->n == 0)
 			continue;
+		if (unlikely(w->g->cfg.ifc[port].vlan != 0)) {
+			gw_vlan_tx(w, port, b);
+			if (b->n == 0)
+				continue;
+		}
 		sent = w->io.tx(w->io.arg, port, b->m, b->n);
 		w->st.tx[port] += sent;
 		for (i = sent; i < b->n; i++)
@@ -99,6 +106,10 @@ gw_l2_send(struct gw_worker *w, unsigned int port, uint32_t nexthop, struct rte_
 
 	if (nexthop == 0) {
 		gw_count_drop(w, m, GW_DROP_NO_ROUTE);
+		return;
+	}
+	if (port == GW_PORT_INSIDE && gw_is_shadow(w->g, nexthop)) {
+		gw_nat64_output(w, m, now);	/* NAT64: to its IPv6 host, translated */
 		return;
 	}
 	rte_ether_addr_copy(&w->g->mac[port], &eth->src_addr);
@@ -170,7 +181,11 @@ gw_check_addrs(const struct gw *g, unsigned int port, const struct rte_ipv4_hdr 
 		if (unlikely(!pool && dst != g->cfg.ifc[GW_PORT_OUTSIDE].addr))
 			return GW_DROP_NOT_OURS;	/* not one of our outside addresses */
 	}
-	if (unlikely(!pool && gw_is_if_addr(g, dst) && ip->next_proto_id != IPPROTO_ICMP))
+	/* with a ruleset, whole datagrams go on to its input chain (reject, log, counters) */
+	if (unlikely(!pool && gw_is_if_addr(g, dst) && ip->next_proto_id != IPPROTO_ICMP) &&
+	    (__atomic_load_n(&g->rs_pub, __ATOMIC_RELAXED) == NULL ||
+	     (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
+						     RTE_IPV4_HDR_OFFSET_MASK)) != 0))
 		return GW_DROP_TO_ME_UNHANDLED;
 	return GW_DROP_NONE;
 }
@@ -396,6 +411,11 @@ gw_forward(struct gw_worker *w, unsigned int egress, struct rte_mbuf *m,
 	uint16_t old = *(uint16_t *)&ip->time_to_live;
 	uint32_t nh = gw_nexthop(w->g, egress, dst);
 
+	if (unlikely(egress == GW_PORT_INSIDE && gw_is_shadow(w->g, dst)))
+		mtu = gw_nat64_mtu(mtu, (ip->fragment_offset &
+					 rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0,
+				   rte_be_to_cpu_16(ip->total_length));
+
 	ip->time_to_live--;
 	ip->hdr_checksum = nat_csum_update16(ip->hdr_checksum, old,
 					     *(uint16_t *)&ip->time_to_live);
@@ -419,6 +439,10 @@ gw_df_too_big(struct gw_worker *w, unsigned int port, unsigned int egress, struc
 		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, p->l3_off);
 	uint16_t mtu = w->g->cfg.ifc[egress].mtu;
 
+	/* NAT64: to a shadow the packet grows by 20 bytes on the way out (gw_nat64_mtu) */
+	if (unlikely(egress == GW_PORT_INSIDE && w->g->shadow_mask != 0) && p->conn != NULL &&
+	    gw_is_shadow(w->g, ct_conn_tuple(p->conn, !p->dir)->src))
+		mtu = gw_nat64_mtu(mtu, true, p->ip_len);
 	if (likely(p->ip_len <= mtu) ||
 	    (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) == 0)
 		return false;
@@ -509,7 +533,11 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 	bool dst_pool;
 
 	if (unlikely(m->port & GW_PORT_LEARN_FLAG)) {
-		gw_arp_input(w, port, m, now, true);
+		if (rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type ==
+		    rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6))
+			gw_ip6_learn(w, m, now);	/* an ND copy (gw_nd.c) */
+		else
+			gw_arp_input(w, port, m, now, true);
 		return -1;
 	}
 	if (unlikely(m->port & GW_PORT_HAIRPIN_FLAG))
@@ -539,10 +567,24 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 			return -1;
 		}
 	}
+	if (unlikely(g->nat64 != NULL) && port == GW_PORT_INSIDE &&
+	    eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) {
+		/* NAT64 (gw_nat64.c): to the prefix, translated here and on as IPv4 */
+		int o = gw_nat64_input(w, m, now, handed);
+
+		if (o != GW_NAT64_PASS && o != GW_NAT64_IPV4)
+			return o;
+	}
 	if (unlikely(eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))) {
 		if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
 			/* also copies it to the other workers (gw_arp.c: who learns what) */
 			gw_arp_input(w, port, m, now, false);
+		} else if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6) &&
+			   gw_ip6_on(g)) {
+			return gw_ip6_input(w, m, now, handed);	/* gw_ip6.c */
+		} else if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
+			/* still tagged: a VLAN this side does not carry (gw_vlan_rx took ours) */
+			gw_count_drop(w, m, GW_DROP_VLAN_OTHER);
 		} else {
 			gw_count_drop(w, m, GW_DROP_NOT_IPV4);
 		}
@@ -566,6 +608,14 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 	 * egress MTU (as Linux's ip_rcv trims to tot_len) */
 	if (unlikely(m->data_len > p->l3_off + p->ip_len))
 		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - (p->l3_off + p->ip_len)));
+	/* a shadow address (NAT64) as the source of a packet that came in as IPv4: forged */
+	if (unlikely(g->shadow_mask != 0) && port == GW_PORT_INSIDE &&
+	    !(m->port & GW_PORT_NAT64_FLAG) &&
+	    gw_is_shadow(g, rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+						    p->l3_off)->src_addr)) {
+		gw_count_drop(w, m, GW_DROP_NAT64_SPOOFED);
+		return -1;
+	}
 	/* the header is sound (fragments too): address and side checks before anything may
 	 * hold memory or the packet may reach the to-me handling */
 	why = gw_check_addrs(g, port, rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
@@ -613,8 +663,18 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 	if (unlikely(dst_pool || gw_is_if_addr(g, dst))) {
 		/* echo to our inside address from the uplink never gets here (above); the reply
 		 * passes gw_local_ok like everything natgw makes */
-		if (ip->next_proto_id == IPPROTO_ICMP && !p->is_icmp_error &&
-		    p->icmp_type == 8) {
+		bool echo = ip->next_proto_id == IPPROTO_ICMP && !p->is_icmp_error &&
+			    p->icmp_type == 8;
+
+		/* the input chain (gw_rules.c): what natgw itself answers, or refuses */
+		if (unlikely(w->rs != NULL) && (echo || !dst_pool)) {
+			why = gw_rules_input(w, m, p, port, now);
+			if (why != GW_DROP_NONE) {
+				gw_count_drop(w, m, why);
+				return -1;
+			}
+		}
+		if (echo) {
 			gw_icmp_echo_reply(w, port, m, p, now);
 			return -1;
 		}
@@ -627,9 +687,14 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 		gw_count_drop(w, m, GW_DROP_ICMP_ERROR_FORGED);
 		return -1;
 	}
-	if (unlikely(g->cfg.n_untracked != 0)) {
-		int eg = gw_untracked_match(g, port, p, src, dst);
+	if (unlikely(g->cfg.n_untracked != 0 || w->rs_notrack)) {
+		int eg = g->cfg.n_untracked != 0 ? gw_untracked_match(g, port, p, src, dst) : -1;
 
+		/* the ruleset's notrack rules (gw_rules.c), where [untracked] rules apply */
+		if (eg < 0 && w->rs_notrack)
+			eg = gw_rules_notrack(w, m, p, port, src, dst, now);
+		if (eg == -2)
+			return -1;
 		if (eg >= 0) {
 			if (p->ttl <= 1) {
 				gw_icmp_error(w, port, m, p, 11, 0, 0, now);
@@ -661,7 +726,15 @@ unsigned int
 gw_owner(const struct gw *g, unsigned int port, const struct rte_mbuf *m)
 {
 	struct ct_pkt p;
+	uint32_t o;
 
+	if (unlikely(g->nat64 != NULL) && port == GW_PORT_INSIDE &&
+	    (o = gw_nat64_owner(g, m)) != UINT32_MAX)
+		return o;
+	if (m->data_len >= RTE_ETHER_HDR_LEN &&
+	    rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type ==
+	    rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6))
+		return gw_ip6_owner(g, port, m);
 	if (m->data_len < RTE_ETHER_HDR_LEN ||
 	    rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type !=
 	    rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
@@ -734,18 +807,28 @@ gw_hit(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now,
 	uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
 	uint16_t status = ct_conn_status(c);
 	enum ct_reason why = CT_R_NONE;
+	enum ct_state st;
 	unsigned int egress;
 	bool hairpin;
 	uint32_t dst;
+	/* connection events (gw_event.c): an UPDATE when the state moves; a fresh one gets
+	 * its NEW from gw_miss once this packet passed */
+	bool ev = unlikely(__atomic_load_n(&w->ev_on, __ATOMIC_RELAXED)) && !fresh;
+	uint8_t tcp0 = ev ? (uint8_t)ct_conn_tcp_state(c) : 0;
 
 	if (unlikely(status & CT_ST_HELPER) && w->hc != NULL)
 		helper_pre_ct(w->hc, p, buf);
-	if (unlikely(ct_update(w->ct, p, buf, now, &why) == CT_INVALID)) {
+	st = ct_update(w->ct, p, buf, now, &why);
+	if (unlikely(st == CT_INVALID)) {
+		if (unlikely(w->rs != NULL))
+			gw_rules_invalid(w, m, p, port, now);	/* log, count, reject */
 		if (fresh)
 			ct_delete(w->ct, c);
 		gw_count_drop(w, m, GW_DROP_CT_BASE + why);
 		return false;
 	}
+	if (unlikely(ev))
+		gw_event_conn_check(w, c, status, tcp0);
 	/* a packet of direction d leaves with tuple invert(tuple[!d]) */
 	dst = ct_conn_tuple(c, !p->dir)->src;
 	egress = gw_is_inside(w->g, dst) ? GW_PORT_INSIDE : GW_PORT_OUTSIDE;
@@ -765,8 +848,20 @@ gw_hit(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now,
 		gw_count_drop(w, m, GW_DROP_TTL_EXCEEDED);
 		goto dropped;
 	}
-	if (!hairpin && unlikely(gw_df_too_big(w, port, egress, m, p, now)))
+	/* the common case without the call: gw_df_too_big's limit is the egress MTU, or 20
+	 * bytes less towards a NAT64 shadow (gw_nat64_mtu with DF), never lower */
+	if (!hairpin && unlikely(p->ip_len + 20 > w->g->cfg.ifc[egress].mtu) &&
+	    gw_df_too_big(w, port, egress, m, p, now))
 		goto dropped;
+	/* the forward chain (gw_rules.c): after the TTL and DF checks, before NAT */
+	if (unlikely(w->rs != NULL)) {
+		enum gw_drop rd = gw_rules_forward(w, m, p, port, egress, st, status, now);
+
+		if (rd != GW_DROP_NONE) {
+			gw_count_drop(w, m, rd);
+			goto dropped;
+		}
+	}
 	if (unlikely(nat_rewrite(c, p, buf) < 0)) {
 		gw_count_drop(w, m, GW_DROP_REWRITE_FAILED);
 		goto dropped;
@@ -803,7 +898,8 @@ gw_miss(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now
 	enum nat_reason nw = NAT_R_NONE;
 	enum ct_reason cw = CT_R_NONE;
 	struct ct_conn *c;
-	bool expected = false;
+	const struct ct_conn *fresh;
+	bool expected = false, ok;
 	uint8_t dir;
 
 	/* an earlier packet of the burst may have created it */
@@ -816,6 +912,8 @@ gw_miss(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now
 	}
 	if (p->is_icmp_error) {
 		cw = CT_R_ICMP_ERROR_NO_CONN;
+		if (unlikely(w->rs != NULL))
+			gw_rules_invalid(w, m, p, m->port & 1, now);
 		ct_count_reason(w->ct, cw);
 		gw_count_drop(w, m, GW_DROP_CT_BASE + cw);
 		return;
@@ -829,6 +927,8 @@ gw_miss(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now
 		p->l4_csum_ok = true;
 	}
 	if (cw != CT_R_NONE) {
+		if (unlikely(w->rs != NULL))
+			gw_rules_invalid(w, m, p, m->port & 1, now);
 		ct_count_reason(w->ct, cw);
 		gw_count_drop(w, m, GW_DROP_CT_BASE + cw);
 		return;
@@ -841,6 +941,7 @@ gw_miss(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now
 		gw_count_drop(w, m, GW_DROP_TO_ME_UNHANDLED);
 		return;
 	}
+	w->ev_why = GW_EV_R_EVICTED;	/* what creating a connection removes (events) */
 	if (w->hc != NULL) {
 		c = helper_expect_new(w->hc, p, from_inside, now);
 		expected = c != NULL;
@@ -848,6 +949,7 @@ gw_miss(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now
 	if (c == NULL)
 		c = from_inside ? nat_out_new(w->nat, p, now, &nw, &cw) :
 				  nat_in_new(w->nat, p, now, &nw, &cw);
+	w->ev_why = GW_EV_R_DELETED;	/* set to EVICTED before helper_expect_new above */
 	if (c == NULL) {
 		if (nw == NAT_R_CT_REFUSED && cw != CT_R_NONE)
 			gw_count_drop(w, m, GW_DROP_CT_BASE + cw);
@@ -859,8 +961,15 @@ gw_miss(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now
 		helper_conn_attach(w->hc, c);
 	p->conn = c;
 	p->dir = CT_DIR_ORIG;
-	if (gw_hit(w, m, p, now, true))
+	fresh = w->ev_fresh;		/* a hairpin's second half may nest here */
+	w->ev_fresh = c;		/* its removal, should this packet die, is no event */
+	ok = gw_hit(w, m, p, now, true);
+	w->ev_fresh = fresh;
+	if (ok) {
 		w->st.conns_created++;
+		if (unlikely(__atomic_load_n(&w->ev_on, __ATOMIC_RELAXED)))
+			gw_event_conn_new(w, c);
+	}
 }
 
 static void
@@ -892,6 +1001,8 @@ gw_process(struct gw_worker *w, struct rte_mbuf **pkts, uint16_t n, ct_time_t no
 	unsigned int i, k = 0, handoff = 0;
 	int owner;
 
+	w->ev_now = now;		/* for events from conntrack's destroy callback */
+	gw_rules_poll(w);	/* between bursts: a newly published ruleset */
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		bool rehand = false;
@@ -936,9 +1047,13 @@ gw_worker_rx(struct gw_worker *w, unsigned int port, struct rte_mbuf **pkts, uin
 	unsigned int handoff = 0;
 	uint16_t i, chunk;
 
-	for (i = 0; i < n; i++)
-		pkts[i]->port = (uint16_t)port;
-	w->st.rx[port] += n;
+	if (unlikely(w->g->vlan_any)) {
+		n = gw_vlan_rx(w, port, pkts, n);	/* sets each frame's side, counts rx */
+	} else {
+		for (i = 0; i < n; i++)
+			pkts[i]->port = (uint16_t)port;
+		w->st.rx[port] += n;
+	}
 	for (i = 0; i < n; i += chunk) {
 		chunk = RTE_MIN(n - i, GW_BURST_MAX);
 		handoff += gw_process(w, pkts + i, chunk, now, false);
@@ -972,11 +1087,17 @@ gw_worker_housekeeping(struct gw_worker *w, ct_time_t now)
 	unsigned int work;
 
 	nat_ctx_sync(w->nat);	/* adopt a forward table the control plane published */
+	gw_rules_poll(w);	/* ... and a ruleset */
+	w->ev_now = now;
 	work = ct_expire(w->ct, now, GW_EXPIRE_BUDGET);
+	if (unlikely(w->rs_sweeping))
+		work += gw_rules_sweep(w);
 	if (w->hc != NULL)
 		work += helper_expect_expire(w->hc, now, GW_EXPIRE_BUDGET);
 	work += gw_arp_timer(w, now);
 	work += gw_frag_timer(w, now);
+	work += gw_ip6_timer(w, now);
+	work += gw_nat64_timer(w, now);
 	gw_ho_flush(w);
 	gw_tx_flush(w);
 	return work;
@@ -997,6 +1118,7 @@ gw_worker_flush(struct gw_worker *w)
 			gw_count_drop(w, m, GW_DROP_HANDOFF_FULL);
 	}
 	gw_arp_flush(w);
+	gw_nd_flush(w);
 	gw_frag_drain(w);
 }
 
@@ -1088,6 +1210,14 @@ gw_worker_create(struct gw *g, unsigned int i, const struct gw_params *prm, char
 		ERR("worker %u: reassembly tables/pool: %s", i, rte_strerror(rte_errno));
 		return -1;
 	}
+	if (gw_ip6_worker_init(w) < 0) {
+		ERR("worker %u: ipv6 (conntrack addresses, neighbour cache): out of memory", i);
+		return -1;
+	}
+	if (gw_event_worker_init(w, g->cfg.log.ring_size, prm->use_heap, prm->socket_id) < 0) {
+		ERR("worker %u: event ring of %u: out of memory", i, g->cfg.log.ring_size);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1097,6 +1227,8 @@ gw_mbufs_held_max(const struct gw_config *cfg, unsigned int n_workers, unsigned 
 {
 	unsigned int ring = ring_size != 0 ? ring_size : GW_RING_SIZE_DEFAULT;
 	unsigned int per_w = cfg->arp_hold_total +		/* ARP hold queues */
+			     (cfg->ifc[GW_PORT_INSIDE].prefix6 != 0 ?
+			      cfg->arp_hold_total : 0) +	/* ND hold queues */
 			     GW_PORT_MAX * GW_TX_BUF +		/* TX buffers */
 			     n_workers * GW_TX_BUF +		/* handoff buffers */
 			     2 * GW_BURST_MAX +			/* bursts in hand */
@@ -1164,10 +1296,20 @@ gw_create(const struct gw_params *prm, char *err, size_t errlen)
 	g->frag_pool = prm->frag_pool;
 	for (p = 0; p < GW_PORT_MAX; p++) {
 		g->tx_multi_seg[p] = prm->tx_multi_seg[p];
+		g->tx_vlan_offload[p] = prm->tx_vlan_offload[p];
+		g->vlan_any |= g->cfg.ifc[p].vlan != 0;
 		g->mac[p] = g->cfg.ifc[p].mac_set ? g->cfg.ifc[p].mac : prm->mac[p];
 		g->if_mask[p] = gw_prefix_mask(g->cfg.ifc[p].prefix);
+		g->if_bcast[p] = gw_mask_has_bcast(g->if_mask[p]) ?
+				 (g->cfg.ifc[p].addr | ~g->if_mask[p]) : 0;
 	}
+	/* router on a stick: both sides name one port (gw_config_check: tagged, ids differ) */
+	g->trunk = strcmp(g->cfg.ifc[GW_PORT_INSIDE].port, g->cfg.ifc[GW_PORT_OUTSIDE].port) == 0;
 	gw_untracked_prepare(g);
+	if (gw_ip6_init(g) < 0) {
+		ERR("out of memory");
+		goto fail;
+	}
 	g->cfg.nat.n_workers = prm->n_workers;
 	/* helpers (lib/helpers): a payload rewrite may grow a packet up to the smaller of the
 	 * two MTUs, never past it (it is refused and counted instead) */
@@ -1197,6 +1339,10 @@ gw_create(const struct gw_params *prm, char *err, size_t errlen)
 	for (i = 0; i < g->n_workers; i++)
 		if (gw_worker_create(g, i, prm, err, errlen) < 0)
 			goto fail;
+	if (gw_nat64_init(g, err, errlen) < 0)	/* [nat64] (gw_nat64.c) */
+		goto fail;
+	if (gw_rules_init(g, err, errlen) < 0)	/* [filter] rules (gw_rules.c) */
+		goto fail;
 	for (i = 0; i < g->cfg.n_arp_static; i++) {
 		uint32_t ip = g->cfg.arp_static[i].ip;
 
@@ -1219,6 +1365,8 @@ gw_free(struct gw *g)
 
 	if (g == NULL)
 		return;
+	gw_rules_free(g);
+	gw_nat64_free(g);
 	for (i = 0; i < g->n_workers; i++) {
 		struct gw_worker *w = g->w[i];
 
@@ -1227,7 +1375,9 @@ gw_free(struct gw *g)
 		if (w->io.drop == NULL)
 			w->io.drop = gw_default_drop;
 		gw_worker_flush(w);
+		gw_event_worker_free(w, g->use_heap);
 		gw_arp_free(w);
+		gw_ip6_worker_free(w);
 		gw_frag_free(w);
 		helper_ctx_free(w->hc);
 		nat_ctx_free(w->nat);
@@ -1240,5 +1390,6 @@ gw_free(struct gw *g)
 				gw_mfree(g, g->ring_mem[i][j]);
 	nat_port_table_free(g->ports);
 	nat_fwd_table_free(g->fwd);
+	gw_ip6_free(g);
 	free(g);
 }

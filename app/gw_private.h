@@ -31,11 +31,16 @@
 /* a hairpinned packet, translated by its sender's worker and looped back in as if it had
  * arrived on the outside port (lib/nat/nat_mapping.c "Hairpinning"): already checked */
 #define GW_PORT_HAIRPIN_FLAG	0x0100
+/* an IPv4 packet translated from IPv6 by NAT64 (gw_nat64.c): its source is a shadow address,
+ * which no packet received as IPv4 on the inside may carry */
+#define GW_PORT_NAT64_FLAG	0x0400
 /* ... and with this one the worker that copied it vouches for the sender (a request for one
  * of our addresses, or the answer to its own request), so every worker may add it */
 #define GW_PORT_ARP_VOUCHED	0x20
 
 struct gw_arp_cache;		/* gw_arp.c */
+struct gw_ip6;			/* gw_ip6.h */
+struct gw_ip6_worker;
 
 /* ICMP errors to one destination (a bucket of destinations hashed together): a token
  * bucket in microseconds of credit (gw_icmp.c gw_icmp_peer_allowed) */
@@ -60,6 +65,8 @@ struct gw_worker {
 	struct gw_txbuf tx[GW_PORT_MAX];
 	struct gw_txbuf ho[GW_MAX_WORKERS];	/* handoff, flushed per burst */
 	struct gw_arp_cache *arp;		/* gw_arp.c */
+	struct gw_ip6_worker *ip6;		/* gw_ip6.h (NULL: IPv6 off) */
+	struct gw_nat64_worker *nat64;		/* gw_nat64.h (NULL: NAT64 off) */
 	ct_time_t icmp_last;			/* ICMP error token bucket */
 	uint64_t icmp_tokens;
 	/* per destination ICMP error buckets (gw_icmp.c), hashed with icmp_seed */
@@ -75,6 +82,22 @@ struct gw_worker {
 	uint32_t frag_seed;
 	uint32_t frag_held[GW_PORT_MAX];
 	uint16_t *frag_src;			/* GW_FRAG_SRC_BUCKETS */
+	/* connection events (gw_event.c): produced only while ev_on (set by the main lcore) */
+	uint8_t ev_on;
+	uint8_t ev_why;				/* enum gw_ev_reason of a destroy now */
+	ct_time_t ev_now;			/* `now` of the call being served */
+	const struct ct_conn *ev_fresh;		/* created for the packet in hand: no NEW yet */
+	struct rte_ring *ev_ring;		/* to the main lcore, SP/SC, gw_event records */
+	/* ruleset (gw_rules.c): the one this worker uses, the serial it acknowledged */
+	struct rs_ruleset *rs;
+	uint32_t rs_serial;
+	uint32_t rs_ack;			/* written by the worker, read by the main lcore */
+	bool rs_sweeping;			/* cache bits may be stale: do not trust them */
+	bool rs_slow;				/* rs_sweeping, or no cache: every packet walks */
+	bool rs_assured;			/* the ruleset matches ct status assured */
+	bool rs_notrack;
+	bool rsw_heap;
+	struct gw_rs_worker *rsw;
 	struct gw_worker_stats st;
 } __rte_cache_aligned;
 
@@ -83,15 +106,27 @@ struct gw {
 	unsigned int n_workers;
 	struct rte_ether_addr mac[GW_PORT_MAX];
 	uint32_t if_mask[GW_PORT_MAX];		/* network order */
+	uint32_t if_bcast[GW_PORT_MAX];		/* directed broadcast, network order; 0: none */
 	struct rte_mempool *pool, *big_pool, *indirect_pool;
 	struct rte_mempool *frag_pool;		/* gw_params.frag_pool (may be NULL) */
 	bool tx_multi_seg[GW_PORT_MAX];
+	bool tx_vlan_offload[GW_PORT_MAX];	/* gw_params.tx_vlan_offload */
+	bool vlan_any;				/* a side is tagged: gw_vlan_rx (gw_vlan.c) */
+	bool trunk;				/* both sides on one port, told by VLAN id */
 	struct nat_fwd_table *fwd;
 	struct nat_port_table *ports;		/* outside ports, shared by the workers */
 	struct rte_ring *ring[GW_MAX_WORKERS][GW_MAX_WORKERS];	/* [from][to] */
 	void *ring_mem[GW_MAX_WORKERS][GW_MAX_WORKERS];
 	bool use_heap;
 	bool ut_inbound;			/* an [untracked] rule may let packets in */
+	struct gw_ip6 *ip6;			/* gw_ip6.h (NULL: IPv6 off) */
+	struct gw_nat64 *nat64;			/* gw_nat64.h (NULL: NAT64 off) */
+	uint32_t shadow_net, shadow_mask;	/* NAT64 shadow range, network order (mask 0:
+						 * off); an inside address (gw_is_inside) */
+	/* ruleset (gw_rules.c): published pointer and serial, the control side */
+	struct rs_ruleset *rs_pub;
+	uint32_t rs_serial;
+	struct gw_rs_ctl *rsc;
 	struct gw_worker *w[GW_MAX_WORKERS];
 };
 
@@ -142,12 +177,21 @@ gw_route_find(const struct gw *g, uint32_t addr)
 	return NULL;
 }
 
-/* An address of the inside: the inside network or an [inside] routes prefix. */
+/* A NAT64 shadow address (gw_nat64.c): the IPv4 face of an inside IPv6 host. */
+static inline bool
+gw_is_shadow(const struct gw *g, uint32_t addr)
+{
+	return unlikely(g->shadow_mask != 0) && ((addr ^ g->shadow_net) & g->shadow_mask) == 0;
+}
+
+/* An address of the inside: the inside network, an [inside] routes prefix, or a NAT64
+ * shadow address (its packets come from and go to the inside, translated). */
 static inline bool
 gw_is_inside(const struct gw *g, uint32_t addr)
 {
 	return gw_on_link(g, GW_PORT_INSIDE, addr) ||
-	       (unlikely(g->cfg.n_routes != 0) && gw_route_find(g, addr) != NULL);
+	       (unlikely(g->cfg.n_routes != 0) && gw_route_find(g, addr) != NULL) ||
+	       gw_is_shadow(g, addr);
 }
 
 /* Does a network of this mask have network and broadcast addresses? Not a /31 (RFC 3021:
@@ -162,13 +206,10 @@ gw_mask_has_bcast(uint32_t mask)
 static inline bool
 gw_is_net_bcast(const struct gw *g, uint32_t addr)
 {
-	unsigned int p;
-
-	for (p = 0; p < GW_PORT_MAX; p++)
-		if (gw_on_link(g, p, addr) && gw_mask_has_bcast(g->if_mask[p]) &&
-		    (addr | g->if_mask[p]) == UINT32_MAX)
-			return true;
-	return false;
+	/* gw_create: on the network with every host bit set, where the mask has a broadcast
+	 * (asked twice per packet: two compares instead of the per-port mask tests) */
+	RTE_BUILD_BUG_ON(GW_PORT_MAX != 2);
+	return addr != 0 && (addr == g->if_bcast[0] || addr == g->if_bcast[1]);
 }
 
 /* Never a valid source of a packet, nor a destination for an ICMP error (RFC 1812 5.3.7,
@@ -225,6 +266,77 @@ void gw_arp_flush(struct gw_worker *w);
 int gw_arp_add_static(struct gw *g, unsigned int port, uint32_t ip,
 		      const struct rte_ether_addr *mac);
 
+/* gw_vlan.c */
+/* Take the 802.1Q tags off a burst received on `port` and set each frame's side (m->port);
+ * frames for no side of ours are dropped. Compacts pkts; returns how many are left. */
+uint16_t gw_vlan_rx(struct gw_worker *w, unsigned int port, struct rte_mbuf **pkts,
+		    uint16_t n);
+/* Tag what is about to leave `port` (the side's VLAN; offload or pushed in the frame);
+ * frames that cannot take the tag are dropped. Compacts b. */
+void gw_vlan_tx(struct gw_worker *w, unsigned int port, struct gw_txbuf *b);
+
+/* gw_rules.c */
+struct gw_rs_worker;
+struct gw_rs_ctl;
+int gw_rules_init(struct gw *g, char *err, size_t errlen);
+void gw_rules_free(struct gw *g);
+unsigned int gw_rules_reclaim_locked(struct gw *g);
+void gw_rules_adopt(struct gw_worker *w);
+unsigned int gw_rules_sweep(struct gw_worker *w);
+enum gw_drop gw_rules_forward_slow(struct gw_worker *w, const struct rte_mbuf *m,
+				   const struct ct_pkt *p, unsigned int port, unsigned int egress,
+				   enum ct_state st, uint16_t before, ct_time_t now);
+/* The INVALID packet p runs the forward chain (log, counter, reject); dropped by the caller. */
+void gw_rules_invalid(struct gw_worker *w, const struct rte_mbuf *m, const struct ct_pkt *p,
+		      unsigned int port, ct_time_t now);
+/* A packet to one of our addresses through the input chain: GW_DROP_NONE or the reason. */
+enum gw_drop gw_rules_input(struct gw_worker *w, const struct rte_mbuf *m,
+			    const struct ct_pkt *p, unsigned int port, ct_time_t now);
+/* notrack rules: -1 not untracked, -2 consumed (dropped), else the egress port. */
+int gw_rules_notrack(struct gw_worker *w, struct rte_mbuf *m, const struct ct_pkt *p,
+		     unsigned int port, uint32_t src, uint32_t dst, ct_time_t now);
+
+/* Between bursts: adopt a newly published ruleset. */
+static inline void
+gw_rules_poll(struct gw_worker *w)
+{
+	if (unlikely(__atomic_load_n(&w->g->rs_serial, __ATOMIC_ACQUIRE) != w->rs_serial))
+		gw_rules_adopt(w);
+}
+
+/* The forward chain's verdict for a tracked packet (p->conn) after ct_update said st;
+ * `before` is the connection's status before ct_update. A cached verdict is used when
+ * nothing the rules see changed. GW_DROP_NONE: pass. */
+static inline enum gw_drop
+gw_rules_forward(struct gw_worker *w, const struct rte_mbuf *m, const struct ct_pkt *p,
+		 unsigned int port, unsigned int egress, enum ct_state st, uint16_t before,
+		 ct_time_t now)
+{
+	uint16_t v = p->dir == CT_DIR_ORIG ? CT_ST_RS_VALID0 : CT_ST_RS_VALID1;
+
+	/* The cache bits are the status read before ct_update (ct_update never touches
+	 * them). What the rules see can change only (a) at the first reply, which always
+	 * evaluates (no VALID bit of its direction yet) and then clears both directions,
+	 * (b) on a TCP SYN (a new connection on the entry: evaluated), (c) when ASSURED is
+	 * set, which matters only to a ruleset that matches it (rs_assured: re-read). */
+	if (likely((before & v) != 0 && !w->rs_slow && !p->is_icmp_error &&
+		   (p->tcp_flags & 0x02) == 0) &&
+	    (likely(!w->rs_assured) ||
+	     ((ct_conn_status(p->conn) ^ before) & CT_ST_ASSURED) == 0))
+		return (before & (v << 1)) != 0 ? GW_DROP_NONE : GW_DROP_RULE_DROP;
+	return gw_rules_forward_slow(w, m, p, port, egress, st, before, now);
+}
+
+/* Never routed on the Internet: RFC 1918, RFC 6598 shared space, RFC 3927 link local. */
+static inline bool
+gw_is_private_addr(uint32_t a)
+{
+	uint32_t h = rte_be_to_cpu_32(a);
+
+	return (h >> 24) == 10 || (h >> 20) == 0xac1 || (h >> 16) == 0xc0a8 ||
+	       (h >> 22) == (0x64400000u >> 22) || (h >> 16) == 0xa9fe;
+}
+
 /* gw_icmp.c */
 /* Answer an echo request to one of our addresses in place, out of `port` (fragmented to
  * its MTU when the request was reassembled and is bigger). Consumes m. */
@@ -242,6 +354,14 @@ bool gw_local_ok(const struct gw *g, unsigned int port, uint32_t src, uint32_t d
 void gw_icmp_error(struct gw_worker *w, unsigned int port, const struct rte_mbuf *m,
 		   const struct ct_pkt *p, uint8_t type, uint8_t code, uint16_t mtu,
 		   ct_time_t now);
+
+/* gw_event.c: rings of [log] ring_size records; the producers run on the owner */
+int gw_event_worker_init(struct gw_worker *w, unsigned int size, bool use_heap, int socket);
+void gw_event_worker_free(struct gw_worker *w, bool use_heap);
+void gw_event_conn_new(struct gw_worker *w, const struct ct_conn *c);
+/* an UPDATE if TCP state, SEEN_REPLY or ASSURED changed since (old_status, old_tcp) */
+void gw_event_conn_check(struct gw_worker *w, const struct ct_conn *c, uint16_t old_status,
+			 uint8_t old_tcp);
 
 /* gw_frag.c */
 int gw_frag_init(struct gw_worker *w);

@@ -155,11 +155,22 @@ gw_stats_print(FILE *f, const struct gw *g)
 	fprintf(f, "nat mappings active %" PRIu64 " created %" PRIu64 " ports in use %" PRIu64
 		" hairpinned %" PRIu64 " forwarded in %" PRIu64 "\n", s.nat.mappings_active,
 		s.nat.mappings_created, s.nat.ports_in_use, s.nat.hairpinned, s.nat.forwarded_in);
+	if (s.nat.triggers_fired != 0)
+		fprintf(f, "port triggers fired %" PRIu64 " connections in %" PRIu64
+			" ranges closed early %" PRIu64 "\n", s.nat.triggers_fired,
+			s.nat.triggered_in, s.nat.triggers_evicted);
 	fprintf(f, "arp requests %" PRIu64 " replies %" PRIu64 ", icmp sent %" PRIu64 " (rate-limited %" PRIu64 ")"
 		", reassembled %" PRIu64 ", fragmented %" PRIu64 "\n", s.w.arp_requests,
 		s.w.arp_replies, s.w.icmp_sent, s.w.icmp_ratelimited, s.w.reassembled, s.w.fragmented);
 	fprintf(f, "arp learned %" PRIu64 " ignored %" PRIu64 " evicted %" PRIu64 " aged %" PRIu64
 		"\n", s.w.arp_learned, s.w.arp_ignored, s.w.arp_evicted, s.w.arp_aged);
+	if (gw_rules_current(g) != NULL || s.w.rs_evals != 0)	/* gw_rules.c */
+		fprintf(f, "rules: evaluations %" PRIu64 " untracked %" PRIu64 ", reject sent %"
+			PRIu64 " rate-limited %" PRIu64 " refused %" PRIu64 ", log %" PRIu64
+			" rate-limited %" PRIu64 " lost %" PRIu64 "\n", s.w.rs_evals,
+			s.w.rs_untracked, s.w.rs_reject_sent, s.w.rs_reject_ratelimited,
+			s.w.rs_reject_refused, s.w.rs_logged, s.w.rs_log_ratelimited,
+			s.w.rs_log_lost);
 	if (g->w[0]->hc != NULL) {
 		fprintf(f, "helpers: expectations active %" PRIu64 "\n", s.hlp.expect_active);
 		for (r = 0; r < HELPER_C_MAX; r++)

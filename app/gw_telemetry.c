@@ -15,6 +15,7 @@
 #include <rte_telemetry.h>
 
 #include "gw_private.h"
+#include "gw_nat64.h"
 
 #define GW_TEL_CONNS_PER_PAGE 24
 
@@ -92,6 +93,9 @@ gw_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "conns_refused", s.ct.refused);
 	rte_tel_data_add_dict_u64(d, "nat_mappings_active", s.nat.mappings_active);
 	rte_tel_data_add_dict_u64(d, "nat_ports_in_use", s.nat.ports_in_use);
+	rte_tel_data_add_dict_u64(d, "nat_triggers_fired", s.nat.triggers_fired);
+	rte_tel_data_add_dict_u64(d, "nat_triggered_in", s.nat.triggered_in);
+	rte_tel_data_add_dict_u64(d, "nat_triggers_evicted", s.nat.triggers_evicted);
 	rte_tel_data_add_dict_u64(d, "handoff", s.w.handoff_out);
 	rte_tel_data_add_dict_u64(d, "arp_requests", s.w.arp_requests);
 	rte_tel_data_add_dict_u64(d, "arp_replies", s.w.arp_replies);
@@ -99,6 +103,8 @@ gw_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "reassembled", s.w.reassembled);
 	rte_tel_data_add_dict_u64(d, "fragmented", s.w.fragmented);
 	rte_tel_data_add_dict_u64(d, "frag_held", s.w.frag_held);
+	rte_tel_data_add_dict_u64(d, "events", s.w.events);		/* gw_event.h */
+	rte_tel_data_add_dict_u64(d, "events_lost", s.w.events_lost);
 	rte_tel_data_add_dict_u64(d, "arp_learned", s.w.arp_learned);
 	rte_tel_data_add_dict_u64(d, "arp_ignored", s.w.arp_ignored);
 	rte_tel_data_add_dict_u64(d, "arp_evicted", s.w.arp_evicted);
@@ -175,7 +181,27 @@ static const char *
 gw_tel_proto(uint8_t p)
 {
 	return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : p == IPPROTO_ICMP ? "icmp" :
-									 "other";
+	       p == IPPROTO_ICMPV6 ? "icmpv6" : "other";
+}
+
+/* An IPv6 connection's tuple with its exact addresses (ct_ip6.c keeps them beside the
+ * folded key); false when c is not one. */
+static bool
+gw_tel_tuple6(char *buf, size_t len, struct ct_table *t, const struct ct_conn_info *ci,
+	      enum ct_dir d)
+{
+	const struct ct_tuple *k = &ci->tuple[d];
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	struct ct_conn *c = ct_conn_by_id(t, ci->id);
+	struct ct_addr6 x;
+
+	if (k->family != CT_FAMILY_IPV6 || c == NULL || !ct_conn_addr6(t, c, d, &x))
+		return false;
+	inet_ntop(AF_INET6, x.src, a, sizeof(a));
+	inet_ntop(AF_INET6, x.dst, b, sizeof(b));
+	snprintf(buf, len, "src=%s dst=%s sport=%u dport=%u", a, b, rte_be_to_cpu_16(k->sport),
+		 rte_be_to_cpu_16(k->dport));
+	return true;
 }
 
 static int
@@ -186,6 +212,7 @@ gw_tel_conns(const char *cmd, const char *params, struct rte_tel_data *d)
 	uint32_t cur = 0;
 	ct_time_t now = gw_tel_clock();
 	char buf[128], key[16];
+	uint8_t a6[16];
 
 	RTE_SET_USED(cmd);
 	if (params != NULL && *params != '\0' && sscanf(params, "%u:%u", &wk, &cur) != 2)
@@ -213,10 +240,17 @@ gw_tel_conns(const char *cmd, const char *params, struct rte_tel_data *d)
 				(ci[i].status & CT_ST_SEEN_REPLY) ? "REPLIED" : "UNREPLIED");
 			rte_tel_data_add_dict_u64(c, "timeout",
 				ci[i].expire > now ? (ci[i].expire - now) / CT_USEC_PER_SEC : 0);
-			gw_tel_tuple(buf, sizeof(buf), &ci[i].tuple[0]);
+			if (!gw_tel_tuple6(buf, sizeof(buf), gw_tel->w[wk]->ct, &ci[i], CT_DIR_ORIG))
+				gw_tel_tuple(buf, sizeof(buf), &ci[i].tuple[0]);
 			rte_tel_data_add_dict_string(c, "orig", buf);
-			gw_tel_tuple(buf, sizeof(buf), &ci[i].tuple[1]);
+			if (!gw_tel_tuple6(buf, sizeof(buf), gw_tel->w[wk]->ct, &ci[i], CT_DIR_REPLY))
+				gw_tel_tuple(buf, sizeof(buf), &ci[i].tuple[1]);
 			rte_tel_data_add_dict_string(c, "reply", buf);
+			if (gw_nat64_host_of(gw_tel, ci[i].tuple[0].src, a6)) {
+				/* NAT64: the IPv6 host behind the shadow source */
+				inet_ntop(AF_INET6, a6, buf, sizeof(buf));
+				rte_tel_data_add_dict_string(c, "nat64_host", buf);
+			}
 			rte_tel_data_add_dict_u64(c, "packets_orig", ci[i].packets[0]);
 			rte_tel_data_add_dict_u64(c, "packets_reply", ci[i].packets[1]);
 			rte_tel_data_add_dict_u64(c, "worker", wk);
@@ -268,6 +302,10 @@ gw_telemetry_register(struct gw *g, ct_time_t (*clock)(void))
 				       "the previous page's 'next' (none: first page)") < 0 ||
 	    rte_telemetry_register_cmd("/natgw/config", gw_tel_config,
 				       "natgw configuration summary. No parameters") < 0)
+		return -1;
+	if (gw_rules_telemetry_register(g) < 0)	/* /natgw/rules (gw_rules.c) */
+		return -1;
+	if (g->nat64 != NULL && gw_nat64_telemetry_register(g, clock) < 0) /* /natgw/nat64 */
 		return -1;
 	return 0;
 }

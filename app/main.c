@@ -36,6 +36,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <rte_cycles.h>
 #include <rte_dev.h>
@@ -53,6 +56,7 @@
 #include <rte_version.h>
 
 #include "gw.h"
+#include "gw_ctl.h"
 
 #define NATGW_RX_DESC	1024
 #define NATGW_TX_DESC	1024
@@ -61,6 +65,9 @@
 #define NATGW_RESERVE	2048	/* generated packets, fragment headers, slack */
 #define NATGW_XDP_RING	2048	/* net_af_xdp: XSK_RING_*__DEFAULT_NUM_DESCS */
 #define NATGW_RECLAIM_US 1000	/* idle: TX completions reclaimed this often */
+#define NATGW_TPACKET2_HDR 32	/* net_af_packet: frame bytes before the data (TPACKET2) */
+#define NATGW_XDP_HEADROOM 256u	/* net_af_xdp: XDP_PACKET_HEADROOM in each UMEM chunk */
+#define NATGW_XDP_ROOM_MAX 3840u	/* net_af_xdp: mbuf + data room within one 4 KiB chunk */
 
 enum natgw_pmd {
 	NATGW_PMD_OTHER = 0,
@@ -80,14 +87,18 @@ struct natgw_wk {
 };
 
 static volatile int natgw_stop;
+static volatile int natgw_hup;	/* SIGHUP: reload (app/gw_ctl_reload.c) */
 static uint16_t natgw_port_id[GW_PORT_MAX];
 static uint16_t natgw_nq[GW_PORT_MAX];
 static enum natgw_pmd natgw_pmd[GW_PORT_MAX];
 static uint32_t natgw_rx_room[GW_PORT_MAX];	/* data room the port's RX needs */
 static bool natgw_multi_seg[GW_PORT_MAX];
+static bool natgw_tx_vlan[GW_PORT_MAX];		/* the PMD inserts 802.1Q tags */
+static bool natgw_stick;			/* both sides on one port (VLAN trunk) */
 static struct natgw_wk natgw_wk[GW_MAX_WORKERS];
 static unsigned int natgw_n_workers;
 static struct gw_config natgw_cfg;
+static struct gw_log *natgw_log;	/* events and NAT logging (app/gw_event.h) */
 static uint64_t natgw_tsc_hz;
 static char natgw_ifname[GW_PORT_MAX][32];	/* af_packet/af_xdp: the kernel interface */
 
@@ -97,11 +108,156 @@ natgw_clock(void)
 	return (ct_time_t)((unsigned __int128)rte_rdtsc() * 1000000u / natgw_tsc_hz);
 }
 
+/* sessions across a restart (app/gw_snapshot.c, docs/operations.md "Snapshot") */
+static const char *natgw_save_path;		/* --save: written on SIGTERM */
+static const char *natgw_restore_path;		/* --restore */
+static bool natgw_restore_empty;		/* --restore-fallback empty */
+static volatile int natgw_stop_sig;
+
 static void
 natgw_signal(int sig)
 {
-	RTE_SET_USED(sig);
+	natgw_stop_sig = sig;
 	natgw_stop = 1;
+}
+
+/* a clock that runs across a restart: the time natgw was down comes off the timeouts */
+static uint64_t
+natgw_wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* SIGHUP: reload the configuration (the main loop does it: app/gw_ctl_reload.c) */
+static void
+natgw_sighup(int sig)
+{
+	RTE_SET_USED(sig);
+	natgw_hup = 1;
+}
+
+/* reload: [workers] stats_interval is the main loop's own (the rest: app/gw_ctl_reload.c) */
+static void
+natgw_reload_apply(const struct gw_config *next, char *touched, size_t len, void *arg)
+{
+	RTE_SET_USED(arg);
+	if (next->stats_interval != natgw_cfg.stats_interval)
+		snprintf(touched, len, "%u -> %u s", natgw_cfg.stats_interval,
+			 next->stats_interval);
+	natgw_cfg.stats_interval = next->stats_interval;
+}
+
+static int natgw_cfg_read(struct gw_config *c, char *err, size_t errlen);
+
+/* Connection events and NAT logging ([log], app/gw_event.h): the main lcore drains the
+ * workers' event rings to `natgw-ctl events` streams, syslog and IPFIX; event times are the
+ * workers' clock, made wall-clock times with the offset between the two taken now. */
+static int
+natgw_log_setup(struct gw *g)
+{
+	struct timespec ts;
+	int64_t wall;
+	char err[512];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	wall = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	natgw_log = gw_log_create(g, &natgw_cfg.log, wall - (int64_t)natgw_clock(), err,
+				  sizeof(err));
+	if (natgw_log == NULL) {
+		fprintf(stderr, "natgw: %s\n", err);
+		return -1;
+	}
+	if (gw_log_ctl_register(natgw_log) < 0) {
+		fprintf(stderr, "natgw: events/log commands not registered\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* `natgw-ctl save [file=PATH]`: the workers pause between bursts (natgw_worker_main) while
+ * the state is copied into memory, and go on before the file is written (gw_snapshot_take,
+ * gw_snapshot_write); the pause is the copy's time, bounded by the tables' size. */
+static volatile int natgw_pause;
+static volatile int natgw_paused[GW_MAX_WORKERS];
+
+static void
+natgw_ctl_save(const struct gw_ctl_req *req, struct gw_ctl_reply *rp, void *arg)
+{
+	static const char *const allowed[] = { "file", NULL };
+	const char *path = gw_ctl_req_str(req, "file"), *bad = gw_ctl_req_unknown(req, allowed);
+	struct gw_snapshot_stats st;
+	struct gw_snapshot_buf *b;
+	uint64_t t0 = natgw_wall_us(), paused_us;
+	unsigned int i, n = 0, tries;
+	char err[512];
+
+	if (bad != NULL) {
+		gw_ctl_reply_error(rp, "save: unknown option '%s' (file)", bad);
+		return;
+	}
+	if (path == NULL)
+		path = natgw_save_path;
+	if (path == NULL) {
+		gw_ctl_reply_error(rp, "save: no file: natgw was started without --save FILE "
+				   "(give file=PATH)");
+		return;
+	}
+	__atomic_store_n(&natgw_pause, 1, __ATOMIC_SEQ_CST);
+	for (tries = 0; tries < 10000 && n < natgw_n_workers; tries++) {
+		for (i = 0, n = 0; i < natgw_n_workers; i++)
+			n += __atomic_load_n(&natgw_paused[i], __ATOMIC_ACQUIRE) != 0;
+		if (n < natgw_n_workers)
+			rte_delay_us_sleep(100);
+	}
+	if (n < natgw_n_workers) {
+		__atomic_store_n(&natgw_pause, 0, __ATOMIC_SEQ_CST);
+		gw_ctl_reply_error(rp, "save: %u of %u workers did not pause within 1 s",
+				   natgw_n_workers - n, natgw_n_workers);
+		return;
+	}
+	b = gw_snapshot_take(arg, natgw_clock(), natgw_wall_us(), &st, err, sizeof(err));
+	__atomic_store_n(&natgw_pause, 0, __ATOMIC_SEQ_CST);
+	paused_us = natgw_wall_us() - t0;
+	if (b == NULL || gw_snapshot_write(b, path, err, sizeof(err)) < 0) {
+		gw_ctl_reply_error(rp, "%s", err);
+		return;
+	}
+	gw_ctl_json_str(rp, "file", path);
+	gw_ctl_json_u64(rp, "connections", st.conns);
+	gw_ctl_json_u64(rp, "mappings", st.maps);
+	gw_ctl_json_u64(rp, "helper_records", st.helpers);
+	gw_ctl_json_u64(rp, "expectations", st.expects);
+	gw_ctl_json_u64(rp, "paused_us", paused_us);
+}
+
+/* The control channel (app/gw_ctl.h): commands, worker rings, the socket. Without the
+ * socket (in use, no permission) natgw runs on, uncontrolled, and says so. */
+static int
+natgw_ctl_setup(struct gw *g)
+{
+	const char *path = natgw_cfg.ctl_socket[0] != '\0' ? natgw_cfg.ctl_socket :
+			   GW_CTL_SOCKET_DEFAULT;
+	char err[512];
+
+	if (gw_ctl_cmds_init(g, &natgw_cfg, natgw_clock, natgw_cfg_read, err, sizeof(err)) < 0 ||
+	    gw_ctl_reload_hook("stats_interval", NULL, natgw_reload_apply, NULL) < 0) {
+		fprintf(stderr, "natgw: control: %s\n", err);
+		return -1;
+	}
+	if (gw_ctl_register("save", natgw_ctl_save, g) < 0)
+		fprintf(stderr, "natgw: control: save command not registered\n");
+	if (strcmp(path, "off") == 0) {
+		printf("  control socket off\n");
+		return 0;
+	}
+	if (gw_ctl_open(path, err, sizeof(err)) < 0)
+		fprintf(stderr, "natgw: control channel off: %s\n", err);
+	else
+		printf("  control socket %s (tools/natgw-ctl)\n", path);
+	return 0;
 }
 
 static void
@@ -121,12 +277,19 @@ natgw_usage(FILE *f)
 "  --idle-sleep-us N       sleep N us when idle polls accumulate (0: busy poll)\n"
 "  --capacity N            connections per worker\n"
 "  --timeout CLASS=TIME    conntrack timeout of a class (udp_unreplied=30, tcp_established=2h)\n"
+"  --ctl-socket PATH       control socket ([control] socket; default /run/natgw/ctl.sock, off)\n"
 "  --check-config          load and check the configuration, then exit (0: valid)\n"
+"  --save FILE             on SIGTERM, write the sessions to FILE (snapshot; SIGINT: not)\n"
+"  --restore FILE          start with the sessions of snapshot FILE\n"
+"  --restore-fallback exit|empty  FILE missing, corrupt, foreign or of another pool:\n"
+"                          exit 1 (default) or start with no sessions (says so)\n"
 "  --help                  this text\n"
 "\n"
 "Stop with SIGINT or SIGTERM: prints the final counters and exits 0.\n"
-"Control: dpdk-telemetry.py (/natgw/stats, /natgw/drops, /natgw/conns, /natgw/config),\n"
-"tools/natgw-conntrack (conntrack -L style), dpdk-dumpcap (pdump is enabled).\n"
+"Control: tools/natgw-ctl over the control socket (list, flush, forward, timeout, reload ...;\n"
+"docs/operations.md), SIGHUP reloads the configuration; dpdk-telemetry.py (/natgw/stats,\n"
+"/natgw/drops, /natgw/conns, /natgw/config), tools/natgw-conntrack (conntrack -L style),\n"
+"dpdk-dumpcap (pdump is enabled).\n"
 "\n"
 "Examples:\n"
 "  natgw --no-huge -m 512 --no-shconf --file-prefix ngw -l 0-1 \\\n"
@@ -135,6 +298,56 @@ natgw_usage(FILE *f)
 "        --inside net_pcap0 --outside net_pcap1\n"
 "  natgw -l 0-1 --vdev net_af_packet0,iface=nat-in --vdev net_af_packet1,iface=nat-out \\\n"
 "        -- --config config/lab.ini\n");
+}
+
+/* The command line's overrides of the file, kept: a reload (SIGHUP, natgw-ctl reload) reads
+ * the file again and applies them again (app/gw_ctl_reload.c). */
+struct natgw_overrides {
+	const char *cfgpath, *inside, *outside, *ctl_socket;
+	const char *timeouts[32];
+	unsigned int nt;
+	long stats, idle, cap;
+};
+static struct natgw_overrides natgw_ov = { .stats = -1, .idle = -1, .cap = -1 };
+
+/* The configuration file with the command line's overrides, checked (gw_ctl_load_fn). */
+static int
+natgw_cfg_read(struct gw_config *c, char *err, size_t errlen)
+{
+	const struct natgw_overrides *o = &natgw_ov;
+	unsigned int i;
+	size_t l;
+
+	gw_config_default(c);
+	if (gw_config_load(c, o->cfgpath, err, errlen) < 0)
+		return -1;
+	if (o->inside != NULL)
+		snprintf(c->ifc[GW_PORT_INSIDE].port, sizeof(c->ifc[0].port), "%s", o->inside);
+	if (o->outside != NULL)
+		snprintf(c->ifc[GW_PORT_OUTSIDE].port, sizeof(c->ifc[0].port), "%s", o->outside);
+	if (o->stats >= 0)
+		c->stats_interval = (uint32_t)o->stats;
+	if (o->idle >= 0)
+		c->idle_sleep_us = (uint32_t)o->idle;
+	if (o->cap > 0)
+		c->capacity = (uint32_t)o->cap;
+	if (o->ctl_socket != NULL) {
+		if (strlen(o->ctl_socket) >= sizeof(c->ctl_socket)) {
+			snprintf(err, errlen, "natgw: --ctl-socket: path longer than %zu bytes",
+				 sizeof(c->ctl_socket) - 1);
+			return -1;
+		}
+		snprintf(c->ctl_socket, sizeof(c->ctl_socket), "%s", o->ctl_socket);
+	}
+	for (i = 0; i < o->nt; i++)
+		if (gw_config_timeout(c, o->timeouts[i], err, errlen) < 0) {
+			l = strlen(err);
+			memmove(err + 7, err, RTE_MIN(l + 1, errlen - 7));
+			memcpy(err, "natgw: ", 7);
+			err[errlen - 1] = '\0';
+			return -1;
+		}
+	return gw_config_check(c, err, errlen);
 }
 
 static int
@@ -148,64 +361,54 @@ natgw_args(int argc, char **argv, bool *check_only)
 		{ "idle-sleep-us", required_argument, NULL, 'S' },
 		{ "capacity", required_argument, NULL, 'C' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "ctl-socket", required_argument, NULL, 'X' },
 		{ "check-config", no_argument, NULL, 'k' },
+		{ "save", required_argument, NULL, 'W' },
+		{ "restore", required_argument, NULL, 'R' },
+		{ "restore-fallback", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *cfgpath = NULL, *inside = NULL, *outside = NULL;
-	const char *timeouts[32];
-	long stats = -1, idle = -1, cap = -1;
-	unsigned int nt = 0, i;
+	struct natgw_overrides *o = &natgw_ov;
 	char err[512];
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': cfgpath = optarg; break;
-		case 'i': inside = optarg; break;
-		case 'o': outside = optarg; break;
-		case 's': stats = strtol(optarg, NULL, 10); break;
-		case 'S': idle = strtol(optarg, NULL, 10); break;
-		case 'C': cap = strtol(optarg, NULL, 10); break;
+		case 'c': o->cfgpath = optarg; break;
+		case 'i': o->inside = optarg; break;
+		case 'o': o->outside = optarg; break;
+		case 's': o->stats = strtol(optarg, NULL, 10); break;
+		case 'S': o->idle = strtol(optarg, NULL, 10); break;
+		case 'C': o->cap = strtol(optarg, NULL, 10); break;
+		case 'X': o->ctl_socket = optarg; break;
 		case 't':
-			if (nt == RTE_DIM(timeouts)) {
+			if (o->nt == RTE_DIM(o->timeouts)) {
 				fprintf(stderr, "natgw: too many --timeout\n");
 				return -1;
 			}
-			timeouts[nt++] = optarg;
+			o->timeouts[o->nt++] = optarg;
 			break;
 		case 'k': *check_only = true; break;
+		case 'W': natgw_save_path = optarg; break;
+		case 'R': natgw_restore_path = optarg; break;
+		case 'F':
+			if (strcmp(optarg, "exit") != 0 && strcmp(optarg, "empty") != 0) {
+				fprintf(stderr, "natgw: --restore-fallback %s: want exit or empty\n",
+					optarg);
+				return -1;
+			}
+			natgw_restore_empty = strcmp(optarg, "empty") == 0;
+			break;
 		case 'h': natgw_usage(stdout); exit(0);
 		default: natgw_usage(stderr); return -1;
 		}
 	}
-	if (optind != argc || cfgpath == NULL) {
+	if (optind != argc || o->cfgpath == NULL) {
 		fprintf(stderr, "natgw: --config FILE is required (see --help)\n");
 		return -1;
 	}
-	gw_config_default(&natgw_cfg);
-	if (gw_config_load(&natgw_cfg, cfgpath, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	if (inside != NULL)
-		snprintf(natgw_cfg.ifc[GW_PORT_INSIDE].port, sizeof(natgw_cfg.ifc[0].port), "%s",
-			 inside);
-	if (outside != NULL)
-		snprintf(natgw_cfg.ifc[GW_PORT_OUTSIDE].port, sizeof(natgw_cfg.ifc[0].port), "%s",
-			 outside);
-	if (stats >= 0)
-		natgw_cfg.stats_interval = (uint32_t)stats;
-	if (idle >= 0)
-		natgw_cfg.idle_sleep_us = (uint32_t)idle;
-	if (cap > 0)
-		natgw_cfg.capacity = (uint32_t)cap;
-	for (i = 0; i < nt; i++)
-		if (gw_config_timeout(&natgw_cfg, timeouts[i], err, sizeof(err)) < 0) {
-			fprintf(stderr, "natgw: %s\n", err);
-			return -1;
-		}
-	if (gw_config_check(&natgw_cfg, err, sizeof(err)) < 0) {
+	if (natgw_cfg_read(&natgw_cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
@@ -227,10 +430,9 @@ natgw_port_lookup(const char *s, uint16_t *id)
 	return rte_eth_dev_get_port_by_name(s, id) == 0 ? 0 : -1;
 }
 
-/* net_af_packet: the kernel hands over frames up to its framesz devarg (datagrams it
- * reassembled included), each copied into one RX mbuf whose data room must fit it. */
-static uint32_t
-natgw_af_packet_room(const struct rte_eth_dev_info *info)
+/* net_af_packet's framesz devarg (the PMD's default 2048). */
+static unsigned long
+natgw_af_packet_framesz(const struct rte_eth_dev_info *info)
 {
 	const struct rte_devargs *da = info->device != NULL ? rte_dev_devargs(info->device) : NULL;
 	const char *a = da != NULL ? da->args : NULL;
@@ -239,6 +441,16 @@ natgw_af_packet_room(const struct rte_eth_dev_info *info)
 	for (; a != NULL && *a != '\0'; a = strchr(a, ',') != NULL ? strchr(a, ',') + 1 : NULL)
 		if (strncmp(a, "framesz=", 8) == 0)
 			fs = strtoul(a + 8, NULL, 0);
+	return fs;
+}
+
+/* net_af_packet: the kernel hands over frames up to its framesz devarg (datagrams it
+ * reassembled included), each copied into one RX mbuf whose data room must fit it. */
+static uint32_t
+natgw_af_packet_room(const struct rte_eth_dev_info *info)
+{
+	unsigned long fs = natgw_af_packet_framesz(info);
+
 	fs = RTE_MIN(RTE_MAX(fs, (unsigned long)RTE_MBUF_DEFAULT_DATAROOM),
 		     (unsigned long)(UINT16_MAX - RTE_PKTMBUF_HEADROOM));	/* mbuf data room */
 	return (uint32_t)fs + RTE_PKTMBUF_HEADROOM;
@@ -346,6 +558,19 @@ natgw_port_stats_print(FILE *f, bool one_line)
 	fflush(f);
 }
 
+/* The largest frame side p receives: its MTU, Ethernet header, one 802.1Q tag; with both
+ * sides on one port, the larger side's. */
+static uint32_t
+natgw_frame_len(unsigned int p)
+{
+	uint32_t mtu = natgw_cfg.ifc[p].mtu;
+
+	if (natgw_stick)
+		mtu = RTE_MAX(natgw_cfg.ifc[GW_PORT_INSIDE].mtu,
+			      natgw_cfg.ifc[GW_PORT_OUTSIDE].mtu);
+	return mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
+}
+
 /* What a port is (before any pool exists): PMD kind, queue count, RX data room. */
 static int
 natgw_port_probe(unsigned int p)
@@ -357,12 +582,20 @@ natgw_port_probe(unsigned int p)
 	rc = rte_eth_dev_info_get(natgw_port_id[p], &info);
 	if (rc < 0)
 		return rc;
-	natgw_rx_room[p] = RTE_MBUF_DEFAULT_BUF_SIZE;
+	/* a whole frame of the side's MTU (and an 802.1Q tag a PMD may leave in it) fits one
+	 * RX mbuf: no chained frames to make contiguous on the hit path (gw_frag_contig) */
+	natgw_rx_room[p] = RTE_MAX((uint32_t)RTE_MBUF_DEFAULT_BUF_SIZE,
+				   natgw_frame_len(p) + RTE_PKTMBUF_HEADROOM);
 	if (strcmp(info.driver_name, "net_af_packet") == 0) {
 		natgw_pmd[p] = NATGW_PMD_AF_PACKET;
-		natgw_rx_room[p] = natgw_af_packet_room(&info);
+		natgw_rx_room[p] = RTE_MAX(natgw_rx_room[p], natgw_af_packet_room(&info));
 	} else if (strcmp(info.driver_name, "net_af_xdp") == 0) {
 		natgw_pmd[p] = NATGW_PMD_AF_XDP;
+		/* the UMEM chunk is the mbuf: the kernel writes the frame after XDP's own
+		 * headroom (XDP_PACKET_HEADROOM, 256), inside the data room */
+		natgw_rx_room[p] = RTE_MAX(natgw_rx_room[p],
+					   RTE_MIN(natgw_frame_len(p) + RTE_PKTMBUF_HEADROOM +
+						   NATGW_XDP_HEADROOM, NATGW_XDP_ROOM_MAX));
 	}
 	if (natgw_pmd[p] != NATGW_PMD_OTHER)
 		natgw_port_ifname(p, &info);
@@ -587,6 +820,135 @@ natgw_rss_program(unsigned int p)
 		 rp->reta_size, rp->key_len);
 }
 
+/*
+ * Frame size and 802.1Q offloads of port p in its rte_eth_conf: rxmode.mtu is the side's
+ * MTU (ethdev checks it against the port's min/max MTU; the PMD derives its largest RX
+ * frame from it); RX scatter where a frame does not fit one mbuf of the pool (natgw sizes
+ * the data room from the MTU, natgw_port_probe, so only a PMD with smaller RX buffers needs
+ * it); VLAN strip / insert where a side is tagged and the port offers them (else
+ * app/gw_vlan.c does it in software). 0 or a negative errno (message printed).
+ */
+static int
+natgw_port_l2_conf(unsigned int p, const struct rte_eth_dev_info *info,
+		   struct rte_eth_conf *conf)
+{
+	uint32_t frame = natgw_frame_len(p);
+	uint32_t mtu = frame - RTE_ETHER_HDR_LEN - RTE_VLAN_HLEN;
+	bool tagged = natgw_cfg.ifc[p].vlan != 0 ||
+		      (natgw_stick && natgw_cfg.ifc[GW_PORT_OUTSIDE].vlan != 0);
+
+	if (natgw_pmd[p] == NATGW_PMD_AF_PACKET) {
+		/* DPDK 22.11's net_af_packet reports a 1518-byte max_rx_pktlen whatever its
+		 * framesz (ethdev then refuses any MTU over 1500): its frames are sized by the
+		 * devarg and the kernel interface's MTU (natgw_af_packet_mtu) instead */
+		unsigned long fs = natgw_af_packet_framesz(info);
+
+		if (mtu + RTE_ETHER_HDR_LEN > fs - NATGW_TPACKET2_HDR) {
+			fprintf(stderr, "natgw: %s port %u (net_af_packet): framesz=%lu holds "
+				"frames of %lu bytes, mtu %u needs framesz >= %u (--vdev "
+				"...,framesz=N)\n",
+				gw_port_name(p), natgw_port_id[p], fs, fs - NATGW_TPACKET2_HDR, mtu,
+				mtu + RTE_ETHER_HDR_LEN + NATGW_TPACKET2_HDR);
+			return -EINVAL;
+		}
+	} else if (mtu > info->max_mtu || mtu < info->min_mtu) {
+		fprintf(stderr, "natgw: %s port %u (%s): mtu %u not supported (port: %u..%u)\n",
+			gw_port_name(p), natgw_port_id[p], info->driver_name, mtu, info->min_mtu,
+			info->max_mtu);
+		return -EINVAL;
+	} else if (natgw_pmd[p] == NATGW_PMD_AF_XDP &&
+		   frame + RTE_PKTMBUF_HEADROOM + NATGW_XDP_HEADROOM > natgw_rx_room[p]) {
+		fprintf(stderr, "natgw: %s port %u (net_af_xdp): a frame of mtu %u does not fit "
+			"a UMEM chunk (one page with the mbuf): largest mtu %u\n", gw_port_name(p),
+			natgw_port_id[p], mtu, natgw_rx_room[p] - RTE_PKTMBUF_HEADROOM -
+			NATGW_XDP_HEADROOM - RTE_ETHER_HDR_LEN - RTE_VLAN_HLEN);
+		return -EINVAL;
+	} else if (frame > info->max_rx_pktlen) {
+		fprintf(stderr, "natgw: %s port %u (%s): frames of mtu %u (%u bytes) are over the "
+			"port's largest RX frame (%u)\n", gw_port_name(p), natgw_port_id[p],
+			info->driver_name, mtu, frame, info->max_rx_pktlen);
+		return -EINVAL;
+	} else {
+		conf->rxmode.mtu = mtu;
+	}
+	if (frame + RTE_PKTMBUF_HEADROOM > natgw_rx_room[p]) {
+		if ((info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) == 0) {
+			fprintf(stderr, "natgw: %s port %u (%s): a frame of mtu %u does not fit "
+				"an RX mbuf (%u) and the port has no RX scatter\n",
+				gw_port_name(p), natgw_port_id[p], info->driver_name, mtu,
+				natgw_rx_room[p] - RTE_PKTMBUF_HEADROOM);
+			return -EINVAL;
+		}
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	}
+	if (tagged && (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_STRIP))
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+	natgw_tx_vlan[p] = tagged && (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT);
+	if (natgw_tx_vlan[p])
+		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+	return 0;
+}
+
+/*
+ * The port's MTU, after configure: a port that cannot take it (a NIC over its limit; for
+ * net_af_packet the kernel interface's MTU, set as the PMD would) is an error, never
+ * ignored. A PMD without an MTU
+ * operation (net_pcap, net_null, net_ring) has no link to size: said once, not fatal.
+ */
+static int
+natgw_af_packet_mtu(unsigned int p, uint32_t mtu)
+{
+	struct ifreq ifr;
+	int fd, rc = 0;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.*s", (int)sizeof(ifr.ifr_name) - 1,
+		 natgw_ifname[p]);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || ioctl(fd, SIOCGIFMTU, &ifr) < 0) {
+		rc = -errno;
+	} else if ((uint32_t)ifr.ifr_mtu != mtu) {
+		ifr.ifr_mtu = (int)mtu;
+		if (ioctl(fd, SIOCSIFMTU, &ifr) < 0)
+			rc = -errno;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		fprintf(stderr, "natgw: %s port %u (net_af_packet): cannot set mtu %u on interface "
+			"%s: %s\n", gw_port_name(p), natgw_port_id[p], mtu, natgw_ifname[p],
+			strerror(-rc));
+	return rc;
+}
+
+static int
+natgw_port_set_mtu(unsigned int p)
+{
+	uint32_t mtu = natgw_frame_len(p) - RTE_ETHER_HDR_LEN - RTE_VLAN_HLEN;
+	int rc;
+
+	/* what the PMD's own mtu_set does (SIOCSIFMTU), past ethdev's 1518-byte check */
+	if (natgw_pmd[p] == NATGW_PMD_AF_PACKET)
+		return natgw_af_packet_mtu(p, mtu);
+	rc = rte_eth_dev_set_mtu(natgw_port_id[p], (uint16_t)mtu);
+
+	if (rc == -ENOTSUP) {
+		if (mtu != RTE_ETHER_MTU)
+			fprintf(stderr, "natgw: %s port %u: the PMD cannot set an MTU; mtu %u is "
+				"natgw's limit only\n", gw_port_name(p), natgw_port_id[p], mtu);
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "natgw: %s port %u: cannot set mtu %u: %s%s\n", gw_port_name(p),
+			natgw_port_id[p], mtu, rte_strerror(-rc),
+			natgw_pmd[p] == NATGW_PMD_AF_PACKET ?
+			" (net_af_packet: its framesz devarg must hold the frame; and the "
+			"interface's MTU must be settable)" : "");
+		return rc;
+	}
+	return 0;
+}
+
 static int
 natgw_port_init(unsigned int p, struct rte_mempool *pool)
 {
@@ -605,6 +967,9 @@ natgw_port_init(unsigned int p, struct rte_mempool *pool)
 	natgw_multi_seg[p] = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
 	if (natgw_multi_seg[p])
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	rc = natgw_port_l2_conf(p, &info, &conf);
+	if (rc < 0)
+		return rc;
 	if (natgw_rss_prepare(p, &info, nq, &conf)) {
 		/* RSS steering: key and hash fields set (natgw_rss_prepare) */
 	} else if (nq > 1 && info.flow_type_rss_offloads != 0) {
@@ -631,7 +996,9 @@ natgw_port_init(unsigned int p, struct rte_mempool *pool)
 		if (rc < 0)
 			return rc;
 	}
-	rte_eth_dev_set_mtu(id, natgw_cfg.ifc[p].mtu);	/* best effort: pcap/tap may refuse */
+	rc = natgw_port_set_mtu(p);
+	if (rc < 0)
+		return rc;
 	rc = rte_eth_dev_start(id);
 	if (rc < 0)
 		return rc;
@@ -645,6 +1012,8 @@ natgw_tx(void *arg, unsigned int port, struct rte_mbuf **m, uint16_t n)
 {
 	struct natgw_wk *k = arg;
 
+	if (natgw_stick)
+		port = GW_PORT_INSIDE;	/* one port: the tag (app/gw_vlan.c) says the side */
 	if (k->txq[port] >= 0)
 		return rte_eth_tx_burst(natgw_port_id[port], (uint16_t)k->txq[port], m, n);
 	return (uint16_t)rte_ring_sp_enqueue_burst(k->txring[port], (void **)m, n, NULL);
@@ -694,6 +1063,14 @@ natgw_worker_main(void *arg)
 		ct_time_t now = natgw_clock();
 		unsigned int busy = 0;
 
+		if (unlikely(natgw_pause)) {
+			/* natgw-ctl save copies the tables: wait here, between bursts */
+			__atomic_store_n(&natgw_paused[k->idx], 1, __ATOMIC_RELEASE);
+			while (__atomic_load_n(&natgw_pause, __ATOMIC_ACQUIRE) && !natgw_stop)
+				rte_pause();
+			__atomic_store_n(&natgw_paused[k->idx], 0, __ATOMIC_RELEASE);
+			continue;
+		}
 		for (p = 0; p < GW_PORT_MAX; p++) {
 			uint16_t n;
 
@@ -706,6 +1083,7 @@ natgw_worker_main(void *arg)
 			}
 		}
 		busy += gw_worker_poll_rings(k->w, now);
+		busy += gw_ctl_worker_poll(k->w, now);	/* control changes, between bursts */
 		busy += natgw_drain(k);
 		busy += gw_worker_housekeeping(k->w, now);
 		if (busy != 0) {
@@ -748,6 +1126,8 @@ natgw_workers_setup(struct gw *g)
 
 			k->rxq[p] = q < natgw_nq[p] ? (int)q : -1;
 			k->txq[p] = k->rxq[p];
+			if (natgw_stick && p == GW_PORT_OUTSIDE)
+				k->rxq[p] = k->txq[p] = -1;	/* the inside's queues do both */
 		}
 		io.arg = k;
 		gw_worker_set_io(k->w, &io);
@@ -760,7 +1140,7 @@ natgw_workers_setup(struct gw *g)
 		for (p = 0; p < GW_PORT_MAX; p++) {
 			unsigned int q, owner;
 
-			if (k->txq[p] >= 0)
+			if (k->txq[p] >= 0 || (natgw_stick && p == GW_PORT_OUTSIDE))
 				continue;
 			q = ((i + n - p) % n) % natgw_nq[p];
 			owner = (q + p) % n;
@@ -772,6 +1152,77 @@ natgw_workers_setup(struct gw *g)
 			natgw_wk[owner].drain[p][natgw_wk[owner].n_drain[p]++] = k->txring[p];
 		}
 	}
+	return 0;
+}
+
+/* --restore: read and verify the file before the gateway exists (its host seed is the
+ * gateway's, so every inside host keeps its paired address); refused: exit, or with
+ * --restore-fallback empty start without sessions, saying so */
+static struct gw_snapshot *natgw_snap;
+
+static int
+natgw_snapshot_open(struct gw_params *prm)
+{
+	char err[512];
+
+	if (natgw_restore_path == NULL)
+		return 0;
+	natgw_snap = gw_snapshot_read(natgw_restore_path, &natgw_cfg, err, sizeof(err));
+	if (natgw_snap == NULL) {
+		fprintf(stderr, "natgw: %s\n", err);
+		if (!natgw_restore_empty) {
+			fprintf(stderr, "natgw: not started (--restore-fallback empty starts "
+				"without sessions instead)\n");
+			return -1;
+		}
+		fprintf(stderr, "natgw: --restore-fallback empty: starting with no sessions\n");
+		return 0;
+	}
+	prm->host_seed = gw_snapshot_host_seed(natgw_snap);
+	return 0;
+}
+
+static int
+natgw_snapshot_load(struct gw *g)
+{
+	struct gw_snapshot_stats st;
+	char err[512];
+	int rc;
+
+	if (natgw_snap == NULL)
+		return 0;
+	rc = gw_snapshot_restore(g, natgw_snap, natgw_clock(), natgw_wall_us(), &st, err,
+				 sizeof(err));
+	gw_snapshot_free(natgw_snap);
+	natgw_snap = NULL;
+	if (rc < 0) {
+		fprintf(stderr, "natgw: %s\n", err);
+		return -1;
+	}
+	printf("natgw: restored %s: %" PRIu64 " connections (%" PRIu64 " refused, %" PRIu64
+	       " expired meanwhile), %" PRIu64 " mappings (%" PRIu64 " refused), %" PRIu64
+	       " helper records, %" PRIu64 " expectations; saved by %u worker(s), now %u\n",
+	       natgw_restore_path, st.conns, st.conns_failed, st.conns_expired, st.maps,
+	       st.maps_failed, st.helpers, st.expects, st.saved_workers, natgw_n_workers);
+	return 0;
+}
+
+/* the workers must be stopped (SIGTERM) or paused (natgw-ctl save) */
+static int
+natgw_snapshot_write(struct gw *g)
+{
+	struct gw_snapshot_stats st;
+	char err[512];
+
+	if (gw_snapshot_save(g, natgw_save_path, natgw_clock(), natgw_wall_us(), &st, err,
+			     sizeof(err)) < 0) {
+		fprintf(stderr, "natgw: %s\n", err);
+		return -1;
+	}
+	printf("natgw: saved %s: %" PRIu64 " connections, %" PRIu64 " mappings, %" PRIu64
+	       " helper records, %" PRIu64 " expectations\n", natgw_save_path, st.conns,
+	       st.maps, st.helpers, st.expects);
+	fflush(stdout);
 	return 0;
 }
 
@@ -861,13 +1312,28 @@ main(int argc, char **argv)
 				gw_port_name(p), natgw_cfg.ifc[p].port, rte_eth_dev_count_avail());
 			goto out;
 		}
-	if (natgw_port_id[0] == natgw_port_id[1]) {
-		fprintf(stderr, "natgw: inside and outside are the same port\n");
+	/* router on a stick: both sides name one port (gw_config_check: both tagged, with
+	 * different ids); RSS steering is per side, so off on a trunk carrying both */
+	natgw_stick = strcmp(natgw_cfg.ifc[0].port, natgw_cfg.ifc[1].port) == 0;
+	if (natgw_port_id[0] == natgw_port_id[1] && !natgw_stick) {
+		fprintf(stderr, "natgw: inside and outside are the same port: for a VLAN trunk "
+			"name it the same way in both and set [inside] vlan and [outside] vlan\n");
 		goto out;
 	}
+	if (natgw_stick)
+		natgw_cfg.rss_off = true;
 	packed = !rte_eal_has_hugepages();	/* no DMA without hugepages: pack anyway */
 	room = RTE_MBUF_DEFAULT_BUF_SIZE;
 	for (p = 0; p < GW_PORT_MAX; p++) {
+		if (natgw_stick && p == GW_PORT_OUTSIDE) {	/* the inside's port */
+			natgw_pmd[p] = natgw_pmd[GW_PORT_INSIDE];
+			natgw_nq[p] = natgw_nq[GW_PORT_INSIDE];
+			natgw_rx_room[p] = natgw_rx_room[GW_PORT_INSIDE];
+			memcpy(natgw_ifname[p], natgw_ifname[GW_PORT_INSIDE],
+			       sizeof(natgw_ifname[p]));
+			snprintf(natgw_rss_why[p], sizeof(natgw_rss_why[p]), "off (vlan trunk)");
+			continue;
+		}
 		rc = natgw_port_probe(p);
 		if (rc < 0) {
 			fprintf(stderr, "natgw: %s port %u: %s\n", gw_port_name(p),
@@ -890,19 +1356,26 @@ main(int argc, char **argv)
 	prm.big_pool = big;
 	prm.socket_id = (int)rte_socket_id();
 	for (p = 0; p < GW_PORT_MAX; p++) {
-		rc = natgw_port_init(p, pool);
+		rc = natgw_stick && p == GW_PORT_OUTSIDE ? 0 : natgw_port_init(p, pool);
 		if (rc < 0) {
 			fprintf(stderr, "natgw: %s port %u: setup failed: %s\n", gw_port_name(p),
 				natgw_port_id[p], rte_strerror(-rc));
 			goto out;
 		}
 		rte_eth_macaddr_get(natgw_port_id[p], &prm.mac[p]);
+		if (natgw_stick && p == GW_PORT_OUTSIDE) {
+			natgw_multi_seg[p] = natgw_multi_seg[GW_PORT_INSIDE];
+			natgw_tx_vlan[p] = natgw_tx_vlan[GW_PORT_INSIDE];
+		}
 		prm.tx_multi_seg[p] = natgw_multi_seg[p];
+		prm.tx_vlan_offload[p] = natgw_tx_vlan[p];
 	}
 	/* RSS steering where a port took it (owners and port choice, lib/nat/nat_rss.c) */
 	if (natgw_rss.port[NAT_RSS_INSIDE].reta_size != 0 ||
 	    natgw_rss.port[NAT_RSS_OUTSIDE].reta_size != 0)
 		natgw_cfg.nat.rss = &natgw_rss;
+	if (natgw_snapshot_open(&prm) < 0)
+		goto out;
 	g = gw_create(&prm, err, sizeof(err));
 	if (g == NULL) {
 		fprintf(stderr, "natgw: %s\n", err);
@@ -912,21 +1385,32 @@ main(int argc, char **argv)
 		fprintf(stderr, "natgw: tx rings: %s\n", rte_strerror(rte_errno));
 		goto out;
 	}
+	if (natgw_snapshot_load(g) < 0)
+		goto out;
 	if (gw_telemetry_register(g, natgw_clock) < 0)
 		fprintf(stderr, "natgw: telemetry commands not registered\n");
 	gw_telemetry_set_port_stats(natgw_port_hw_stats);
 	if (rte_pdump_init() < 0)
 		fprintf(stderr, "natgw: pdump not available: %s\n", rte_strerror(rte_errno));
 	natgw_banner(pool, big);
+	if (natgw_log_setup(g) < 0 || natgw_ctl_setup(g) < 0)
+		goto out;
+	fflush(stdout);
 	signal(SIGINT, natgw_signal);
 	signal(SIGTERM, natgw_signal);
+	signal(SIGHUP, natgw_sighup);
 	for (i = 0; i < (int)natgw_n_workers; i++)
 		rte_eal_remote_launch(natgw_worker_main, &natgw_wk[i], natgw_wk[i].lcore);
 	last_stats = natgw_clock();
 	while (!natgw_stop) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
+		gw_ctl_poll(100);	/* control requests; waits at most 100 ms */
+		gw_log_poll(natgw_log, natgw_clock());	/* events: ctl streams, syslog, IPFIX */
+		gw_rules_log_drain(g, stdout);	/* the ruleset's log records (gw_rules.c) */
+		gw_rules_reclaim(g);		/* rulesets every worker moved past */
+		if (natgw_hup) {
+			natgw_hup = 0;
+			gw_ctl_reload(stdout);
+		}
 		if (natgw_cfg.stats_interval != 0 &&
 		    natgw_clock() - last_stats >= natgw_cfg.stats_interval * CT_USEC_PER_SEC) {
 			last_stats = natgw_clock();
@@ -935,6 +1419,13 @@ main(int argc, char **argv)
 		}
 	}
 	rte_eal_mp_wait_lcore();
+	gw_ctl_close();		/* workers stopped: no change can reach them any more */
+	gw_ctl_cmds_free();
+	gw_log_free(natgw_log);	/* after the control channel: its streams listen here */
+	natgw_log = NULL;
+	/* workers stopped: the sessions, for the next start's --restore */
+	if (natgw_save_path != NULL && natgw_stop_sig == SIGTERM)
+		natgw_snapshot_write(g);
 	/* workers stopped: flush what they hold, from here */
 	for (i = 0; i < (int)natgw_n_workers; i++)
 		gw_worker_flush(natgw_wk[i].w);
@@ -948,9 +1439,12 @@ main(int argc, char **argv)
 out:
 	if (g != NULL) {
 		for (p = 0; p < GW_PORT_MAX; p++) {
+			if (natgw_stick && p == GW_PORT_OUTSIDE)
+				break;
 			rte_eth_dev_stop(natgw_port_id[p]);
 			rte_eth_dev_close(natgw_port_id[p]);
 		}
+		gw_log_free(natgw_log);
 		gw_free(g);
 	}
 	rte_pdump_uninit();

@@ -8,6 +8,12 @@
  *   natgw-replay --config FILE --in-inside A.pcap --in-outside B.pcap
  *                --out-inside X.pcap --out-outside Y.pcap --out-drops Z.pcap
  *                [--workers N] [--timeout CLASS=SECONDS ...]
+ *                [--restore SNAPSHOT] [--save SNAPSHOT]
+ *
+ * Either input may be left out (nothing arrives on that side). --save writes the sessions
+ * (app/gw_snapshot.c) at the end, at the last packet's time; --restore loads them at the
+ * first packet's time (the gap between the runs' pcap clocks comes off the timeouts), so a
+ * scenario split in two runs can be compared with one unbroken run (docs/replay.md).
  *
  * Determinism (same input -> byte-identical output):
  *  - The two inputs are merged by timestamp; ties go to the inside file, and each file keeps
@@ -27,7 +33,8 @@
  *  - EAL runs with --no-huge --no-shconf --no-pci on one lcore (and a per-process file
  *    prefix): no NIC, no hugepages, no shared files, so several replays can run at once.
  *
- * Outputs: what leaves the inside (outside) port goes to X.pcap (Y.pcap), stamped with the
+ * Outputs: what leaves the inside (outside) port goes to X.pcap (Y.pcap; with both sides on
+ * one VLAN-tagged port, [ports] inside = outside, everything goes to X.pcap), stamped with the
  * time of the input packet being processed when it left (a packet released later, by an
  * ARP reply or by reassembly, carries the releasing packet's time). Dropped packets go to
  * Z.pcap, stamped the same way, and Z.pcap.txt has one line per record of Z.pcap:
@@ -56,6 +63,8 @@
 #include <rte_random.h>
 
 #include "gw.h"
+#include "rs.h"
+#include "selftest.h"
 
 #define RP_POOL_SIZE	8191
 #define RP_SNAPLEN	65535
@@ -100,6 +109,12 @@ rp_input_open(struct rp_input *in, const char *path)
 	memset(in, 0, sizeof(*in));
 	in->path = path;
 	in->index = UINT64_MAX;	/* first rp_input_next makes it 0 */
+	if (path == NULL) {
+		/* --in-inside / --in-outside left out: nothing arrives on that side */
+		in->path = "(none)";
+		in->eof = true;
+		return 0;
+	}
 	in->pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO,
 							   err);
 	if (in->pcap == NULL) {
@@ -138,6 +153,7 @@ struct rp_output {
 	uint64_t n_tx[GW_PORT_MAX];
 	uint64_t now;				/* stamp for what is written */
 	int error;
+	bool trunk;				/* both sides on one port: one output */
 };
 
 static pcap_dumper_t *
@@ -249,9 +265,21 @@ struct rp_args {
 	const char *out[GW_PORT_MAX];
 	const char *drops;
 	unsigned int workers;
+	bool selftest;			/* --selftest: app/selftest.c's probes, no pcaps */
 	unsigned int n_timeouts;
 	const char *timeout[RP_MAX_TIMEOUTS];	/* "CLASS=SECONDS", applied in order */
+	const char *events;		/* --events FILE: conntrack -E lines (gw_event.h) */
+	const char *save;		/* --save FILE: snapshot at the end (gw_snapshot.c) */
+	const char *restore;		/* --restore FILE: snapshot loaded before the input */
+	unsigned int drain_every;	/* --drain-every N: event rings drained each N inputs */
 };
+
+/* --rules-reload N:FILE: after N input packets the ruleset is replaced by FILE's, as
+ * natgw-ctl reload does (gw_rules_reload, app/gw.h); replaced rulesets are reclaimed after
+ * each input packet once every worker moved past them */
+static uint64_t rp_reload_at;
+static const char *rp_reload_file;
+static unsigned int rp_reclaimed;
 
 static void
 rp_usage(FILE *f)
@@ -260,6 +288,12 @@ rp_usage(FILE *f)
 		"usage: natgw-replay --config FILE --in-inside A.pcap --in-outside B.pcap\n"
 		"                    --out-inside X.pcap --out-outside Y.pcap --out-drops Z.pcap\n"
 		"                    [--workers N] [--timeout CLASS=SECONDS ...]\n"
+		"                    [--restore SNAPSHOT] [--save SNAPSHOT]\n"
+		"                    [--rules-reload N:FILE]\n"
+		"       (--in-inside and --in-outside are optional: a side left out gets nothing)\n"
+		"       natgw-replay --selftest --config FILE [--workers N] [--timeout ...]\n"
+		"       [--events FILE] [--drain-every N]: connection events and [log] sinks;\n"
+		"       the main lcore's drain of the event rings runs after every N input packets\n"
 		"Replays A (arriving on the inside port) and B (on the outside port), merged by\n"
 		"timestamp, through the natgw pipeline with the timestamps as the clock; writes what\n"
 		"leaves each port to X and Y, dropped packets to Z and their reasons to Z.txt\n"
@@ -278,6 +312,12 @@ rp_parse_args(int argc, char **argv, struct rp_args *a)
 		{ "out-drops", required_argument, NULL, 'd' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "selftest", no_argument, NULL, 's' },
+		{ "events", required_argument, NULL, 'E' },
+		{ "drain-every", required_argument, NULL, 'D' },
+		{ "save", required_argument, NULL, 'S' },
+		{ "restore", required_argument, NULL, 'R' },
+		{ "rules-reload", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -312,12 +352,35 @@ rp_parse_args(int argc, char **argv, struct rp_args *a)
 			}
 			a->timeout[a->n_timeouts++] = optarg;
 			break;
+		case 's': a->selftest = true; break;
+		case 'E': a->events = optarg; break;
+		case 'S': a->save = optarg; break;
+		case 'R': a->restore = optarg; break;
+		case 'L':	/* --rules-reload N:FILE */
+			n = strtoul(optarg, &end, 10);
+			if (*end != ':' || end[1] == '\0') {
+				fprintf(stderr, "natgw-replay: --rules-reload %s: want N:FILE\n",
+					optarg);
+				return -1;
+			}
+			rp_reload_at = n;
+			rp_reload_file = end + 1;
+			break;
+		case 'D':
+			n = strtoul(optarg, &end, 10);
+			if (*end != '\0' || n < 1 || n > UINT32_MAX) {
+				fprintf(stderr, "natgw-replay: --drain-every %s: want >= 1\n", optarg);
+				return -1;
+			}
+			a->drain_every = (unsigned int)n;
+			break;
 		case 'h': rp_usage(stdout); exit(0);
 		default: rp_usage(stderr); return -1;
 		}
 	}
-	if (optind != argc || a->config == NULL || a->in[GW_PORT_INSIDE] == NULL ||
-	    a->in[GW_PORT_OUTSIDE] == NULL || a->out[GW_PORT_INSIDE] == NULL ||
+	if (a->selftest && optind == argc && a->config != NULL)
+		return 0;
+	if (optind != argc || a->config == NULL || a->out[GW_PORT_INSIDE] == NULL ||
 	    a->out[GW_PORT_OUTSIDE] == NULL || a->drops == NULL) {
 		rp_usage(stderr);
 		return -1;
@@ -386,7 +449,7 @@ rp_tx(void *arg, unsigned int port, struct rte_mbuf **m, uint16_t n)
 
 	for (i = 0; i < n; i++) {
 		if (port < GW_PORT_MAX) {
-			rp_write_mbuf(o, o->dump[port], m[i]);
+			rp_write_mbuf(o, o->dump[o->trunk ? GW_PORT_INSIDE : port], m[i]);
 			o->n_tx[port]++;
 		} else {
 			o->error = -1;
@@ -426,6 +489,9 @@ struct rp_ctx {
 	struct rp_output out;
 	uint64_t now;
 	uint64_t n_in;			/* input packets so far (both files) */
+	struct gw_log *log;		/* [log] sinks / --events: the main lcore's part */
+	unsigned int drain_every;
+	FILE *events;
 };
 
 #define RP_SMALL_ROOM	2048
@@ -499,6 +565,41 @@ rp_mbuf_from(struct rp_ctx *c, const struct rp_input *in, bool *skip)
 	return m;
 }
 
+/* --events: one `conntrack -E` line per record */
+static void
+rp_event_line(void *arg, const struct gw_event *e, const char *line)
+{
+	RTE_SET_USED(e);
+	fprintf(arg, "%s\n", line);
+}
+
+/* The main lcore's part of [log] (syslog, IPFIX) and --events. Event times are the pcap
+ * timestamps (wall offset 0), so what the sinks get is deterministic too. */
+static int
+rp_log_open(struct rp_ctx *c, const struct rp_args *a, const struct gw_config *cfg)
+{
+	char err[512];
+
+	c->drain_every = a->drain_every != 0 ? a->drain_every : 1;
+	if (a->events == NULL && cfg->log.syslog.kind == GW_LOG_DST_NONE &&
+	    cfg->log.ipfix.kind == GW_LOG_DST_NONE)
+		return 0;
+	c->log = gw_log_create(c->gw, &cfg->log, 0, err, sizeof(err));
+	if (c->log == NULL) {
+		fprintf(stderr, "natgw-replay: %s\n", err);
+		return -1;
+	}
+	if (a->events != NULL) {
+		c->events = fopen(a->events, "w");
+		if (c->events == NULL) {
+			fprintf(stderr, "natgw-replay: %s: %s\n", a->events, strerror(errno));
+			return -1;
+		}
+		gw_log_listener_add(c->log, rp_event_line, c->events);
+	}
+	return 0;
+}
+
 static int
 rp_run(struct rp_ctx *c, struct rp_input in[GW_PORT_MAX])
 {
@@ -522,16 +623,75 @@ rp_run(struct rp_ctx *c, struct rp_input in[GW_PORT_MAX])
 			w = (unsigned int)(c->n_in % c->n_workers);
 			gw_worker_rx(gw_get_worker(c->gw, w), port, &m, 1, c->now);
 			rp_drain_rings(c);
+			gw_rules_log_drain(c->gw, stdout);	/* ruleset log records */
+			rp_reclaimed += gw_rules_reclaim(c->gw);
 		}
 		c->n_in++;
+		if (rp_reload_file != NULL && c->n_in == rp_reload_at) {
+			char err[512];
+
+			if (gw_rules_reload(c->gw, rp_reload_file, err, sizeof(err)) < 0)
+				printf("natgw-replay: rules reload refused: %s\n", err);
+			else
+				printf("natgw-replay: rules reloaded from %s after %" PRIu64
+				       " packets\n", rp_reload_file, c->n_in);
+		}
+		/* the main lcore's turn: event rings to listeners and [log] sinks */
+		if (c->log != NULL && c->n_in % c->drain_every == 0)
+			gw_log_poll(c->log, c->now);
 		if (rp_input_next(cur) < 0)
 			return -1;
 	}
 	/* end of input: last timers at the last time, then drop what is still held */
 	rp_housekeeping(c);
 	rp_drain_rings(c);
+	gw_rules_log_drain(c->gw, stdout);
+	if (c->log != NULL)
+		gw_log_poll(c->log, c->now);
 	for (i = 0; i < c->n_workers; i++)
 		gw_worker_flush(gw_get_worker(c->gw, i));
+	return 0;
+}
+
+/* --restore: the snapshot's state at the time of the first input packet (the clock of the
+ * run it was saved from, pcap timestamps: the gap between the two runs is taken off every
+ * timeout, as natgw takes off the time it was down) */
+static int
+rp_restore(struct rp_ctx *c, const struct gw_snapshot *snap, struct rp_input in[GW_PORT_MAX],
+	   const char *path)
+{
+	struct rp_input *first = rp_input_pick(&in[GW_PORT_INSIDE], &in[GW_PORT_OUTSIDE]);
+	struct gw_snapshot_stats st;
+	char err[512];
+
+	c->now = first != NULL ? first->ts : 0;
+	c->out.now = c->now;
+	if (gw_snapshot_restore(c->gw, snap, c->now, c->now, &st, err, sizeof(err)) < 0) {
+		fprintf(stderr, "natgw-replay: %s\n", err);
+		return -1;
+	}
+	printf("natgw-replay: restored %s: %" PRIu64 " connections (%" PRIu64 " refused, %"
+	       PRIu64 " expired), %" PRIu64 " mappings (%" PRIu64 " refused), %" PRIu64
+	       " helper records, %" PRIu64 " expectations (%" PRIu64 " refused); saved with %u "
+	       "worker(s)\n", path, st.conns, st.conns_failed, st.conns_expired, st.maps,
+	       st.maps_failed, st.helpers, st.expects, st.expects_failed, st.saved_workers);
+	return 0;
+}
+
+/* --save: the state at the end of the input, at the last packet's time */
+static int
+rp_save(struct rp_ctx *c, const char *path)
+{
+	struct gw_snapshot_stats st;
+	char err[512];
+
+	if (gw_snapshot_save(c->gw, path, c->now, c->now, &st, err, sizeof(err)) < 0) {
+		fprintf(stderr, "natgw-replay: %s\n", err);
+		return -1;
+	}
+	printf("natgw-replay: saved %s: %" PRIu64 " connections, %" PRIu64 " mappings, %" PRIu64
+	       " helper records, %" PRIu64 " expectations\n", path, st.conns, st.maps,
+	       st.helpers, st.expects);
 	return 0;
 }
 
@@ -551,6 +711,7 @@ int
 main(int argc, char **argv)
 {
 	static struct gw_config cfg;	/* large: not on the stack */
+	struct gw_snapshot *snap = NULL;
 	struct rp_input in[GW_PORT_MAX];
 	struct gw_params prm;
 	struct rp_args a;
@@ -573,6 +734,12 @@ main(int argc, char **argv)
 	if (c.pool == NULL || c.big_pool == NULL)
 		goto fail;
 
+	if (a.selftest) {
+		/* 0: every MUST met, 1: one is not, 3: a probe could not run */
+		rc = gw_selftest(&cfg, a.workers, c.pool, c.big_pool, stdout);
+		rc = rc < 0 ? 3 : rc;
+		goto fail;
+	}
 	memset(&prm, 0, sizeof(prm));
 	prm.cfg = &cfg;
 	prm.n_workers = a.workers;
@@ -589,15 +756,30 @@ main(int argc, char **argv)
 	prm.host_seed = 0x6e67;
 	prm.socket_id = (int)rte_socket_id();
 	prm.use_heap = true;
+	if (a.restore != NULL) {
+		/* a bad snapshot is an error here: the test asked for this state */
+		snap = gw_snapshot_read(a.restore, &cfg, err, sizeof(err));
+		if (snap == NULL) {
+			fprintf(stderr, "natgw-replay: %s\n", err);
+			rc = 2;
+			goto fail;
+		}
+		prm.host_seed = gw_snapshot_host_seed(snap);
+	}
 	c.gw = gw_create(&prm, err, sizeof(err));
 	if (c.gw == NULL) {
 		fprintf(stderr, "natgw-replay: %s\n", err);
 		goto fail;
 	}
 	c.n_workers = gw_n_workers(c.gw);
+	if (rp_log_open(&c, &a, &cfg) < 0)
+		goto fail;
 
 	if (rp_output_open(&c.out, a.out[GW_PORT_INSIDE], a.out[GW_PORT_OUTSIDE], a.drops) < 0)
 		goto fail;
+	/* router on a stick ([ports] inside = outside, both sides VLAN-tagged): what leaves
+	 * either side goes to X.pcap, tagged (app/gw_vlan.c); Y.pcap stays empty */
+	c.out.trunk = strcmp(cfg.ifc[GW_PORT_INSIDE].port, cfg.ifc[GW_PORT_OUTSIDE].port) == 0;
 	for (i = 0; i < c.n_workers; i++) {
 		struct gw_io io = { .tx = rp_tx, .drop = rp_drop, .arg = &c.out };
 
@@ -607,13 +789,23 @@ main(int argc, char **argv)
 	    rp_input_open(&in[GW_PORT_OUTSIDE], a.in[GW_PORT_OUTSIDE]) < 0)
 		goto fail;
 
+	if (snap != NULL && rp_restore(&c, snap, in, a.restore) < 0)
+		goto fail;
 	if (rp_run(&c, in) == 0 && c.out.error == 0)
 		rc = 0;
+	if (rc == 0 && a.save != NULL && rp_save(&c, a.save) < 0)
+		rc = 1;
 	printf("natgw-replay: %" PRIu64 " packets in, %" PRIu64 " out inside, %" PRIu64
 	       " out outside, %" PRIu64 " dropped, %u worker(s)\n", c.n_in,
 	       c.out.n_tx[GW_PORT_INSIDE], c.out.n_tx[GW_PORT_OUTSIDE], c.out.n_drops,
 	       c.n_workers);
 	gw_stats_print(stdout, c.gw);
+	if (rp_reload_file != NULL)
+		printf("natgw-replay: %u replaced ruleset(s) freed\n", rp_reclaimed);
+	if (gw_rules_current(c.gw) != NULL)	/* the ruleset with its counters */
+		rs_print(gw_rules_current(c.gw), stdout);
+	if (c.log != NULL)
+		gw_log_stats_print(stdout, c.log);
 fail:
 	for (i = 0; i < GW_PORT_MAX; i++)
 		if (in[i].pcap != NULL)
@@ -622,6 +814,10 @@ fail:
 		fprintf(stderr, "natgw-replay: writing the outputs failed\n");
 		rc = 1;
 	}
+	gw_snapshot_free(snap);
+	gw_log_free(c.log);
+	if (c.events != NULL && fclose(c.events) != 0)
+		rc = 1;
 	gw_free(c.gw);
 	rte_mempool_free(c.big_pool);
 	rte_mempool_free(c.pool);

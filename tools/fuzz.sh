@@ -4,7 +4,7 @@
 #                 [--crashes DIR] [target ...]
 #   tools/fuzz.sh --replay [target ...]       only replay tests/fuzz/regressions/<target>/
 #   tools/fuzz.sh --minimize TARGET FILE      minimize a crash input (writes FILE.min)
-# Targets: fuzz_ipv4 fuzz_helpers fuzz_pipeline fuzz_pipeline_w2 (default: all).
+# Targets: fuzz_ipv4 fuzz_helpers fuzz_rules fuzz_pipeline fuzz_pipeline_w2 (default: all).
 # Configures DIR (default build-fuzz: CC=clang meson setup DIR -Dfuzz=true), builds only the
 # fuzz targets, writes the seed corpus (tests/fuzz/make_corpus.py) to DIR/fuzz-seeds, replays
 # every file of tests/fuzz/regressions/<target>/, then fuzzes each target for --time seconds
@@ -28,7 +28,7 @@ keep_going=0
 replay_only=0
 crashes=""
 minimize=""
-all_targets=(fuzz_ipv4 fuzz_helpers fuzz_pipeline fuzz_pipeline_w2)
+all_targets=(fuzz_ipv4 fuzz_helpers fuzz_rules fuzz_pipeline fuzz_pipeline_w2)
 targets=()
 while [ $# -gt 0 ]; do
 	case "$1" in

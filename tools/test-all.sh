@@ -87,8 +87,12 @@ if [ "$run_e2e" = 1 ]; then
 	# and with two workers on both PMDs (DESIGN.md: N workers behave as one; the PMDs differ
 	# in who reassembles and what TX takes). The kernel's own NAT (nftables) runs the suite
 	# last, to prove the tests themselves. Entries: script|mode|more options.
-	for run in "run.sh|natgw|" "ftp.sh|natgw|" "run.sh|natgw|--pmd af_xdp --quick" \
+	for run in "run.sh|natgw|" "ftp.sh|natgw|" "vlan.sh|natgw|" "restore.sh|natgw|" "dumpcap.sh|natgw|" "live.sh|natgw|" \
+		"run.sh|natgw|--pmd af_xdp --quick" \
 		"run.sh|natgw|--workers 2 --quick" "run.sh|natgw|--pmd af_xdp --workers 2 --quick" \
+		"rules.sh|natgw|" "rules.sh|kernel|" \
+		"ipv6.sh|natgw|" "ipv6.sh|natgw|--workers 2" "ipv6.sh|kernel|" \
+		"nat64.sh|natgw|" "nat64.sh|kernel|" \
 		"run.sh|kernel|"; do
 		IFS='|' read -r script mode opts <<<"$run"
 		label="$script $mode${opts:+ $opts}"

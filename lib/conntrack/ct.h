@@ -43,7 +43,7 @@ enum ct_dir {
 };
 
 #define CT_FAMILY_IPV4 4
-#define CT_FAMILY_IPV6 6	/* reserved: not parsed yet */
+#define CT_FAMILY_IPV6 6	/* ct_ip6.c: src/dst are keyed folds, see "IPv6" below */
 
 /**
  * A connection key, 16 bytes, network byte order, padding zero (it is hashed and compared
@@ -99,6 +99,11 @@ ct_tuple_equal(const struct ct_tuple *a, const struct ct_tuple *b)
 	_(ICMP_BAD_CSUM,	"icmp error checksum")				\
 	_(ICMP_ERROR_BAD_DST,	"icmp error not sent to the quoted source")	\
 	_(FRAGMENT,		"non-first fragment (no l4 header)")		\
+	/* IPv6 (ct_ip6.c) */							\
+	_(IP6_TRUNCATED,	"ipv6 header truncated or payload length past frame") \
+	_(IP6_EXT_BAD,		"ipv6 extension header malformed")		\
+	_(IP6_EXT_LIMIT,	"ipv6 extension headers past the bound")	\
+	_(IP6_SRCROUTE,		"ipv6 routing header with segments left")	\
 	/* state */								\
 	_(TCP_BAD_FLAGS,	"tcp impossible flag combination")		\
 	_(TCP_NEW_NOT_SYN,	"tcp new connection without syn")		\
@@ -156,6 +161,7 @@ struct ct_pkt {
 	 * good (RTE_MBUF_F_RX_L4_CKSUM_GOOD). false (what ct_parse_ipv4 leaves): ct_update
 	 * verifies it in software where it must (see ct_l4_csum_valid). */
 	bool l4_csum_ok;
+	uint16_t frag6_off;	/**< IPv6 fragment: offset of its fragment header (else 0) */
 };
 
 /**
@@ -199,6 +205,70 @@ enum ct_reason ct_parse_ipv4(const uint8_t *buf, uint32_t len, uint16_t l3_off,
 bool ct_l4_csum_valid(const struct ct_pkt *p, const uint8_t *buf);
 
 /* ----------------------------------------------------------------------------------------
+ * IPv6 (ct_ip6.c). The key stays 16 bytes: family CT_FAMILY_IPV6, src/dst hold 32-bit keyed
+ * folds of the 128-bit addresses (the table's secret, so nobody can aim two flows at one
+ * fold), proto/ports as for IPv4 (ICMPv6 echo: the identifier in both). The exact address
+ * pair of each connection's original direction lives in a side array of the table
+ * (ct_table_enable_ipv6), compared on every IPv6 hit; IPv4 lookups never look at it (a key of
+ * family 4 never equals one of family 6), so the IPv4 hit path is unchanged. IPv6 packets are
+ * looked up one at a time with ct_lookup6 (not ct_lookup_burst). A family-6 connection's
+ * reply tuple is the inverse of its original one (routed, not translated). Per-packet
+ * functions are [owner], like their IPv4 counterparts.
+ */
+
+struct ct_table;
+struct ct_conn;
+
+/** The exact addresses of an IPv6 packet, in its tuple's order (ICMPv6 errors: the quoted
+ * datagram's, inverted, as the tuple). */
+struct ct_addr6 {
+	uint8_t src[16];
+	uint8_t dst[16];
+};
+
+/** Max extension headers walked before the upper layer (more: CT_R_IP6_EXT_LIMIT). */
+#define CT_IP6_EXT_MAX 8
+
+/**
+ * Parse an IPv6 packet at l3_off: the fixed header, then hop-by-hop, routing, destination
+ * options and fragment headers (at most CT_IP6_EXT_MAX; RFC 8200 4), to TCP, UDP or ICMPv6.
+ * Fills p as ct_parse_ipv4 does (ip_len: 40 + payload length; ttl: the hop limit; tuple
+ * src/dst 0 until ct_lookup6/ct_ip6_fold) and a with the exact addresses. ICMPv6 errors
+ * (destination unreachable, packet too big, time exceeded, parameter problem; RFC 4443)
+ * get the quoted datagram's tuple inverted and is_icmp_error, after the checks IPv4's get:
+ * the ICMPv6 checksum (pseudo header, RFC 4443 2.3) and outer destination == quoted source.
+ * A routing header with segments left is refused (CT_R_IP6_SRCROUTE: a source route, as
+ * natgw drops IPv4 LSRR/SSRR). Fragments: is_fragment set; a non-first one returns
+ * CT_R_FRAGMENT; frag_off (below) is where the fragment header is.
+ * @return CT_R_NONE or the reason.
+ */
+enum ct_reason ct_parse_ipv6(const uint8_t *buf, uint32_t len, uint16_t l3_off,
+			     struct ct_pkt *p, struct ct_addr6 *a);
+
+/** Allocate the exact-address side array (32 bytes per connection). Call once, before IPv6
+ * traffic. @return 0, or -1 with rte_errno ENOMEM. [owner] */
+int ct_table_enable_ipv6(struct ct_table *t);
+
+/** Fill p->tuple.src/dst with the table's keyed folds of a's addresses. [any] */
+void ct_ip6_fold(const struct ct_table *t, struct ct_pkt *p, const struct ct_addr6 *a);
+
+/** Look p (parsed by ct_parse_ipv6) up: folds, probe, exact address compare. Sets p->conn
+ * (NULL on a miss) and p->dir. Expired entries are misses, reclaimed. [owner] */
+struct ct_conn *ct_lookup6(struct ct_table *t, struct ct_pkt *p, const struct ct_addr6 *a,
+			   ct_time_t now);
+
+/** Create the connection of p (which missed): reply tuple the inverse, exact addresses
+ * recorded, p->conn and p->dir (ORIG) set for ct_update. @return it, or NULL with *why
+ * (as ct_create; also CT_R_HASH_FULL when IPv6 is not
+ * enabled on t). [owner] */
+struct ct_conn *ct_create6(struct ct_table *t, struct ct_pkt *p, const struct ct_addr6 *a,
+			   ct_time_t now, enum ct_reason *why);
+
+/** The exact addresses of a family-6 connection in direction d (false: not IPv6). [any] */
+bool ct_conn_addr6(const struct ct_table *t, const struct ct_conn *c, enum ct_dir d,
+		   struct ct_addr6 *out);
+
+/* ----------------------------------------------------------------------------------------
  * Verdicts and status
  */
 
@@ -225,6 +295,14 @@ const char *ct_state_str(enum ct_state s);
 					     cleared when the TCP state is reinitialised for a
 					     new connection on the same entry (the helper's
 					     offsets belonged to the old stream) */
+/* The app's ruleset verdict cache (app/gw_rules.c), one pair per direction: the verdict of
+ * that direction was evaluated under the worker's current ruleset (VALID) and it is accept
+ * (ACCEPT). Cleared by the app when a bit the rules can see changes, swept on a reload. */
+#define CT_ST_RS_VALID0		0x0100
+#define CT_ST_RS_ACCEPT0	0x0200
+#define CT_ST_RS_VALID1		0x0400
+#define CT_ST_RS_ACCEPT1	0x0800
+#define CT_ST_RS_MASK		0x0f00
 
 /** TCP states, as netfilter names them. */
 #define CT_FOREACH_TCP_STATE(_)	\
@@ -328,7 +406,8 @@ void ct_set_destroy_cb(struct ct_table *t, ct_destroy_cb cb, void *arg);
  * its expectations.) */
 #define CT_CB_NAT	0
 #define CT_CB_HELPER	1
-#define CT_CB_MAX	2
+#define CT_CB_EVENT	2	/**< the app's connection events (app/gw_event.c) */
+#define CT_CB_MAX	3
 /** Set (cb NULL: clear) the destroy callback of one slot. [owner], before traffic. */
 void ct_set_destroy_cb_slot(struct ct_table *t, unsigned int slot, ct_destroy_cb cb, void *arg);
 
@@ -427,7 +506,11 @@ void ct_flush(struct ct_table *t);
 const struct ct_tuple *ct_conn_tuple(const struct ct_conn *c, enum ct_dir d);
 uint16_t ct_conn_status(const struct ct_conn *c);
 void ct_conn_set_status(struct ct_conn *c, uint16_t bits);
+/** Clear status bits (the app's CT_ST_RS_* cache bits). [owner] */
+void ct_conn_clear_status(struct ct_conn *c, uint16_t bits);
 enum ct_tcp_state ct_conn_tcp_state(const struct ct_conn *c);
+/** Absolute time the connection expires at (<= now: dead, awaiting reclaim). */
+ct_time_t ct_conn_expire(const struct ct_conn *c);
 /** Index of the connection in its table, stable while it lives (0..capacity-1). */
 uint32_t ct_conn_id(const struct ct_table *t, const struct ct_conn *c);
 struct ct_conn *ct_conn_by_id(struct ct_table *t, uint32_t id);
@@ -465,6 +548,53 @@ struct ct_conn_info {
 unsigned int ct_snapshot(const struct ct_table *t, uint32_t *cursor, struct ct_conn_info *out,
 			 unsigned int n, ct_time_t now);
 
+/* ----------------------------------------------------------------------------------------
+ * Save and restore (ct_snapshot.c; the file format is app/gw_snapshot.c's): one connection's
+ * whole state as a flat record, so that sessions survive a restart of the gateway.
+ */
+
+/** A connection as saved: tuples, state, TCP window data, status, counters, and its expiry
+ * as time left (so a restored connection expires on the new clock). Fixed layout, padding
+ * zero. */
+struct ct_conn_rec {
+	struct ct_tuple tuple[2];
+	uint64_t expire_in;		/**< microseconds left when exported (> 0) */
+	uint64_t packets[2];
+	uint64_t bytes[2];
+	uint32_t td_end[2];		/**< TCP window tracking, per direction */
+	uint32_t td_maxend[2];
+	uint32_t td_maxwin[2];
+	uint8_t td_wscale[2];
+	uint8_t td_flags[2];
+	uint16_t status;		/**< CT_ST_* */
+	uint8_t tcp_state;		/**< enum ct_tcp_state */
+	uint8_t tclass;			/**< enum ct_tclass */
+	uint32_t master;		/**< export: master id + 1 (0: none); import ignores it
+					 *   (the caller links with ct_set_related) */
+	uint32_t user[2];		/**< export: the layers' words; import ignores them */
+	uint32_t zero;
+};
+
+/**
+ * Export connection `id` (0..capacity-1) of t into r. IPv4 connections only (IPv6 ones are
+ * not saved). [owner, or any thread while the owner is stopped]
+ * @return 0, or -1 when the id is free, dying, expired at `now` or not IPv4.
+ */
+int ct_conn_export(const struct ct_table *t, uint32_t id, ct_time_t now, struct ct_conn_rec *r);
+
+/**
+ * Re-create a saved connection in t: the tuples are inserted as by ct_create() (a full table
+ * evicts as for a new connection), then the state, window data, status bits (but for
+ * CT_ST_DYING and CT_ST_RELATED: see ct_set_related), counters and class are set, expiring
+ * at now + expire_in. Import connections in increasing expire_in for exact expiry lists (any
+ * order is correct; out of order ones are reaped late). The layers' words start at 0 and no
+ * callback runs. [owner, before traffic or between bursts]
+ * @return the connection, or NULL with *why set (CT_R_NONE: the record is malformed:
+ *         bad family, state or class, expire_in 0; else ct_create's reason).
+ */
+struct ct_conn *ct_conn_import(struct ct_table *t, const struct ct_conn_rec *r, ct_time_t now,
+			       enum ct_reason *why);
+
 /** Per-lcore counters, written by the owner only. */
 struct ct_stats {
 	uint64_t created;
@@ -491,6 +621,16 @@ void ct_count_reason(struct ct_table *t, enum ct_reason r);
 /** Capacity and memory held (bytes) by the table, for the benchmark and the banner. */
 uint32_t ct_table_capacity(const struct ct_table *t);
 size_t ct_table_memory(const struct ct_table *t);
+
+/**
+ * Change the timeouts live (natgw-ctl timeout / reload). As netfilter's timeout sysctls: a
+ * connection takes its class's new timeout at its next packet; until then it keeps the
+ * expiry it has, except that a shortened class re-checks its entries no later than now +
+ * the new timeout, so they go then if no packet refreshed them. [owner]
+ * @return entries of the shortened classes re-scheduled, or -1 (a zero timeout: nothing
+ *         changed).
+ */
+int64_t ct_set_timeouts(struct ct_table *t, const struct ct_timeouts *to, ct_time_t now);
 
 #ifdef __cplusplus
 }

@@ -59,13 +59,13 @@ ct_keys_init(struct ct_table *t, const uint64_t seed[2])
 uint32_t
 ct_buckets_for(uint32_t capacity)
 {
-	/* 2 keys per connection, at most half of the slots used */
-	uint64_t slots = (uint64_t)capacity * 2 * 2;
-	uint64_t n = 2;
+	/* 2 keys per connection, at most half of the slots used (two choices of 8 slots keep
+	 * the fullest bucket below 8 at that load). Exactly that many: the buckets are indexed by
+	 * ct_hash_range(), so the count need not be a power of 2 (rounding it up cost up to 32
+	 * bytes per connection). */
+	uint64_t n = ((uint64_t)capacity * 2 * 2 + CT_BUCKET_SLOTS - 1) / CT_BUCKET_SLOTS;
 
-	while (n * CT_BUCKET_SLOTS < slots)
-		n <<= 1;
-	return (uint32_t)n;
+	return (uint32_t)RTE_MAX(n, (uint64_t)2);
 }
 
 uint64_t

@@ -156,6 +156,8 @@ ct_l4_csum_valid(const struct ct_pkt *p, const uint8_t *buf)
 
 	if (p->is_fragment)
 		return true;	/* the checksum covers fragments that are not here */
+	if (unlikely(p->tuple.family == CT_FAMILY_IPV6))
+		return ct_l4_csum_valid6(p, buf);	/* ct_ip6.c: the IPv6 pseudo header */
 	switch (p->tuple.proto) {
 	case IPPROTO_UDP:
 		if (l4[6] == 0 && l4[7] == 0)

@@ -88,7 +88,7 @@ struct ct_table {
 	/* hot, read-only after create */
 	struct ct_conn *conns;
 	struct ct_bucket *buckets;
-	uint32_t bucket_mask;
+	uint32_t n_buckets;		/* any count >= 2 (not a power of 2: ct_buckets_for) */
 	uint32_t capacity;
 	uint64_t key[4];		/* hash secret */
 	ct_time_t timeout[CT_TC_MAX];
@@ -110,6 +110,9 @@ struct ct_table {
 	struct ct_tcp_pend tcp_pend[CT_TCP_PEND_SLOTS];	/* see struct ct_tcp_pend */
 	bool use_heap;
 	size_t memory;
+	struct ct_addr6 *addr6;		/* ct_ip6.c: exact orig-direction addresses per entry,
+					 * NULL until ct_table_enable_ipv6 */
+	uint64_t fold6_key[2];		/* ct_ip6.c: keys of the 128 -> 32 bit address folds */
 	/* written by the owner only; read by anyone with relaxed atomic loads */
 	struct ct_stats stats __rte_cache_aligned;
 };
@@ -183,21 +186,29 @@ ct_hash_sig(uint64_t h)
 	return (uint32_t)(h >> 32) | 1;
 }
 
+/* A 32-bit hash word onto [0, n) by multiply and shift (Lemire's "fastrange"): no power-of-2
+ * rounding of the bucket count, which left the index up to half empty (ct_buckets_for). */
+static inline uint32_t
+ct_hash_range(uint32_t x, uint32_t n)
+{
+	return (uint32_t)(((uint64_t)x * n) >> 32);
+}
+
 static inline uint32_t
 ct_hash_b1(const struct ct_table *t, uint64_t h)
 {
-	return (uint32_t)h & t->bucket_mask;
+	return ct_hash_range((uint32_t)h, t->n_buckets);
 }
 
 static inline uint32_t
 ct_hash_b2(const struct ct_table *t, uint64_t h)
 {
-	/* from bits disjoint from b1's (tables have at most 2^29 buckets), so that two keys
-	 * sharing a first bucket get independent second choices */
-	uint32_t b1 = (uint32_t)h & t->bucket_mask;
-	uint32_t b2 = (uint32_t)(h >> 32) & t->bucket_mask;
+	/* from the other 32-bit half of the hash than b1's, so that two keys sharing a first
+	 * bucket get independent second choices */
+	uint32_t b1 = ct_hash_range((uint32_t)h, t->n_buckets);
+	uint32_t b2 = ct_hash_range((uint32_t)(h >> 32), t->n_buckets);
 
-	return b2 != b1 ? b2 : b1 ^ 1;
+	return b2 != b1 ? b2 : (b1 + 1 == t->n_buckets ? 0 : b1 + 1);
 }
 
 static inline uint32_t
@@ -225,6 +236,8 @@ void ct_conn_remove(struct ct_table *t, struct ct_conn *c);	/* no counting */
 void ct_reclaim_expired(struct ct_table *t, struct ct_conn *c);	/* counts expired */
 void ct_set_class(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_time_t now,
 		  bool refresh);
+void ct_set_class_expire(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls,
+			 ct_time_t expire);	/* ct_snapshot.c */
 
 /* protocol trackers: run inside ct_write_begin/end; return CT_R_NONE or why invalid.
  * They set the class/timer through ct_set_class and status bits. */
@@ -241,5 +254,11 @@ bool ct_icmp_is_query_request(uint8_t type);
 bool ct_icmp_is_query_reply(uint8_t type);
 bool ct_icmp_is_error(uint8_t type);
 enum ct_tclass ct_tcp_state_class(enum ct_tcp_state s);
+
+/* ct_ip6.c */
+bool ct_l4_csum_valid6(const struct ct_pkt *p, const uint8_t *buf);
+enum ct_reason ct_icmp6_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
+			       ct_time_t now);
+enum ct_reason ct_icmp6_new_ok(const struct ct_pkt *p);
 
 #endif /* NATGW_CT_PRIVATE_H */

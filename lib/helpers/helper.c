@@ -418,6 +418,24 @@ nomem:
 }
 
 void
+helper_ctx_set_config(struct helper_ctx *hc, const struct helper_config *cfg)
+{
+	memcpy(hc->cfg.ports, cfg->ports, sizeof(hc->cfg.ports));
+	hc->cfg.n_ports = cfg->n_ports;
+	hc->cfg.allow_priv_ports = cfg->allow_priv_ports;
+	if (cfg->expect_timeout != 0)
+		hc->cfg.expect_timeout = cfg->expect_timeout;
+	hc->cfg.max_expect_per_master = cfg->max_expect_per_master != 0 ?
+					cfg->max_expect_per_master : 1;
+	hc->cfg.max_expect_per_host = cfg->max_expect_per_host;
+	hc->cfg.max_conns_per_host = cfg->max_conns_per_host;
+	hc->lim_expect_host = cfg->max_expect_per_host != HELPER_LIMIT_AUTO ?
+			      cfg->max_expect_per_host : RTE_MAX(hc->cfg.max_expect / 4, 1u);
+	hc->lim_conns_host = cfg->max_conns_per_host != HELPER_LIMIT_AUTO ?
+			     cfg->max_conns_per_host : RTE_MAX(hc->cfg.max_conns / 4, 1u);
+}
+
+void
 helper_ctx_free(struct helper_ctx *hc)
 {
 	uint32_t i;

@@ -127,6 +127,13 @@ struct helper_ctx *helper_ctx_create(const struct helper_config *cfg, struct ct_
 /** Free (NULL: no-op); call before nat_ctx_free()/ct_table_free(). Reserved ports are
  * returned to NAT. */
 void helper_ctx_free(struct helper_ctx *hc);
+/**
+ * Change live what does not size a table (natgw reload): the helpers' server ports,
+ * privileged_data_ports, expect_timeout, max_expect_per_master and the per-host shares
+ * (max_expect_per_host, max_conns_per_host). Connections keep the helper they have; new
+ * ones are chosen by the new ports. max_expect, max_conns and mtu are not changed. [owner]
+ */
+void helper_ctx_set_config(struct helper_ctx *hc, const struct helper_config *cfg);
 
 /**
  * Attach the configured helper to a connection just created: the helper is chosen by the
@@ -228,6 +235,79 @@ bool helper_expect_find(const struct helper_ctx *hc, const struct ct_tuple *t, c
 /** Expectations pending (all / of one master). [owner] */
 unsigned int helper_expect_count(const struct helper_ctx *hc);
 unsigned int helper_expect_count_master(const struct helper_ctx *hc, const struct ct_conn *c);
+
+/* ----------------------------------------------------------------------------------------
+ * Save and restore (helper_snapshot.c; the file format is app/gw_snapshot.c's)
+ */
+
+/** A connection's helper state as saved: which helper, line tracking, TCP sequence
+ * adjustment per direction, the last rewrite per direction (redone on a retransmission) and
+ * the outside port a data connection holds. Fixed layout, padding zero. */
+struct helper_conn_rec {
+	uint8_t helper;			/**< enum helper_id (NONE: a data connection) */
+	uint8_t flags;			/**< the record's flags (helper_private.h HC_F_*) */
+	uint8_t resv_proto;
+	uint8_t zero0;
+	uint16_t resv_port;		/**< host order */
+	uint16_t zero1;
+	uint32_t resv_addr;
+	uint32_t resv_host;
+	uint32_t rec_host;		/**< inside host the record is counted for (0: none) */
+	uint32_t nl_seq[2];
+	uint32_t nl_seq_prev[2];
+	struct {
+		uint32_t correction_pos;
+		int32_t offset_before;
+		int32_t offset_after;
+	} sa[2];
+	struct {
+		uint32_t seq;
+		uint32_t addr;
+		uint16_t port;
+		uint16_t off;
+		uint16_t old_len;
+		uint8_t kind;
+		uint8_t new_len;
+		char text[64];
+	} last[2];
+};
+
+/** An expectation as saved: its spec, its master (conntrack id when exported) and the time
+ * it has left. */
+struct helper_expect_rec {
+	struct helper_expect_spec spec;
+	uint64_t expire_in;		/**< microseconds left (> 0) */
+	uint32_t master;		/**< conntrack id of the master at export */
+	uint32_t zero;
+};
+
+/** Export the helper record of c. [owner, or any thread while the owner is stopped]
+ * @return 0, or -1 when c has none. */
+int helper_conn_export(const struct helper_ctx *hc, const struct ct_conn *c,
+		       struct helper_conn_rec *r);
+
+/**
+ * Give restored connection c its helper record: counted for its inside host again, its
+ * reserved outside port (a data connection's) taken again, exactly that port. [owner]
+ * @return 0, or -EINVAL (malformed), -ENOSPC (no record free), -EEXIST (the port is taken).
+ */
+int helper_conn_import(struct helper_ctx *hc, struct ct_conn *c,
+		       const struct helper_conn_rec *r);
+
+/** Export up to n pending expectations, oldest first (expiry order), live at `now`.
+ * [owner, or any thread while the owner is stopped] @return how many. */
+unsigned int helper_expect_export(const struct helper_ctx *hc, struct helper_expect_rec *out,
+				  unsigned int n, ct_time_t now);
+
+/**
+ * Re-create a saved expectation of master (restored, with its helper record), expiring at
+ * now + expire_in; its reserved outside port is taken again (exactly that port). Import a
+ * worker's expectations oldest first. [owner]
+ * @return 0, -EINVAL (malformed, master without helper record), -EEXIST (the port is
+ *         taken), -ENOSPC (table full or the host at its limit).
+ */
+int helper_expect_import(struct helper_ctx *hc, struct ct_conn *master,
+			 const struct helper_expect_rec *r, ct_time_t now);
 
 /* ----------------------------------------------------------------------------------------
  * Parsers and formatters (pure functions, exported for the unit tests)

@@ -82,6 +82,23 @@ const char *nat_reason_id(enum nat_reason r);
 struct nat_rss;
 
 /** Pool and behaviour. Filled by the app from its config, then nat_config_init(). */
+/**
+ * Port triggering (what consumer routers call it; no RFC): a new outbound connection of
+ * `proto` to a destination port in lo..hi opens open_lo..open_hi (`open_proto`, 0: TCP and
+ * UDP) on the host's outside address, to that host, for timeout_s seconds from the last
+ * triggering connection. Connections made through an open range are like a port forward's
+ * (same port inside, any remote, DNAT status, the host's inbound budget) and live on after
+ * the range closes. A port a mapping holds stays the mapping's.
+ */
+#define NAT_MAX_TRIGGERS 16
+struct nat_trigger {
+	uint8_t proto;			/**< IPPROTO_TCP / IPPROTO_UDP */
+	uint8_t open_proto;		/**< IPPROTO_TCP / IPPROTO_UDP, 0: both */
+	uint16_t lo, hi;		/**< trigger destination ports, host order */
+	uint16_t open_lo, open_hi;	/**< ports opened, host order */
+	uint32_t timeout_s;		/**< 1.. */
+};
+
 struct nat_config {
 	uint32_t addrs[NAT_MAX_ADDRS];	/**< outside addresses, network order */
 	uint16_t port_lo[NAT_MAX_ADDRS];	/**< per address, host order; default 1024 */
@@ -115,6 +132,8 @@ struct nat_config {
 	 * port is kept only when it steers to the allocating worker (RFC 4787 section 4.2.1
 	 * does not require port preservation). */
 	bool rss_preserve;
+	struct nat_trigger triggers[NAT_MAX_TRIGGERS];	/**< port triggering (above) */
+	unsigned int n_triggers;
 	/* Pool membership in O(1), filled by nat_config_index() (gw_create and nat_ctx_create
 	 * index their own copies); a config never indexed, or whose n_addrs changed since, is
 	 * scanned. Not configuration: leave them zero. */
@@ -350,6 +369,12 @@ void nat_ctx_set_fwd(struct nat_ctx *nc, const struct nat_fwd_table *fwd);
 const struct nat_fwd_table *nat_ctx_fwd_active(const struct nat_ctx *nc);
 /** Adopt a forward table published with nat_ctx_set_fwd() now (idle workers). [owner] */
 void nat_ctx_sync(struct nat_ctx *nc);
+/**
+ * Change the per-host limits live (max_conns_per_host, max_inbound_conns_per_host,
+ * max_ports_per_host of lim; NAT_LIMIT_AUTO/NONE as in struct nat_config). Hosts above a
+ * lowered limit keep what they hold; they get nothing new until under it. [owner]
+ */
+void nat_ctx_set_limits(struct nat_ctx *nc, const struct nat_config *lim);
 
 /**
  * New connection from the inside (p missed in conntrack, ct_new_ok() passed). Chooses the
@@ -445,6 +470,9 @@ int nat_host_take(struct nat_ctx *nc, uint32_t host, enum nat_host_res r, uint32
 void nat_host_put(struct nat_ctx *nc, uint32_t host, enum nat_host_res r);
 /** How many of r host holds now. [owner] */
 uint32_t nat_host_count(struct nat_ctx *nc, uint32_t host, enum nat_host_res r);
+/** Connections counted for inside host `host` (network order), outbound and inbound: 0 when
+ * none uses it (added for NAT64: a shadow address is reclaimed then, app/gw_nat64.c). [owner] */
+uint32_t nat_host_conns(struct nat_ctx *nc, uint32_t host);
 
 /**
  * New connection from the outside that a helper expected (p missed): DNAT to the inside
@@ -478,6 +506,61 @@ void nat_mapping_release(struct nat_ctx *nc, uint32_t h);
  */
 int nat_conn_adopt_mapping(struct nat_ctx *nc, struct ct_conn *c, uint32_t h);
 
+/* ---- save and restore (nat_snapshot.c; the file format is app/gw_snapshot.c's) ---- */
+
+/** A mapping as saved. Its outside port and its count in the inside host's port budget are
+ * taken again on import, so the shared port table (which worker holds which port) is
+ * rebuilt from the mappings, not copied. Fixed layout, padding zero. */
+struct nat_map_rec {
+	uint32_t in_addr;	/**< inside endpoint, network order */
+	uint32_t dst_addr;	/**< APDM: destination endpoint (0 under EIM) */
+	uint32_t out_addr;	/**< outside endpoint */
+	uint16_t in_port;	/**< network order (ICMP: query identifier) */
+	uint16_t dst_port;
+	uint16_t out_port;
+	uint8_t proto;
+	uint8_t flags;		/**< NAT_MAP_REC_* */
+	uint32_t remote[4];	/**< ADF: remote addresses it sent to (n_remote of them) */
+	uint8_t n_remote;
+	uint8_t zero[3];
+};
+#define NAT_MAP_REC_STATIC	0x01	/**< a port forward's static mapping */
+
+/** Connection NAT flags (nat_conn_export): counted in an inside host's budget, and that
+ * host is the reply source (an inbound connection). */
+#define NAT_CONN_COUNTED	0x01
+#define NAT_CONN_HOST_REPLY	0x02
+
+/** Mapping handles are 1..nat_map_capacity(). [any] */
+uint32_t nat_map_capacity(const struct nat_ctx *nc);
+/** Export mapping handle h. [owner, or any thread while the owner is stopped]
+ * @return 0, or -1 when h is no live mapping. */
+int nat_map_export(const struct nat_ctx *nc, uint32_t h, struct nat_map_rec *r);
+/** The mapping handle (0: none) and NAT_CONN_* flags of connection c. [owner] */
+void nat_conn_export(const struct ct_conn *c, uint32_t *map, uint8_t *flags);
+
+/**
+ * Re-create a saved mapping in this worker: its outside port is claimed in the shared port
+ * table for this worker (allowed, in the pool's range and not forwarded, unless STATIC) and
+ * counted for the inside host. The mapping is returned held once (as nat_mapping_hold):
+ * give the connections their references with nat_conn_import(), then drop that one with
+ * nat_mapping_release() (a mapping no connection took is freed then). ADF remotes beyond
+ * the exact four (the Bloom filter, keyed per start) are not saved; nat_conn_import() adds
+ * each restored outbound connection's remote again. [owner, before traffic]
+ * @return the handle, or 0 with rte_errno: EINVAL (malformed, address not in the pool),
+ *         EEXIST (the port or the inside key is already mapped), ENOSPC (no record free).
+ */
+uint32_t nat_map_import(struct nat_ctx *nc, const struct nat_map_rec *r);
+
+/**
+ * Give restored connection c (ct_conn_import) its NAT state: a reference on mapping `map`
+ * (0: none) and, with NAT_CONN_COUNTED, its count in its inside host's connection budget
+ * (outbound, or inbound with NAT_CONN_HOST_REPLY). Limits are not applied: what was
+ * admitted before the restart stays. [owner]
+ * @return 0, or -EINVAL (map is no live mapping).
+ */
+int nat_conn_import(struct nat_ctx *nc, struct ct_conn *c, uint32_t map, uint8_t flags);
+
 /** Per-worker NAT counters (owner writes, anyone reads). */
 struct nat_stats {
 	uint64_t mappings_active;
@@ -485,6 +568,9 @@ struct nat_stats {
 	uint64_t ports_in_use;
 	uint64_t hairpinned;
 	uint64_t forwarded_in;		/**< connections created by port forwards */
+	uint64_t triggers_fired;	/**< ranges opened or refreshed (port triggering) */
+	uint64_t triggered_in;		/**< connections made through an open range */
+	uint64_t triggers_evicted;	/**< open ranges closed early: no free slot */
 	uint64_t reason[NAT_R_MAX];
 };
 void nat_stats_get(const struct nat_ctx *nc, struct nat_stats *out);

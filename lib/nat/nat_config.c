@@ -95,6 +95,21 @@ nat_config_check(const struct nat_config *cfg, char *msg, size_t msglen)
 			     cfg->port_lo[i], cfg->port_hi[i]);
 		/* (no minimum per worker: the workers share one port table, nat_ports.c) */
 	}
+	if (cfg->n_triggers > NAT_MAX_TRIGGERS)
+		FAIL("%u port triggers, at most %d", cfg->n_triggers, NAT_MAX_TRIGGERS);
+	for (i = 0; i < cfg->n_triggers; i++) {
+		const struct nat_trigger *tr = &cfg->triggers[i];
+
+		if ((tr->proto != IPPROTO_TCP && tr->proto != IPPROTO_UDP) ||
+		    (tr->open_proto != 0 && tr->open_proto != IPPROTO_TCP &&
+		     tr->open_proto != IPPROTO_UDP))
+			FAIL("port trigger %u: protocols must be tcp or udp", i);
+		if (tr->lo == 0 || tr->lo > tr->hi || tr->open_lo == 0 ||
+		    tr->open_lo > tr->open_hi)
+			FAIL("port trigger %u: empty or zero port range", i);
+		if (tr->timeout_s == 0)
+			FAIL("port trigger %u: timeout 0", i);
+	}
 	if (cfg->max_ports_per_host != NAT_LIMIT_NONE && cfg->max_ports_per_host > 65536)
 		FAIL("max_ports_per_host %u above 65536", cfg->max_ports_per_host);
 	if (nat_rss_check(cfg->rss, cfg->n_workers, msg, msglen) != 0)
@@ -191,6 +206,12 @@ nat_inbound_owner(const struct nat_config *cfg, const struct nat_fwd_table *fwd,
 	o = nat_port_table_owner(pt, t->proto, t->dst, port);
 	if (o < cfg->n_workers)
 		return o;
+	/* a range a port trigger opened: the worker of the host it is open to */
+	if (cfg->n_triggers != 0 && !p->is_icmp_error) {
+		o = nat_trigger_owner(cfg, pt, t);
+		if (o < cfg->n_workers)
+			return o;
+	}
 	/* RSS steering: where the NIC delivered it (refused there, no handoff); ICMP and
 	 * errors are hashed on the addresses only */
 	o = nat_port_table_rss_worker(pt, t->dst, t->proto == IPPROTO_ICMP ||

@@ -72,9 +72,22 @@ host_bucket(const struct nat_ctx *nc, uint32_t addr)
 int
 nat_hosts_init(struct nat_ctx *nc)
 {
-	uint32_t cap = ct_table_capacity(nc->ct) + nc->map_cap, nb, i;
+	/*
+	 * A record lives while its host has a connection counted, a mapping's ports or a
+	 * helper's reservation. Every mapping belongs to a live connection of the same inside
+	 * host (refcnt 0 frees it; inbound connections on a mapping count its inside host), and
+	 * helper records and expectations belong to a live master connection of that host, so
+	 * live records never outnumber live connections, except for the few moments in
+	 * nat_out_new where a mapping's record exists before ct_create evicts to make room:
+	 * the conntrack capacity plus a margin. (Was capacity + mappings: half of it never used,
+	 * 63 bytes per connection.)
+	 */
+	uint32_t ct_cap = ct_table_capacity(nc->ct);
+	uint32_t cap = RTE_MIN((uint64_t)ct_cap + ct_cap / 16 + 64, (uint64_t)ct_cap + nc->map_cap);
+	uint32_t nb, i;
 
-	for (nb = 2; nb < cap; nb <<= 1)
+	/* chains of 2 on average when every record is in use, half the index a chain of 1 takes */
+	for (nb = 2; nb < cap / 2; nb <<= 1)
 		;
 	nc->host_cap = cap;
 	nc->host_mask = nb - 1;
@@ -96,6 +109,17 @@ nat_hosts_init(struct nat_ctx *nc)
 	nc->lim_ports = nat_limit_ports(&nc->cfg);
 	nc->lim_conns_in = nat_limit_conns_in(&nc->cfg, ct_table_capacity(nc->ct));
 	return 0;
+}
+
+void
+nat_ctx_set_limits(struct nat_ctx *nc, const struct nat_config *lim)
+{
+	nc->cfg.max_conns_per_host = lim->max_conns_per_host;
+	nc->cfg.max_inbound_conns_per_host = lim->max_inbound_conns_per_host;
+	nc->cfg.max_ports_per_host = lim->max_ports_per_host;
+	nc->lim_conns = nat_limit_conns(&nc->cfg, ct_table_capacity(nc->ct));
+	nc->lim_ports = nat_limit_ports(&nc->cfg);
+	nc->lim_conns_in = nat_limit_conns_in(&nc->cfg, ct_table_capacity(nc->ct));
 }
 
 void
@@ -273,6 +297,14 @@ nat_host_count(struct nat_ctx *nc, uint32_t host, enum nat_host_res r)
 	const struct nat_host *h = nat_host_get(nc, host, false);
 
 	return h != NULL && (unsigned int)r < NAT_HR_MAX ? h->res[r] : 0;
+}
+
+uint32_t
+nat_host_conns(struct nat_ctx *nc, uint32_t host)
+{
+	const struct nat_host *h = nat_host_get(nc, host, false);
+
+	return h != NULL ? h->conns[NAT_HD_OUT] + h->conns[NAT_HD_IN] : 0;
 }
 
 /* ---- helpers' reserved ports, charged to the announcing host (RFC 6888 REQ-4) ---- */

@@ -614,6 +614,8 @@ nat_out_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_
 	c = create_conn(nc, t, &reply, m, false, now, why, ct_why);
 	if (c == NULL)
 		return NULL;
+	if (nc->cfg.n_triggers != 0)
+		nat_trigger_fire(nc, t, m->out_addr, now);
 	/* ADF: remember whom this mapping talked to (RFC 4787 section 5) */
 	remote_add(nc, m, t->dst);
 	/* the first half of a hairpin (file comment): the caller loops the packet back in */
@@ -646,6 +648,24 @@ nat_in_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_r
 		if (c != NULL)
 			NAT_STAT_INC(nc, forwarded_in);
 		return c;
+	}
+	/* a range a port trigger opened to one host (nat_trigger.c), unless a mapping holds
+	 * the port: then the mapping's filtering decides, below */
+	if (nc->cfg.n_triggers != 0 &&
+	    nat_port_table_owner(nc->pt, t->proto, t->dst, ntohs(t->dport)) >=
+	    nc->cfg.n_workers) {
+		uint32_t to = nat_trigger_find(nc, t, now);
+
+		if (to != 0) {
+			reply.src = to;
+			reply.sport = t->dport;
+			if (!host_conn_ok(nc, to, NAT_HD_IN, now))
+				return fail(nc, NAT_R_HOST_CONNS_LIMIT, why);
+			c = create_conn(nc, t, &reply, NULL, true, now, why, ct_why);
+			if (c != NULL)
+				NAT_STAT_INC(nc, triggered_in);
+			return c;
+		}
 	}
 	if (nc->cfg.filtering == NAT_FILTER_APDF)
 		return fail(nc, NAT_R_NO_MAPPING, why);
@@ -712,4 +732,28 @@ nat_conn_adopt_mapping(struct nat_ctx *nc, struct ct_conn *c, uint32_t h)
 	 * as it was); nat_conn_destroyed() drops it */
 	ct_conn_set_user(c, CT_USER_NAT, uw | h);
 	return 0;
+}
+
+/* ---- for nat_snapshot.c (restore) ---- */
+
+struct nat_map *
+nat_map_find_key(const struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port,
+		 uint32_t dst_addr, uint16_t dst_port)
+{
+	return map_find_fwd(nc, proto, in_addr, in_port, dst_addr, dst_port);
+}
+
+struct nat_map *
+nat_map_insert(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port,
+	       uint32_t dst_addr, uint16_t dst_port, unsigned int ai, uint32_t out_addr,
+	       uint16_t out_port, uint8_t flags)
+{
+	return map_insert(nc, proto, in_addr, in_port, dst_addr, dst_port, ai, out_addr,
+			  out_port, flags);
+}
+
+void
+nat_map_remote_add(struct nat_ctx *nc, struct nat_map *m, uint32_t addr)
+{
+	remote_add(nc, m, addr);
 }

@@ -129,6 +129,14 @@ nat_port_table_create(const struct nat_config *cfg, bool use_heap)
 	}
 	pt->key[0] = rte_rand();
 	pt->key[1] = rte_rand();
+	if (cfg->n_triggers != 0) {
+		pt->trig = nat_zalloc(use_heap, (size_t)cfg->n_workers * NAT_TRIG_SLOTS *
+				      sizeof(*pt->trig));
+		if (pt->trig == NULL) {
+			nat_port_table_free(pt);
+			goto nomem;
+		}
+	}
 	if (cfg->rss != NULL && cfg->rss->port[NAT_RSS_OUTSIDE].reta_size != 0) {
 		const struct nat_rss_port *rp = &cfg->rss->port[NAT_RSS_OUTSIDE];
 		unsigned int p;
@@ -170,6 +178,7 @@ nat_port_table_free(struct nat_port_table *pt)
 {
 	if (pt == NULL)
 		return;
+	nat_free(pt->use_heap, pt->trig);
 	nat_free(pt->use_heap, pt->wop);
 	nat_free(pt->use_heap, pt->sp);
 	nat_free(pt->use_heap, pt);

@@ -85,7 +85,29 @@ struct nat_port_table {
 	 * worker whose queue the NIC gives TCP/UDP to address ai, port (any remote) */
 	const struct nat_rss_port *rss;
 	uint16_t *wop;
+	/* port triggering (nat_trigger.c): NAT_TRIG_SLOTS open ranges per worker, [worker *
+	 * NAT_TRIG_SLOTS + i], written by that worker only, read by any (nat_inbound_owner);
+	 * NULL without triggers */
+	struct nat_trig_slot *trig;
 };
+
+#define NAT_TRIG_SLOTS 64
+
+/* One open range: `seq` is odd while the owner writes it (readers retry or skip). */
+struct nat_trig_slot {
+	uint32_t seq;
+	uint32_t in_addr;		/* the host it is open to; 0: free */
+	uint32_t out_addr;		/* its outside address */
+	uint16_t rule;			/* index in nat_config.triggers */
+	ct_time_t expire;
+};
+
+/* nat_trigger.c */
+void nat_trigger_fire(struct nat_ctx *nc, const struct ct_tuple *t, uint32_t out_addr,
+		      ct_time_t now);
+uint32_t nat_trigger_find(const struct nat_ctx *nc, const struct ct_tuple *t, ct_time_t now);
+unsigned int nat_trigger_owner(const struct nat_config *cfg, const struct nat_port_table *pt,
+			       const struct ct_tuple *t);
 
 /* the two connection budgets of a host (nat_host.c): its own outbound connections, and
  * those made to it from outside (port forwards, EIF/ADF mappings, helpers' expected ones) */
@@ -257,5 +279,14 @@ bool nat_host_room(struct nat_ctx *nc, uint32_t addr, unsigned int d, ct_time_t 
 /* nat_mapping.c */
 struct nat_map *nat_map_find_rev(const struct nat_ctx *nc, uint8_t proto,
 				     uint32_t out_addr, uint16_t out_port);
+/* (for nat_snapshot.c) the mapping of an inside key; a new record (a free one must exist);
+ * an address the mapping sent to (ADF) */
+struct nat_map *nat_map_find_key(const struct nat_ctx *nc, uint8_t proto, uint32_t in_addr,
+				 uint16_t in_port, uint32_t dst_addr, uint16_t dst_port);
+struct nat_map *nat_map_insert(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr,
+			       uint16_t in_port, uint32_t dst_addr, uint16_t dst_port,
+			       unsigned int ai, uint32_t out_addr, uint16_t out_port,
+			       uint8_t flags);
+void nat_map_remote_add(struct nat_ctx *nc, struct nat_map *m, uint32_t addr);
 
 #endif /* NATGW_NAT_PRIVATE_H */

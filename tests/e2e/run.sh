@@ -41,24 +41,60 @@ while [ $# -gt 0 ]; do
 done
 
 if [ $compare = 1 ]; then
-	mk=$(mktemp) mn=$(mktemp)
+	# One run, three labs one after the other, each under the shared lab lock only while it
+	# is up (so do not hold the lock around --compare itself): the kernel's NAT, natgw on
+	# af_packet, natgw on af_xdp (--workers N, default 1), running only the measuring cases
+	# (E2E_COMPARE_CASES), then natgw's cycles/packet with 1 and 2 workers (tools/bench/live.sh,
+	# natgw on net_pcap, no lab). The natgw labs also record a per-thread CPU profile of the
+	# UDP flood (udp64), printed after the table.
+	lock=${E2E_LOCK:-/run/natgw-lab.lock}
+	cases=${E2E_COMPARE_CASES:-"conns-seq iperf3 udp64"}
 	q=(); [ $quick = 1 ] && q=(--quick)
-	E2E_METRICS=$mk bash "$0" --mode kernel "${q[@]}" | tee "$mk.out"
-	E2E_METRICS=$mn bash "$0" --mode natgw --pmd "$pmd" --workers "$workers" "${q[@]}" |
-		tee "$mn.out"
+	declare -A mf
+	cols=(kernel af_packet af_xdp)
+	echo "== compare: load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs =="
+	for c in "${cols[@]}"; do
+		mf[$c]=$(mktemp)
+		if [ $c = kernel ]; then a=(--mode kernel); else a=(--mode natgw --pmd $c --workers "$workers"); fi
+		E2E_ONLY=$cases E2E_METRICS=${mf[$c]} flock "$lock" bash "$0" "${a[@]}" "${q[@]}" |
+			tee "${mf[$c]}.out"
+	done
 	m() { sed -n "s/^$2 //p" "$1" | tail -n 1; }
 	echo
-	printf '%-28s %14s %14s\n' "" kernel natgw
-	for k in iperf3_up_mbps iperf3_down_mbps conns_per_s; do
-		printf '%-28s %14s %14s\n' "$k" "$(m "$mk" $k)" "$(m "$mn" $k)"
+	echo "== kernel vs natgw ($workers worker(s)), one run =="
+	printf '%-34s %12s %12s %12s\n' "" kernel "natgw afpkt" "natgw afxdp"
+	for k in iperf3_up_mbps iperf3_down_mbps udp64_sent_pps udp64_pps udp64_loss_pct \
+		 conns_per_s; do
+		printf '%-34s %12s %12s %12s\n' "$k" "$(m "${mf[kernel]}" $k)" \
+			"$(m "${mf[af_packet]}" $k)" "$(m "${mf[af_xdp]}" $k)"
 	done
+	for c in af_packet af_xdp; do
+		echo "-- natgw $c: CPU during udp64 (% of one CPU; threads, then per CPU) --"
+		sed -n 's/^udp64_cpu //p' "${mf[$c]}" | tr ',' '\n' | grep -v ' 0%$' |
+			sed 's/^/   /'
+	done
+	echo "-- kernel: CPU during udp64 --"
+	sed -n 's/^udp64_cpu //p' "${mf[kernel]}" | tr ',' '\n' | grep -v ' 0%$' | sed 's/^/   /'
+	# the build whose app/natgw live.sh runs: E2E_BENCH_BUILD, else the one $NATGW is in
+	bb=${E2E_BENCH_BUILD:-$(dirname "$(dirname "${NATGW:-build/app/natgw}")")}
+	bb=${bb#"$top/"}
+	wc=$(mktemp -d /tmp/natgw-cmp.XXXXXX)
+	echo "-- natgw on net_pcap, no lab (tools/bench/live.sh --build $bb), 1 and 2 workers;" \
+	     "load average $(cut -d' ' -f1-3 /proc/loadavg) --"
+	(cd "$top" && bash tools/bench/live.sh --seconds 4 --build "$bb" --out "$wc") \
+		>"$wc/live.out" 2>&1 && [ -s "$wc/live.txt" ] &&
+		awk -v mhz="$(grep -m1 'cpu MHz' /proc/cpuinfo | sed 's/.*: //')" \
+			'{ w = $2 + 0; r = $4 + 0; printf "   %s  => %.0f cycles/packet per worker\n",
+			   $0, (r > 0 ? mhz * w / r : 0) }' "$wc/live.txt" ||
+		{ echo "   live.sh failed:"; tail -n 5 "$wc/live.out"; }
+	rm -rf "$wc"
 	p=0 f=0
-	for o in "$mk.out" "$mn.out"; do
-		l=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$o" | tail -n 1)
+	for c in "${cols[@]}"; do
+		l=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "${mf[$c]}.out" | tail -n 1)
 		p=$((p + ${l%% *})); l=${l#*, }; f=$((f + ${l%% *}))
 		[ -n "$l" ] || f=$((f + 1))
+		rm -f "${mf[$c]}" "${mf[$c]}.out"
 	done
-	rm -f "$mk" "$mn" "$mk.out" "$mn.out"
 	echo "$p passed, $f failed"
 	[ $f = 0 ]; exit
 fi
@@ -266,6 +302,49 @@ case_iperf3() {
 		{ REASON="iperf3 failed: $(grep -o '"error".*' "$WORK"/ip-*.json | head -c 200)"; return 1; }
 }
 
+# CPU time, in clock ticks, as "name ticks" lines: every thread of natgw and of the iperf3
+# processes (comm/tid), and per CPU its busy time (user, system, irq, softirq, steal) and
+# the softirq part alone (where the kernel's forwarding and the veth pairs run); for the
+# per-thread profile of case_udp64
+cpu_ticks() {
+	local t pid
+	for pid in $(cat "$STATE/pids/natgw.pid" 2>/dev/null) $(pgrep -x iperf3); do
+		for t in /proc/$pid/task/*; do
+			[ -r "$t/stat" ] || continue
+			# fields after the ")" of comm: 12 utime, 13 stime
+			echo "$(tr -d ' ' <"$t/comm")/$(basename "$t") $(sed 's/.*) //' "$t/stat" |
+				awk '{ print $12 + $13 }')"
+		done
+	done
+	awk '/^cpu[0-9]/ { print $1 "/busy", $2 + $3 + $4 + $7 + $8 + $9;
+			   print $1 "/softirq", $8 }' /proc/stat
+}
+# iperf3 UDP with 18-byte payloads (60-byte frames: 64 on the wire with the FCS), as fast as
+# the client can send, for IPERF_T seconds: packets delivered per second and loss at the
+# receiver; meanwhile the CPU each thread (natgw's, iperf3's) and each CPU used
+case_udp64() {
+	local a b t0 t1 ip
+	C timeout $((IPERF_T + 15)) iperf3 -c 10.0.3.10 -u -b 0 -l 18 -t $IPERF_T -J \
+		>"$WORK/ip-udp.json" 2>&1 &
+	ip=$!
+	sleep 0.5
+	a=$(cpu_ticks); t0=$(date +%s.%N)
+	sleep "$(echo "$IPERF_T - 0.8" | bc)"
+	b=$(cpu_ticks); t1=$(date +%s.%N)
+	wait $ip
+	read -r sent pps loss < <(/usr/bin/python3 -c 'import json,sys
+j=json.load(open(sys.argv[1])); s=j["end"]["sum"]; t=s["seconds"] or 1
+print("%.0f %.0f %.2f" % (s["packets"]/t, (s["packets"]-s["lost_packets"])/t, s["lost_percent"]))' \
+		"$WORK/ip-udp.json" 2>/dev/null)
+	metric udp64_sent_pps "$sent"; metric udp64_pps "$pps"; metric udp64_loss_pct "$loss"
+	metric udp64_cpu "$(join <(echo "$a" | sort) <(echo "$b" | sort) |
+		awk -v hz="$(getconf CLK_TCK)" -v t="$(echo "$t1 - $t0" | bc)" \
+		'{ printf "%s%s %.0f%%", (NR > 1 ? "," : ""), $1, ($3 - $2) * 100 / hz / t }')"
+	DETAIL="sent ${sent:-?} pps, delivered ${pps:-?} pps, loss ${loss:-?}% (64-byte frames)"
+	[ -n "$pps" ] && [ "${pps%.*}" -gt 0 ] ||
+		{ REASON="iperf3 -u failed: $(grep -o '"error".*' "$WORK/ip-udp.json" | head -c 200)"; return 1; }
+}
+
 TEL="/usr/bin/python3 $top/tools/lab/natgw_tel.py"
 natgw_tcp80() { # natgw connections client -> server:80, NATed to 10.0.2.1, in /natgw/conns
 	$TEL conns 2>/dev/null | grep '^tcp ' | grep 'src=10.0.1.10 dst=10.0.3.10 sport=[0-9]* dport=80 ' |
@@ -404,6 +483,7 @@ run_case hairpin case_hairpin
 run_case conns-seq case_conns_sequential
 run_case conns-parallel case_conns_parallel
 run_case iperf3 case_iperf3
+run_case udp64 case_udp64
 run_case udp-expiry case_udp_expiry
 run_case frag-flood case_frag_flood
 if [ "$mode" = natgw ]; then

@@ -81,7 +81,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char fz_ini[] =
 	"[ports]\ninside = 0\noutside = 1\n"
 	"[inside]\naddress = 192.168.1.1/24\nmtu = 1500\n"
+	"address6 = 2001:db8:1::1/64\nra = yes\nroutes6 = 2001:db8:100::/56 via 2001:db8:1::30\n"
 	"[outside]\naddress = 203.0.113.2/24\ngateway = 203.0.113.1\nmtu = 1400\n"
+	"address6 = 2001:db8:2::2/64\ngateway6 = 2001:db8:2::1\n"
 	"[nat]\npool = 203.0.113.2, 203.0.113.3\nports = 1024-1279\n"
 	"mapping = endpoint-independent\nfiltering = address-and-port-dependent\n"
 	"port_preserve = yes\npaired = yes\nhairpin = yes\n"

@@ -12,7 +12,7 @@ OUTDIR/<target>/<seed> for every target, in each target's input format:
   fuzz_ipv4         selector byte 0x01 (verify checksum, IPv4 at 14) + one frame
   fuzz_helpers      selector byte, 4 address bytes, 2 port bytes + one payload
   fuzz_pipeline     records [port][delta u16][len u16][frame] (fuzz_pipeline.c), the
-                    fix-checksums bit set
+                    fix-checksums bit set; IPv4 and IPv6 (ip6_* sequences)
   fuzz_pipeline_w2  the same sequences, the receiving worker alternating
 Needs Debian's python3 (python3-scapy).
 """
@@ -198,6 +198,78 @@ def sequences():
         (IN, ms(1), e_in() / IP(src=H1, dst=SERVER, options=b"\x94\x04\x00\x00") /
          TCP(sport=1101, dport=443, flags="S")),
     ]
+    seq.update(ipv6_sequences())
+    return seq
+
+
+def ipv6_sequences():
+    """IPv6 routed with conntrack (app/gw_ip6.c, gw_nd.c; fuzz_pipeline's address6 keys):
+    ND both sides, a TCP connection, UDP with an ICMPv6 error about it, echo, hop limit 1,
+    extension headers (and past the bound), a routing header, fragments, a router
+    solicitation, unsolicited inbound."""
+    from scapy.all import (ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6EchoRequest,
+                           ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RS, ICMPv6NDOptDstLLAddr,
+                           ICMPv6NDOptSrcLLAddr, ICMPv6PacketTooBig, IPv6, IPv6ExtHdrDestOpt,
+                           IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting)
+    h, s, r, g_in, g_out = ("2001:db8:1::10", "2001:db8:3::5", "2001:db8:2::1",
+                            "2001:db8:1::1", "2001:db8:2::2")
+
+    def i6(l4, src=h, dst=s, hlim=64):
+        return e_in() / IPv6(src=src, dst=dst, hlim=hlim) / l4
+
+    def o6(l4, src=s, dst=h, hlim=60):
+        return e_out() / IPv6(src=src, dst=dst, hlim=hlim) / l4
+    nd_in = e_in() / IPv6(src=h, dst="ff02::1:ff00:1", hlim=255) / ICMPv6ND_NS(tgt=g_in) / \
+        ICMPv6NDOptSrcLLAddr(lladdr=H1_MAC)
+    nd_out = e_out() / IPv6(src=r, dst="ff02::1:ff00:2", hlim=255) / ICMPv6ND_NS(tgt=g_out) / \
+        ICMPv6NDOptSrcLLAddr(lladdr=ROUTER_MAC)
+    na_out = e_out() / IPv6(src=r, dst=g_out, hlim=255) / ICMPv6ND_NA(S=1, O=1, tgt=r) / \
+        ICMPv6NDOptDstLLAddr(lladdr=ROUTER_MAC)
+    udp = i6(UDP(sport=5000, dport=53) / Raw(b"q" * 20))
+    seq = {}
+    seq["ip6_tcp"] = [
+        (IN, 0, nd_in), (OUT, ms(1), nd_out),
+        (IN, ms(1), i6(TCP(sport=40000, dport=80, flags="S", seq=1000))),
+        (OUT, ms(1), na_out),
+        (OUT, ms(1), o6(TCP(sport=80, dport=40000, flags="SA", seq=5000, ack=1001))),
+        (IN, ms(1), i6(TCP(sport=40000, dport=80, flags="A", seq=1001, ack=5001))),
+        (IN, ms(1), i6(TCP(sport=40000, dport=80, flags="PA", seq=1001, ack=5001) /
+                       Raw(b"GET / HTTP/1.0\r\n\r\n"))),
+        (OUT, ms(1), o6(TCP(sport=80, dport=40000, flags="PA", seq=5001, ack=1019) /
+                        Raw(b"x" * 1300))),
+        (OUT, ms(1), o6(ICMPv6PacketTooBig(mtu=1280) / Raw(bytes(i6(TCP(
+            sport=40000, dport=80, flags="PA", seq=1019, ack=6301) / Raw(b"y" * 1300)))[14:
+                                                                                      1246]),
+                        src=r)),
+        (IN, ms(1), i6(TCP(sport=40000, dport=80, flags="FA", seq=1019, ack=6301))),
+        (OUT, ms(1), o6(TCP(sport=80, dport=40000, flags="FA", seq=6301, ack=1020))),
+    ]
+    seq["ip6_udp_icmp"] = [
+        (IN, 0, nd_in), (OUT, ms(1), nd_out), (IN, ms(1), udp), (OUT, ms(1), na_out),
+        (OUT, ms(1), o6(UDP(sport=53, dport=5000) / Raw(b"a" * 40))),
+        (OUT, ms(1), o6(ICMPv6DestUnreach(code=4) / Raw(bytes(udp)[14:]))),
+        (IN, ms(1), i6(ICMPv6EchoRequest(id=7, seq=1, data=b"ping"))),
+        (OUT, ms(1), o6(ICMPv6EchoReply(id=7, seq=1, data=b"ping"))),
+        (IN, ms(1), i6(ICMPv6EchoRequest(id=8), dst=g_in)),
+        (IN, ms(1), i6(UDP(sport=1, dport=2), hlim=1)),
+        (IN, ms(1), e_in() / IPv6(src="fe80::1", dst="ff02::2", hlim=255) / ICMPv6ND_RS()),
+    ]
+    seq["ip6_ext_frag"] = [
+        (IN, 0, nd_in), (OUT, ms(1), nd_out), (OUT, ms(1), na_out),
+        (IN, ms(1), i6(IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt() /
+                       TCP(sport=40001, dport=80, flags="S"))),
+        (IN, ms(1), i6(IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() /
+                       IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() /
+                       IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() /
+                       UDP(sport=1, dport=2))),
+        (IN, ms(1), i6(IPv6ExtHdrRouting(segleft=1, addresses=["2001:db8:3::9"]) /
+                       UDP(sport=1, dport=2))),
+        (IN, ms(1), i6(IPv6ExtHdrFragment(offset=0, m=1, id=9) / UDP(sport=3, dport=4) /
+                       Raw(b"f" * 64))),
+        (IN, ms(1), i6(IPv6ExtHdrFragment(offset=9, m=0, id=9, nh=17) / Raw(b"g" * 64))),
+        (OUT, ms(1), o6(TCP(sport=1, dport=22, flags="S"))),
+        (OUT, ms(1), o6(UDP(sport=1, dport=2), src=h)),
+    ]
     return seq
 
 
@@ -234,13 +306,38 @@ def helper_seeds():
     return s
 
 
+def rules_seeds():
+    """fuzz_rules: the shipped default ruleset, the unit tests' every-keyword file and the
+    e2e ruleset, each followed by a NUL and a match context."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
+    ctx = bytes([192, 168, 1, 10, 198, 51, 100, 5, 0x9c, 0x40, 0, 25, 6, 0, 0, 1, 0, 8, 0,
+                 0, 40, 0, 0, 0]) + struct.pack("<Q", 1700000000000000)
+    s = {}
+    for name, path in (("default", "config/rules-default.nft"),
+                       ("e2e", "tests/e2e/rules.nft")):
+        p = os.path.join(root, path)
+        if os.path.exists(p):
+            s["rules_" + name] = open(p, "rb").read() + b"\0" + ctx
+    s["rules_all"] = (b"table inet t {\n chain i { type filter hook input priority 0; "
+                      b"policy drop;\n  icmp type echo-request limit rate 10/second accept\n"
+                      b"  tcp dport ssh reject with tcp reset\n  udp dport 1-1023 reject\n }\n"
+                      b" chain f { type filter hook forward priority 0; policy accept;\n"
+                      b"  ct state invalid log prefix \"x \" counter drop\n"
+                      b"  ct status dnat,snat accept\n  ct helper \"ftp\" accept\n"
+                      b"  iif inside oif outside ip saddr 10.0.0.0/8 ip daddr { 1.2.3.4, "
+                      b"5.6.0.0/16 } tcp dport { 80, 443, 8000-8080 } accept\n"
+                      b"  meta l4proto udp udp sport 53 notrack\n }\n}\n") + b"\0" + ctx
+    return s
+
+
 def main():
     if len(sys.argv) != 2:
         sys.stderr.write(__doc__)
         return 2
     top = sys.argv[1]
     seqs = sequences()
-    for t in ("fuzz_ipv4", "fuzz_helpers", "fuzz_pipeline", "fuzz_pipeline_w2"):
+    for t in ("fuzz_ipv4", "fuzz_helpers", "fuzz_rules", "fuzz_pipeline", "fuzz_pipeline_w2"):
         os.makedirs(os.path.join(top, t), exist_ok=True)
 
     def put(target, name, data):
@@ -254,6 +351,8 @@ def main():
             put("fuzz_ipv4", f"{name}_{k}", b"\x01" + frame_bytes(p))
     for name, data in helper_seeds().items():
         put("fuzz_helpers", name, data)
+    for name, data in rules_seeds().items():
+        put("fuzz_rules", name, data)
     return 0
 
 

@@ -285,3 +285,142 @@ pb_inner_off(const uint8_t *f)
 {
 	return (unsigned int)(l4_of(f) + 8 - f);
 }
+
+/* ---- IPv6 (pb6_*) ---- */
+
+static uint32_t
+pseudo_sum6(const uint8_t *ip6, uint8_t nh, unsigned int l4len)
+{
+	uint32_t s = 0;
+	unsigned int i;
+
+	for (i = 8; i < 40; i += 2)
+		s += get16(ip6 + i);
+	return s + (l4len >> 16) + (l4len & 0xffff) + nh;
+}
+
+unsigned int
+pb6_build(uint8_t *buf, const struct pb6_spec *s)
+{
+	uint8_t *ip6 = buf + PB_ETH_LEN, *l4 = ip6 + 40 + s->ext_len;
+	unsigned int l4hdr, l4len;
+
+	memset(buf, 0, PB_MAX);
+	eth_header(buf);
+	put16(buf + 12, 0x86dd);
+	switch (s->proto) {
+	case IPPROTO_TCP:
+		l4hdr = 20;
+		put16(l4, s->sport);
+		put16(l4 + 2, s->dport);
+		put32(l4 + 4, s->seq);
+		put32(l4 + 8, s->ack);
+		l4[12] = 5 << 4;
+		l4[13] = s->tcp_flags;
+		put16(l4 + 14, s->win ? s->win : 65535);
+		break;
+	case IPPROTO_UDP:
+		l4hdr = 8;
+		put16(l4, s->sport);
+		put16(l4 + 2, s->dport);
+		break;
+	case IPPROTO_ICMPV6:
+		l4hdr = 8;
+		l4[0] = s->icmp_type;
+		l4[1] = s->icmp_code;
+		put16(l4 + 4, s->sport);
+		put16(l4 + 6, s->icmp_seq);
+		break;
+	default:
+		l4hdr = 0;
+		break;
+	}
+	if (s->payload_len)
+		memcpy(l4 + l4hdr, s->payload, s->payload_len);
+	l4len = l4hdr + s->payload_len;
+	ip6[0] = 0x60;
+	put16(ip6 + 4, (uint16_t)(s->ext_len + l4len));
+	ip6[6] = s->ext_len ? s->ext_nh : s->proto;
+	ip6[7] = s->hops ? s->hops : 64;
+	memcpy(ip6 + 8, s->src, 16);
+	memcpy(ip6 + 24, s->dst, 16);
+	if (s->ext_len)
+		memcpy(ip6 + 40, s->ext, s->ext_len);
+	switch (s->proto) {
+	case IPPROTO_TCP:
+		put16(l4 + 16, pb_csum(l4, l4len, pseudo_sum6(ip6, IPPROTO_TCP, l4len)));
+		break;
+	case IPPROTO_UDP: {
+		uint16_t c;
+
+		put16(l4 + 4, l4len);
+		c = pb_csum(l4, l4len, pseudo_sum6(ip6, IPPROTO_UDP, l4len));
+		put16(l4 + 6, c ? c : 0xffff);
+		break;
+	}
+	case IPPROTO_ICMPV6:
+		put16(l4 + 2, pb_csum(l4, l4len, pseudo_sum6(ip6, IPPROTO_ICMPV6, l4len)));
+		break;
+	}
+	return PB_ETH_LEN + 40 + s->ext_len + l4len;
+}
+
+unsigned int
+pb6_build_icmp_error(uint8_t *buf, const uint8_t from[16], const uint8_t to[16], uint8_t type,
+		     uint8_t code, uint32_t param, const uint8_t *orig, unsigned int orig_len,
+		     unsigned int quote)
+{
+	const uint8_t *oip = orig + PB_ETH_LEN;
+	unsigned int avail = orig_len - PB_ETH_LEN;
+	uint8_t *ip6 = buf + PB_ETH_LEN, *icmp = ip6 + 40;
+
+	if (quote == 0 || quote > avail)
+		quote = avail;
+	memset(buf, 0, PB_MAX);
+	eth_header(buf);
+	put16(buf + 12, 0x86dd);
+	ip6[0] = 0x60;
+	put16(ip6 + 4, (uint16_t)(8 + quote));
+	ip6[6] = IPPROTO_ICMPV6;
+	ip6[7] = 64;
+	memcpy(ip6 + 8, from, 16);
+	memcpy(ip6 + 24, to, 16);
+	icmp[0] = type;
+	icmp[1] = code;
+	put32(icmp + 4, param);
+	memcpy(icmp + 8, oip, quote);
+	put16(icmp + 2, pb_csum(icmp, 8 + quote, pseudo_sum6(ip6, IPPROTO_ICMPV6, 8 + quote)));
+	return PB_ETH_LEN + 40 + 8 + quote;
+}
+
+bool
+pb6_csum_ok(const uint8_t *frame, unsigned int len)
+{
+	const uint8_t *ip6 = frame + PB_ETH_LEN, *l4 = ip6 + 40;
+	unsigned int plen;
+	uint8_t nh;
+
+	if (len < PB_ETH_LEN + 40 || get16(frame + 12) != 0x86dd || (ip6[0] >> 4) != 6)
+		return false;
+	plen = get16(ip6 + 4);
+	if (PB_ETH_LEN + 40 + plen > len)
+		return false;
+	nh = ip6[6];
+	/* hop-by-hop, routing, destination options */
+	while ((nh == 0 || nh == 43 || nh == 60) && l4 + 8 <= ip6 + 40 + plen) {
+		unsigned int hl = (l4[1] + 1u) * 8u;
+
+		nh = l4[0];
+		plen -= hl;
+		l4 += hl;
+	}
+	plen = (unsigned int)(ip6 + 40 + get16(ip6 + 4) - l4);
+	switch (nh) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_ICMPV6:
+		return pb_csum(l4, plen, pseudo_sum6(ip6, nh, plen)) == 0;
+	default:
+		return true;
+	}
+}

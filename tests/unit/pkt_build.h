@@ -76,4 +76,33 @@ uint32_t pb_tcp_ack(const uint8_t *f);
 /* ICMP error: the embedded datagram's fields (offset of inner IPv4 header returned) */
 unsigned int pb_inner_off(const uint8_t *f);
 
+/* ---- IPv6: Ethernet (0x86dd) + IPv6 + optional raw extension headers + L4 ---- */
+struct pb6_spec {
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;	/* host order; ICMPv6: sport = identifier */
+	uint8_t proto;		/* IPPROTO_TCP/UDP/ICMPV6/other: the upper layer */
+	uint8_t hops;		/* 0 -> 64 */
+	uint8_t tcp_flags;
+	uint32_t seq, ack;
+	uint16_t win;
+	uint8_t icmp_type, icmp_code;
+	uint16_t icmp_seq;
+	const void *payload;
+	uint16_t payload_len;
+	const uint8_t *ext;	/* raw extension headers (their next-header bytes set by the
+				 * caller, the last one = proto) */
+	uint16_t ext_len;
+	uint8_t ext_nh;		/* type of the first extension header */
+};
+
+/** Build Ethernet+IPv6(+ext)+L4 with correct checksums into buf (>= PB_MAX). */
+unsigned int pb6_build(uint8_t *buf, const struct pb6_spec *s);
+/** ICMPv6 error from `from` to `to` with the 32-bit parameter (MTU, pointer), quoting the
+ * first `quote` bytes (0: all) of the IPv6 datagram in orig (a pb6_build frame). */
+unsigned int pb6_build_icmp_error(uint8_t *buf, const uint8_t from[16], const uint8_t to[16],
+				  uint8_t type, uint8_t code, uint32_t param,
+				  const uint8_t *orig, unsigned int orig_len, unsigned int quote);
+/** The upper-layer checksum of an IPv6 frame, recomputed from scratch, is right. */
+bool pb6_csum_ok(const uint8_t *frame, unsigned int len);
+
 #endif

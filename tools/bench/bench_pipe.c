@@ -116,6 +116,8 @@ pipe_drop(void *arg, struct rte_mbuf *m, enum gw_drop reason)
 	bench_drop(bp->arg, m, gw_drop_str(reason));
 }
 
+const char *bench_pipe_rules;
+
 static void
 config_fill(struct gw_config *c, const struct bench_pipe_params *prm)
 {
@@ -153,6 +155,8 @@ config_fill(struct gw_config *c, const struct bench_pipe_params *prm)
 	c->arp_timeout_s = 86400;
 	c->arp_hold = GW_BURST_MAX;
 	c->burst = 32;
+	if (bench_pipe_rules != NULL)	/* --rules: the ruleset (lib/ruleset) */
+		snprintf(c->rules_path, sizeof(c->rules_path), "%s", bench_pipe_rules);
 }
 
 struct bench_pipe *

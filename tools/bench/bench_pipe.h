@@ -26,6 +26,10 @@ struct bench_pipe_params {
 	unsigned int pool_addrs;	/**< outside pool size, 1..64 (bench_pool_addr(0..n-1)) */
 };
 
+/** [filter] rules of every pipeline the benchmark builds (natgw-bench --rules FILE; NULL:
+ *  no ruleset). */
+extern const char *bench_pipe_rules;
+
 struct bench_pipe;
 
 /** Build one worker over the real pipeline; tx and drops go to bench_tx/bench_drop(arg).

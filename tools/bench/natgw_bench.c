@@ -1189,7 +1189,8 @@ usage(const char *prog)
 	       "  --dat FILE         gnuplot data: sessions, cycles/pkt, floor\n"
 	       "  --huge             use hugepages (default --no-huge)\n"
 	       "  --eal 'ARGS'       extra EAL arguments (e.g. '-l 1')\n"
-	       "  --no-cps, --no-mix skip those measurements (profiling one phase)\n", prog);
+	       "  --no-cps, --no-mix skip those measurements (profiling one phase)\n"
+	       "  --rules FILE       the pipeline runs [filter] rules = FILE (lib/ruleset)\n", prog);
 }
 
 static int
@@ -1224,6 +1225,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{ "huge", no_argument, NULL, 'H' }, { "eal", required_argument, NULL, 'e' },
 		{ "hosts", required_argument, NULL, 'o' }, { "pool", required_argument, NULL, 'P' },
 		{ "no-cps", no_argument, NULL, 'N' }, { "no-mix", no_argument, NULL, 'M' },
+		{ "rules", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	bool sizes_given = false;
@@ -1255,6 +1257,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		case 'o': o->max_hosts = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'P': o->pool_addrs = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'M': o->no_mix = true; break;
+		case 'R': bench_pipe_rules = optarg; break;
 		case 'h': usage(argv[0]); exit(0);
 		default: return -1;
 		}

@@ -39,6 +39,7 @@ esac
 valgrind --tool=callgrind --toggle-collect='timed_loop*' \
 	--callgrind-out-file="$out/callgrind-$phase.out" \
 	"$build/tools/bench/natgw-bench" "${common[@]}" "${args[@]}" > "$out/profile-$phase.log" 2>&1
+set +o pipefail	# head closes the pipes below early (callgrind_annotate gets SIGPIPE)
 {
 	echo "# phase $phase: natgw-bench ${common[*]} ${args[*]}"
 	/usr/bin/python3 - "$out/profile-$phase.json" <<'EOF'
@@ -55,5 +56,7 @@ EOF
 	echo "# inclusive"
 	callgrind_annotate --inclusive=yes "$out/callgrind-$phase.out" |
 		sed -n '/^Ir/,/^--.*Auto-annotated/p' | head -45
+	echo "# per stage (tools/bench/cg_stages.py; per packet natgw processed)"
+	/usr/bin/python3 tools/bench/cg_stages.py "$out/callgrind-$phase.out"
 } > "$out/callgrind-$phase.txt"
 cat "$out/callgrind-$phase.txt"

@@ -56,17 +56,28 @@ class Server(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
 
 
+class Server6(Server):
+    """--ipv6: the same on [::] only (IPV6_V6ONLY), beside the IPv4 one."""
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        super().server_bind()
+
+
 def run_http(a):
     handler = lambda *x, **k: Handler(*x, directory=a.dir, **k)  # noqa: E731
-    srv = Server(("0.0.0.0", a.port), handler)
+    srv = Server6(("::", a.port), handler) if a.ipv6 else Server(("0.0.0.0", a.port), handler)
     log(f"http on :{a.port} serving {a.dir}")
     srv.serve_forever()
 
 
 def run_udpecho(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if a.ipv6 else socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", a.port))
+    if a.ipv6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind(("::" if a.ipv6 else "0.0.0.0", a.port))
     log(f"udp echo on :{a.port}")
     while True:
         data, peer = s.recvfrom(65535)
@@ -88,8 +99,10 @@ def main():
     h = sub.add_parser("http")
     h.add_argument("--port", type=int, default=80)
     h.add_argument("--dir", required=True)
+    h.add_argument("--ipv6", action="store_true", help="listen on [::] (IPv6 only)")
     u = sub.add_parser("udpecho")
     u.add_argument("--port", type=int, default=7)
+    u.add_argument("--ipv6", action="store_true", help="listen on [::] (IPv6 only)")
     a = p.parse_args()
     {"http": run_http, "udpecho": run_udpecho}[a.cmd](a)
 

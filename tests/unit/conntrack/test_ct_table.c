@@ -503,18 +503,63 @@ test_snapshot_concurrent(void **state)
 }
 
 /*
+ * The hash index is sized to its load, not rounded up to a power of 2: 4,100 connections
+ * (8,200 keys) get exactly 2,050 buckets of 8 slots (<= 50% full), 131,200 bytes (the
+ * rounding gave 4,096 buckets, 262,144 bytes: 32 bytes per connection more), and a full
+ * table of random tuples still finds room for every key in one of its two buckets.
+ */
+static void
+test_hash_index_size(void **state)
+{
+	const uint32_t cap = 4100;
+	struct ct_params prm = { .capacity = cap, .use_heap = true, .seed = { 7, 9 } };
+	struct ct_table *t = ct_table_create(&prm);
+	size_t entries = (size_t)cap * (128 + 4);	/* the entries and their free stack */
+	enum ct_reason why = CT_R_NONE;
+	struct ct_tuple o, r;
+	struct ct_stats st;
+	uint8_t dir;
+	uint32_t i;
+
+	(void)state;
+	assert_non_null(t);
+	assert_true(ct_table_memory(t) >= entries + 2050 * 64);
+	assert_true(ct_table_memory(t) < entries + 2050 * 64 + 16384);	/* + struct ct_table */
+	for (i = 0; i < cap; i++) {
+		o = tup(A_IN + htonl(i / 60000), A_OUT + htonl(i % 7),
+			(uint16_t)(1024 + i % 60000), 53, IPPROTO_UDP);
+		r = ct_tuple_invert(&o);
+		assert_non_null(ct_create(t, &o, &r, T0, &why));
+	}
+	ct_stats_get(t, &st);
+	assert_int_equal(st.active, cap);
+	assert_int_equal(st.refused, 0);
+	for (i = 0; i < cap; i += 97) {
+		o = tup(A_IN + htonl(i / 60000), A_OUT + htonl(i % 7),
+			(uint16_t)(1024 + i % 60000), 53, IPPROTO_UDP);
+		r = ct_tuple_invert(&o);
+		assert_non_null(ct_lookup(t, &o, &dir, T0));
+		assert_int_equal(dir, CT_DIR_ORIG);
+		assert_non_null(ct_lookup(t, &r, &dir, T0));
+		assert_int_equal(dir, CT_DIR_REPLY);
+	}
+	ct_table_free(t);
+}
+
+/*
  * Both candidate buckets full: refused with CT_R_HASH_FULL, nothing half inserted. White
  * box: a 16-entry table has 8 buckets (2 keys per connection, <= 50% of the 64 slots); with a
- * known seed we pick tuples whose two buckets (hash bits 0-2 and 32-34) are both in {0, 1}.
+ * known seed we pick tuples whose two buckets (ct_hash_range: the top 3 bits of each 32-bit
+ * half of the hash, the next bucket when they agree) are both in {0, 1}.
  */
 static bool
 in_buckets_01(struct ct_table *t, const struct ct_tuple *k)
 {
 	uint64_t h = ct_hash(t, k);
-	uint32_t b1 = (uint32_t)h & 7, b2 = (uint32_t)(h >> 32) & 7;
+	uint32_t b1 = (uint32_t)h >> 29, b2 = (uint32_t)(h >> 32) >> 29;
 
 	if (b2 == b1)
-		b2 = b1 ^ 1;
+		b2 = (b1 + 1) & 7;
 	return b1 < 2 && b2 < 2;
 }
 
@@ -808,6 +853,7 @@ main(void)
 		cmocka_unit_test(test_eviction_unassured),
 		cmocka_unit_test(test_expire_budget),
 		cmocka_unit_test(test_snapshot_concurrent),
+		cmocka_unit_test(test_hash_index_size),
 		cmocka_unit_test(test_hash_full),
 		cmocka_unit_test(test_seed),
 		cmocka_unit_test(test_capacity_one),

@@ -46,6 +46,68 @@ try_udp(struct nt_env *e, uint32_t src, uint16_t sport, uint32_t dst, uint16_t d
 	return NAT_R_NONE;
 }
 
+/*
+ * The per-host records are sized to the conntrack capacity (nat_hosts_init): a full table of
+ * connections from as many distinct hosts, turned over four times by new hosts whose record
+ * exists before ct_create evicts an old connection, keeps every connection counted in its
+ * host's record (a missing record would leave it outside every per-host limit) and frees
+ * the evicted hosts' records. Then the same with 4 connections per host, outbound and
+ * inbound through a forward.
+ */
+static void
+test_host_records_cover_table(void **state)
+{
+	static const struct nat_fwd fw[] = {
+		{ .proto = IPPROTO_TCP, .ext_addr = N_1, .ext_lo = 9000, .ext_hi = 9999,
+		  .int_addr = H_B, .int_port = 80 },
+	};
+	const uint32_t cap = 64;
+	struct nat_config cfg;
+	struct ct_stats cs;
+	struct nt_env e;
+	struct nt_res r;
+	struct pb_spec s;
+	unsigned int i, k;
+
+	(void)state;
+	nt_config(&cfg, 1);
+	nt_start(&e, &cfg, 0, cap, NULL, 0);
+	for (i = 0; i < 5 * cap; i++) {
+		s = nt_tcp(spoofed(i), (uint16_t)(1025 + i % 1000), R_1, 80, PB_SYN);
+		nt_spec(&e, &s, true, &r);
+		nt_assert_ok(&r);
+		assert_int_equal(nat_host_conns(e.nc, spoofed(i)), 1);
+		if (i >= cap)	/* the oldest went to make room, and its record with it */
+			assert_int_equal(nat_host_conns(e.nc, spoofed(i - cap)), 0);
+	}
+	ct_stats_get(e.ct, &cs);
+	assert_int_equal(cs.active, cap);
+	assert_int_equal(cs.evicted, 4 * cap);
+	for (i = 4 * cap; i < 5 * cap; i++)
+		assert_int_equal(nat_host_conns(e.nc, spoofed(i)), 1);
+	nt_stop(&e);
+
+	nt_config(&cfg, 1);
+	nt_start(&e, &cfg, 0, cap, fw, NT_DIM(fw));
+	for (i = 0; i < cap / 4 - 1; i++)
+		for (k = 0; k < 4; k++) {
+			s = nt_tcp(spoofed(i), (uint16_t)(2000 + k), R_1, 80, PB_SYN);
+			nt_spec(&e, &s, true, &r);
+			nt_assert_ok(&r);
+		}
+	for (k = 0; k < 4; k++) {	/* the last 4 entries: inbound to H_B through the forward */
+		s = nt_tcp(R_2, (uint16_t)(3000 + k), N_1, 9000, PB_SYN);
+		nt_spec(&e, &s, false, &r);
+		nt_assert_ok(&r);
+	}
+	for (i = 0; i < cap / 4 - 1; i++)
+		assert_int_equal(nat_host_conns(e.nc, spoofed(i)), 4);
+	assert_int_equal(nat_host_conns(e.nc, H_B), 4);
+	ct_stats_get(e.ct, &cs);
+	assert_int_equal(cs.active, cap);
+	nt_stop(&e);
+}
+
 /* The replayed case: ports 1024-1100 (77), host A opens 200 flows, host B then 10. */
 static void
 test_host_ports_limit(void **state)
@@ -411,6 +473,7 @@ main(void)
 		cmocka_unit_test(test_host_ports_limit),
 		cmocka_unit_test(test_host_ports_release),
 		cmocka_unit_test(test_host_conns_limit),
+		cmocka_unit_test(test_host_records_cover_table),
 		cmocka_unit_test(test_evict_full_table),
 		cmocka_unit_test(test_evict_replied_unassured),
 		cmocka_unit_test(test_port_table_concurrent),
