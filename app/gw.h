@@ -316,6 +316,10 @@ struct gw_worker;
 /** Build the gateway: per worker a conntrack table, NAT and helper contexts, ARP cache,
  * reassembly table and handoff rings. @return NULL with err filled. */
 struct gw *gw_create(const struct gw_params *prm, char *err, size_t errlen);
+/** Replace the [untracked] rules (reload). Every worker reads them on every packet: call
+ * only while no worker runs its packet path (all paused between bursts). [main]
+ * @return 0, -EINVAL (more than GW_MAX_UNTRACKED). */
+int gw_set_untracked(struct gw *g, const struct gw_untracked *u, unsigned int n);
 /** Free everything (packets still in rings or ARP hold are freed). */
 void gw_free(struct gw *g);
 /** The most mbufs of gw_params.pool the pipeline of n_workers workers may hold at once

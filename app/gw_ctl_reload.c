@@ -12,7 +12,7 @@
  * changed, so an unchanged ruleset keeps its counters), and every section whose owner
  * registered a reload hook (gw_ctl_reload_hook: logging, the ruleset, ...). What sizes
  * memory, names a port or an address, or is read by the workers' loop without a ring
- * (ports, addresses, pool, capacity, tables, ARP, fragments, [untracked], ...) is refused
+ * (ports, addresses, pool, capacity, tables, ARP, fragments, ...) is refused
  * with the key named: change it with a restart. The worker count is the EAL core list and
  * not in the file.
  */
@@ -103,9 +103,6 @@ gw_ctl_immutable_diff(const struct gw_config *a, const struct gw_config *b)
 	GW_DIFF(a->nat.rss_preserve != b->nat.rss_preserve, "[nat] rss_port_choice");
 	GW_DIFF(a->rss_key_len != b->rss_key_len ||
 		memcmp(a->rss_key, b->rss_key, a->rss_key_len) != 0, "[nat] rss_key");
-	GW_DIFF(a->n_untracked != b->n_untracked ||
-		memcmp(a->untracked, b->untracked, a->n_untracked * sizeof(a->untracked[0])) != 0,
-		"[untracked]");
 	GW_DIFF(a->capacity != b->capacity, "[conntrack] capacity");
 	GW_DIFF(a->tcp_liberal != b->tcp_liberal, "[conntrack] tcp_liberal");
 	GW_DIFF(a->tcp_loose != b->tcp_loose, "[conntrack] tcp_loose");

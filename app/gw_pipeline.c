@@ -401,6 +401,17 @@ gw_untracked_prepare(struct gw *g)
 	}
 }
 
+int
+gw_set_untracked(struct gw *g, const struct gw_untracked *u, unsigned int n)
+{
+	if (n > GW_MAX_UNTRACKED)
+		return -EINVAL;
+	memcpy(g->cfg.untracked, u, n * sizeof(*u));
+	g->cfg.n_untracked = n;
+	gw_untracked_prepare(g);
+	return 0;
+}
+
 /* TTL-1 with RFC 1624 checksum update, then size check and L2. Consumes m. */
 static void
 gw_forward(struct gw_worker *w, unsigned int egress, struct rte_mbuf *m,

@@ -183,6 +183,57 @@ natgw_log_setup(struct gw *g)
 static volatile int natgw_pause;
 static volatile int natgw_paused[GW_MAX_WORKERS];
 
+/* Pause every worker between bursts (natgw_worker_main) and wait up to 1 s for them: 0, or
+ * -1 (resumed again) with the number that did not pause in *late. */
+static int
+natgw_workers_pause(unsigned int *late)
+{
+	unsigned int i, n = 0, tries;
+
+	__atomic_store_n(&natgw_pause, 1, __ATOMIC_SEQ_CST);
+	for (tries = 0; tries < 10000 && n < natgw_n_workers; tries++) {
+		for (i = 0, n = 0; i < natgw_n_workers; i++)
+			n += __atomic_load_n(&natgw_paused[i], __ATOMIC_ACQUIRE) != 0;
+		if (n < natgw_n_workers)
+			rte_delay_us_sleep(100);
+	}
+	*late = natgw_n_workers - n;
+	if (n < natgw_n_workers) {
+		__atomic_store_n(&natgw_pause, 0, __ATOMIC_SEQ_CST);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+natgw_workers_resume(void)
+{
+	__atomic_store_n(&natgw_pause, 0, __ATOMIC_SEQ_CST);
+}
+
+/* reload: [untracked] rules are read by every worker on every packet, in place: they are
+ * replaced while the workers are paused between bursts (a few microseconds) */
+static void
+natgw_reload_untracked(const struct gw_config *next, char *touched, size_t len, void *arg)
+{
+	unsigned int late;
+
+	if (next->n_untracked == natgw_cfg.n_untracked &&
+	    memcmp(next->untracked, natgw_cfg.untracked,
+		   next->n_untracked * sizeof(next->untracked[0])) == 0)
+		return;
+	if (natgw_workers_pause(&late) < 0) {
+		snprintf(touched, len, "NOT applied: %u worker(s) did not pause within 1 s", late);
+		return;
+	}
+	gw_set_untracked(arg, next->untracked, next->n_untracked);
+	natgw_workers_resume();
+	snprintf(touched, len, "%u -> %u rules", natgw_cfg.n_untracked, next->n_untracked);
+	memcpy(natgw_cfg.untracked, next->untracked,
+	       next->n_untracked * sizeof(next->untracked[0]));
+	natgw_cfg.n_untracked = next->n_untracked;
+}
+
 static void
 natgw_ctl_save(const struct gw_ctl_req *req, struct gw_ctl_reply *rp, void *arg)
 {
@@ -191,7 +242,7 @@ natgw_ctl_save(const struct gw_ctl_req *req, struct gw_ctl_reply *rp, void *arg)
 	struct gw_snapshot_stats st;
 	struct gw_snapshot_buf *b;
 	uint64_t t0 = natgw_wall_us(), paused_us;
-	unsigned int i, n = 0, tries;
+	unsigned int late;
 	char err[512];
 
 	if (bad != NULL) {
@@ -205,21 +256,13 @@ natgw_ctl_save(const struct gw_ctl_req *req, struct gw_ctl_reply *rp, void *arg)
 				   "(give file=PATH)");
 		return;
 	}
-	__atomic_store_n(&natgw_pause, 1, __ATOMIC_SEQ_CST);
-	for (tries = 0; tries < 10000 && n < natgw_n_workers; tries++) {
-		for (i = 0, n = 0; i < natgw_n_workers; i++)
-			n += __atomic_load_n(&natgw_paused[i], __ATOMIC_ACQUIRE) != 0;
-		if (n < natgw_n_workers)
-			rte_delay_us_sleep(100);
-	}
-	if (n < natgw_n_workers) {
-		__atomic_store_n(&natgw_pause, 0, __ATOMIC_SEQ_CST);
+	if (natgw_workers_pause(&late) < 0) {
 		gw_ctl_reply_error(rp, "save: %u of %u workers did not pause within 1 s",
-				   natgw_n_workers - n, natgw_n_workers);
+				   late, natgw_n_workers);
 		return;
 	}
 	b = gw_snapshot_take(arg, natgw_clock(), natgw_wall_us(), &st, err, sizeof(err));
-	__atomic_store_n(&natgw_pause, 0, __ATOMIC_SEQ_CST);
+	natgw_workers_resume();
 	paused_us = natgw_wall_us() - t0;
 	if (b == NULL || gw_snapshot_write(b, path, err, sizeof(err)) < 0) {
 		gw_ctl_reply_error(rp, "%s", err);
@@ -243,7 +286,8 @@ natgw_ctl_setup(struct gw *g)
 	char err[512];
 
 	if (gw_ctl_cmds_init(g, &natgw_cfg, natgw_clock, natgw_cfg_read, err, sizeof(err)) < 0 ||
-	    gw_ctl_reload_hook("stats_interval", NULL, natgw_reload_apply, NULL) < 0) {
+	    gw_ctl_reload_hook("stats_interval", NULL, natgw_reload_apply, NULL) < 0 ||
+	    gw_ctl_reload_hook("untracked", NULL, natgw_reload_untracked, g) < 0) {
 		fprintf(stderr, "natgw: control: %s\n", err);
 		return -1;
 	}

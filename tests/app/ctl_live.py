@@ -196,6 +196,19 @@ def udp_roundtrip(src, sport):
     return bool(b.results) and b.results[0][UDP].dport == sport
 
 
+def udp_out_src(src, sport, dport):
+    """A UDP datagram out: the source address it leaves the uplink with, or None."""
+    s = AsyncSniffer(iface=OUT_IF, count=1, timeout=4,
+                     lfilter=lambda x: UDP in x and x[UDP].dport == dport and
+                     bytes(x[UDP].payload) == b"u%d" % sport)
+    s.start()
+    time.sleep(0.5)
+    sendp(Ether(src=HMAC % int(src.split(".")[3]), dst=IN_MAC) / IP(src=src, dst=SERVER) /
+          UDP(sport=sport, dport=dport) / Raw(b"u%d" % sport), iface=IN_IF, verbose=False)
+    s.join()
+    return s.results[0][IP].src if s.results else None
+
+
 def test_list_flush_delete(gw):
     udp_out(H10, 1000)
     udp_out(H10, 1001)
@@ -393,7 +406,6 @@ REFUSED = [
     ("[workers] burst", {"idle_sleep_us = 200": "idle_sleep_us = 200\nburst = 16"}),
     ("[arp] entries", {"[arp]\n": "[arp]\nentries = 512\n"}),
     ("[fragments] max_flows", {"[forward]": "[fragments]\nmax_flows = 100\n[forward]"}),
-    ("[untracked]", {"[forward]": "[untracked]\nx = udp dport 53\n[forward]"}),
     ("[control] socket", {"socket = ": "socket = /tmp/other.sock\n;"}),
     ("[helpers] max_expect", {"[forward]": "[helpers]\nmax_expect = 77\n[forward]"}),
     ("[inside] routes", {"address = 10.0.1.1/24": "address = 10.0.1.1/24\n"
@@ -467,6 +479,27 @@ def test_reload(gw):
           "to :21 gets no helper")
     gw.ctl("flush", "-s", H12)
     gw.ctl("flush", "-s", H11, "-p", "tcp", "--dport", "21")
+    # [untracked] changes live (the workers pause between bursts while it is replaced)
+    live = {"[conntrack]": "ssh = tcp 10.0.2.1:2200 -> 10.0.1.20:22\n[conntrack]",
+            "idle_sleep_us = 200": "idle_sleep_us = 200\nstats_interval = 30"}
+    check(udp_out_src(H12, 1500, 5353) == "10.0.2.1", "untracked: before the reload UDP to "
+          ":5353 leaves translated")
+    gw.write(udp_to="50", **dict(live, **{"[forward]": "[nat]\nmax_conns_per_host = 1\n"
+                                          "[helpers]\nftp = off\n[untracked]\n"
+                                          "mdns = udp dport 5353 private yes\n[forward]"}))
+    rc, out, err = gw.ctl("reload")
+    check(rc == 0 and "untracked (0 -> 1 rules)" in out,
+          "reload: [untracked] applied: " + (out + err).strip())
+    check(udp_out_src(H12, 1501, 5353) == H12, "untracked: after the reload UDP to :5353 "
+          "leaves untranslated (private yes)")
+    check(udp_out_src(H12, 1502, 5354) == "10.0.2.1", "untracked: other ports still NATed")
+    gw.write(udp_to="50", **dict(live, **{"[forward]": "[nat]\nmax_conns_per_host = 1\n"
+                                          "[helpers]\nftp = off\n[forward]"}))
+    rc, out, err = gw.ctl("reload")
+    check(rc == 0 and "untracked (1 -> 0 rules)" in out and
+          udp_out_src(H12, 1503, 5353) == "10.0.2.1",
+          "reload: [untracked] rule removed, NATed again: " + (out + err).strip())
+    gw.ctl("flush", "-s", H12)
     # refused, key by key: nothing changes (the same file also changes a timeout)
     st0 = state(gw)
     before = sorted(c["orig"] for c in gw.conns())
