@@ -481,6 +481,13 @@ gw_icmp6_error(struct gw_worker *w, unsigned int port, const struct rte_mbuf *m,
 	gw_tx_enqueue(w, port, r);
 }
 
+void
+gw_ip6_unreach(struct gw_worker *w, unsigned int port, const struct rte_mbuf *m,
+	       const struct ct_pkt *p, uint8_t code, ct_time_t now)
+{
+	gw_icmp6_error(w, port, m, p, 1, code, 0, now);
+}
+
 /* Echo request to one of our addresses: answered in place (RFC 4443 4.2), from the address
  * it was sent to, back through the neighbour that sent it. */
 static void
@@ -595,16 +602,27 @@ gw_ip6_track(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p,
 	unsigned int port = m->port & 1;
 	const uint8_t *buf = rte_pktmbuf_mtod(m, const uint8_t *);
 	enum ct_reason why = CT_R_NONE;
+	enum ct_state st;
 	struct ct_conn *c;
-	bool fresh = false;
+	bool fresh = false, ruled = false;
+	uint16_t before;
 
 	c = ct_lookup6(w->ct, p, a, now);
 	if (c == NULL) {
 		if (p->is_icmp_error) {
 			why = CT_R_ICMP_ERROR_NO_CONN;
 		} else if (port == GW_PORT_OUTSIDE) {
-			gw_count_drop(w, m, GW_DROP_IP6_INBOUND_NEW);
-			return;
+			/* simple security (RFC 6092 3.2): inbound only what a rule explicitly
+			 * accepts (the forward chain, ct state new; never its policy) */
+			enum gw_drop d = GW_DROP_IP6_INBOUND_NEW;
+
+			if (unlikely(w->rs != NULL) && ct_new_ok(w->ct, p) == CT_R_NONE)
+				d = gw_rules_inbound_new6(w, m, p, port, now);
+			if (d != GW_DROP_NONE) {
+				gw_count_drop(w, m, d);
+				return;
+			}
+			ruled = true;
 		} else {
 			why = ct_new_ok(w->ct, p);
 		}
@@ -616,8 +634,12 @@ gw_ip6_track(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p,
 		if (why == CT_R_NONE)
 			c = ct_create6(w->ct, p, a, now, &why);
 		if (c == NULL) {
-			if (why != CT_R_HASH_FULL && why != CT_R_TABLE_FULL)
+			if (why != CT_R_HASH_FULL && why != CT_R_TABLE_FULL) {
 				ct_count_reason(w->ct, why);
+				/* INVALID through the forward chain: log, count, reject */
+				if (unlikely(w->rs != NULL))
+					gw_rules_invalid(w, m, p, port, now);
+			}
 			gw_count_drop(w, m, GW_DROP_CT_BASE + why);
 			return;
 		}
@@ -625,11 +647,27 @@ gw_ip6_track(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p,
 		p->conn = c;
 		p->dir = CT_DIR_ORIG;
 	}
-	if (ct_update(w->ct, p, buf, now, &why) == CT_INVALID) {
+	before = ct_conn_status(c);
+	st = ct_update(w->ct, p, buf, now, &why);
+	if (st == CT_INVALID) {
+		if (unlikely(w->rs != NULL))
+			gw_rules_invalid(w, m, p, port, now);
 		if (fresh)
 			ct_delete(w->ct, c);
 		gw_count_drop(w, m, GW_DROP_CT_BASE + why);
 		return;
+	}
+	/* the forward chain (gw_rules.c) as for IPv4: after conntrack, the verdict cached in
+	 * the connection's CT_ST_RS_* bits; before the MTU and hop-limit work of the send */
+	if (unlikely(w->rs != NULL) && !ruled) {
+		enum gw_drop rd = gw_rules_forward(w, m, p, port, port ^ 1, st, before, now);
+
+		if (rd != GW_DROP_NONE) {
+			if (fresh)
+				ct_delete(w->ct, c);
+			gw_count_drop(w, m, rd);
+			return;
+		}
 	}
 	if (!gw_ip6_send(w, port, port ^ 1, m, p, reassembled, now)) {
 		if (fresh)
@@ -686,6 +724,16 @@ gw_ip6_local(struct gw_worker *w, unsigned int port, struct rte_mbuf *m, const s
 		    (gw_ip6_is_ours(w->g, port, dst) ||
 		     memcmp(dst, w->g->cfg.ifc[port ^ 1].addr6, 16) == 0) &&
 		    ct_l4_csum_valid(p, rte_pktmbuf_mtod(m, const uint8_t *))) {
+			/* the input chain (gw_rules.c) decides what natgw answers; ND is never
+			 * filtered (without it IPv6 stops) */
+			if (unlikely(w->rs != NULL)) {
+				enum gw_drop why = gw_rules_input(w, m, p, port, now);
+
+				if (why != GW_DROP_NONE) {
+					gw_count_drop(w, m, why);
+					return;
+				}
+			}
 			gw_icmp6_echo_reply(w, port, m, p);
 			return;
 		}

@@ -100,6 +100,15 @@ void gw_ip6_learn(struct gw_worker *w, struct rte_mbuf *m, ct_time_t now);
 /* Write a fixed IPv6 header (no flow label) */
 void gw_ip6_fill_hdr(uint8_t *ip6, uint16_t plen, uint8_t nh, uint8_t hops,
 		     const uint8_t src[16], const uint8_t dst[16]);
+/* gw_rules.c: an IPv6 packet from the uplink with no connection through the forward chain
+ * (ct state new): GW_DROP_NONE when a rule (not the policy) accepts it, else the reason
+ * (IP6_INBOUND_NEW when the policy decided, RULE_DROP / RULE_REJECT for a rule's). */
+enum gw_drop gw_rules_inbound_new6(struct gw_worker *w, const struct rte_mbuf *m,
+				   const struct ct_pkt *p, unsigned int port, ct_time_t now);
+/* ICMPv6 destination unreachable with code (RFC 4443 3.1) about frame m received on port,
+ * back to its source (the ruleset's reject); rate-limited; does not consume m. */
+void gw_ip6_unreach(struct gw_worker *w, unsigned int port, const struct rte_mbuf *m,
+		    const struct ct_pkt *p, uint8_t code, ct_time_t now);
 /* ICMPv6 checksum of the message at icmp (len bytes) under the header at ip6, written */
 void gw_icmp6_csum(uint8_t *ip6, uint8_t *icmp, unsigned int len);
 

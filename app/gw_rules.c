@@ -17,6 +17,11 @@
  *    log, counter and reject, and are dropped whatever it says: natgw cannot translate them.
  *  - input: packets to the gateway's own addresses (echo requests, anything else to them).
  *  - notrack rules: before conntrack, where [untracked] rules are matched.
+ *  - IPv6 (gw_ip6.c): the forward chain on routed IPv6 flows after conntrack, with the same
+ *    cache; the input chain on ICMPv6 echo to our addresses. The context carries the family
+ *    and the 16-byte addresses (ip saddr matches IPv4 only, ip6 saddr IPv6 only, as in an
+ *    nft inet table); rejects are ICMPv6 destination unreachable (RFC 4443 3.1) or a TCP
+ *    RST over IPv6.
  *
  * Cost: a connection's direction is evaluated on its first packet and again when the rules
  * could see a change (SEEN_REPLY or ASSURED flips: NEW -> ESTABLISHED, assured), or after
@@ -32,6 +37,7 @@
 #include <rte_tcp.h>
 #include <rte_telemetry.h>
 
+#include "gw_ip6.h"
 #include "gw_private.h"
 #include "rs.h"
 
@@ -46,6 +52,8 @@
 struct gw_rs_log {
 	ct_time_t t;
 	uint32_t saddr, daddr;
+	uint8_t family;			/* RS_FAMILY_*; IPv6: addresses in saddr6/daddr6 */
+	uint8_t saddr6[16], daddr6[16];
 	uint16_t sport, dport;
 	uint16_t len;
 	uint8_t proto, iif, oif, state, verdict, icmp_type;
@@ -293,16 +301,28 @@ gw_rs_ctx(struct gw_worker *w, const struct rte_mbuf *m, const struct ct_pkt *p,
 		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, p->l3_off);
 	const struct ct_conn *c = p->conn;
 	uint8_t proto = ip->next_proto_id;
+	bool v6 = unlikely((ip->version_ihl >> 4) == 6);
 
 	memset(x, 0, sizeof(*x));
-	x->saddr = ip->src_addr;
-	x->daddr = ip->dst_addr;
+	if (v6) {
+		/* IPv6 (gw_ip6.c): the addresses as they are in the header (routed, never
+		 * translated), the upper layer after the extension headers */
+		const uint8_t *h = (const uint8_t *)ip;
+
+		x->family = RS_FAMILY_IPV6;
+		x->saddr6 = h + 8;
+		x->daddr6 = h + 24;
+		proto = p->is_icmp_error ? IPPROTO_ICMPV6 : p->tuple.proto;
+	} else {
+		x->saddr = ip->src_addr;
+		x->daddr = ip->dst_addr;
+	}
 	x->l4proto = proto;
 	x->iif = (uint8_t)port;
 	x->oif = (uint8_t)oif;
 	x->ct_state = (uint8_t)st;
 	x->bytes = p->ip_len;
-	if (proto == IPPROTO_ICMP)
+	if (proto == IPPROTO_ICMP || (v6 && proto == IPPROTO_ICMPV6))
 		x->icmp_type = p->icmp_type;
 	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && !p->is_fragment &&
 	    !p->is_icmp_error) {
@@ -316,9 +336,11 @@ gw_rs_ctx(struct gw_worker *w, const struct rte_mbuf *m, const struct ct_pkt *p,
 
 		x->ct_status = ct_conn_status(c) & (CT_ST_SEEN_REPLY | CT_ST_ASSURED |
 						    CT_ST_SNAT | CT_ST_DNAT);
-		x->daddr = o->src;
-		if (x->sport != 0 || x->dport != 0)
-			x->dport = rte_be_to_cpu_16(o->sport);
+		if (!v6) {	/* IPv6 tuples hold folded keys; no DNAT there */
+			x->daddr = o->src;
+			if (x->sport != 0 || x->dport != 0)
+				x->dport = rte_be_to_cpu_16(o->sport);
+		}
 		if ((ct_conn_status(c) & CT_ST_HELPER) && w->hc != NULL) {
 			enum helper_id h = helper_conn_helper(w->hc, c);
 
@@ -368,6 +390,11 @@ gw_rs_log(struct gw_worker *w, const struct rs_result *res, const struct rs_ctx 
 		r->t = now;
 		r->saddr = x->saddr;
 		r->daddr = x->daddr;
+		r->family = x->family;
+		if (x->family == RS_FAMILY_IPV6) {
+			memcpy(r->saddr6, x->saddr6, 16);
+			memcpy(r->daddr6, x->daddr6, 16);
+		}
 		r->sport = x->sport;
 		r->dport = x->dport;
 		r->len = (uint16_t)x->bytes;
@@ -446,6 +473,66 @@ gw_rs_send_rst(struct gw_worker *w, unsigned int port, const struct rte_mbuf *m,
 	gw_l2_send(w, port, gw_nexthop(g, port, oip->dst_addr), n, now);
 }
 
+/* The same RST over IPv6 (as nf_reject_ipv6): from the segment's destination back to its
+ * source through the neighbour that sent it, hop limit 64. The addresses passed stage 1's
+ * checks (unicast, not martian). */
+static void
+gw_rs_send_rst6(struct gw_worker *w, unsigned int port, const struct rte_mbuf *m,
+		const struct ct_pkt *p)
+{
+	const uint8_t *b = rte_pktmbuf_mtod(m, const uint8_t *);
+	const uint8_t *ip = b + p->l3_off;
+	const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)(b + p->l4_off);
+	struct rte_ether_hdr *eth;
+	struct rte_tcp_hdr *ot;
+	struct rte_mbuf *n;
+	uint8_t *oip;
+	uint32_t len;
+
+	if ((th->tcp_flags & RTE_TCP_RST_FLAG) || p->is_fragment ||
+	    p->l4_len < sizeof(*th)) {
+		w->st.rs_reject_refused++;
+		return;
+	}
+	n = rte_pktmbuf_alloc(w->g->pool);
+	if (n == NULL) {
+		w->st.rs_reject_refused++;
+		return;
+	}
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(n, RTE_ETHER_HDR_LEN + 60);
+	if (eth == NULL) {
+		rte_pktmbuf_free(n);
+		w->st.rs_reject_refused++;
+		return;
+	}
+	memset(eth, 0, RTE_ETHER_HDR_LEN + 60);
+	eth->dst_addr = ((const struct rte_ether_hdr *)b)->src_addr;
+	eth->src_addr = w->g->mac[port];
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+	oip = (uint8_t *)(eth + 1);
+	ot = (struct rte_tcp_hdr *)(oip + 40);
+	gw_ip6_fill_hdr(oip, 20, IPPROTO_TCP, 64, ip + 24, ip + 8);
+	ot->src_port = th->dst_port;
+	ot->dst_port = th->src_port;
+	ot->data_off = 5 << 4;
+	if (th->tcp_flags & RTE_TCP_ACK_FLAG) {
+		ot->sent_seq = th->recv_ack;
+		ot->tcp_flags = RTE_TCP_RST_FLAG;
+	} else {
+		len = p->l4_len - (uint32_t)((th->data_off >> 4) * 4);
+		if (th->tcp_flags & RTE_TCP_SYN_FLAG)
+			len++;
+		if (th->tcp_flags & RTE_TCP_FIN_FLAG)
+			len++;
+		ot->recv_ack = rte_cpu_to_be_32(rte_be_to_cpu_32(th->sent_seq) + len);
+		ot->tcp_flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+	}
+	ot->cksum = rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)oip, ot);
+	n->port = (uint16_t)port;
+	w->st.rs_reject_sent++;
+	gw_tx_enqueue(w, port, n);
+}
+
 static void
 gw_rs_reject(struct gw_worker *w, unsigned int port, const struct rte_mbuf *m,
 	     const struct ct_pkt *p, const struct rs_result *res, ct_time_t now)
@@ -455,6 +542,20 @@ gw_rs_reject(struct gw_worker *w, unsigned int port, const struct rte_mbuf *m,
 	if (!gw_rs_bucket(&q->rej_tokens, &q->rej_last, now, GW_RS_REJECT_RATE,
 			  GW_RS_REJECT_BURST)) {
 		w->st.rs_reject_ratelimited++;
+		return;
+	}
+	if (unlikely((rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l3_off)[0] >> 4) == 6)) {
+		if (p->is_icmp_error) {
+			w->st.rs_reject_refused++;	/* RFC 4443 2.4 e.1 */
+			return;
+		}
+		if (res->reject_rst && p->tuple.proto == IPPROTO_TCP) {
+			gw_rs_send_rst6(w, port, m, p);
+			return;
+		}
+		/* ICMPv6 destination unreachable (RFC 4443 3.1), rate-limited there too */
+		w->st.rs_reject_sent++;
+		gw_ip6_unreach(w, port, m, p, res->reject_code6, now);
 		return;
 	}
 	if (res->reject_rst && p->tuple.proto == IPPROTO_TCP && !p->is_icmp_error) {
@@ -518,6 +619,28 @@ gw_rules_forward_slow(struct gw_worker *w, const struct rte_mbuf *m, const struc
 	if (res.cacheable && res.verdict != RS_REJECT)
 		ct_conn_set_status(c, res.verdict == RS_ACCEPT ? (v | a) : v);
 	return d;
+}
+
+enum gw_drop
+gw_rules_inbound_new6(struct gw_worker *w, const struct rte_mbuf *m, const struct ct_pkt *p,
+		      unsigned int port, ct_time_t now)
+{
+	struct rs_result res;
+	struct rs_ctx x;
+	struct ct_pkt q = *p;
+
+	q.conn = NULL;
+	gw_rs_ctx(w, m, &q, port, port ^ 1, CT_NEW, &x);
+	rs_eval(w->rs, w->idx, RS_CHAIN_FORWARD, &x, now, &res);
+	if (res.rule < 0) {
+		/* the policy (accept or drop) is no explicit permission: dropped as without
+		 * rules (RFC 6092 3.2) */
+		w->st.rs_evals++;
+		if (res.n_log != 0 || res.log_lost != 0)
+			gw_rs_log(w, &res, &x, now);
+		return GW_DROP_IP6_INBOUND_NEW;
+	}
+	return gw_rs_apply(w, port, m, p, &res, &x, now);
 }
 
 void
@@ -598,6 +721,8 @@ gw_rs_proto(uint8_t p, char *b, size_t n)
 		return "UDP";
 	if (p == IPPROTO_ICMP)
 		return "ICMP";
+	if (p == IPPROTO_ICMPV6)
+		return "ICMPv6";	/* as nf_log_ipv6 */
 	snprintf(b, n, "%u", p);
 	return b;
 }
@@ -623,13 +748,18 @@ gw_rules_log_drain(struct gw *g, FILE *f)
 
 		while (q->tail != head) {
 			const struct gw_rs_log *r = &q->rec[q->tail & (GW_RS_LOG_SLOTS - 1)];
-			char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN], pb[8];
+			char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], pb[8];
 			struct in_addr a;
 
-			a.s_addr = r->saddr;
-			inet_ntop(AF_INET, &a, s, sizeof(s));
-			a.s_addr = r->daddr;
-			inet_ntop(AF_INET, &a, d, sizeof(d));
+			if (r->family == RS_FAMILY_IPV6) {
+				inet_ntop(AF_INET6, r->saddr6, s, sizeof(s));
+				inet_ntop(AF_INET6, r->daddr6, d, sizeof(d));
+			} else {
+				a.s_addr = r->saddr;
+				inet_ntop(AF_INET, &a, s, sizeof(s));
+				a.s_addr = r->daddr;
+				inet_ntop(AF_INET, &a, d, sizeof(d));
+			}
 			/* the fields of the kernel's nf_log_ipv4 lines, so one grep serves both */
 			fprintf(f, "natgw: rules: %sIN=%s OUT=%s SRC=%s DST=%s LEN=%u PROTO=%s",
 				r->prefix, r->iif < GW_PORT_MAX ? gw_port_name(r->iif) : "",
@@ -637,7 +767,7 @@ gw_rules_log_drain(struct gw *g, FILE *f)
 				gw_rs_proto(r->proto, pb, sizeof(pb)));
 			if (r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP)
 				fprintf(f, " SPT=%u DPT=%u", r->sport, r->dport);
-			else if (r->proto == IPPROTO_ICMP)
+			else if (r->proto == IPPROTO_ICMP || r->proto == IPPROTO_ICMPV6)
 				fprintf(f, " TYPE=%u", r->icmp_type);
 			fprintf(f, " STATE=%s VERDICT=%s\n", gw_rs_state_name(r->state),
 				rs_verdict_str((enum rs_verdict)r->verdict));

@@ -66,12 +66,20 @@ enum rs_verdict {
 	RS_REJECT = 2,
 };
 
-/** What a rule can see of a packet. Addresses network order, ports host order. */
+/** Address families (`meta nfproto`); 0 is IPv4 so that a zeroed context is IPv4. */
+#define RS_FAMILY_IPV4	0
+#define RS_FAMILY_IPV6	1
+
+/** What a rule can see of a packet. Addresses network order, ports host order. As in an
+ * nft inet table, `ip saddr/daddr` match IPv4 packets only, `ip6 saddr/daddr` IPv6 only. */
 struct rs_ctx {
-	uint32_t saddr, daddr;
+	uint32_t saddr, daddr;	/**< IPv4 only */
 	uint16_t sport, dport;	/**< TCP/UDP only (else 0) */
-	uint8_t l4proto;	/**< IPPROTO_* */
-	uint8_t icmp_type;	/**< ICMP only */
+	uint8_t l4proto;	/**< IPPROTO_* (IPv6: the upper layer after extension headers) */
+	uint8_t icmp_type;	/**< ICMP or ICMPv6 only */
+	uint8_t family;		/**< RS_FAMILY_* */
+	const uint8_t *saddr6;	/**< IPv6 only: the 16-byte addresses (in the packet) */
+	const uint8_t *daddr6;
 	uint8_t iif, oif;	/**< RS_IF_* */
 	uint8_t ct_state;	/**< enum ct_state */
 	uint16_t ct_status;	/**< CT_ST_* */
@@ -86,6 +94,8 @@ struct rs_result {
 	uint8_t verdict;	/**< enum rs_verdict */
 	bool reject_rst;	/**< reject with tcp reset (else ICMP type 3, reject_code) */
 	uint8_t reject_code;	/**< ICMP destination unreachable code (3: port, 13: admin) */
+	uint8_t reject_code6;	/**< ICMPv6 destination unreachable code (RFC 4443 3.1: 1
+				 *   admin-prohibited, 4 port unreachable) for an IPv6 packet */
 	bool cacheable;		/**< no counter, log or limit was on the path: the same context
 				 *   gives the same verdict, the caller may cache it */
 	int rule;		/**< rule index that decided, -1: the chain's policy */

@@ -251,9 +251,28 @@ add_item(struct ps *p, uint8_t kind)
 	memset(it, 0, sizeof(*it));
 	it->kind = kind;
 	/* sets start at the next range; flag masks (state, status, interfaces) at 0 */
-	if (kind != RS_K_STATE && kind != RS_K_STATUS && kind != RS_K_IIF && kind != RS_K_OIF)
+	if (kind == RS_K_SADDR6 || kind == RS_K_DADDR6)
+		it->a = rs->n_pfx6;
+	else if (kind != RS_K_STATE && kind != RS_K_STATUS && kind != RS_K_IIF &&
+		 kind != RS_K_OIF && kind != RS_K_NFPROTO)
 		it->a = rs->n_ranges;
 	return it;
+}
+
+static int
+add_pfx6(struct ps *p, struct rs_item *it, const uint8_t a[16], uint8_t len)
+{
+	struct rs_ruleset *rs = p->rs;
+
+	if (rs->n_pfx6 == RS_MAX_PFX6) {
+		ps_err_at(p, cur(p), "too many IPv6 set elements (max %u)", RS_MAX_PFX6);
+		return -1;
+	}
+	memcpy(rs->pfx6[rs->n_pfx6].a, a, 16);
+	rs->pfx6[rs->n_pfx6].len = len;
+	rs->n_pfx6++;
+	it->n++;
+	return 0;
 }
 
 static int
@@ -313,7 +332,8 @@ static const struct name_val ifaces[] = {
 
 static const struct name_val protos[] = {
 	{ "icmp", IPPROTO_ICMP }, { "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP },
-	{ "gre", 47 }, { "esp", 50 }, { "ah", 51 }, { "sctp", 132 }, { NULL, 0 },
+	{ "gre", 47 }, { "esp", 50 }, { "ah", 51 }, { "icmpv6", IPPROTO_ICMPV6 },
+	{ "ipv6-icmp", IPPROTO_ICMPV6 }, { "sctp", 132 }, { NULL, 0 },
 };
 
 /* /etc/services names nft resolves that a gateway policy commonly uses */
@@ -331,6 +351,34 @@ static const struct name_val icmp_types[] = {
 	{ "timestamp-request", 13 }, { "timestamp-reply", 14 }, { "info-request", 15 },
 	{ "info-reply", 16 }, { "address-mask-request", 17 }, { "address-mask-reply", 18 },
 	{ NULL, 0 },
+};
+
+/* `meta nfproto` values (nft's names) */
+static const struct name_val nfprotos[] = {
+	{ "ipv4", 1u << RS_FAMILY_IPV4 }, { "ipv6", 1u << RS_FAMILY_IPV6 }, { NULL, 0 },
+};
+
+/* ICMPv6 types as nft names them (RFC 4443, RFC 4861, RFC 2710) */
+static const struct name_val icmp6_types[] = {
+	{ "destination-unreachable", 1 }, { "packet-too-big", 2 }, { "time-exceeded", 3 },
+	{ "parameter-problem", 4 }, { "echo-request", 128 }, { "echo-reply", 129 },
+	{ "mld-listener-query", 130 }, { "mld-listener-report", 131 },
+	{ "mld-listener-done", 132 }, { "mld-listener-reduction", 132 },
+	{ "nd-router-solicit", 133 }, { "nd-router-advert", 134 },
+	{ "nd-neighbor-solicit", 135 }, { "nd-neighbor-advert", 136 }, { "nd-redirect", 137 },
+	{ "router-renumbering", 138 }, { NULL, 0 },
+};
+
+/* ICMPv6 destination unreachable codes `reject with icmpv6 type` names (RFC 4443 3.1) */
+static const struct name_val reject_codes6[] = {
+	{ "no-route", 0 }, { "admin-prohibited", 1 }, { "addr-unreachable", 3 },
+	{ "port-unreachable", 4 }, { "policy-fail", 5 }, { "reject-route", 6 }, { NULL, 0 },
+};
+
+/* `reject with icmpx type`: one name for both families (nft's icmpx), v4 code << 8 | v6 */
+static const struct name_val reject_codesx[] = {
+	{ "no-route", 0 << 8 | 0 }, { "port-unreachable", 3 << 8 | 4 },
+	{ "host-unreachable", 1 << 8 | 3 }, { "admin-prohibited", 13 << 8 | 1 }, { NULL, 0 },
 };
 
 /* ICMP destination unreachable codes `reject with icmp(x) type` names (RFC 792, RFC 1812) */
@@ -351,7 +399,8 @@ lookup_name(const struct name_val *tab, const char *s, uint32_t *v)
 	return -1;
 }
 
-enum val_kind { V_FLAGS_STATE, V_FLAGS_STATUS, V_IFACE, V_ADDR, V_PROTO, V_PORT, V_ICMP };
+enum val_kind { V_FLAGS_STATE, V_FLAGS_STATUS, V_IFACE, V_ADDR, V_PROTO, V_PORT, V_ICMP,
+		V_ADDR6, V_NFPROTO, V_ICMP6 };
 
 /* One element of a set into it (ranges) or it->a (flag masks). */
 static int
@@ -370,17 +419,44 @@ parse_elem(struct ps *p, struct rs_item *it, enum val_kind k)
 	switch (k) {
 	case V_FLAGS_STATE:
 	case V_FLAGS_STATUS:
+	case V_NFPROTO:
 	case V_IFACE: {
 		const struct name_val *tab = k == V_FLAGS_STATE ? ct_states :
-					     k == V_FLAGS_STATUS ? ct_statuses : ifaces;
+					     k == V_FLAGS_STATUS ? ct_statuses :
+					     k == V_NFPROTO ? nfprotos : ifaces;
 
 		if (lookup_name(tab, b, &v) < 0) {
 			ps_err_at(p, t, k == V_FLAGS_STATE ? "unknown ct state" :
 				  k == V_FLAGS_STATUS ? "unsupported ct status" :
+				  k == V_NFPROTO ? "nfproto must be ipv4 or ipv6, not" :
 				  "interface must be inside or outside, not");
 			return -1;
 		}
 		it->a |= v;
+		break;
+	}
+	case V_ADDR6: {
+		uint8_t a6[16];
+		char *slash = strchr(b, '/');
+		uint64_t pl = 128;
+		unsigned int i;
+
+		if (slash != NULL) {
+			*slash = '\0';
+			if (parse_u64(p, t, slash + 1, 128, &pl) < 0)
+				return -1;
+		}
+		if (inet_pton(AF_INET6, b, a6) != 1) {
+			ps_err_at(p, t, "bad IPv6 address");
+			return -1;
+		}
+		for (i = 0; i < 128; i++)
+			if (i >= pl && (a6[i / 8] & (0x80 >> (i % 8))) != 0) {
+				ps_err_at(p, t, "prefix has host bits set");
+				return -1;
+			}
+		if (add_pfx6(p, it, a6, (uint8_t)pl) < 0)
+			return -1;
 		break;
 	}
 	case V_ADDR: {
@@ -422,9 +498,11 @@ parse_elem(struct ps *p, struct rs_item *it, enum val_kind k)
 			return -1;
 		break;
 	case V_ICMP:
-		if (lookup_name(icmp_types, b, &v) < 0) {
+	case V_ICMP6:
+		if (lookup_name(k == V_ICMP ? icmp_types : icmp6_types, b, &v) < 0) {
 			if (!isdigit((unsigned char)b[0])) {
-				ps_err_at(p, t, "unknown icmp type");
+				ps_err_at(p, t, k == V_ICMP ? "unknown icmp type" :
+					  "unknown icmpv6 type");
 				return -1;
 			}
 			if (parse_u64(p, t, b, 255, &n) < 0)
@@ -522,9 +600,11 @@ parse_reject(struct ps *p, struct rs_rule *r, bool tcp_ctx, const struct tok *kw
 {
 	char b[64];
 	uint32_t v;
+	int fam = 0;	/* 0 icmp, 1 icmpv6, 2 icmpx */
 
 	r->verdict = RS_REJECT;
 	r->reject_code = 3;	/* nft: plain reject is icmp port-unreachable */
+	r->reject_code6 = 4;	/* and icmpv6 port-unreachable for IPv6 (inet table) */
 	if (!accept_word(p, "with"))
 		return 0;
 	if (accept_word(p, "tcp")) {
@@ -537,18 +617,40 @@ parse_reject(struct ps *p, struct rs_rule *r, bool tcp_ctx, const struct tok *kw
 		r->reject_rst = true;
 		return 0;
 	}
-	if (!accept_word(p, "icmp") && !accept_word(p, "icmpx")) {
-		ps_err_at(p, cur(p), "expected 'tcp reset', 'icmp type' or 'icmpx type', got");
+	if (accept_word(p, "icmpx")) {
+		fam = 2;
+	} else if (accept_word(p, "icmpv6")) {
+		fam = 1;
+	} else if (!accept_word(p, "icmp")) {
+		ps_err_at(p, cur(p), "expected 'tcp reset', 'icmp type', 'icmpv6 type' or "
+			  "'icmpx type', got");
 		return -1;
 	}
 	if (expect_word(p, "type") < 0)
 		return -1;
 	if (cur(p)->type != T_WORD ||
-	    lookup_name(reject_codes, tok_str(p, cur(p), b, sizeof(b)), &v) < 0) {
+	    lookup_name(fam == 0 ? reject_codes : fam == 1 ? reject_codes6 : reject_codesx,
+			tok_str(p, cur(p), b, sizeof(b)), &v) < 0) {
 		ps_err_at(p, cur(p), "unknown reject type");
 		return -1;
 	}
-	r->reject_code = (uint8_t)v;
+	if (fam == 2) {
+		r->reject_code = (uint8_t)(v >> 8);
+		r->reject_code6 = (uint8_t)v;
+	} else {
+		struct rs_item *it;
+
+		/* nft in an inet table: `reject with icmp` implies `meta nfproto ipv4`,
+		 * `with icmpv6` `meta nfproto ipv6` (the rule matches that family only) */
+		if (fam == 0)
+			r->reject_code = (uint8_t)v;
+		else
+			r->reject_code6 = (uint8_t)v;
+		it = add_item(p, RS_K_NFPROTO);
+		if (it == NULL)
+			return -1;
+		it->a = 1u << (fam == 0 ? RS_FAMILY_IPV4 : RS_FAMILY_IPV6);
+	}
 	p->i++;
 	return 0;
 }
@@ -751,10 +853,29 @@ parse_match(struct ps *p, struct rs_rule *r, const struct tok *kw, bool *tcp_ctx
 		}
 		return it == NULL ? -1 : parse_set(p, it, V_ADDR);
 	}
+	if (is_word(p, kw, "ip6")) {
+		p->i++;
+		if (accept_word(p, "saddr"))
+			it = add_item(p, RS_K_SADDR6);
+		else if (accept_word(p, "daddr"))
+			it = add_item(p, RS_K_DADDR6);
+		else {
+			ps_err_at(p, cur(p), "unknown ip6 key (saddr, daddr)");
+			return -1;
+		}
+		return it == NULL ? -1 : parse_set(p, it, V_ADDR6);
+	}
 	if (is_word(p, kw, "meta")) {
 		p->i++;
-		if (expect_word(p, "l4proto") < 0)
+		if (accept_word(p, "nfproto")) {
+			it = add_item(p, RS_K_NFPROTO);
+			return it == NULL ? -1 : parse_set(p, it, V_NFPROTO);
+		}
+		if (!is_word(p, cur(p), "l4proto")) {
+			ps_err_at(p, cur(p), "unknown meta key (l4proto, nfproto)");
 			return -1;
+		}
+		p->i++;
 		it = add_item(p, RS_K_L4PROTO);
 		if (it == NULL || parse_set(p, it, V_PROTO) < 0)
 			return -1;
@@ -787,6 +908,13 @@ parse_match(struct ps *p, struct rs_rule *r, const struct tok *kw, bool *tcp_ctx
 			return -1;
 		it = add_item(p, RS_K_ICMPTYPE);
 		return it == NULL ? -1 : parse_set(p, it, V_ICMP);
+	}
+	if (is_word(p, kw, "icmpv6")) {
+		p->i++;
+		if (expect_word(p, "type") < 0)
+			return -1;
+		it = add_item(p, RS_K_ICMP6TYPE);
+		return it == NULL ? -1 : parse_set(p, it, V_ICMP6);
 	}
 	(void)r;
 	ps_err_at(p, kw, "unknown keyword");
@@ -1149,9 +1277,10 @@ rs_load_string(const char *text, const char *name, unsigned int n_workers, char 
 	rs->items = calloc(RS_MAX_ITEMS, sizeof(*rs->items));
 	rs->ranges = calloc(RS_MAX_RANGES, sizeof(*rs->ranges));
 	rs->limits = calloc(RS_MAX_RULES, sizeof(*rs->limits));
+	rs->pfx6 = calloc(RS_MAX_PFX6, sizeof(*rs->pfx6));
 	rs->text = calloc(1, RS_TEXT_MAX);
 	if (rs->rules == NULL || rs->items == NULL || rs->ranges == NULL ||
-	    rs->limits == NULL || rs->text == NULL)
+	    rs->limits == NULL || rs->pfx6 == NULL || rs->text == NULL)
 		goto nomem;
 	rs->text_len = 1;	/* offset 0 is "" */
 	if (lex(&p) < 0 || parse_file(&p) < 0) {
@@ -1230,6 +1359,7 @@ rs_free(struct rs_ruleset *rs)
 	free(rs->items);
 	free(rs->ranges);
 	free(rs->limits);
+	free(rs->pfx6);
 	free(rs->text);
 	free(rs);
 }

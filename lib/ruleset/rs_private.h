@@ -12,6 +12,7 @@
 #define RS_MAX_RULES	1024
 #define RS_MAX_ITEMS	8192
 #define RS_MAX_RANGES	16384
+#define RS_MAX_PFX6	4096
 #define RS_MAX_WORKERS	64
 #define RS_TEXT_MAX	65536	/* bytes of rule texts, prefixes and helper names */
 #define RS_LIMIT_BURST_DEFAULT 5	/* nft's default burst for `limit rate` */
@@ -29,6 +30,10 @@ enum rs_kind {
 	RS_K_DPORT,
 	RS_K_ICMPTYPE,
 	RS_K_HELPER,	/* a: offset of the name in text */
+	RS_K_SADDR6,	/* prefixes [off, off + n) of pfx6; IPv6 packets only */
+	RS_K_DADDR6,
+	RS_K_NFPROTO,	/* a: mask of 1 << RS_FAMILY_* */
+	RS_K_ICMP6TYPE,	/* ranges; ICMPv6 only */
 	RS_K_COUNTER,
 	RS_K_LOG,
 	RS_K_LIMIT,	/* a: limit index; rate/burst in the limit table */
@@ -46,6 +51,12 @@ struct rs_range {
 	uint32_t lo, hi;
 };
 
+/* an IPv6 prefix: the address with its host bits clear, and the length */
+struct rs_pfx6 {
+	uint8_t a[16];
+	uint8_t len;
+};
+
 struct rs_limit {
 	uint64_t rate;		/* tokens per unit */
 	uint64_t unit_us;	/* the unit in microseconds (second, minute, ...) */
@@ -60,6 +71,7 @@ struct rs_rule {
 	uint8_t verdict;	/* enum rs_verdict, or RS_V_CONTINUE */
 	bool reject_rst;
 	uint8_t reject_code;
+	uint8_t reject_code6;	/* ICMPv6 code for an IPv6 packet */
 	bool counter, notrack;
 	uint32_t line;
 	uint32_t text;		/* offset in text */
@@ -105,6 +117,8 @@ struct rs_ruleset {
 	uint32_t n_items;
 	struct rs_range *ranges;
 	uint32_t n_ranges;
+	struct rs_pfx6 *pfx6;
+	uint32_t n_pfx6;
 	struct rs_limit *limits;
 	uint32_t n_limits;
 	char *text;

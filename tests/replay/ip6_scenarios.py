@@ -37,6 +37,12 @@ ip6_ext:     a segment with hop-by-hop and destination options headers is tracke
 ip6_frag:    fragments both ways reassembled before conntrack (out of order too), forwarded
              whole when that fits, in egress-MTU pieces when not; overlapping fragments
              (RFC 5722) make no datagram and are dropped at the timeout.
+ip6_rules:   the ruleset ([filter] rules, app/gw_rules.c) on IPv6: the forward chain on
+             routed flows (ip6 daddr/saddr prefixes, meta nfproto ipv6, ports, icmpv6
+             type; `ip saddr 0.0.0.0/0 accept` never matches IPv6, as in an nft inet
+             table), the cached verdict on later packets, reject as ICMPv6 admin-prohibited
+             and as a TCP RST over IPv6, the input chain on echo to natgw; an
+             unsolicited inbound SYN opened by an explicit rule only (RFC 6092 3.2).
 ip6_ra:      with ra = yes natgw advertises the inside prefix (from its link-local address,
              to all nodes, prefix / MTU / link-layer options) and answers a router
              solicitation; nothing is advertised on the uplink.
@@ -230,6 +236,23 @@ def check6(tr, res, ck):
         ck.eq(f"ipv6 drop #{i} reason", why, res.reason_id(idx))
 
 
+RULES6 = ("table inet natgw {\n"
+          " chain input {\n  type filter hook input priority 0; policy drop;\n"
+          "  icmpv6 type echo-request ip6 saddr 2001:db8:1::10 accept\n }\n"
+          " chain forward {\n  type filter hook forward priority 0; policy drop;\n"
+          "  ct state established,related accept\n"
+          "  ct state invalid drop\n"
+          "  iif outside ip6 daddr 2001:db8:1::10 tcp dport 22 ct state new accept\n"
+          "  ip6 daddr 2001:db8:3::/48 tcp dport 22 log prefix \"v6 \" drop\n"
+          "  ip6 saddr 2001:db8:1::20 reject with icmpv6 type admin-prohibited\n"
+          "  meta nfproto ipv6 udp dport 53 accept\n"
+          "  ip6 saddr 2001:db8:1::/64 ip6 daddr { 2001:db8:3::5, 2001:db8:4::/64 } "
+          "tcp dport 443 accept\n"
+          "  ip saddr 0.0.0.0/0 accept\n"
+          "  meta l4proto icmpv6 icmpv6 type echo-request accept\n"
+          "  tcp dport 25 reject with tcp reset\n }\n}\n")
+
+
 def config_for(extra_keys=None):
     def make(d, name):
         keys = {k: dict(v) for k, v in KEYS.items()}
@@ -237,6 +260,10 @@ def config_for(extra_keys=None):
             keys.setdefault(sec, {}).update(kv)
         if name == "ip6_off":
             return None
+        if name == "ip6_rules":
+            with open(os.path.join(d, "rules.nft"), "w") as f:
+                f.write(RULES6)
+            return sc.write_config(d, keys=keys, extra="[filter]\nrules = rules.nft\n")
         return sc.write_config(d, keys=keys)
     return make
 
@@ -367,6 +394,86 @@ def ip6_udp_icmp(tr):
     # an echo request from outside to the inside host: not established
     y = tr.send("outside", r6(SRV6, H6, ICMPv6EchoRequest(id=5, seq=1)))
     tr.drop6_(y, "IP6_INBOUND_NEW")
+
+
+def ip6_rules(tr):
+    setup(tr)
+    preamble6(tr)      # ND is never filtered
+    # meta nfproto ipv6 udp dport 53 accept; the answer as established
+    u = tr.send("inside", h6(H6, SRV6, UDP(sport=5000, dport=53) / Raw(b"query")))
+    tr.out6("outside", out6(u))
+    y = tr.send("outside", r6(SRV6, H6, UDP(sport=53, dport=5000) / Raw(b"answer")))
+    tr.out6("inside", in6(y))
+    # ip6 daddr 2001:db8:3::/48 tcp dport 22 drop
+    x = tr.send("inside", h6(H6, SRV6, TCP(sport=40001, dport=22, flags="S", seq=1)))
+    tr.drop6_(x, "RULE_DROP")
+    # ... not to another prefix: no rule accepts it, the policy drops it
+    x = tr.send("inside", h6(H6, "2001:db8:5::5", TCP(sport=40001, dport=22, flags="S", seq=1)))
+    tr.drop6_(x, "RULE_DROP")
+    # tcp 443 to a set member: the whole connection, later packets from the cached verdict
+    x = tr.send("inside", h6(H6, SRV6, TCP(sport=40000, dport=443, flags="S", seq=1000)))
+    tr.out6("outside", out6(x))
+    y = tr.send("outside", r6(SRV6, H6, TCP(sport=443, dport=40000, flags="SA", seq=5000,
+                                            ack=1001)))
+    tr.out6("inside", in6(y))
+    for i in range(3):
+        x = tr.send("inside", h6(H6, SRV6, TCP(sport=40000, dport=443, flags="PA", seq=1001 + i,
+                                               ack=5001) / Raw(b"x")))
+        tr.out6("outside", out6(x))
+    # tcp 443 to an address in no element of the set: policy
+    x = tr.send("inside", h6(H6, "2001:db8:6::5", TCP(sport=40000, dport=443, flags="S", seq=9)))
+    tr.drop6_(x, "RULE_DROP")
+    # UDP elsewhere: `ip saddr 0.0.0.0/0 accept` is IPv4 only, the policy drops it
+    x = tr.send("inside", h6(H6, SRV6, UDP(sport=5000, dport=5001) / Raw(b"x")))
+    tr.drop6_(x, "RULE_DROP")
+    # the other host: ICMPv6 destination unreachable, admin prohibited (RFC 4443 3.1 code 1)
+    x = tr.send("inside", h6(H6B, SRV6, UDP(sport=5000, dport=53) / Raw(b"query")))
+    tr.out6("inside", sc.concrete(Ether(src=GW_IN_MAC, dst=H2_MAC) /
+                                  IPv6(src=GW6_IN, dst=H6B, hlim=64) /
+                                  ICMPv6DestUnreach(code=1) / Raw(bytes(x)[14:])))
+    tr.drop6_(x, "RULE_REJECT")
+    # reject with tcp reset: the RST over IPv6 from the segment's destination
+    x = tr.send("inside", h6(H6, SRV6, TCP(sport=40002, dport=25, flags="S", seq=700)))
+    tr.out6("inside", sc.concrete(Ether(src=GW_IN_MAC, dst=H1_MAC) /
+                                  IPv6(src=SRV6, dst=H6, hlim=64) /
+                                  TCP(sport=25, dport=40002, seq=0, ack=701, flags="RA",
+                                      window=0)))
+    tr.drop6_(x, "RULE_REJECT")
+    # icmpv6 type echo-request accept; the reply as established
+    e = tr.send("inside", h6(H6, SRV6, ICMPv6EchoRequest(id=0x77, seq=1, data=b"abc")))
+    tr.out6("outside", out6(e))
+    y = tr.send("outside", r6(SRV6, H6, ICMPv6EchoReply(id=0x77, seq=1, data=b"abc")))
+    tr.out6("inside", in6(y))
+    # the input chain: echo to natgw from H6 answered, from H6B dropped by its policy
+    tr.send("inside", h6(H6, GW6_IN, ICMPv6EchoRequest(id=9, seq=1, data=b"ping")))
+    tr.out6("inside", sc.concrete(Ether(src=GW_IN_MAC, dst=H1_MAC) /
+                                  IPv6(src=GW6_IN, dst=H6, hlim=64) /
+                                  ICMPv6EchoReply(id=9, seq=1, data=b"ping")))
+    x = tr.send("inside", h6(H6B, GW6_IN, ICMPv6EchoRequest(id=9, seq=1, data=b"ping")))
+    tr.drop6_(x, "RULE_DROP")
+    # simple security (RFC 6092 3.2): inbound only what a rule explicitly accepts: SSH to
+    # H6 is, and its answer passes as established
+    y = tr.send("outside", r6(SRV6, H6, TCP(sport=50000, dport=22, flags="S", seq=1)))
+    tr.out6("inside", in6(y))
+    x = tr.send("inside", h6(H6, SRV6, TCP(sport=22, dport=50000, flags="SA", seq=90, ack=2)))
+    tr.out6("outside", out6(x))
+    # ... to H6B no rule does: the policy is no permission (IP6_INBOUND_NEW, as without rules)
+    y = tr.send("outside", r6(SRV6, H6B, TCP(sport=50000, dport=22, flags="S", seq=1)))
+    tr.drop6_(y, "IP6_INBOUND_NEW")
+
+    def evals(t, res, ck):
+        # 20 forwarded or refused packets and echoes to natgw, 18 evaluations: the last two
+        # segments of the 443 connection took the verdict cached on its entry (the first
+        # reply evaluates, and clears the cache of both directions, as for IPv4)
+        with open(os.path.join(res.dir, "replay.log")) as f:
+            log = f.read()
+        ck.ok("rules: evaluations 18 " in log, "forward/input chain evaluations",
+              "18 (2 cached)", [ln for ln in log.splitlines() if "evaluations" in ln])
+        ck.eq("the log line of the IPv6 drop (nf_log_ipv6 fields)",
+              ["natgw: rules: v6 IN=inside OUT=outside SRC=2001:db8:1::10 DST=2001:db8:3::5 "
+               "LEN=60 PROTO=TCP SPT=40001 DPT=22 STATE=new VERDICT=drop"],
+              [ln for ln in log.splitlines() if ln.startswith("natgw: rules: ")])
+    tr.check(evals)
 
 
 def ip6_hop_mtu(tr):
@@ -545,6 +652,7 @@ def check_frag(tr, res, ck):
 SCENARIOS = {
     "ip6_off": ip6_off, "ip6_nd": ip6_nd, "ip6_tcp": ip6_tcp, "ip6_udp_icmp": ip6_udp_icmp,
     "ip6_hop_mtu": ip6_hop_mtu, "ip6_ext": ip6_ext, "ip6_ra": ip6_ra, "ip6_frag": ip6_frag,
+    "ip6_rules": ip6_rules,
 }
 EXTRA = {"ip6_hop_mtu": {"outside": {"mtu": "1400"}},
          "ip6_ra": {"inside": {"ra": "yes"}}}

@@ -197,6 +197,229 @@ test_matches(void **state)
 	}
 }
 
+/* ---- IPv6: frames from pb6_build parsed by ct_parse_ipv6, the context filled as
+ * app/gw_rules.c's gw_rs_ctx does for IPv6 (family, 16-byte addresses in the header, the
+ * upper layer after extension headers) ---- */
+struct frame6 {
+	uint8_t buf[PB_MAX];
+};
+
+static struct rs_ctx
+ctx6_of(struct frame6 *f, const struct pb6_spec *s, uint8_t iif, uint8_t oif,
+	enum ct_state st)
+{
+	unsigned int len = pb6_build(f->buf, s);
+	struct ct_addr6 a;
+	struct ct_pkt p;
+	struct rs_ctx c;
+
+	assert_int_equal(ct_parse_ipv6(f->buf, len, PB_ETH_LEN, &p, &a), CT_R_NONE);
+	memset(&c, 0, sizeof(c));
+	c.family = RS_FAMILY_IPV6;
+	c.saddr6 = f->buf + p.l3_off + 8;
+	c.daddr6 = f->buf + p.l3_off + 24;
+	c.l4proto = p.tuple.proto;
+	if (p.tuple.proto == IPPROTO_TCP || p.tuple.proto == IPPROTO_UDP) {
+		c.sport = __builtin_bswap16(p.tuple.sport);
+		c.dport = __builtin_bswap16(p.tuple.dport);
+	}
+	if (p.tuple.proto == IPPROTO_ICMPV6)
+		c.icmp_type = p.icmp_type;
+	c.iif = iif;
+	c.oif = oif;
+	c.ct_state = (uint8_t)st;
+	c.bytes = p.ip_len;
+	return c;
+}
+
+/* 2001:db8:HI:LO::LAST */
+static void
+a6(uint8_t a[16], uint16_t hi, uint16_t lo, uint8_t last)
+{
+	memset(a, 0, 16);
+	a[0] = 0x20, a[1] = 0x01, a[2] = 0x0d, a[3] = 0xb8;
+	a[4] = (uint8_t)(hi >> 8), a[5] = (uint8_t)hi;
+	a[6] = (uint8_t)(lo >> 8), a[7] = (uint8_t)lo;
+	a[15] = last;
+}
+
+static struct pb6_spec
+v6(uint8_t proto, uint16_t shi, uint8_t slast, uint16_t dhi, uint16_t dlo, uint8_t dlast,
+   uint16_t dport)
+{
+	struct pb6_spec s = { .proto = proto, .sport = 40000, .dport = dport,
+			      .tcp_flags = PB_SYN, .seq = 1, .icmp_type = (uint8_t)dport,
+			      .payload = "hello", .payload_len = 5 };
+
+	a6(s.src, shi, 0, slast);
+	a6(s.dst, dhi, dlo, dlast);
+	if (proto == IPPROTO_ICMPV6) {
+		s.sport = 9;	/* identifier */
+		s.payload = NULL;
+		s.payload_len = 0;
+	}
+	return s;
+}
+
+struct match6_case {
+	const char *rule;
+	struct pb6_spec pkt;
+	bool v4;		/* use the IPv4 frame instead (family checks) */
+	bool match;
+};
+
+static void
+test_ip6_matches(void **state)
+{
+	const struct match6_case cases[] = {
+		{ "ip6 saddr 2001:db8:100::10", v6(IPPROTO_UDP, 0x100, 0x10, 2, 0, 1, 53),
+		  false, true },
+		{ "ip6 saddr 2001:db8:100::10", v6(IPPROTO_UDP, 0x100, 0x11, 2, 0, 1, 53),
+		  false, false },
+		{ "ip6 saddr 2001:db8:100::/40", v6(IPPROTO_UDP, 0x1ff, 0x11, 2, 0, 1, 53),
+		  false, true },
+		{ "ip6 saddr 2001:db8:100::/40", v6(IPPROTO_UDP, 0x200, 0x11, 2, 0, 1, 53),
+		  false, false },
+		/* a prefix length inside a byte: /60 keeps 2001:db8:2:10x: */
+		{ "ip6 daddr 2001:db8:2:100::/60", v6(IPPROTO_UDP, 0x100, 1, 2, 0x10f, 1, 53),
+		  false, true },
+		{ "ip6 daddr 2001:db8:2:100::/60", v6(IPPROTO_UDP, 0x100, 1, 2, 0x110, 1, 53),
+		  false, false },
+		{ "ip6 daddr { 2001:db8:3::/64, 2001:db8:2::5 }",
+		  v6(IPPROTO_UDP, 0x100, 1, 2, 0, 5, 53), false, true },
+		{ "ip6 daddr { 2001:db8:3::/64, 2001:db8:2::5 }",
+		  v6(IPPROTO_UDP, 0x100, 1, 2, 0, 6, 53), false, false },
+		{ "ip6 daddr ::/0", v6(IPPROTO_UDP, 0x100, 1, 2, 0, 6, 53), false, true },
+		/* nft inet semantics: ip matches IPv4 only, ip6 IPv6 only */
+		{ "ip saddr 0.0.0.0/0", v6(IPPROTO_UDP, 0x100, 1, 2, 0, 6, 53), false, false },
+		{ "ip daddr 0.0.0.0/0", v6(IPPROTO_UDP, 0x100, 1, 2, 0, 6, 53), false, false },
+		{ "ip6 saddr ::/0", v6(IPPROTO_UDP, 0x100, 1, 2, 0, 6, 53), true, false },
+		{ "ip saddr 0.0.0.0/0", v6(IPPROTO_UDP, 0x100, 1, 2, 0, 6, 53), true, true },
+		{ "meta nfproto ipv6", v6(IPPROTO_TCP, 0x100, 1, 2, 0, 6, 22), false, true },
+		{ "meta nfproto ipv6", v6(IPPROTO_TCP, 0x100, 1, 2, 0, 6, 22), true, false },
+		{ "meta nfproto ipv4", v6(IPPROTO_TCP, 0x100, 1, 2, 0, 6, 22), false, false },
+		{ "meta nfproto ipv4", v6(IPPROTO_TCP, 0x100, 1, 2, 0, 6, 22), true, true },
+		{ "meta nfproto { ipv4, ipv6 }", v6(IPPROTO_TCP, 0x100, 1, 2, 0, 6, 22), false,
+		  true },
+		/* family-independent matches */
+		{ "tcp dport 22", v6(IPPROTO_TCP, 0x100, 1, 2, 0, 6, 22), false, true },
+		{ "tcp dport 22", v6(IPPROTO_UDP, 0x100, 1, 2, 0, 6, 22), false, false },
+		{ "meta nfproto ipv6 udp dport 53", v6(IPPROTO_UDP, 0x100, 1, 2, 0, 6, 53), false,
+		  true },
+		{ "udp sport 40000", v6(IPPROTO_UDP, 0x100, 1, 2, 0, 6, 53), false, true },
+		{ "meta l4proto icmpv6", v6(IPPROTO_ICMPV6, 0x100, 1, 2, 0, 6, 128), false, true },
+		{ "meta l4proto icmp", v6(IPPROTO_ICMPV6, 0x100, 1, 2, 0, 6, 128), false, false },
+		{ "icmpv6 type echo-request", v6(IPPROTO_ICMPV6, 0x100, 1, 2, 0, 6, 128), false,
+		  true },
+		{ "icmpv6 type { echo-reply, 135 }", v6(IPPROTO_ICMPV6, 0x100, 1, 2, 0, 6, 128),
+		  false, false },
+		{ "icmp type 128", v6(IPPROTO_ICMPV6, 0x100, 1, 2, 0, 6, 128), false, false },
+		{ "ip6 daddr 2001:db8:2::/48 tcp dport 22 ct state new iif inside",
+		  v6(IPPROTO_TCP, 0x100, 1, 2, 0, 6, 22), false, true },
+		{ "ip6 daddr 2001:db8:2::/48 tcp dport 22 ct state new iif outside",
+		  v6(IPPROTO_TCP, 0x100, 1, 2, 0, 6, 22), false, false },
+	};
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct match6_case *m = &cases[i];
+		struct frame6 f;
+		char rule[256];
+		struct rs_ruleset *rs;
+		struct rs_ctx c;
+		int r;
+
+		snprintf(rule, sizeof(rule), "  %s drop", m->rule);
+		rs = fw(rule, "accept", 1);
+		if (m->v4)
+			c = ctx_of(&(struct pb_spec){ .src = H1, .dst = SRV, .sport = 40000,
+						      .dport = 22, .proto = IPPROTO_TCP,
+						      .tcp_flags = PB_SYN, .seq = 1 },
+				   IN, OUT, CT_NEW, 0);
+		else
+			c = ctx6_of(&f, &m->pkt, IN, OUT, CT_NEW);
+		if (verdict(rs, &c, &r) != (m->match ? RS_DROP : RS_ACCEPT) ||
+		    r != (m->match ? F0 : -1))
+			fail_msg("case %u: '%s' should %smatch", i, m->rule,
+				 m->match ? "" : "not ");
+		rs_free(rs);
+	}
+}
+
+/* The upper layer behind extension headers is what l4proto and ports see. */
+static void
+test_ip6_ext_headers(void **state)
+{
+	/* hop-by-hop options (RFC 8200 4.3): next header TCP, length 0, PadN of 4 */
+	static const uint8_t hbh[8] = { IPPROTO_TCP, 0, 1, 4, 0, 0, 0, 0 };
+	struct pb6_spec s = v6(IPPROTO_TCP, 0x100, 1, 2, 0, 6, 22);
+	struct rs_ruleset *rs = fw("  meta l4proto tcp tcp dport 22 drop", "accept", 1);
+	struct frame6 f;
+	struct rs_ctx c;
+	int r;
+
+	(void)state;
+	s.ext = hbh;
+	s.ext_len = sizeof(hbh);
+	s.ext_nh = 0;
+	c = ctx6_of(&f, &s, IN, OUT, CT_NEW);
+	assert_int_equal(f.buf[PB_ETH_LEN + 6], 0);	/* next header: hop-by-hop */
+	assert_int_equal(verdict(rs, &c, &r), RS_DROP);
+	assert_int_equal(r, F0);
+	rs_free(rs);
+}
+
+/* reject: the ICMPv6 code of each form, and `with icmp` / `with icmpv6` implying the
+ * family (nft inet: the reject expression's dependency). */
+static void
+test_ip6_reject(void **state)
+{
+	static const struct {
+		const char *rule;
+		bool v6_match, v4_match;
+		uint8_t code, code6;
+	} cases[] = {
+		{ "tcp dport 22 reject", true, true, 3, 4 },
+		{ "tcp dport 22 reject with icmpv6 type admin-prohibited", true, false, 0, 1 },
+		{ "tcp dport 22 reject with icmpv6 type no-route", true, false, 0, 0 },
+		{ "tcp dport 22 reject with icmp type host-prohibited", false, true, 10, 0 },
+		{ "tcp dport 22 reject with icmpx type admin-prohibited", true, true, 13, 1 },
+		{ "tcp dport 22 reject with icmpx type host-unreachable", true, true, 1, 3 },
+		{ "tcp dport 22 reject with tcp reset", true, true, 3, 4 },
+	};
+	struct pb_spec s4 = tcp(H1, SRV, 40000, 22);
+	struct pb6_spec s6 = v6(IPPROTO_TCP, 0x100, 1, 2, 0, 6, 22);
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char rule[256];
+		struct rs_ruleset *rs;
+		struct rs_result r;
+		struct frame6 f;
+		struct rs_ctx c;
+
+		snprintf(rule, sizeof(rule), "  %s", cases[i].rule);
+		rs = fw(rule, "accept", 1);
+		c = ctx6_of(&f, &s6, IN, OUT, CT_NEW);
+		rs_eval(rs, 0, RS_CHAIN_FORWARD, &c, 0, &r);
+		if (r.verdict != (cases[i].v6_match ? RS_REJECT : RS_ACCEPT) ||
+		    (cases[i].v6_match && r.reject_code6 != cases[i].code6))
+			fail_msg("case %u (IPv6): '%s' verdict %d code6 %u", i, cases[i].rule,
+				 r.verdict, r.reject_code6);
+		if (cases[i].v6_match)
+			assert_int_equal(r.reject_rst, strstr(cases[i].rule, "reset") != NULL);
+		c = ctx_of(&s4, IN, OUT, CT_NEW, 0);
+		rs_eval(rs, 0, RS_CHAIN_FORWARD, &c, 0, &r);
+		if (r.verdict != (cases[i].v4_match ? RS_REJECT : RS_ACCEPT) ||
+		    (cases[i].v4_match && !r.reject_rst && r.reject_code != cases[i].code))
+			fail_msg("case %u (IPv4): '%s' verdict %d code %u", i, cases[i].rule,
+				 r.verdict, r.reject_code);
+		rs_free(rs);
+	}
+}
+
 /* ct helper matches the helper name of the connection. */
 static void
 test_helper(void **state)
@@ -418,6 +641,9 @@ main(void)
 		cmocka_unit_test(test_log),
 		cmocka_unit_test(test_notrack),
 		cmocka_unit_test(test_default_file),
+		cmocka_unit_test(test_ip6_matches),
+		cmocka_unit_test(test_ip6_ext_headers),
+		cmocka_unit_test(test_ip6_reject),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

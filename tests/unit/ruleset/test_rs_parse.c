@@ -52,6 +52,11 @@ static const char *const all_keywords =
 	"\t\tudp sport 53 udp dport { 53, 5353, 6000-6010 } accept\n"
 	"\t\ttcp sport 1024-65535 tcp dport { http, https } accept\n"
 	"\t\tip daddr 192.0.2.53 udp dport 53 notrack\n"
+	"\t\tip6 saddr 2001:db8:100::/56 ip6 daddr { 2001:db8:2::1, 2001:db8:3::/48 } drop\n"
+	"\t\tmeta nfproto ipv6 udp dport 53 accept\n"
+	"\t\tmeta nfproto { ipv4, ipv6 } meta l4proto { icmp, icmpv6 } accept\n"
+	"\t\ticmpv6 type { echo-request, nd-neighbor-solicit, 2 } accept\n"
+	"\t\ttcp dport 23 reject with icmpv6 type admin-prohibited\n"
 	"\t\tlimit rate 100/minute log\n"
 	"\t\tlimit rate 1/hour\n"
 	"\t\tlimit rate 1/day counter\n"
@@ -68,7 +73,7 @@ test_all_keywords(void **state)
 	rs = load(all_keywords, err, sizeof(err));
 	if (rs == NULL)
 		fail_msg("%s", err);
-	assert_int_equal(rs_n_rules(rs), 20);
+	assert_int_equal(rs_n_rules(rs), 25);
 	assert_string_equal(rs_table_name(rs), "inet natgw");
 	assert_string_equal(rs_chain_name(rs, RS_CHAIN_FORWARD), "fw");
 	assert_int_equal(rs_chain_policy(rs, RS_CHAIN_INPUT), RS_DROP);
@@ -121,7 +126,7 @@ static const struct err_case errors[] = {
 	{ HDR "  ip saddr 10.0.0.1/33 drop" FTR, "t.nft:4:12: value out of range (0-32) '10.0.0.1/33'" },
 	{ HDR "  ip daddr 10.0.0.1/8 drop" FTR, "t.nft:4:12: prefix has host bits set '10.0.0.1/8'" },
 	{ HDR "  ip protocol tcp drop" FTR, "t.nft:4:6: unknown ip key (saddr, daddr) 'protocol'" },
-	{ HDR "  meta mark 1" FTR, "t.nft:4:8: expected 'l4proto', got 'mark'" },
+	{ HDR "  meta mark 1" FTR, "t.nft:4:8: unknown meta key (l4proto, nfproto) 'mark'" },
 	{ HDR "  meta l4proto foo drop" FTR, "t.nft:4:16: unknown protocol 'foo'" },
 	{ HDR "  meta l4proto 256 drop" FTR, "t.nft:4:16: value out of range (0-255) '256'" },
 	{ HDR "  tcp flags syn drop" FTR, "t.nft:4:7: unknown tcp key (sport, dport) 'flags'" },
@@ -138,7 +143,8 @@ static const struct err_case errors[] = {
 	{ HDR "  reject with tcp reset" FTR,
 	  "t.nft:4:3: reject with tcp reset needs a tcp match in the rule: 'reject'" },
 	{ HDR "  reject with udp" FTR,
-	  "t.nft:4:15: expected 'tcp reset', 'icmp type' or 'icmpx type', got 'udp'" },
+	  "t.nft:4:15: expected 'tcp reset', 'icmp type', 'icmpv6 type' or 'icmpx type', "
+	  "got 'udp'" },
 	{ HDR "  reject with icmp type foo" FTR, "t.nft:4:25: unknown reject type 'foo'" },
 	{ HDR "  tcp dport 1 reject with tcp rst" FTR, "t.nft:4:31: expected 'reset', got 'rst'" },
 	{ HDR "  log prefix bad" FTR, "t.nft:4:14: log prefix must be a quoted string, not 'bad'" },
@@ -199,6 +205,21 @@ static const struct err_case errors[] = {
 	{ HDR "  ip saddr 1.2.3.4 % drop" FTR, "t.nft:4:20: unexpected character '%'" },
 	{ HDR "  ip saddr" FTR, "t.nft:4:11: expected a value, got at end of line" },
 	{ HDR "  tcp dport { 1,\n 2 3 }" FTR, "t.nft:5:4: expected ',' or '}' in set, got '3'" },
+	{ HDR "  ip6 saddr 2001:db8::/129 drop" FTR,
+	  "t.nft:4:13: value out of range (0-128) '2001:db8::/129'" },
+	{ HDR "  ip6 daddr 2001:db8::1/64 drop" FTR,
+	  "t.nft:4:13: prefix has host bits set '2001:db8::1/64'" },
+	{ HDR "  ip6 daddr 2001:db8::g drop" FTR, "t.nft:4:13: bad IPv6 address '2001:db8::g'" },
+	{ HDR "  ip6 daddr { 2001:db8::/32, 10.0.0.1 } drop" FTR,
+	  "t.nft:4:30: bad IPv6 address '10.0.0.1'" },
+	{ HDR "  ip saddr 2001:db8::1 drop" FTR, "t.nft:4:12: bad IPv4 address '2001:db8::1'" },
+	{ HDR "  ip6 nexthdr tcp drop" FTR, "t.nft:4:7: unknown ip6 key (saddr, daddr) 'nexthdr'" },
+	{ HDR "  meta nfproto ipx drop" FTR,
+	  "t.nft:4:16: nfproto must be ipv4 or ipv6, not 'ipx'" },
+	{ HDR "  icmpv6 type bogus drop" FTR, "t.nft:4:15: unknown icmpv6 type 'bogus'" },
+	{ HDR "  icmpv6 code 1 drop" FTR, "t.nft:4:10: expected 'type', got 'code'" },
+	{ HDR "  reject with icmpv6 type host-prohibited" FTR,
+	  "t.nft:4:27: unknown reject type 'host-prohibited'" },
 };
 
 static void
