@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 
 #include <rte_arp.h>
 #include <rte_errno.h>
@@ -155,6 +156,22 @@ config_fill(struct gw_config *c, const struct bench_pipe_params *prm)
 	c->arp_timeout_s = 86400;
 	c->arp_hold = GW_BURST_MAX;
 	c->burst = 32;
+	if (prm->ip6) {	/* [inside] address6, [outside] address6 + gateway6 (gw_ip6.c) */
+		memcpy(c->ifc[GW_PORT_INSIDE].addr6, bench_in6_addr, 16);
+		c->ifc[GW_PORT_INSIDE].prefix6 = 64;
+		memcpy(c->ifc[GW_PORT_OUTSIDE].addr6, bench_out6_addr, 16);
+		c->ifc[GW_PORT_OUTSIDE].prefix6 = 64;
+		memcpy(c->ifc[GW_PORT_OUTSIDE].gateway6, bench_gw6_addr, 16);
+	}
+	if (prm->ip6 && prm->nat64) {
+		/* [nat64] prefix = 64:ff9b::/96, wkp_strict = no: the servers are in 198.18/15
+		 * (RFC 2544), which RFC 6052 3.1 counts as non-global */
+		static const uint8_t wkp[16] = { 0x00, 0x64, 0xff, 0x9b };
+
+		memcpy(c->nat64_prefix, wkp, 16);
+		c->nat64_prefix_len = 96;
+		c->nat64_wkp_strict = false;
+	}
 	if (bench_pipe_rules != NULL)	/* --rules: the ruleset (lib/ruleset) */
 		snprintf(c->rules_path, sizeof(c->rules_path), "%s", bench_pipe_rules);
 }
@@ -232,6 +249,64 @@ bench_pipe_neighbour(struct bench_pipe *bp, uint16_t port, uint32_t ip, uint64_t
 	rte_ether_addr_copy(mac, &ah->arp_data.arp_sha);
 	ah->arp_data.arp_sip = ip;
 	ah->arp_data.arp_tip = bp->cfg.ifc[port].addr;
+	bench_pipe_rx(bp, port, &m, 1, now_us);
+	return 0;
+}
+
+const uint8_t bench_in6_addr[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1 };
+const uint8_t bench_out6_addr[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 2 };
+const uint8_t bench_gw6_addr[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 1 };
+
+int
+bench_pipe_neighbour6(struct bench_pipe *bp, uint16_t port, const uint8_t ip[16],
+		      uint64_t now_us)
+{
+	const struct rte_ether_addr *mac = port == GW_PORT_INSIDE ? &mac_host : &mac_gw;
+	const struct rte_ether_addr *dmac = port == GW_PORT_INSIDE ? &mac_in : &mac_out;
+	const uint8_t *tgt = port == GW_PORT_INSIDE ? bench_in6_addr : bench_out6_addr;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(bp->pool);
+	uint8_t *f, *ip6, *icmp;
+	uint32_t sum = 0;
+	unsigned int i;
+
+	if (m == NULL)
+		return -ENOBUFS;
+	/* Ethernet, IPv6 (hop limit 255), NS: type 135, target, source link-layer option */
+	f = (uint8_t *)rte_pktmbuf_append(m, 14 + 40 + 32);
+	if (f == NULL) {
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	memset(f, 0, 14 + 40 + 32);
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, mac, 6);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	ip6 = f + 14;
+	ip6[0] = 0x60;
+	ip6[5] = 32;
+	ip6[6] = IPPROTO_ICMPV6;
+	ip6[7] = 255;
+	memcpy(ip6 + 8, ip, 16);
+	memcpy(ip6 + 24, tgt, 16);
+	icmp = ip6 + 40;
+	icmp[0] = 135;
+	memcpy(icmp + 8, tgt, 16);
+	icmp[24] = 1;	/* source link-layer address, 8 bytes */
+	icmp[25] = 1;
+	memcpy(icmp + 26, mac, 6);
+	/* RFC 4443 2.3 checksum: pseudo header (addresses, length, next header) + message */
+	for (i = 0; i < 32; i += 2)
+		sum += (uint32_t)(ip6[8 + i] << 8 | ip6[9 + i]);
+	sum += 32 + IPPROTO_ICMPV6;
+	for (i = 0; i < 32; i += 2)
+		sum += (uint32_t)(icmp[i] << 8 | icmp[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	icmp[2] = (uint8_t)(sum >> 8);
+	icmp[3] = (uint8_t)sum;
+	m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV6;
 	bench_pipe_rx(bp, port, &m, 1, now_us);
 	return 0;
 }

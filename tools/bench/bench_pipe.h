@@ -24,7 +24,13 @@ struct bench_pipe_params {
 	uint64_t udp_timeout_us;	/**< every UDP class; 0: natgw's defaults */
 	uint64_t tcp_timeout_us;	/**< every TCP class; 0: natgw's defaults */
 	unsigned int pool_addrs;	/**< outside pool size, 1..64 (bench_pool_addr(0..n-1)) */
+	bool ip6;			/**< [inside]/[outside] address6, gateway6 (bench_ip6.c) */
+	bool nat64;			/**< [nat64] prefix = 64:ff9b::/96 (with ip6) */
 };
+
+/* IPv6 of the model (bench_ip6.c): natgw 2001:db8:1::1/64 inside, 2001:db8:2::2/64 outside,
+ * uplink gateway6 2001:db8:2::1 */
+extern const uint8_t bench_in6_addr[16], bench_out6_addr[16], bench_gw6_addr[16];
 
 /** [filter] rules of every pipeline the benchmark builds (natgw-bench --rules FILE; NULL:
  *  no ruleset). */
@@ -41,6 +47,10 @@ void bench_pipe_free(struct bench_pipe *bp);
 /** A neighbour (inside host, or the uplink gateway on the outside) asks natgw for its MAC:
  *  natgw learns the neighbour's, as on a real LAN. 0 or -ENOBUFS. */
 int bench_pipe_neighbour(struct bench_pipe *bp, uint16_t port, uint32_t ip, uint64_t now_us);
+/** The same for IPv6: the neighbour sends natgw a neighbour solicitation for natgw's
+ *  address6 on that side (RFC 4861 7.2.3: natgw caches the sender). 0 or -ENOBUFS. */
+int bench_pipe_neighbour6(struct bench_pipe *bp, uint16_t port, const uint8_t ip[16],
+			  uint64_t now_us);
 /** One received burst from port BENCH_PORT_INSIDE/OUTSIDE at virtual time now (us). */
 void bench_pipe_rx(struct bench_pipe *bp, uint16_t port, struct rte_mbuf **pkts, uint16_t n,
 		   uint64_t now_us);

@@ -45,6 +45,34 @@ est_at(const struct results *res, uint32_t sessions)
 	return NULL;
 }
 
+/* the IPv6 rows (bench_ip6.c): 80-byte IPv6 frames (NAT64: 60-byte IPv4 on the outside) */
+static void
+ip6_row(const struct ip6_result *r, const char *what, double fl)
+{
+	char name[64];
+
+	if (!r->ok)
+		return;
+	snprintf(name, sizeof(name), "established %s, %u conns", what, r->sessions);
+	printf("%-34s %12.1f %9.2f %9.2f %11s %8" PRIu64 "\n", name, r->r.cycles, r->r.mpps,
+	       r->r.cycles / fl, "-", r->drops);
+}
+
+static void
+ip6_json(FILE *f, const char *key, const struct ip6_result *r, double fl)
+{
+	fprintf(f, "  \"%s_est_cycles_per_pkt\": %.2f,\n", key, r->ok ? r->r.cycles : 0.0);
+	fprintf(f, "  \"%s_established\": {\"measured\": %s, \"sessions\": %u, "
+		"\"cycles_per_pkt\": %.2f, \"p10_cycles_per_pkt\": %.2f, "
+		"\"mean_cycles_per_pkt\": %.2f, \"mpps\": %.3f, \"ratio_to_floor\": %.3f, "
+		"\"packets\": %" PRIu64 ", \"drops\": %" PRIu64 ", \"outbound_ok\": %" PRIu64
+		", \"inbound_ok\": %" PRIu64 ", \"bad\": %" PRIu64 ", "
+		"\"translated_verified\": %s},\n",
+		key, r->ok ? "true" : "false", r->sessions, r->r.cycles, r->p10_cycles,
+		r->r.mean, r->r.mpps, r->ok ? r->r.cycles / fl : 0.0, r->r.pkts, r->drops,
+		r->out_ok, r->in_ok, r->bad, r->ok && r->bad == 0 ? "true" : "false");
+}
+
 void
 bench_print_table(const struct bench *b, const struct results *res)
 {
@@ -69,6 +97,11 @@ bench_print_table(const struct bench *b, const struct results *res)
 		printf("%-34s %12.1f %9.2f %9.2f %11s %8" PRIu64 "\n",
 		       "mix 90% established / 10% new", res->mix.cycles, res->mix.mpps,
 		       res->mix.cycles / fl, "-", res->mix_drops);
+	ip6_row(&res->ip6, "IPv6", fl);
+	ip6_row(&res->nat64, "NAT64", fl);
+	if (res->ip6.ok || res->nat64.ok)
+		printf("  (IPv6: routed, conntrack, 80-byte frames; NAT64: 64:ff9b::/96, 80-byte "
+		       "IPv6 inside, 60-byte IPv4 outside)\n");
 	if (res->cps_ok)
 		printf("%-34s %12.1f %9s %9s %11s %8" PRIu64 "  => %.2f M new conn/s (%" PRIu64
 		       " of %" PRIu64 " replies back translated)\n",
@@ -146,6 +179,8 @@ bench_json_write(const struct bench *b, const struct results *res, int argc, cha
 		"\"mean_cycles_per_pkt\": %.2f, \"mpps\": %.3f, \"ratio_to_floor\": %.3f, "
 		"\"drops\": %" PRIu64 "},\n", res->mix.cycles, res->mix.mean, res->mix.mpps,
 		res->mix_ok ? res->mix.cycles / res->floor.cycles : 0.0, res->mix_drops);
+	ip6_json(f, "ip6", &res->ip6, res->floor.cycles);
+	ip6_json(f, "nat64", &res->nat64, res->floor.cycles);
 	bench_rss_json(f, &res->rss);
 	fprintf(f, "  \"bytes_per_conn\": %.1f,\n  \"bytes_per_conn_at_sessions\": %u,\n", scale_b,
 		res->n_est > 0 ? res->est[res->n_est - 1].sessions : 0);

@@ -47,6 +47,20 @@ def main():
             errs.append(f'mix: cycles {r["mix_cycles_per_pkt"]}, drops {r["mix"].get("drops")}')
         if not r['bytes_per_conn'] > 0:
             errs.append('bytes_per_conn not > 0')
+        # the IPv6 rows (bench_ip6.c): routed IPv6 with conntrack, and NAT64; measured as
+        # the IPv4 established row, every packet of the verify passes checked on the bytes
+        for key in ([] if '--no-ip6' in sys.argv[3:] else ('ip6', 'nat64')):
+            c, e = r.get(f'{key}_est_cycles_per_pkt'), r.get(f'{key}_established')
+            if c is None or e is None:
+                errs.append(f'missing field {key}_est_cycles_per_pkt / {key}_established')
+                continue
+            if not c > 0 or e.get('translated_verified') is not True or e.get('bad') != 0:
+                errs.append(f'{key} established: cycles {c}, not verified: {e}')
+            if e.get('drops') != 0:
+                errs.append(f'{key} established: drops {e.get("drops")}')
+            if e.get('outbound_ok', 0) < e.get('sessions', 1) or \
+                    e.get('inbound_ok', 0) < e.get('sessions', 1):
+                errs.append(f'{key} established: too few packets verified: {e}')
         v = r['verification']
         if v['bad'] != 0 or not v['tx_eq_rx']:
             errs.append(f'verification failed: {v}')

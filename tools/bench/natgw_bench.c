@@ -15,7 +15,8 @@
  *     so expiry runs and the table recycles; a connection counts when its reply came back
  *     translated (checked on the bytes);
  *  4. a mix: 90% established packets, 10% new-connection packets;
- *  5. memory: bytes per connection, all-in (DPDK heap + libc heap held by the pipeline).
+ *  5. memory: bytes per connection, all-in (DPDK heap + libc heap held by the pipeline);
+ *  6. established IPv6 (routed, conntrack) and NAT64 at --ip6-conns (bench_ip6.c).
  *
  * Why frames come from a sequential in-memory stream: a NIC writes received frames into
  * (last-level-cache resident) buffers; reading per-flow templates at random addresses would
@@ -631,6 +632,8 @@ bench_tx(void *arg, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 	struct rte_mbuf *done[BURST * 2];
 	unsigned int i, nd = 0;
 
+	if (unlikely(b->tx_hook != NULL))	/* the IPv6 rows (bench_ip6.c) */
+		return b->tx_hook(b, port, pkts, n);
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t tag = *mbuf_tag(m);
@@ -1190,6 +1193,8 @@ usage(const char *prog)
 	       "  --huge             use hugepages (default --no-huge)\n"
 	       "  --eal 'ARGS'       extra EAL arguments (e.g. '-l 1')\n"
 	       "  --no-cps, --no-mix skip those measurements (profiling one phase)\n"
+	       "  --ip6-conns N      connections of the IPv6 and NAT64 rows (65536)\n"
+	       "  --no-ip6           skip the IPv6 and NAT64 rows\n"
 	       "  --rules FILE       the pipeline runs [filter] rules = FILE (lib/ruleset)\n", prog);
 }
 
@@ -1226,6 +1231,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{ "hosts", required_argument, NULL, 'o' }, { "pool", required_argument, NULL, 'P' },
 		{ "no-cps", no_argument, NULL, 'N' }, { "no-mix", no_argument, NULL, 'M' },
 		{ "rules", required_argument, NULL, 'R' },
+		{ "ip6-conns", required_argument, NULL, '6' }, { "no-ip6", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	bool sizes_given = false;
@@ -1233,7 +1239,8 @@ parse_opts(struct opts *o, int argc, char **argv)
 
 	*o = (struct opts){ .json = "bench-results.json", .cps_capacity = 262144,
 		.cps_conns = 4u << 20, .reps = 5, .min_pkts = 4000000, .tcp_pct = 50, .seed = 1,
-		.max_hosts = 768, .pool_addrs = N_POOL };
+		.max_hosts = 768, .pool_addrs = N_POOL, .ip6_conns = 65536 };
+	bool ip6_given = false;
 	parse_sizes(o, "1000,65536,1048576,4194304");
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -1258,6 +1265,11 @@ parse_opts(struct opts *o, int argc, char **argv)
 		case 'P': o->pool_addrs = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'M': o->no_mix = true; break;
 		case 'R': bench_pipe_rules = optarg; break;
+		case '6':
+			o->ip6_conns = (uint32_t)strtoul(optarg, NULL, 0);
+			ip6_given = true;
+			break;
+		case 'x': o->no_ip6 = true; break;
 		case 'h': usage(argv[0]); exit(0);
 		default: return -1;
 		}
@@ -1269,11 +1281,14 @@ parse_opts(struct opts *o, int argc, char **argv)
 		o->cps_conns = 131072;
 		o->reps = 3;
 		o->min_pkts = 65536;
+		if (!ip6_given)
+			o->ip6_conns = 4096;
 	}
 	if (o->reps < 1 || o->reps > 16 || o->tcp_pct > 100 || o->cps_capacity < 256 ||
 	    o->max_hosts < 1 || o->max_hosts > (1u << 20) ||
 	    o->pool_addrs < 1 || o->pool_addrs > N_POOL ||
-	    o->cps_conns < 4 * o->cps_capacity)
+	    o->cps_conns < 4 * o->cps_capacity ||
+	    o->ip6_conns < 32 || o->ip6_conns > (1u << 24))
 		return -1;
 	return 0;
 }
@@ -1282,7 +1297,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 static unsigned int
 eal_mem_mb(const struct opts *o)
 {
-	uint64_t max = o->cps_capacity;
+	uint64_t max = RTE_MAX(o->cps_capacity, o->ip6_conns * 9 / 8);
 	unsigned int i;
 
 	for (i = 0; i < o->n_sizes; i++)
@@ -1401,6 +1416,26 @@ main(int argc, char **argv)
 	} else {
 		fprintf(stderr, "natgw-bench: mix measurement failed\n");
 		rc = 1;
+	}
+	/* established IPv6 (routed, conntrack) and NAT64 (bench_ip6.c) */
+	if (!b.o.no_ip6) {
+		struct ip6_result *r6[2] = { &res.ip6, &res.nat64 };
+		unsigned int k;
+
+		for (k = 0; k < 2; k++) {
+			if (bench_ip6_run(&b, k == 1, r6[k]) != 0) {
+				fprintf(stderr, "natgw-bench: established %s failed\n",
+					k ? "NAT64" : "IPv6");
+				rc = 1;
+				continue;
+			}
+			printf("established %s %u: %.1f cycles/pkt (p10 %.1f, mean %.1f), "
+			       "%.2f Mpps, %" PRIu64 " drops, %" PRIu64 "/%" PRIu64 " packets "
+			       "checked out/in\n", k ? "NAT64" : "IPv6", r6[k]->sessions,
+			       r6[k]->r.cycles, r6[k]->p10_cycles, r6[k]->r.mean, r6[k]->r.mpps,
+			       r6[k]->drops, r6[k]->out_ok, r6[k]->in_ok);
+			fflush(stdout);
+		}
 	}
 	/* RSS steering with an emulated 2..16-queue NIC: handoff fraction (bench_rss.c) */
 	if (bench_rss_run(&res.rss, b.o.quick, b.o.seed) != 0)

@@ -91,6 +91,8 @@ struct opts {
 	uint32_t max_hosts;
 	unsigned int pool_addrs;
 	bool no_cps, no_mix;
+	uint32_t ip6_conns;	/* IPv6 / NAT64 established rows (bench_ip6.c) */
+	bool no_ip6;
 };
 
 struct result {
@@ -141,6 +143,20 @@ struct bench {
 	char first_bad[200];
 	/* whole run: packets checked header by header (and checksums recomputed) */
 	uint64_t total_out_ok, total_in_ok, total_bad;
+	/* bench_ip6.c's rows: it takes every transmitted packet while set (bench_tx) */
+	uint16_t (*tx_hook)(struct bench *b, uint16_t port, struct rte_mbuf **pkts, uint16_t n);
+	void *hook_ctx;
+};
+
+/** An IPv6 row (bench_ip6.c): established, both directions, measured as est[]. */
+struct ip6_result {
+	bool ok;		/* measured, and every packet of the verify passes was right */
+	uint32_t sessions;
+	struct result r;
+	double p10_cycles;
+	uint64_t drops;		/* in the timed passes */
+	uint64_t out_ok, in_ok;	/* packets checked field by field and right, both ways */
+	uint64_t bad;
 };
 
 #define CHUNK_ITERS 32	/* 2048 packets: well under a scheduler time slice */
@@ -158,7 +174,13 @@ struct results {
 	bool mix_ok;
 	bool all_tx_eq_rx;	/* every established verify and timed pass: tx == rx */
 	struct bench_rss_res rss;	/* emulated multi-queue NIC (bench_rss.c) */
+	struct ip6_result ip6;		/* established IPv6, routed with conntrack */
+	struct ip6_result nat64;	/* established NAT64 (64:ff9b::/96) */
 };
+
+/** Measure the established IPv6 (nat64 false) or NAT64 row at o.ip6_conns connections
+ *  (bench_ip6.c). 0, or a negative errno with the reason on stderr. */
+int bench_ip6_run(struct bench *b, bool nat64, struct ip6_result *r);
 
 /** The human-readable table on stdout. */
 void bench_print_table(const struct bench *b, const struct results *res);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # natgw benchmark in one command: build natgw-bench if needed, run it (floor, established at
-# 1k/64k/1M/4M connections, new connections per second, 90/10 mix, bytes per connection),
+# 1k/64k/1M/4M connections, new connections per second, 90/10 mix, bytes per connection,
+# established IPv6 (routed, conntrack) and NAT64 at 64k),
 # write bench-results.json, bench.txt (the table), bench.dat and bench.png into OUT.
 #
 #   tools/bench/run.sh [--quick] [--out DIR] [--build DIR] [--testpmd] [-- natgw-bench args]
