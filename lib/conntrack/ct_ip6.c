@@ -335,30 +335,9 @@ ct_parse_ipv6(const uint8_t *buf, uint32_t len, uint16_t l3_off, struct ct_pkt *
 			return CT_R_FRAGMENT;	/* ports 0 */
 	}
 	l4 = buf + w.off;
-	switch (w.nh) {
-	case IPPROTO_TCP:
-		if (l4len < 20)
-			return CT_R_L4_TRUNCATED;
-		hdr = (l4[12] >> 4) * 4u;
-		if (hdr < 20 || hdr > l4len)
-			return CT_R_TCP_BAD_DOFF;
-		p->tcp_flags = l4[13];
-		break;
-	case IPPROTO_UDP:
-		hdr = 8;
-		if (l4len < hdr)
-			return CT_R_L4_TRUNCATED;
-		break;
-	case IPPROTO_ICMPV6:
-		hdr = 8;
-		if (l4len < hdr)
-			return CT_R_L4_TRUNCATED;
-		p->icmp_type = l4[0];
-		p->icmp_code = l4[1];
-		break;
-	default:
-		return CT_R_NONE;	/* addresses and protocol only */
-	}
+	r = ct_l4_header(l4, l4len, w.nh, IPPROTO_ICMPV6, p, &hdr);
+	if (r != CT_R_NONE || hdr == 0)
+		return r;	/* bad, or addresses and protocol only */
 	l4_ports6(&p->tuple, l4);
 	p->payload_off = (uint16_t)(w.off + hdr);
 	p->payload_len = (uint16_t)(l4len - hdr);

@@ -273,8 +273,10 @@ ct_parse_ipv4(const uint8_t *buf, uint32_t len, uint16_t l3_off, bool verify_csu
 	      struct ct_pkt *p)
 {
 	const uint8_t *ip, *l4;
-	unsigned int ihl, totlen, l4len, hdr;
+	unsigned int ihl, totlen, l4len;
+	uint32_t hdr;
 	uint16_t frag;
+	enum ct_reason r;
 
 	memset(p, 0, sizeof(*p));
 	p->l3_off = l3_off;
@@ -310,30 +312,9 @@ ct_parse_ipv4(const uint8_t *buf, uint32_t len, uint16_t l3_off, bool verify_csu
 		return CT_R_FRAGMENT;	/* tuple keeps ports 0 */
 
 	l4 = buf + p->l4_off;
-	switch (p->tuple.proto) {
-	case IPPROTO_TCP:
-		if (l4len < 20)
-			return CT_R_L4_TRUNCATED;
-		hdr = (l4[12] >> 4) * 4u;
-		if (hdr < 20 || hdr > l4len)
-			return CT_R_TCP_BAD_DOFF;
-		p->tcp_flags = l4[13];
-		break;
-	case IPPROTO_UDP:
-		hdr = 8;
-		if (l4len < hdr)
-			return CT_R_L4_TRUNCATED;
-		break;
-	case IPPROTO_ICMP:
-		hdr = 8;
-		if (l4len < hdr)
-			return CT_R_L4_TRUNCATED;
-		p->icmp_type = l4[0];
-		p->icmp_code = l4[1];
-		break;
-	default:
-		return CT_R_NONE;	/* addresses and protocol only */
-	}
+	r = ct_l4_header(l4, l4len, p->tuple.proto, IPPROTO_ICMP, p, &hdr);
+	if (r != CT_R_NONE || hdr == 0)
+		return r;	/* bad, or addresses and protocol only */
 	l4_ports(&p->tuple, l4);
 	p->payload_off = (uint16_t)(p->l4_off + hdr);
 	p->payload_len = (uint16_t)(l4len - hdr);

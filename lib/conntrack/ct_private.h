@@ -7,6 +7,8 @@
 #ifndef NATGW_CT_PRIVATE_H
 #define NATGW_CT_PRIVATE_H
 
+#include <netinet/in.h>
+
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_pause.h>
@@ -116,6 +118,36 @@ struct ct_table {
 	/* written by the owner only; read by anyone with relaxed atomic loads */
 	struct ct_stats stats __rte_cache_aligned;
 };
+
+/*
+ * The transport header both families' parsers check (ct_parse.c, ct_ip6.c): TCP (data offset
+ * within the segment, flags), UDP, ICMP or ICMPv6 (icmp_proto: the family's; type and code)
+ * at l4, l4len bytes to the end of the datagram. *hdr: the header's length, 0 for another
+ * protocol (addresses and protocol are all there is to parse).
+ */
+static inline enum ct_reason
+ct_l4_header(const uint8_t *l4, uint32_t l4len, uint8_t proto, uint8_t icmp_proto,
+	     struct ct_pkt *p, uint32_t *hdr)
+{
+	*hdr = 0;
+	if (proto == IPPROTO_TCP) {
+		if (l4len < 20)
+			return CT_R_L4_TRUNCATED;
+		*hdr = (l4[12] >> 4) * 4u;
+		if (*hdr < 20 || *hdr > l4len)
+			return CT_R_TCP_BAD_DOFF;
+		p->tcp_flags = l4[13];
+	} else if (proto == IPPROTO_UDP || proto == icmp_proto) {
+		*hdr = 8;
+		if (l4len < 8)
+			return CT_R_L4_TRUNCATED;
+		if (proto == icmp_proto) {
+			p->icmp_type = l4[0];
+			p->icmp_code = l4[1];
+		}
+	}
+	return CT_R_NONE;
+}
 
 /* Counters: the owner is the only writer, so a load + relaxed store is exact; the store is
  * atomic so that ct_stats_get() on another thread never sees a torn word. */
