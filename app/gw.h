@@ -214,6 +214,7 @@ struct gw_config {
 	uint32_t idle_polls;			/**< empty polls before sleeping */
 	uint16_t burst;
 	uint32_t stats_interval;		/**< seconds, 0 off */
+	bool fast_path;				/**< the established fast path (gw_fast.c) */
 	/* arp */
 	uint32_t arp_timeout_s;
 	uint16_t arp_hold;			/**< packets held per unresolved next hop */
@@ -384,6 +385,7 @@ struct gw_worker_stats {
 	uint64_t reassembled, fragmented;	/**< reassembled: by us, or by the kernel
 						 *   (net_af_packet) and accepted whole */
 	uint64_t conns_created;
+	uint64_t fast_path;			/**< packets forwarded by the fast path */
 	uint64_t idle_polls;
 	uint64_t frag_held;			/**< gauge: fragments reassembly holds now */
 	/* ruleset (app/gw_rules.c) */

@@ -578,6 +578,12 @@ gw_cfg_nat(const struct gw_cfg_ctx *x, struct gw_config *c, const char *sec,
 	} else if (strcmp(key, "max_mappings") == 0) {
 		if (gw_parse_u32(val, 1, 1u << 30, &n->max_mappings) < 0)
 			return BAD("max_mappings: want 1..2^30, got '%s'", val);
+	} else if (strcmp(key, "max_hosts") == 0) {
+		/* per-host records per worker (lib/nat/nat_host.c); auto: capacity / 16 */
+		if (strcmp(val, "auto") == 0)
+			n->max_hosts = 0;
+		else if (gw_parse_u32(val, 1, 1u << 30, &n->max_hosts) < 0)
+			return BAD("max_hosts: want auto or 1..2^30, got '%s'", val);
 	} else if (strcmp(key, "max_conns_per_host") == 0 ||
 		   strcmp(key, "max_inbound_conns_per_host") == 0 ||
 		   strcmp(key, "max_ports_per_host") == 0) {
@@ -679,6 +685,9 @@ gw_cfg_workers(const struct gw_cfg_ctx *x, struct gw_config *c, const char *sec,
 	} else if (strcmp(key, "stats_interval") == 0) {
 		if (gw_parse_u32(val, 0, 86400, &c->stats_interval) < 0)
 			return BAD("stats_interval: want 0..86400 seconds, got '%s'", val);
+	} else if (strcmp(key, "fast_path") == 0) {
+		if (gw_parse_bool(val, &c->fast_path) < 0)
+			return BAD("fast_path: want yes or no, got '%s'", val);
 	} else {
 		return BAD("unknown key '%s' in [%s]", key, sec);
 	}
@@ -933,6 +942,7 @@ gw_config_default(struct gw_config *c)
 	ct_timeouts_default(&c->timeouts);
 	gw_log_config_default(&c->log);
 	c->idle_sleep_us = 50;
+	c->fast_path = true;
 	c->idle_polls = 100;
 	c->burst = 32;
 	c->arp_timeout_s = 300;

@@ -99,6 +99,7 @@ gw_ctl_immutable_diff(const struct gw_config *a, const struct gw_config *b)
 	GW_DIFF(a->nat.paired != b->nat.paired, "[nat] paired");
 	GW_DIFF(a->nat.hairpin != b->nat.hairpin, "[nat] hairpin");
 	GW_DIFF(a->nat.max_mappings != b->nat.max_mappings, "[nat] max_mappings");
+	GW_DIFF(a->nat.max_hosts != b->nat.max_hosts, "[nat] max_hosts");
 	GW_DIFF(a->rss_off != b->rss_off, "[nat] rss_steering");
 	GW_DIFF(a->nat.rss_preserve != b->nat.rss_preserve, "[nat] rss_port_choice");
 	GW_DIFF(a->rss_key_len != b->rss_key_len ||

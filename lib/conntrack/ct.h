@@ -303,6 +303,16 @@ const char *ct_state_str(enum ct_state s);
 #define CT_ST_RS_VALID1		0x0400
 #define CT_ST_RS_ACCEPT1	0x0800
 #define CT_ST_RS_MASK		0x0f00
+/* The app's fast-path bits (app/gw_fast.c), one pair per direction: a packet of that
+ * direction passed every check that depends on its tuple and ingress port alone, under the
+ * worker's current configuration (FAST), on the outside port (FAST_OUT) or the inside one.
+ * ct_update_fast() takes only a direction whose FAST bit is set. Set and cleared by the
+ * app; never saved in a snapshot. */
+#define CT_ST_FAST0		0x1000
+#define CT_ST_FAST1		0x2000
+#define CT_ST_FAST_OUT0		0x4000
+#define CT_ST_FAST_OUT1		0x8000
+#define CT_ST_FAST_MASK		0xf000
 
 /** TCP states, as netfilter names them. */
 #define CT_FOREACH_TCP_STATE(_)	\
@@ -462,6 +472,29 @@ struct ct_conn *ct_create(struct ct_table *t, const struct ct_tuple *orig,
  *         or p is an ICMP error about it), or CT_INVALID with *why set.
  *         An INVALID packet leaves the connection unchanged.
  */
+/**
+ * The established fast path's ct_update (app/gw_fast.c): for a packet whose direction's
+ * CT_ST_FAST bit is set, of a connection that saw both directions (SEEN_REPLY, ASSURED),
+ * has no helper, no sequence adjustment: a UDP datagram, or a TCP segment that
+ * ct_update's own established shortcut takes (flags ACK, PSH, ECE, CWR only, ESTABLISHED,
+ * in window, nothing pending). Then it does exactly what ct_update() would do for it
+ * (window edges, counters, timer) and returns true: the state is ESTABLISHED and no status
+ * bit changed. Otherwise it changes nothing and returns false (the caller takes the full
+ * path). p needs tuple.proto, dir, conn, ip_len, l4_off, payload_off, payload_len and
+ * tcp_flags. RELATED connections never take it (their entry holds the master's id where
+ * the others hold the checksum deltas). [owner]
+ * @return the connection's tuple of the other direction (the packet leaves with its
+ *         inverse) with *ck_delta the direction's L4 checksum delta (ct_conn_set_fast_ck),
+ *         or NULL.
+ */
+const struct ct_tuple *ct_update_fast(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf,
+				      ct_time_t now, uint16_t *ck_delta);
+
+/** Store the fast path's L4 checksum delta of each direction (RFC 1624: the one's
+ * complement sum of the changed words, folded): what the packet's TCP/UDP checksum takes
+ * for the address and port rewrite of that direction. Not for RELATED connections. [owner] */
+void ct_conn_set_fast_ck(struct ct_conn *c, uint16_t orig, uint16_t reply);
+
 enum ct_state ct_update(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf,
 			ct_time_t now, enum ct_reason *why);
 
@@ -610,6 +643,7 @@ struct ct_stats {
 	uint64_t tcp_ignored;	/**< SYN in a live connection / ACK to SYN_SENT: passed as is */
 	uint64_t tcp_rst_challenged; /**< RST in window, not at rcv.nxt: passed, not closing */
 	uint64_t tcp_reinit;	/**< TCP state reinitialised for a new connection (same entry) */
+	uint64_t hash_moves;	/**< inserts that moved keys (both candidate buckets full) */
 	uint64_t reason[CT_R_MAX];
 };
 

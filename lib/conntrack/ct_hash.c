@@ -3,9 +3,14 @@
  * ct_hash.c - the connection index: a keyed 64-bit hash of the 16-byte tuple and an own
  * bucketised table (not rte_hash). A bucket is one cache line holding 8 signatures and 8
  * values (entry index << 1 | direction). Each key has two candidate buckets taken from
- * different bits of the hash and goes into the less loaded one (the "power of two choices":
- * with 8 slots and <= 50% load an overflow is vanishingly rare, so no cuckoo displacement is
- * needed; if both are full the new connection is refused with CT_R_HASH_FULL).
+ * different bits of the hash and goes into the less loaded one (the "power of two choices").
+ * The index is sized for <= 75% of its slots (ct_buckets_for). At that load greedy choice
+ * alone overflows a bucket now and then (the fullest of n buckets holds about
+ * mean + ln ln n / ln 2 keys: 6 + ~4 > 8 at 4M connections), so when both candidates are
+ * full a short breadth-first cuckoo search moves keys to their other bucket (as DPDK
+ * rte_hash's make_space_bucket and "Cuckoo hashing" by Pagh and Rodler; 2-choice 8-slot
+ * buckets hold up to ~98% this way). Only if that search fails too is the new connection
+ * refused (CT_R_HASH_FULL, counted).
  *
  * The hash is keyed with a per-table secret (DESIGN.md: "nobody outside can aim
  * collisions"). CRC32 is linear in its input, so a seed does not stop crafted collisions;
@@ -19,13 +24,12 @@
 #include <string.h>
 
 #include <rte_random.h>
-#if defined(__SSE2__)
-#include <immintrin.h>
-#endif
 
 #include "ct_private.h"
 
-#define CT_BURST_CHUNK 32
+#ifndef CT_BURST_CHUNK
+#define CT_BURST_CHUNK 32	/* packets hashed and prefetched together (ct_lookup_burst) */
+#endif
 
 static uint64_t
 splitmix64(uint64_t *x)
@@ -59,11 +63,11 @@ ct_keys_init(struct ct_table *t, const uint64_t seed[2])
 uint32_t
 ct_buckets_for(uint32_t capacity)
 {
-	/* 2 keys per connection, at most half of the slots used (two choices of 8 slots keep
-	 * the fullest bucket below 8 at that load). Exactly that many: the buckets are indexed by
-	 * ct_hash_range(), so the count need not be a power of 2 (rounding it up cost up to 32
-	 * bytes per connection). */
-	uint64_t n = ((uint64_t)capacity * 2 * 2 + CT_BUCKET_SLOTS - 1) / CT_BUCKET_SLOTS;
+	/* 2 keys per connection, at most 3/4 of the slots used: capacity * 2 / (8 * 3 / 4) =
+	 * capacity / 3 buckets, 64 / 3 ~ 21.3 bytes per connection (at 50% it was 32; the
+	 * cuckoo search of ct_hash_add keeps inserts from failing at 75%). Exactly that many:
+	 * the buckets are indexed by ct_hash_range(), so the count need not be a power of 2. */
+	uint64_t n = ((uint64_t)capacity * 2 * 4 + CT_BUCKET_SLOTS * 3 - 1) / (CT_BUCKET_SLOTS * 3);
 
 	return (uint32_t)RTE_MAX(n, (uint64_t)2);
 }
@@ -74,33 +78,120 @@ ct_hash(const struct ct_table *t, const struct ct_tuple *k)
 	return ct_hash_inline(t->key, k);
 }
 
-static unsigned int
-bucket_used(const struct ct_bucket *b)
+/* The other candidate bucket of the key in slot value v, which sits in bucket b (its tuple
+ * is rehashed: the entry holds the exact key that was inserted). */
+static uint32_t
+alt_bucket(const struct ct_table *t, uint32_t v, uint32_t b)
 {
-	unsigned int i, n = 0;
+	uint64_t h = ct_hash_inline(t->key, &t->conns[v >> 1].tuple[v & 1]);
+	uint32_t b1 = ct_hash_b1(t, h);
 
-	for (i = 0; i < CT_BUCKET_SLOTS; i++)
-		n += b->sig[i] != 0;
-	return n;
+	return b1 != b ? b1 : ct_hash_b2(t, h);
+}
+
+#define CT_CUCKOO_NODES 64	/* buckets a cuckoo search looks at, at most */
+
+struct cuckoo_node {
+	uint32_t bucket;
+	uint8_t parent;		/* node whose key moves here; CT_CUCKOO_ROOT: a candidate */
+	uint8_t slot;		/* that key's slot in the parent bucket */
+};
+
+#define CT_CUCKOO_ROOT UINT8_MAX
+
+static bool
+cuckoo_queued(const struct cuckoo_node *q, unsigned int n, uint32_t bucket)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (q[i].bucket == bucket)
+			return true;
+	return false;
+}
+
+/*
+ * Both candidate buckets r1, r2 full: search breadth first for a key that can move to a
+ * bucket with room, through a chain of distinct full buckets, then shift the chain one step
+ * from its end so that a slot of r1 or r2 comes free. Each key stays in one of its own two
+ * buckets, so lookups and ct_hash_del find it as before. Cold: only when both are full.
+ * Returns the freed slot's bucket (and *slot), or NULL when no chain was found.
+ */
+static __rte_noinline struct ct_bucket *
+cuckoo_make_room(struct ct_table *t, uint32_t r1, uint32_t r2, unsigned int *slot)
+{
+	struct cuckoo_node q[CT_CUCKOO_NODES];
+	unsigned int head, n = 2, i;
+
+	q[0] = (struct cuckoo_node){ .bucket = r1, .parent = CT_CUCKOO_ROOT };
+	q[1] = (struct cuckoo_node){ .bucket = r2, .parent = CT_CUCKOO_ROOT };
+	for (head = 0; head < n; head++) {
+		const struct ct_bucket *b = &t->buckets[q[head].bucket];
+
+		for (i = 0; i < CT_BUCKET_SLOTS; i++) {
+			uint32_t a = alt_bucket(t, b->val[i], q[head].bucket);
+			struct ct_bucket *dst = &t->buckets[a];
+			uint32_t room = ct_bucket_match(dst, 0);
+			unsigned int node = head, s = i, d;
+
+			if (room == 0) {
+				if (n < CT_CUCKOO_NODES && !cuckoo_queued(q, n, a))
+					q[n++] = (struct cuckoo_node){
+						.bucket = a, .parent = (uint8_t)head,
+						.slot = (uint8_t)i };
+				continue;
+			}
+			/* shift: the key of node's slot s into dst's slot d, then the key of the
+			 * parent's slot that leads to node into the slot just vacated, ... */
+			d = (unsigned int)__builtin_ctz(room);
+			for (;;) {
+				struct ct_bucket *src = &t->buckets[q[node].bucket];
+
+				dst->val[d] = src->val[s];
+				dst->sig[d] = src->sig[s];
+				dst = src;
+				d = s;
+				if (q[node].parent == CT_CUCKOO_ROOT)
+					break;
+				s = q[node].slot;
+				node = q[node].parent;
+			}
+			*slot = d;
+			return dst;
+		}
+	}
+	return NULL;
+}
+
+int
+ct_hash_add_h(struct ct_table *t, uint64_t h, uint32_t val)
+{
+	uint32_t i1 = ct_hash_b1(t, h), i2 = ct_hash_b2(t, h);
+	struct ct_bucket *b1 = &t->buckets[i1], *b2 = &t->buckets[i2], *b;
+	uint32_t e1 = ct_bucket_match(b1, 0), e2 = ct_bucket_match(b2, 0);	/* empty slots */
+	unsigned int slot;
+
+	if (__builtin_popcount(e2) > __builtin_popcount(e1)) {
+		b = b2;
+		slot = (unsigned int)__builtin_ctz(e2);
+	} else if (e1 != 0) {
+		b = b1;
+		slot = (unsigned int)__builtin_ctz(e1);
+	} else {
+		b = cuckoo_make_room(t, i1, i2, &slot);
+		if (b == NULL)
+			return -1;
+		CT_STAT_INC(t, hash_moves);
+	}
+	b->val[slot] = val;
+	b->sig[slot] = ct_hash_sig(h);
+	return 0;
 }
 
 int
 ct_hash_add(struct ct_table *t, const struct ct_tuple *k, uint32_t val)
 {
-	uint64_t h = ct_hash_inline(t->key, k);
-	struct ct_bucket *b1 = &t->buckets[ct_hash_b1(t, h)];
-	struct ct_bucket *b2 = &t->buckets[ct_hash_b2(t, h)];
-	struct ct_bucket *b = bucket_used(b2) < bucket_used(b1) ? b2 : b1;
-	unsigned int i;
-
-	for (i = 0; i < CT_BUCKET_SLOTS; i++) {
-		if (b->sig[i] == 0) {
-			b->val[i] = val;
-			b->sig[i] = ct_hash_sig(h);
-			return 0;
-		}
-	}
-	return -1;	/* the less loaded one is full: both are */
+	return ct_hash_add_h(t, ct_hash_inline(t->key, k), val);
 }
 
 static bool
@@ -118,40 +209,25 @@ bucket_del(struct ct_bucket *b, uint32_t sig, uint32_t val)
 	return false;
 }
 
-void
-ct_hash_del(struct ct_table *t, const struct ct_tuple *k, uint32_t val)
+static inline void
+hash_del(struct ct_table *t, uint64_t h, uint32_t val)
 {
-	uint64_t h = ct_hash_inline(t->key, k);
 	uint32_t sig = ct_hash_sig(h);
 
 	if (!bucket_del(&t->buckets[ct_hash_b1(t, h)], sig, val))
 		bucket_del(&t->buckets[ct_hash_b2(t, h)], sig, val);
 }
 
-/* Bit i set when slot i holds signature sig: one vector compare of the 8 signatures. */
-static inline uint32_t
-bucket_match(const struct ct_bucket *b, uint32_t sig)
+void
+ct_hash_del_h(struct ct_table *t, uint64_t h, uint32_t val)
 {
-#if defined(__AVX2__)
-	__m256i v = _mm256_load_si256((const __m256i *)b->sig);
+	hash_del(t, h, val);
+}
 
-	return (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(
-		_mm256_cmpeq_epi32(v, _mm256_set1_epi32((int)sig))));
-#elif defined(__SSE2__)
-	__m128i s = _mm_set1_epi32((int)sig);
-	__m128i lo = _mm_load_si128((const __m128i *)b->sig);
-	__m128i hi = _mm_load_si128((const __m128i *)(b->sig + 4));
-
-	return (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(lo, s))) |
-	       (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(hi, s))) << 4;
-#else
-	uint32_t m = 0;
-	unsigned int i;
-
-	for (i = 0; i < CT_BUCKET_SLOTS; i++)
-		m |= (uint32_t)(b->sig[i] == sig) << i;
-	return m;
-#endif
+void
+ct_hash_del(struct ct_table *t, const struct ct_tuple *k, uint32_t val)
+{
+	hash_del(t, ct_hash_inline(t->key, k), val);
 }
 
 static inline uint32_t
@@ -176,15 +252,34 @@ bucket_find(const struct ct_table *t, const struct ct_bucket *b, uint32_t hits,
 uint32_t
 ct_hash_find(const struct ct_table *t, const struct ct_tuple *k)
 {
-	uint64_t h = ct_hash_inline(t->key, k);
+	return ct_hash_find_h(t, k, ct_hash_inline(t->key, k));
+}
+
+/* the tuple compares of ct_hash_find_h, once a signature matched */
+static __rte_noinline uint32_t
+find_hits(const struct ct_table *t, const struct ct_bucket *b1, uint32_t m1,
+	  const struct ct_bucket *b2, uint32_t m2, const struct ct_tuple *k)
+{
+	uint32_t v = bucket_find(t, b1, m1, k);
+
+	if (v == CT_SLOT_EMPTY)
+		v = bucket_find(t, b2, m2, k);
+	return v;
+}
+
+uint32_t
+ct_hash_find_h(const struct ct_table *t, const struct ct_tuple *k, uint64_t h)
+{
 	uint32_t sig = ct_hash_sig(h);
 	const struct ct_bucket *b1 = &t->buckets[ct_hash_b1(t, h)];
 	const struct ct_bucket *b2 = &t->buckets[ct_hash_b2(t, h)];
-	uint32_t v = bucket_find(t, b1, bucket_match(b1, sig), k);
+	uint32_t m1 = ct_bucket_match(b1, sig), m2 = ct_bucket_match(b2, sig);
 
-	if (v == CT_SLOT_EMPTY)
-		v = bucket_find(t, b2, bucket_match(b2, sig), k);
-	return v;
+	/* a key that is absent, as on each new connection's checks: no signature matches
+	 * (a false match: 16 slots in 2^31 signatures) */
+	if ((m1 | m2) == 0)
+		return CT_SLOT_EMPTY;
+	return find_hits(t, b1, m1, b2, m2, k);
 }
 
 /* A found value: the connection, unless it is dead (expired entries are reclaimed here so
@@ -253,8 +348,8 @@ lookup_chunk(struct ct_table *t, struct ct_pkt *pkts[], unsigned int n, ct_time_
 		if (unlikely(b1[i] == NULL))
 			continue;
 		sig = ct_hash_sig(pkts[i]->hash);
-		m1[i] = bucket_match(b1[i], sig);
-		m2[i] = bucket_match(b2[i], sig);
+		m1[i] = ct_bucket_match(b1[i], sig);
+		m2[i] = ct_bucket_match(b2[i], sig);
 		if (m1[i] != 0)
 			c = &t->conns[b1[i]->val[__builtin_ctz(m1[i])] >> 1];
 		else if (m2[i] != 0)

@@ -406,12 +406,14 @@ static uint32_t
 bucket_find6(const struct ct_table *t, const struct ct_bucket *b, uint32_t sig,
 	     const struct ct_tuple *k, const struct ct_addr6 *a)
 {
-	unsigned int i;
+	uint32_t hits = ct_bucket_match(b, sig);	/* one vector compare, as IPv4's */
 
-	for (i = 0; i < CT_BUCKET_SLOTS; i++) {
+	while (hits != 0) {
+		unsigned int i = (unsigned int)__builtin_ctz(hits);
 		uint32_t v = b->val[i];
 
-		if (b->sig[i] != sig || v == CT_SLOT_EMPTY)
+		hits &= hits - 1;
+		if (v == CT_SLOT_EMPTY)
 			continue;
 		if (!ct_tuple_equal(&t->conns[v >> 1].tuple[v & 1], k))
 			continue;

@@ -11,10 +11,19 @@
  * Also the L4 checksums (ct_l4_csum_valid), which ct_update asks for on the packets that may
  * create or change state.
  */
+#include <stddef.h>
 #include <string.h>
 #include <netinet/in.h>
 
+#include <rte_byteorder.h>
+
 #include "ct_private.h"
+
+/* ct_parse_ipv4 copies the addresses and the ports as two runs of bytes */
+_Static_assert(offsetof(struct ct_tuple, src) == 0 && offsetof(struct ct_tuple, dst) == 4,
+	       "src, dst: the tuple's first 8 bytes");
+_Static_assert(offsetof(struct ct_tuple, dport) == offsetof(struct ct_tuple, sport) + 2,
+	       "sport, dport adjacent");
 
 static const char *const ct_reason_strs[CT_R_MAX] = {
 #define CT_REASON_STR(n, s) [CT_R_##n] = s,
@@ -91,57 +100,90 @@ ct_icmp_is_query_reply(uint8_t type)
 }
 
 /*
- * The Internet checksum (RFC 1071): a one's complement sum, here of 32-bit words in host
- * order added into 64 bits (no carry can be lost below 2^32 words), folded at the end. The
- * sum does not depend on byte order (RFC 1071 2.B) as long as an odd last byte is taken as
- * the first byte of a 16-bit word in memory order, which the memcpy into a zeroed word does.
+ * The Internet checksum (RFC 1071): a one's complement sum. 2^16 - 1 divides 2^64 - 1, so
+ * the sum may be taken over 64-bit words with the carries out of bit 63 added back in
+ * ("end-around carry", RFC 1071 2.C), and folded to 16 bits at the end; here the words go
+ * into a 128-bit accumulator (an add and an add-with-carry each) whose halves are added at
+ * the end. The sum does not depend on byte order (RFC 1071 2.B) as long as every word is
+ * loaded in memory order and an odd last byte is the first byte of a 16-bit word, which
+ * the memcpy into a zeroed word does.
  */
+static inline uint64_t
+csum_add64(uint64_t a, uint64_t b)
+{
+	a += b;
+	return a + (a < b);	/* end-around carry */
+}
+
 static inline uint64_t
 csum_add(const uint8_t *d, unsigned int len, uint64_t sum)
 {
-	uint32_t w;
-	uint16_t h = 0;
+	unsigned __int128 acc = sum;
+	uint64_t w;
 
-	for (; len >= 4; d += 4, len -= 4) {
-		memcpy(&w, d, 4);
-		sum += w;
+	for (; len >= 16; d += 16, len -= 16) {
+		uint64_t w2;
+
+		memcpy(&w, d, 8);
+		memcpy(&w2, d + 8, 8);
+		acc += w;
+		acc += w2;
 	}
-	if (len >= 2) {
-		memcpy(&h, d, 2);
-		sum += h;
+	if (len >= 8) {
+		memcpy(&w, d, 8);
+		acc += w;
+		d += 8;
+		len -= 8;
+	}
+	if (len & 4) {
+		uint32_t w4;
+
+		memcpy(&w4, d, 4);
+		acc += w4;
+		d += 4;
+	}
+	if (len & 2) {
+		uint16_t w2;
+
+		memcpy(&w2, d, 2);
+		acc += w2;
 		d += 2;
-		len -= 2;
 	}
-	if (len != 0) {
-		h = 0;
-		memcpy(&h, d, 1);
-		sum += h;
+	if (len & 1) {
+		uint16_t w1 = 0;
+
+		memcpy(&w1, d, 1);	/* the first byte of a 16-bit word in memory order */
+		acc += w1;
 	}
-	return sum;
+	return csum_add64((uint64_t)acc, (uint64_t)(acc >> 64));
 }
 
-/* Fold to 16 bits: 0xffff (one's complement zero) for data that carries a right checksum. */
+/* Fold to 16 bits: 0xffff (one's complement zero) for data that carries a right checksum.
+ * 64 -> 32 with the end-around carry, then 32 -> 16: adding the word to itself rotated by
+ * 16 leaves hi + lo + the carry out of lo + hi in the top half. */
 static inline uint16_t
 csum_fold(uint64_t sum)
 {
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	uint32_t lo = (uint32_t)sum, hi = (uint32_t)(sum >> 32);
+
+	lo += hi;
+	lo += lo < hi;
+	lo += (lo >> 16) | (lo << 16);
+	return (uint16_t)(lo >> 16);
 }
 
 /* The IPv4 header checksum check: 0 for a correct header (ihl bytes, a multiple of 4). */
-static uint16_t
+static inline uint16_t
 ip_csum(const uint8_t *ip, unsigned int len)
 {
-	uint32_t w[5];
+	uint64_t w[2];
+	uint32_t w4;
 
 	if (likely(len == 20)) {
-		/* no options, nearly every packet: five words, no loop */
-		memcpy(w, ip, sizeof(w));
-		return (uint16_t)~csum_fold((uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]);
+		/* no options, nearly every packet: two words and a half, no loop */
+		memcpy(w, ip, 16);
+		memcpy(&w4, ip + 16, 4);
+		return (uint16_t)~csum_fold(csum_add64(csum_add64(w[0], w[1]), w4));
 	}
 	return (uint16_t)~csum_fold(csum_add(ip, len, 0));
 }
@@ -151,8 +193,7 @@ ct_l4_csum_valid(const struct ct_pkt *p, const uint8_t *buf)
 {
 	const uint8_t *ip = buf + p->l3_off, *l4 = buf + p->l4_off;
 	unsigned int len = p->l4_len;
-	uint8_t ph[4];
-	uint64_t sum;
+	uint64_t a, sum;
 
 	if (p->is_fragment)
 		return true;	/* the checksum covers fragments that are not here */
@@ -174,14 +215,12 @@ ct_l4_csum_valid(const struct ct_pkt *p, const uint8_t *buf)
 	default:
 		return true;
 	}
-	/* pseudo header: source, destination, zero, protocol, L4 length (RFC 9293 3.1) */
-	ph[0] = 0;
-	ph[1] = p->tuple.proto;
-	ph[2] = (uint8_t)(len >> 8);
-	ph[3] = (uint8_t)len;
-	sum = csum_add(ip + 12, 8, 0);
-	sum = csum_add(ph, 4, sum);
-	return csum_fold(csum_add(l4, len, sum)) == 0xffff;
+	/* pseudo header: source, destination, zero, protocol, L4 length (RFC 9293 3.1): the
+	 * addresses as one word, the other three fields as a big-endian 32-bit word (in
+	 * memory order: 0, protocol, length high, length low) */
+	memcpy(&a, ip + 12, 8);
+	sum = rte_cpu_to_be_32((uint32_t)p->tuple.proto << 16 | len);
+	return csum_fold(csum_add(l4, len, csum_add64(a, sum))) == 0xffff;
 }
 
 /* Ports of the L4 header at l4 (callers checked that 8 bytes are there). Only the protocols
@@ -268,12 +307,25 @@ parse_icmp_error(const uint8_t *buf, const uint8_t *ip, const uint8_t *l4, unsig
 	return r;
 }
 
+/* The version and header length checks of a first byte other than 0x45 (version 4, no
+ * options), in ct_parse_ipv4's order: rare, so out of line. *ihl: the header length. */
+static __rte_noinline enum ct_reason
+ip_first_byte(const uint8_t *ip, uint32_t l3_off, uint32_t len, unsigned int *ihl)
+{
+	if ((ip[0] >> 4) != 4)
+		return CT_R_L3_BAD_VERSION;
+	*ihl = (ip[0] & 0xfu) * 4u;
+	if (*ihl < 20 || l3_off + *ihl > len)
+		return CT_R_L3_BAD_IHL;
+	return CT_R_NONE;
+}
+
 enum ct_reason
 ct_parse_ipv4(const uint8_t *buf, uint32_t len, uint16_t l3_off, bool verify_csum,
 	      struct ct_pkt *p)
 {
 	const uint8_t *ip, *l4;
-	unsigned int ihl, totlen, l4len;
+	unsigned int ihl = 20, totlen, l4len;
 	uint32_t hdr;
 	uint16_t frag;
 	enum ct_reason r;
@@ -283,11 +335,12 @@ ct_parse_ipv4(const uint8_t *buf, uint32_t len, uint16_t l3_off, bool verify_csu
 	if (len < (uint32_t)l3_off + 20)
 		return CT_R_L3_TRUNCATED;
 	ip = buf + l3_off;
-	if ((ip[0] >> 4) != 4)
-		return CT_R_L3_BAD_VERSION;
-	ihl = (ip[0] & 0xfu) * 4u;
-	if (ihl < 20 || l3_off + ihl > len)
-		return CT_R_L3_BAD_IHL;
+	/* 0x45 (nearly every packet) passes the version and header length checks at once */
+	if (unlikely(ip[0] != 0x45)) {
+		r = ip_first_byte(ip, l3_off, len, &ihl);
+		if (r != CT_R_NONE)
+			return r;
+	}
 	totlen = rd16(ip + 2);
 	/* len may exceed totlen: Ethernet pads short frames to 60 bytes */
 	if (totlen < ihl || l3_off + totlen > len)
@@ -299,26 +352,30 @@ ct_parse_ipv4(const uint8_t *buf, uint32_t len, uint16_t l3_off, bool verify_csu
 	p->ttl = ip[8];
 	p->tuple.proto = ip[9];
 	p->tuple.family = CT_FAMILY_IPV4;
-	memcpy(&p->tuple.src, ip + 12, 4);
-	memcpy(&p->tuple.dst, ip + 16, 4);
+	memcpy(&p->tuple, ip + 12, 8);	/* src and dst, the tuple's first 8 bytes */
 	l4len = totlen - ihl;
 	p->l4_off = (uint16_t)(l3_off + ihl);
 	p->l4_len = (uint16_t)l4len;
 	p->payload_off = p->l4_off;
 	p->payload_len = (uint16_t)l4len;
-	frag = rd16(ip + 6);
-	p->is_fragment = (frag & 0x3fff) != 0;	/* MF or offset */
-	if (frag & 0x1fff)
+	memcpy(&frag, ip + 6, 2);	/* network order: the masks below are too */
+	p->is_fragment = (frag & rte_cpu_to_be_16(0x3fff)) != 0;	/* MF or offset */
+	if (frag & rte_cpu_to_be_16(0x1fff))
 		return CT_R_FRAGMENT;	/* tuple keeps ports 0 */
 
-	l4 = buf + p->l4_off;
+	l4 = ip + ihl;
 	r = ct_l4_header(l4, l4len, p->tuple.proto, IPPROTO_ICMP, p, &hdr);
 	if (r != CT_R_NONE || hdr == 0)
 		return r;	/* bad, or addresses and protocol only */
-	l4_ports(&p->tuple, l4);
 	p->payload_off = (uint16_t)(p->l4_off + hdr);
 	p->payload_len = (uint16_t)(l4len - hdr);
-	if (unlikely(p->tuple.proto == IPPROTO_ICMP) && ct_icmp_is_error(p->icmp_type))
+	if (likely(p->tuple.proto != IPPROTO_ICMP)) {
+		/* TCP, UDP: source and destination port, as sport and dport are laid out */
+		memcpy((uint8_t *)&p->tuple + offsetof(struct ct_tuple, sport), l4, 4);
+		return CT_R_NONE;
+	}
+	l4_ports(&p->tuple, l4);
+	if (ct_icmp_is_error(p->icmp_type))
 		return parse_icmp_error(buf, ip, l4, l4len, p);
 	return CT_R_NONE;
 }

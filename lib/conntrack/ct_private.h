@@ -13,6 +13,9 @@
 #include <rte_common.h>
 #include <rte_pause.h>
 #include <rte_prefetch.h>
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 #include "ct.h"
 
@@ -49,7 +52,12 @@ struct ct_conn {
 	uint8_t td_wscale[2];		/* window scale shift (0 unless both sides sent it) */
 	uint8_t td_flags[2];		/* CT_TD_* */
 	uint32_t user[2];		/* CT_USER_NAT, CT_USER_HELPER */
-	uint32_t master;		/* master id + 1, 0: none */
+	union {
+		uint32_t master;	/* CT_ST_RELATED: master id + 1, 0: none */
+		uint16_t fast_ck[2];	/* others: the fast path's L4 checksum delta per
+					 * direction (ct_conn_set_fast_ck; RELATED ones
+					 * never take it) */
+	};
 	uint32_t packets[2];		/* per direction (wraps at 2^32) */
 	uint64_t bytes[2];		/* per direction (IPv4 total length) */
 } __rte_cache_aligned;
@@ -218,6 +226,32 @@ ct_hash_sig(uint64_t h)
 	return (uint32_t)(h >> 32) | 1;
 }
 
+/* Bit i set when slot i holds signature sig: one vector compare of the 8 signatures. */
+static inline uint32_t
+ct_bucket_match(const struct ct_bucket *b, uint32_t sig)
+{
+#if defined(__AVX2__)
+	__m256i v = _mm256_load_si256((const __m256i *)b->sig);
+
+	return (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(
+		_mm256_cmpeq_epi32(v, _mm256_set1_epi32((int)sig))));
+#elif defined(__SSE2__)
+	__m128i s = _mm_set1_epi32((int)sig);
+	__m128i lo = _mm_load_si128((const __m128i *)b->sig);
+	__m128i hi = _mm_load_si128((const __m128i *)(b->sig + 4));
+
+	return (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(lo, s))) |
+	       (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(hi, s))) << 4;
+#else
+	uint32_t m = 0;
+	unsigned int i;
+
+	for (i = 0; i < CT_BUCKET_SLOTS; i++)
+		m |= (uint32_t)(b->sig[i] == sig) << i;
+	return m;
+#endif
+}
+
 /* A 32-bit hash word onto [0, n) by multiply and shift (Lemire's "fastrange"): no power-of-2
  * rounding of the bucket count, which left the index up to half empty (ct_buckets_for). */
 static inline uint32_t
@@ -255,27 +289,58 @@ ct_conn_proto(const struct ct_conn *c)
 	return c->tuple[CT_DIR_ORIG].proto;
 }
 
-/* ct_hash.c */
+/* ct_hash.c. The _h variants take the key's ct_hash_inline() value, computed once by the
+ * caller. ct_hash_add may move other keys to their other bucket (cuckoo), rehashing the
+ * tuples their entries hold: an entry's tuples must be written before its keys are added. */
 void ct_keys_init(struct ct_table *t, const uint64_t seed[2]);
 uint32_t ct_buckets_for(uint32_t capacity);
 int ct_hash_add(struct ct_table *t, const struct ct_tuple *k, uint32_t val);
+int ct_hash_add_h(struct ct_table *t, uint64_t h, uint32_t val);	/* h: ct_hash of the key */
 void ct_hash_del(struct ct_table *t, const struct ct_tuple *k, uint32_t val);
+void ct_hash_del_h(struct ct_table *t, uint64_t h, uint32_t val);
 /* find a key; returns slot value or CT_SLOT_EMPTY. No expiry handling. */
 uint32_t ct_hash_find(const struct ct_table *t, const struct ct_tuple *k);
+uint32_t ct_hash_find_h(const struct ct_table *t, const struct ct_tuple *k, uint64_t h);
 
 /* ct_table.c */
 void ct_conn_remove(struct ct_table *t, struct ct_conn *c);	/* no counting */
 void ct_reclaim_expired(struct ct_table *t, struct ct_conn *c);	/* counts expired */
-void ct_set_class(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_time_t now,
-		  bool refresh);
+void ct_set_class_move(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls);
 void ct_set_class_expire(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls,
 			 ct_time_t expire);	/* ct_snapshot.c */
+
+/* A connection's timer from its class's timeout: refreshed (the packet counts), or only
+ * ever shortened (RST, ...); moved to the class's list when the class changes (out of line,
+ * ct_table.c: rare next to the packets that stay in their class). */
+static inline void
+ct_set_class(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_time_t now,
+	     bool refresh)
+{
+	ct_time_t exp = now + t->timeout[cls];
+
+	if (refresh)
+		c->expire = exp;
+	else if (exp < c->expire)
+		c->expire = exp;	/* never extends */
+	if (unlikely(c->tclass != cls))
+		ct_set_class_move(t, c, cls);
+}
 
 /* protocol trackers: run inside ct_write_begin/end; return CT_R_NONE or why invalid.
  * They set the class/timer through ct_set_class and status bits. */
 enum ct_reason ct_tcp_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
 			     const uint8_t *buf, ct_time_t now);
 enum ct_reason ct_tcp_new_ok(const struct ct_table *t, const struct ct_pkt *p);
+/* ct_set_class(t, c, cls, now, true) without the call when the class stays (the per-packet
+ * case: only the timer moves) */
+static inline void
+ct_set_class_refresh(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_time_t now)
+{
+	if (likely(c->tclass == cls))
+		c->expire = now + t->timeout[cls];
+	else
+		ct_set_class(t, c, cls, now, true);
+}
 bool ct_tcp_flags_valid(uint8_t flags);
 enum ct_reason ct_udp_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
 			     ct_time_t now);

@@ -70,20 +70,12 @@ list_append(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_time_t
 	l->tail = idx;
 }
 
+/* ct_set_class (ct_private.h) when the class changes: to the new class's list */
 void
-ct_set_class(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_time_t now,
-	     bool refresh)
+ct_set_class_move(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls)
 {
-	ct_time_t exp = now + t->timeout[cls];
-
-	if (refresh)
-		c->expire = exp;
-	else if (exp < c->expire)
-		c->expire = exp;	/* never extends (RST, ...) */
-	if (c->tclass != cls) {
-		list_unlink(t, c);
-		list_append(t, c, cls, c->expire);
-	}
+	list_unlink(t, c);
+	list_append(t, c, cls, c->expire);
 }
 
 /* ct_snapshot.c: put c in class cls with an absolute expiry (re-appended, so the list's
@@ -448,11 +440,11 @@ refuse(struct ct_table *t, enum ct_reason r, enum ct_reason *why)
 	return NULL;
 }
 
-/* A key already present: dead ones are reclaimed, live ones are a clash. */
+/* A key already present: dead ones are reclaimed, live ones are a clash. h: its hash. */
 static bool
-key_in_use(struct ct_table *t, const struct ct_tuple *k, ct_time_t now)
+key_in_use(struct ct_table *t, const struct ct_tuple *k, uint64_t h, ct_time_t now)
 {
-	uint32_t v = ct_hash_find(t, k);
+	uint32_t v = ct_hash_find_h(t, k, h);
 	struct ct_conn *c;
 
 	if (v == CT_SLOT_EMPTY)
@@ -485,20 +477,35 @@ struct ct_conn *
 ct_create(struct ct_table *t, const struct ct_tuple *orig, const struct ct_tuple *reply,
 	  ct_time_t now, enum ct_reason *why)
 {
+	enum ct_tclass cls = initial_class(orig->proto);
+	uint64_t ho, hr;	/* each key hashed once: the clash checks and the inserts */
 	struct ct_conn *c;
 	uint32_t idx;
 	uint16_t st = 0;
 
-	if (ct_tuple_equal(orig, reply) || key_in_use(t, orig, now) ||
-	    key_in_use(t, reply, now))
+	if (ct_tuple_equal(orig, reply))
+		return refuse(t, CT_R_HASH_FULL, why);
+	ho = ct_hash_inline(t->key, orig);
+	hr = ct_hash_inline(t->key, reply);
+	if (key_in_use(t, orig, ho, now) || key_in_use(t, reply, hr, now))
 		return refuse(t, CT_R_HASH_FULL, why);
 	if (t->free_top == 0 && !evict_one(t, now))
 		return refuse(t, CT_R_TABLE_FULL, why);
 	idx = t->free_stack[t->free_top - 1];
-	if (ct_hash_add(t, orig, idx << 1 | CT_DIR_ORIG) != 0)
+	c = &t->conns[idx];
+	ct_write_begin(c);
+	/* the tuples first: an insert's cuckoo moves rehash the tuples of the entries they
+	 * move, this one's orig key included when the reply key's insert moves it (the entry
+	 * stays DYING, so free to readers, until the end) */
+	c->tuple[CT_DIR_ORIG] = *orig;
+	c->tuple[CT_DIR_REPLY] = *reply;
+	if (ct_hash_add_h(t, ho, idx << 1 | CT_DIR_ORIG) != 0) {
+		ct_write_end(c);
 		return refuse(t, CT_R_HASH_FULL, why);
-	if (ct_hash_add(t, reply, idx << 1 | CT_DIR_REPLY) != 0) {
-		ct_hash_del(t, orig, idx << 1 | CT_DIR_ORIG);
+	}
+	if (ct_hash_add_h(t, hr, idx << 1 | CT_DIR_REPLY) != 0) {
+		ct_hash_del_h(t, ho, idx << 1 | CT_DIR_ORIG);
+		ct_write_end(c);
 		return refuse(t, CT_R_HASH_FULL, why);
 	}
 	t->free_top--;
@@ -506,21 +513,15 @@ ct_create(struct ct_table *t, const struct ct_tuple *orig, const struct ct_tuple
 		st |= CT_ST_SNAT;
 	if (reply->src != orig->dst || reply->sport != orig->dport)
 		st |= CT_ST_DNAT;
-
-	c = &t->conns[idx];
-	ct_write_begin(c);
-	c->tuple[CT_DIR_ORIG] = *orig;
-	c->tuple[CT_DIR_REPLY] = *reply;
 	c->status = st;
 	c->tcp_state = CT_TCP_NONE;
-	memset(c->td_end, 0, offsetof(struct ct_conn, user) - offsetof(struct ct_conn, td_end));
-	c->user[0] = c->user[1] = 0;
-	c->master = 0;
+	/* line 1 from td_end up to the counters: window data, user words, master */
+	memset(c->td_end, 0, offsetof(struct ct_conn, packets) - offsetof(struct ct_conn, td_end));
 	c->packets[0] = c->packets[1] = 0;
 	c->bytes[0] = c->bytes[1] = 0;
 	c->tclass = CT_TC_MAX;
-	c->expire = now + t->timeout[initial_class(orig->proto)];
-	list_append(t, c, initial_class(orig->proto), c->expire);
+	c->expire = now + t->timeout[cls];
+	list_append(t, c, cls, c->expire);
 	ct_write_end(c);
 	ct_pin(t, idx);
 	CT_STAT_INC(t, created);
@@ -691,7 +692,7 @@ ct_conn_set_user(struct ct_conn *c, unsigned int slot, uint32_t v)
 uint32_t
 ct_conn_master(const struct ct_conn *c)
 {
-	return c->master;
+	return (c->status & CT_ST_RELATED) ? c->master : 0;
 }
 
 uint32_t
@@ -754,7 +755,8 @@ read_conn(const struct ct_conn *c, struct ct_conn_info *o)
 		}
 		o->status = __atomic_load_n(&c->status, __ATOMIC_RELAXED);
 		memcpy(o->tuple, c->tuple, sizeof(o->tuple));
-		o->master = __atomic_load_n(&c->master, __ATOMIC_RELAXED);
+		o->master = (o->status & CT_ST_RELATED) ?
+			    __atomic_load_n(&c->master, __ATOMIC_RELAXED) : 0;
 		o->tcp_state = __atomic_load_n(&c->tcp_state, __ATOMIC_RELAXED);
 		o->tclass = __atomic_load_n(&c->tclass, __ATOMIC_RELAXED);
 		o->expire = __atomic_load_n(&c->expire, __ATOMIC_RELAXED);

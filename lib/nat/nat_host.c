@@ -63,10 +63,17 @@ nat_limit_ports(const struct nat_config *cfg)
 	return RTE_MAX(smallest / 4, 1u);
 }
 
-static inline uint32_t
-host_bucket(const struct nat_ctx *nc, uint32_t addr)
+/* how many host records a worker keeps (docs/config.md [nat] max_hosts) */
+uint32_t
+nat_hosts_capacity(const struct nat_config *cfg, uint32_t ct_cap, uint32_t map_cap)
 {
-	return (uint32_t)nat_hash2(nc->key, addr, UINT64_C(0x686f7374)) & nc->host_mask;
+	/* never more than could ever be live (below): more would never be used */
+	uint32_t bound = (uint32_t)RTE_MIN((uint64_t)ct_cap + ct_cap / 16 + 64,
+					   (uint64_t)ct_cap + map_cap);
+
+	if (cfg->max_hosts != 0)
+		return RTE_MIN(cfg->max_hosts, bound);
+	return RTE_MIN(RTE_MAX(ct_cap / NAT_HOSTS_AUTO_DIV, (uint32_t)NAT_HOSTS_AUTO_MIN), bound);
 }
 
 int
@@ -82,27 +89,34 @@ nat_hosts_init(struct nat_ctx *nc)
 	 * the conntrack capacity plus a margin. (Was capacity + mappings: half of it never used,
 	 * 63 bytes per connection.)
 	 */
+	/*
+	 * That bound (the connections' count) is what the records were sized to until
+	 * max_hosts: 52 bytes per connection, for a table that holds far fewer hosts than
+	 * connections in any real use (a subscriber holds tens of connections). So the table
+	 * is sized by hosts: max_hosts, auto = a sixteenth of the conntrack capacity (at least
+	 * NAT_HOSTS_AUTO_MIN), never above the bound. A new host's first connection with every
+	 * record taken is refused with NAT_R_HOSTS_FULL, after evicting unreplied connections
+	 * as for a full mapping table (a spoofed-source flood takes records first).
+	 */
 	uint32_t ct_cap = ct_table_capacity(nc->ct);
-	uint32_t cap = RTE_MIN((uint64_t)ct_cap + ct_cap / 16 + 64, (uint64_t)ct_cap + nc->map_cap);
-	uint32_t nb, i;
+	uint32_t cap = nat_hosts_capacity(&nc->cfg, ct_cap, nc->map_cap);
+	uint32_t nb = RTE_MAX(cap / 2, 1u), i;
 
-	/* chains of 2 on average when every record is in use, half the index a chain of 1 takes */
-	for (nb = 2; nb < cap / 2; nb <<= 1)
-		;
+	/* chains of 2 on average when every record is in use, half the index a chain of 1
+	 * takes (any size: nat_bucket) */
 	nc->host_cap = cap;
-	nc->host_mask = nb - 1;
+	nc->host_nb = nb;
 	nc->hosts = nat_zalloc(nc->use_heap, (size_t)cap * sizeof(*nc->hosts));
-	nc->host_free = nat_zalloc(nc->use_heap, (size_t)cap * sizeof(uint32_t));
 	nc->host_head = nat_zalloc(nc->use_heap, (size_t)nb * sizeof(uint32_t));
-	nc->hlink = nat_zalloc(nc->use_heap,
-			       (size_t)ct_table_capacity(nc->ct) * sizeof(*nc->hlink));
-	if (nc->hosts == NULL || nc->host_free == NULL || nc->host_head == NULL ||
-	    nc->hlink == NULL)
+	nc->hlink = nat_zalloc(nc->use_heap, (size_t)ct_cap * sizeof(*nc->hlink));
+	if (nc->hosts == NULL || nc->host_head == NULL || nc->hlink == NULL)
 		return -ENOMEM;
-	for (i = 0; i < ct_table_capacity(nc->ct); i++)
+	for (i = 0; i < ct_cap; i++)
 		nc->hlink[i].prev = nc->hlink[i].next = NAT_HL_OFF;
+	/* free records linked through next, record 0 first (as the stack it replaces) */
 	for (i = 0; i < cap; i++)
-		nc->host_free[i] = cap - 1 - i;
+		nc->hosts[i].next = i + 1 < cap ? i + 1 : NAT_NIL;
+	nc->host_free = 0;
 	nc->host_free_top = cap;
 	memset(nc->host_head, 0xff, (size_t)nb * sizeof(uint32_t));
 	nc->lim_conns = nat_limit_conns(&nc->cfg, ct_table_capacity(nc->ct));
@@ -126,19 +140,17 @@ void
 nat_hosts_fini(struct nat_ctx *nc)
 {
 	nat_free(nc->use_heap, nc->hosts);
-	nat_free(nc->use_heap, nc->host_free);
 	nat_free(nc->use_heap, nc->host_head);
 	nat_free(nc->use_heap, nc->hlink);
 	nc->hlink = NULL;
 	nc->hosts = NULL;
-	nc->host_free = NULL;
 	nc->host_head = NULL;
 }
 
 struct nat_host *
-nat_host_get(struct nat_ctx *nc, uint32_t addr, bool create)
+nat_host_get_b(struct nat_ctx *nc, uint32_t addr, uint32_t b, bool create)
 {
-	uint32_t *head = &nc->host_head[host_bucket(nc, addr)];
+	uint32_t *head = &nc->host_head[b];
 	uint32_t i = *head;
 	struct nat_host *h;
 
@@ -150,37 +162,71 @@ nat_host_get(struct nat_ctx *nc, uint32_t addr, bool create)
 	}
 	if (!create || nc->host_free_top == 0 || addr == 0)
 		return NULL;
-	i = nc->host_free[--nc->host_free_top];
+	i = nc->host_free;
 	h = &nc->hosts[i];
-	memset(h, 0, sizeof(*h));
-	h->addr = addr;
-	h->lhead[0] = h->lhead[1] = h->ltail[0] = h->ltail[1] = NAT_NIL;
-	h->next = *head;
+	nc->host_free = h->next;
+	nc->host_free_top--;
+	*h = (struct nat_host){
+		.addr = addr,
+		.lhead = { NAT_NIL, NAT_NIL },
+		.ltail = { NAT_NIL, NAT_NIL },
+		.next = *head,
+	};
 	*head = i;
 	return h;
+}
+
+struct nat_host *
+nat_host_get(struct nat_ctx *nc, uint32_t addr, bool create)
+{
+	return nat_host_get_b(nc, addr, nat_host_bucket(nc, addr), create);
+}
+
+/* does the record count nothing any more (free it)? */
+static inline bool
+host_unused(const struct nat_host *h)
+{
+	uint32_t any = h->conns[NAT_HD_OUT] | h->conns[NAT_HD_IN];
+	unsigned int i;
+
+	for (i = 0; i < NAT_PC_MAX; i++)
+		any |= h->ports[i];
+	for (i = 0; i < NAT_HR_MAX; i++)
+		any |= h->res[i];
+	return any == 0;
+}
+
+/* unlink and free a record that counts nothing (b: its bucket) */
+static void
+host_free(struct nat_ctx *nc, struct nat_host *h, uint32_t b)
+{
+	uint32_t idx = (uint32_t)(h - nc->hosts), *pp;
+
+	pp = &nc->host_head[b];
+	while (*pp != NAT_NIL && *pp != idx)
+		pp = &nc->hosts[*pp].next;
+	if (*pp == idx)
+		*pp = h->next;
+	/* a free record: address 0, next links the free ones (nat_host_get_b zeroes the rest) */
+	h->addr = 0;
+	h->next = nc->host_free;
+	nc->host_free = idx;
+	nc->host_free_top++;
+}
+
+void
+nat_host_release_b(struct nat_ctx *nc, struct nat_host *h, uint32_t b)
+{
+	if (host_unused(h))
+		host_free(nc, h, b);
 }
 
 void
 nat_host_release(struct nat_ctx *nc, struct nat_host *h)
 {
-	uint32_t idx = (uint32_t)(h - nc->hosts), *pp;
-	unsigned int pc;
-
-	if (h->conns[NAT_HD_OUT] != 0 || h->conns[NAT_HD_IN] != 0)
-		return;
-	for (pc = 0; pc < NAT_PC_MAX; pc++)
-		if (h->ports[pc] != 0)
-			return;
-	for (pc = 0; pc < NAT_HR_MAX; pc++)
-		if (h->res[pc] != 0)
-			return;
-	pp = &nc->host_head[host_bucket(nc, h->addr)];
-	while (*pp != NAT_NIL && *pp != idx)
-		pp = &nc->hosts[*pp].next;
-	if (*pp == idx)
-		*pp = h->next;
-	memset(h, 0, sizeof(*h));
-	nc->host_free[nc->host_free_top++] = idx;
+	/* the hash only when the record goes (a host's other state keeps it, usually) */
+	if (host_unused(h))
+		host_free(nc, h, nat_host_bucket(nc, h->addr));
 }
 
 /* ---- eviction candidates: a host's connections not yet seen ASSURED, oldest first ---- */
@@ -231,10 +277,10 @@ nat_host_unlink(struct nat_ctx *nc, struct nat_host *h, unsigned int d, uint32_t
  * refuses them: ct_evict_conn). The destroy callback unlinks and uncounts the victim.
  */
 bool
-nat_host_room(struct nat_ctx *nc, uint32_t addr, unsigned int d, ct_time_t now)
+nat_host_room_b(struct nat_ctx *nc, uint32_t addr, uint32_t b, unsigned int d, ct_time_t now)
 {
 	uint32_t lim = d == NAT_HD_IN ? nc->lim_conns_in : nc->lim_conns, i;
-	struct nat_host *h = nat_host_get(nc, addr, false);
+	struct nat_host *h = nat_host_get_b(nc, addr, b, false);
 	unsigned int left = NAT_HOST_EVICT_SEARCH;
 
 	if (h == NULL)
@@ -252,12 +298,18 @@ nat_host_room(struct nat_ctx *nc, uint32_t addr, unsigned int d, ct_time_t now)
 			nat_host_unlink(nc, h, d, i);
 		} else if (ct_evict_conn(nc->ct, c, now)) {
 			/* h may be gone with its last count: ask again */
-			h = nat_host_get(nc, addr, false);
+			h = nat_host_get_b(nc, addr, b, false);
 			return h == NULL || h->conns[d] < lim;
 		}
 		i = next;
 	}
 	return false;
+}
+
+bool
+nat_host_room(struct nat_ctx *nc, uint32_t addr, unsigned int d, ct_time_t now)
+{
+	return nat_host_room_b(nc, addr, nat_host_bucket(nc, addr), d, now);
 }
 
 /* ---- what other layers count per host ---- */

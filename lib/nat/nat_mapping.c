@@ -26,12 +26,16 @@
  *
  * The indexes are chained hash tables over a fixed array of records: capacity is fixed at
  * create, nothing is allocated on the data path, and the hash is keyed with a per-context
- * secret so that no remote peer can aim chains.
+ * secret so that no remote peer can aim chains. Each index has half as many heads as there
+ * are records (chains of 2 when all are in use), free records are linked through fnext
+ * (no stack beside them), and a new connection hashes each key once: the inside key's
+ * bucket and the host's bucket are computed in nat_out_new() and handed down.
  */
 #include <errno.h>
 #include <string.h>
 #include <netinet/in.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_random.h>
@@ -47,7 +51,7 @@ fkey_bucket(const struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t 
 	uint64_t a = (uint64_t)in_addr << 32 | (uint64_t)in_port << 16 | proto;
 	uint64_t b = (uint64_t)dst_addr << 32 | dst_port;
 
-	return (uint32_t)nat_hash2(nc->key, a, b) & nc->hmask;
+	return nat_bucket(nat_hash2(nc->key, a, b), nc->map_nb);
 }
 
 static inline uint32_t
@@ -55,14 +59,15 @@ rkey_bucket(const struct nat_ctx *nc, uint8_t proto, uint32_t out_addr, uint16_t
 {
 	uint64_t a = (uint64_t)out_addr << 32 | (uint64_t)out_port << 16 | proto;
 
-	return (uint32_t)nat_hash2(nc->key, a, UINT64_C(0x7265766572736521)) & nc->hmask;
+	return nat_bucket(nat_hash2(nc->key, a, UINT64_C(0x7265766572736521)), nc->map_nb);
 }
 
+/* the mapping of an inside key whose bucket fb (fkey_bucket) is known, or NULL */
 static struct nat_map *
-map_find_fwd(const struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port,
-	     uint32_t dst_addr, uint16_t dst_port)
+map_find_fwd(const struct nat_ctx *nc, uint32_t fb, uint8_t proto, uint32_t in_addr,
+	     uint16_t in_port, uint32_t dst_addr, uint16_t dst_port)
 {
-	uint32_t i = nc->fhead[fkey_bucket(nc, proto, in_addr, in_port, dst_addr, dst_port)];
+	uint32_t i = nc->fhead[fb];
 
 	while (i != NAT_NIL) {
 		struct nat_map *m = &nc->maps[i];
@@ -117,41 +122,49 @@ bloom_bits(const struct nat_ctx *nc, uint32_t addr)
 	return UINT64_C(1) << (h & 63) | UINT64_C(1) << ((h >> 6) & 63);
 }
 
-static void
-remote_add(struct nat_ctx *nc, struct nat_map *m, uint32_t addr)
+/* only under ADF (nc->adf): nobody else reads them */
+static inline void
+remote_add(struct nat_ctx *nc, const struct nat_map *m, uint32_t addr)
 {
+	struct nat_adf *a;
 	unsigned int i;
 
-	for (i = 0; i < m->n_remote; i++)
-		if (m->remote[i] == addr)
+	if (nc->adf == NULL)
+		return;
+	a = &nc->adf[map_idx(nc, m)];
+	for (i = 0; i < a->n_remote; i++)
+		if (a->remote[i] == addr)
 			return;
-	if (m->n_remote < NAT_ADF_SLOTS) {
-		m->remote[m->n_remote++] = addr;
+	if (a->n_remote < NAT_ADF_SLOTS) {
+		a->remote[a->n_remote++] = addr;
 		return;
 	}
-	m->remote_bloom |= bloom_bits(nc, addr);
-	m->flags |= NAT_MF_BLOOM;
+	a->bloom |= bloom_bits(nc, addr);
 }
 
 static bool
 remote_seen(const struct nat_ctx *nc, const struct nat_map *m, uint32_t addr)
 {
+	const struct nat_adf *a = &nc->adf[map_idx(nc, m)];
 	unsigned int i;
 	uint64_t b;
 
-	for (i = 0; i < m->n_remote; i++)
-		if (m->remote[i] == addr)
+	for (i = 0; i < a->n_remote; i++)
+		if (a->remote[i] == addr)
 			return true;
-	if (!(m->flags & NAT_MF_BLOOM))
+	if (a->bloom == 0)
 		return false;
 	b = bloom_bits(nc, addr);
-	return (m->remote_bloom & b) == b;
+	return (a->bloom & b) == b;
 }
 
 /* ---- mapping life ---- */
 
+/* Free mapping m. `held`: the record of m's inside host when the caller has it and will
+ * nat_host_release() it itself afterwards (one lookup and one release instead of two),
+ * else NULL. */
 static void
-map_free(struct nat_ctx *nc, struct nat_map *m)
+map_free(struct nat_ctx *nc, struct nat_map *m, struct nat_host *held)
 {
 	uint32_t idx = map_idx(nc, m);
 	int pc = nat_pclass_of(m->proto);
@@ -163,18 +176,23 @@ map_free(struct nat_ctx *nc, struct nat_map *m)
 	if ((m->flags & NAT_MF_STATIC) && pc >= 0) {
 		/* a forward's port: not counted for the host (nat_host.c) */
 		if (nat_is_outside_addr(&nc->cfg, m->out_addr))
-			nat_port_release(nc, m->addr_idx, (unsigned int)pc, ntohs(m->out_port));
+			nat_port_release(nc, nat_map_ai(m), (unsigned int)pc, ntohs(m->out_port));
 	} else if (pc >= 0) {
-		struct nat_host *h = nat_host_get(nc, m->in_addr, false);
+		struct nat_host *h = held != NULL && held->addr == m->in_addr ? held :
+				     nat_host_get(nc, m->in_addr, false);
 
-		nat_port_release(nc, m->addr_idx, (unsigned int)pc, ntohs(m->out_port));
+		nat_port_release(nc, nat_map_ai(m), (unsigned int)pc, ntohs(m->out_port));
 		if (h != NULL && h->ports[pc] > 0) {
 			h->ports[pc]--;
-			nat_host_release(nc, h);
+			if (h != held)
+				nat_host_release(nc, h);
 		}
 	}
-	memset(m, 0, sizeof(*m));
-	nc->map_free[nc->map_free_top++] = idx;
+	/* a free record: refcnt 0 (it is), fnext links the free ones; map_insert writes the
+	 * rest */
+	m->fnext = nc->map_free;
+	nc->map_free = idx;
+	nc->map_free_top++;
 	NAT_STAT_ADD(nc, mappings_active, -1);
 }
 
@@ -188,7 +206,7 @@ static void
 map_put(struct nat_ctx *nc, struct nat_map *m)
 {
 	if (m->refcnt > 0 && --m->refcnt == 0)
-		map_free(nc, m);
+		map_free(nc, m, NULL);
 }
 
 /* Choose the outside endpoint of a new mapping of (pc, in_addr, in_port): the paired
@@ -232,32 +250,38 @@ map_alloc_port(struct nat_ctx *nc, unsigned int pc, uint32_t in_addr, uint16_t i
 	return -1;
 }
 
-/* Insert a record for inside key -> outside endpoint (indexes, counters). */
+/* Insert a record for inside key (of bucket fb) -> outside endpoint (indexes, counters);
+ * a free record must exist. flags: NAT_MF_STATIC or 0. */
 static struct nat_map *
-map_insert(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port,
+map_insert(struct nat_ctx *nc, uint32_t fb, uint8_t proto, uint32_t in_addr, uint16_t in_port,
 	   uint32_t dst_addr, uint16_t dst_port, unsigned int ai, uint32_t out_addr,
 	   uint16_t out_port, uint8_t flags)
 {
-	uint32_t idx = nc->map_free[--nc->map_free_top];
+	uint32_t idx = nc->map_free;
 	struct nat_map *m = &nc->maps[idx];
-	uint32_t *fh, *rh;
+	uint32_t *fh = &nc->fhead[fb];
+	uint32_t *rh = &nc->rhead[rkey_bucket(nc, proto, out_addr, out_port)];
 
-	memset(m, 0, sizeof(*m));
-	m->proto = proto;
-	m->in_addr = in_addr;
-	m->in_port = in_port;
-	m->dst_addr = dst_addr;
-	m->dst_port = dst_port;
-	m->addr_idx = (uint8_t)ai;
-	m->out_addr = out_addr;
-	m->out_port = out_port;
-	m->flags = flags;
-	fh = &nc->fhead[fkey_bucket(nc, proto, in_addr, in_port, dst_addr, dst_port)];
-	rh = &nc->rhead[rkey_bucket(nc, proto, out_addr, out_port)];
-	m->fnext = *fh;
+	nc->map_free = m->fnext;
+	nc->map_free_top--;
+	/* every field written: no memset first */
+	*m = (struct nat_map){
+		.in_addr = in_addr,
+		.dst_addr = dst_addr,
+		.out_addr = out_addr,
+		.in_port = in_port,
+		.dst_port = dst_port,
+		.out_port = out_port,
+		.proto = proto,
+		.flags = (uint8_t)(flags | (ai & NAT_MF_AI_MASK)),
+		.refcnt = 0,
+		.fnext = *fh,
+		.rnext = *rh,
+	};
 	*fh = idx;
-	m->rnext = *rh;
 	*rh = idx;
+	if (nc->adf != NULL)
+		nc->adf[idx] = (struct nat_adf){ .bloom = 0 };
 	NAT_STAT_INC(nc, mappings_active);
 	NAT_STAT_INC(nc, mappings_created);
 	return m;
@@ -268,13 +292,15 @@ map_insert(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port
  * RFC 4787 section 4.1 / RFC 6888 static port mapping). NULL when src is no forward's
  * inside endpoint or that outside port is held by a dynamic mapping. */
 static struct nat_map *
-map_static(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port)
+map_static(struct nat_ctx *nc, uint32_t fb, uint8_t proto, uint32_t in_addr, uint16_t in_port)
 {
 	const struct nat_fwd *f;
 	uint16_t port;
 	int ai;
 
-	if (nc->cfg.mapping != NAT_MAP_EIM || (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
+	/* no forward at all (most gateways): not even the call */
+	if (nc->cfg.mapping != NAT_MAP_EIM || (proto != IPPROTO_TCP && proto != IPPROTO_UDP) ||
+	    nc->fwd == NULL || nc->fwd->n == 0)
 		return NULL;
 	f = nat_fwd_lookup_inside(nc->fwd, proto, in_addr, ntohs(in_port));
 	if (f == NULL)
@@ -286,13 +312,15 @@ map_static(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port
 	    (ai >= 0 && nat_port_claim_static(nc, (unsigned int)ai,
 					      (unsigned int)nat_pclass_of(proto), ntohs(port)) < 0))
 		return NULL;
-	return map_insert(nc, proto, in_addr, in_port, 0, 0, ai < 0 ? 0 : (unsigned int)ai,
+	/* under EIM the inside key's dst is 0:0, as fb was hashed */
+	return map_insert(nc, fb, proto, in_addr, in_port, 0, 0, ai < 0 ? 0 : (unsigned int)ai,
 			  f->ext_addr, port, NAT_MF_STATIC);
 }
 
+/* a new mapping for the inside key of bucket fb, of the inside host of bucket hb */
 static struct nat_map *
-map_create(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port,
-	   uint32_t dst_addr, uint16_t dst_port, enum nat_reason *why)
+map_create(struct nat_ctx *nc, uint32_t fb, uint32_t hb, uint8_t proto, uint32_t in_addr,
+	   uint16_t in_port, uint32_t dst_addr, uint16_t dst_port, enum nat_reason *why)
 {
 	unsigned int pc = (unsigned int)nat_pclass_of(proto), ai = 0;
 	struct nat_host *h;
@@ -303,13 +331,13 @@ map_create(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port
 		*why = NAT_R_MAPPINGS_FULL;
 		return NULL;
 	}
-	m = map_static(nc, proto, in_addr, in_port);
+	m = map_static(nc, fb, proto, in_addr, in_port);
 	if (m != NULL)
 		return m;
 	/* RFC 6888 REQ-4: a host's dynamic outside ports are limited */
-	h = nat_host_get(nc, in_addr, true);
+	h = nat_host_get_b(nc, in_addr, hb, true);
 	if (h == NULL) {
-		*why = NAT_R_MAPPINGS_FULL;
+		*why = NAT_R_HOSTS_FULL;
 		return NULL;
 	}
 	if (h->ports[pc] >= nc->lim_ports) {
@@ -318,13 +346,13 @@ map_create(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port
 	}
 	port = map_alloc_port(nc, pc, in_addr, in_port, &ai);
 	if (port < 0) {
-		nat_host_release(nc, h);
+		nat_host_release_b(nc, h, hb);
 		*why = NAT_R_PORTS_EXHAUSTED;
 		return NULL;
 	}
 	h->ports[pc]++;
-	return map_insert(nc, proto, in_addr, in_port, dst_addr, dst_port, ai, nc->cfg.addrs[ai],
-			  htons((uint16_t)port), 0);
+	return map_insert(nc, fb, proto, in_addr, in_port, dst_addr, dst_port, ai,
+			  nc->cfg.addrs[ai], htons((uint16_t)port), 0);
 }
 
 /* Connections not ASSURED evicted to free a mapping record or a port, at most this many
@@ -332,23 +360,26 @@ map_create(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port
 #define NAT_EVICT_TRIES 4
 
 /*
- * map_create(), making room when the worker ran out of mapping records or outside ports:
- * an inside SYN flood from spoofed sources (one mapping each) must not lock everybody out
- * until its entries time out. As netfilter's early_drop does for a full table, push out
- * connections that are not ASSURED (ct_evict_unreplied; their mapping and port go with
- * their last connection), then try again. A host at its own port limit evicts nothing.
+ * map_create(), making room when the worker ran out of mapping records, host records or
+ * outside ports: an inside SYN flood from spoofed sources (one mapping and one host each)
+ * must not lock everybody out until its entries time out. As netfilter's early_drop does
+ * for a full table, push out connections that are not ASSURED (ct_evict_unreplied; their
+ * mapping, port and host record go with their last connection), then try again. A host at
+ * its own port limit evicts nothing.
  */
 static struct nat_map *
-map_create_evicting(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port,
-		    uint32_t dst_addr, uint16_t dst_port, ct_time_t now, enum nat_reason *why)
+map_create_evicting(struct nat_ctx *nc, uint32_t fb, uint32_t hb, uint8_t proto,
+		    uint32_t in_addr, uint16_t in_port, uint32_t dst_addr, uint16_t dst_port,
+		    ct_time_t now, enum nat_reason *why)
 {
 	unsigned int k;
 	struct nat_map *m;
 
 	for (k = 0;; k++) {
-		m = map_create(nc, proto, in_addr, in_port, dst_addr, dst_port, why);
+		m = map_create(nc, fb, hb, proto, in_addr, in_port, dst_addr, dst_port, why);
 		if (m != NULL || k == NAT_EVICT_TRIES ||
-		    (*why != NAT_R_MAPPINGS_FULL && *why != NAT_R_PORTS_EXHAUSTED) ||
+		    (*why != NAT_R_MAPPINGS_FULL && *why != NAT_R_PORTS_EXHAUSTED &&
+		     *why != NAT_R_HOSTS_FULL) ||
 		    !ct_evict_unreplied(nc->ct, now))
 			return m;
 	}
@@ -360,6 +391,7 @@ nat_conn_destroyed(struct ct_table *t, struct ct_conn *c, void *arg)
 {
 	struct nat_ctx *nc = arg;
 	uint32_t uw = ct_conn_user(c, CT_USER_NAT), id = uw & NAT_UW_MAP_MASK;
+	struct nat_host *h = NULL;
 
 	if (uw == 0)
 		return;
@@ -367,17 +399,26 @@ nat_conn_destroyed(struct ct_table *t, struct ct_conn *c, void *arg)
 	if (uw & NAT_UW_COUNTED) {
 		const struct ct_tuple *ht = ct_conn_tuple(c, (uw & NAT_UW_HOST_REPLY) ?
 						       CT_DIR_REPLY : CT_DIR_ORIG);
-		struct nat_host *h = nat_host_get(nc, ht->src, false);
 		unsigned int d = (uw & NAT_UW_HOST_REPLY) ? NAT_HD_IN : NAT_HD_OUT;
 
+		h = nat_host_get(nc, ht->src, false);
 		if (h != NULL && h->conns[d] > 0) {
 			nat_host_unlink(nc, h, d, ct_conn_id(t, c));
 			h->conns[d]--;
-			nat_host_release(nc, h);
+		} else {
+			h = NULL;
 		}
 	}
-	if (id != 0 && id <= nc->map_cap)
-		map_put(nc, &nc->maps[id - 1]);
+	/* the mapping's inside host is the connection's counted one (either direction): the
+	 * mapping's port comes off that record, released once below */
+	if (id != 0 && id <= nc->map_cap) {
+		struct nat_map *m = &nc->maps[id - 1];
+
+		if (m->refcnt > 0 && --m->refcnt == 0)
+			map_free(nc, m, h);
+	}
+	if (h != NULL)
+		nat_host_release(nc, h);	/* hashes only when it frees the record */
 }
 
 /* ---- context ---- */
@@ -411,18 +452,25 @@ nat_ctx_create_shared(const struct nat_config *cfg, unsigned int worker, struct 
 	}
 	cap = cfg->max_mappings != 0 ? cfg->max_mappings : ct_table_capacity(ct);
 	cap = RTE_MIN(cap, NAT_UW_MAP_MASK - 1);	/* index + 1 fits the user word */
-	for (nb = 2; nb < cap; nb <<= 1)
-		;
+	/* chains of 2 on average with every record in use (any count: nat_bucket) */
+	nb = RTE_MAX(cap / 2, 1u);
 	nc->map_cap = cap;
-	nc->hmask = nb - 1;
+	nc->map_nb = nb;
 	nc->maps = nat_zalloc(use_heap, (size_t)cap * sizeof(*nc->maps));
-	nc->map_free = nat_zalloc(use_heap, (size_t)cap * sizeof(uint32_t));
 	nc->fhead = nat_zalloc(use_heap, (size_t)nb * sizeof(uint32_t));
 	nc->rhead = nat_zalloc(use_heap, (size_t)nb * sizeof(uint32_t));
-	if (nc->maps == NULL || nc->map_free == NULL || nc->fhead == NULL || nc->rhead == NULL)
+	if (nc->maps == NULL || nc->fhead == NULL || nc->rhead == NULL)
 		goto fail;
+	/* RFC 4787 section 5 ADF's remote addresses, only where they are read */
+	if (cfg->filtering == NAT_FILTER_ADF) {
+		nc->adf = nat_zalloc(use_heap, (size_t)cap * sizeof(*nc->adf));
+		if (nc->adf == NULL)
+			goto fail;
+	}
+	/* free records linked through fnext, record 0 first (as the stack it replaces) */
 	for (i = 0; i < cap; i++)
-		nc->map_free[i] = cap - 1 - i;
+		nc->maps[i].fnext = i + 1 < cap ? i + 1 : NAT_NIL;
+	nc->map_free = 0;
 	nc->map_free_top = cap;
 	memset(nc->fhead, 0xff, (size_t)nb * sizeof(uint32_t));
 	memset(nc->rhead, 0xff, (size_t)nb * sizeof(uint32_t));
@@ -469,13 +517,13 @@ nat_ctx_free(struct nat_ctx *nc)
 			int pc = nat_pclass_of(m->proto);
 
 			if (m->refcnt != 0 && pc >= 0 && nat_is_outside_addr(&nc->cfg, m->out_addr))
-				nat_port_release(nc, m->addr_idx, (unsigned int)pc,
+				nat_port_release(nc, nat_map_ai(m), (unsigned int)pc,
 						 ntohs(m->out_port));
 		}
 	}
 	nat_hosts_fini(nc);
 	nat_free(nc->use_heap, nc->maps);
-	nat_free(nc->use_heap, nc->map_free);
+	nat_free(nc->use_heap, nc->adf);
 	nat_free(nc->use_heap, nc->fhead);
 	nat_free(nc->use_heap, nc->rhead);
 	nat_free(nc->use_heap, nc);
@@ -524,23 +572,26 @@ fail(struct nat_ctx *nc, enum nat_reason r, enum nat_reason *why)
 	return NULL;
 }
 
-/* Has inside host `addr` room in budget d (RFC 6888 REQ-5), once its own oldest unassured
- * connection of that budget is evicted if it is at the limit (nat_host.c)? Call it before
- * holding a pointer to a mapping the eviction could free. */
+/* Has inside host `addr` (of host bucket hb) room in budget d (RFC 6888 REQ-5), once its
+ * own oldest unassured connection of that budget is evicted if it is at the limit
+ * (nat_host.c)? Call it before holding a pointer to a mapping the eviction could free. */
 static bool
-host_conn_ok(struct nat_ctx *nc, uint32_t addr, unsigned int d, ct_time_t now)
+host_conn_ok(struct nat_ctx *nc, uint32_t addr, uint32_t hb, unsigned int d, ct_time_t now)
 {
-	return nat_host_room(nc, addr, d, now);
+	return nat_host_room_b(nc, addr, hb, d, now);
 }
 
 /* ct_create for a connection using mapping m (may be NULL), counted for inside host `host`
- * (the reply source when host_is_reply). The mapping is pinned across ct_create, which may
- * reclaim expired entries or evict one, and so run the destroy callback on the very
- * mapping being reused. */
+ * (the reply source when host_is_reply) of host bucket hb. The mapping is pinned across
+ * ct_create, which may reclaim expired entries or evict one, and so run the destroy
+ * callback on the very mapping being reused. With every host record taken and none for
+ * the host, the connection is refused before ct_create (NAT_R_HOSTS_FULL): an uncounted
+ * one would escape every per-host limit. ct_create only ever frees host records, so one
+ * that can be had before it can be had after. */
 static struct ct_conn *
 create_conn(struct nat_ctx *nc, const struct ct_tuple *orig, const struct ct_tuple *reply,
-	    struct nat_map *m, bool host_is_reply, ct_time_t now, enum nat_reason *why,
-	    enum ct_reason *ct_why)
+	    struct nat_map *m, bool host_is_reply, uint32_t hb, ct_time_t now,
+	    enum nat_reason *why, enum ct_reason *ct_why)
 {
 	uint32_t host = host_is_reply ? reply->src : orig->src;
 	enum ct_reason r = CT_R_NONE;
@@ -550,6 +601,11 @@ create_conn(struct nat_ctx *nc, const struct ct_tuple *orig, const struct ct_tup
 
 	if (m != NULL)
 		map_get(m);
+	if (unlikely(!nat_host_avail_b(nc, host, hb))) {
+		if (m != NULL)
+			map_put(nc, m);		/* a new mapping nobody uses goes */
+		return fail(nc, NAT_R_HOSTS_FULL, why);
+	}
 	c = ct_create(nc->ct, orig, reply, now, &r);
 	if (c == NULL) {
 		if (m != NULL)
@@ -559,7 +615,7 @@ create_conn(struct nat_ctx *nc, const struct ct_tuple *orig, const struct ct_tup
 		return fail(nc, NAT_R_CT_REFUSED, why);
 	}
 	uw = m != NULL ? map_idx(nc, m) + 1 : 0;
-	h = nat_host_get(nc, host, true);
+	h = nat_host_get_b(nc, host, hb, true);
 	if (h != NULL) {
 		unsigned int d = host_is_reply ? NAT_HD_IN : NAT_HD_OUT;
 
@@ -584,25 +640,27 @@ nat_out_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_
 	uint32_t dst_addr = 0;
 	uint16_t dst_port = 0;
 	int pc = nat_pclass_of(t->proto);
+	uint32_t hb = nat_host_bucket(nc, t->src), fb;
 
 	nat_ctx_sync(nc);
-	if (!host_conn_ok(nc, t->src, NAT_HD_OUT, now))
+	if (!host_conn_ok(nc, t->src, hb, NAT_HD_OUT, now))
 		return fail(nc, NAT_R_HOST_CONNS_LIMIT, why);
 	if (pc < 0) {
 		/* no ports: translate the address only (the paired one) */
 		reply.dst = nc->cfg.addrs[nat_paired_addr(&nc->cfg, t->src)];
-		return create_conn(nc, t, &reply, NULL, false, now, why, ct_why);
+		return create_conn(nc, t, &reply, NULL, false, hb, now, why, ct_why);
 	}
 	if (nc->cfg.mapping == NAT_MAP_APDM) {
 		dst_addr = t->dst;
 		dst_port = t->dport;
 	}
-	m = map_find_fwd(nc, t->proto, t->src, t->sport, dst_addr, dst_port);
+	fb = fkey_bucket(nc, t->proto, t->src, t->sport, dst_addr, dst_port);
+	m = map_find_fwd(nc, fb, t->proto, t->src, t->sport, dst_addr, dst_port);
 	if (m == NULL) {
 		enum nat_reason r = NAT_R_PORTS_EXHAUSTED;
 
-		m = map_create_evicting(nc, t->proto, t->src, t->sport, dst_addr, dst_port, now,
-					&r);
+		m = map_create_evicting(nc, fb, hb, t->proto, t->src, t->sport, dst_addr,
+					dst_port, now, &r);
 		if (m == NULL)
 			return fail(nc, r, why);
 	}
@@ -611,7 +669,7 @@ nat_out_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_
 	if (pc == NAT_PC_ICMP)
 		reply.sport = m->out_port;	/* query identifier: sport = dport = id */
 	/* a new mapping nobody uses is freed by create_conn's map_put on failure */
-	c = create_conn(nc, t, &reply, m, false, now, why, ct_why);
+	c = create_conn(nc, t, &reply, m, false, hb, now, why, ct_why);
 	if (c == NULL)
 		return NULL;
 	if (nc->cfg.n_triggers != 0)
@@ -633,6 +691,7 @@ nat_in_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_r
 	const struct nat_fwd *f;
 	struct nat_map *m;
 	struct ct_conn *c;
+	uint32_t hb;
 
 	nat_ctx_sync(nc);
 	if (t->proto != IPPROTO_TCP && t->proto != IPPROTO_UDP)
@@ -642,9 +701,10 @@ nat_in_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_r
 		/* port forward: any remote, whatever the filtering behaviour */
 		reply.src = f->int_addr;
 		reply.sport = htons((uint16_t)(f->int_port + (ntohs(t->dport) - f->ext_lo)));
-		if (!host_conn_ok(nc, reply.src, NAT_HD_IN, now))
+		hb = nat_host_bucket(nc, reply.src);
+		if (!host_conn_ok(nc, reply.src, hb, NAT_HD_IN, now))
 			return fail(nc, NAT_R_HOST_CONNS_LIMIT, why);
-		c = create_conn(nc, t, &reply, NULL, true, now, why, ct_why);
+		c = create_conn(nc, t, &reply, NULL, true, hb, now, why, ct_why);
 		if (c != NULL)
 			NAT_STAT_INC(nc, forwarded_in);
 		return c;
@@ -659,9 +719,10 @@ nat_in_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_r
 		if (to != 0) {
 			reply.src = to;
 			reply.sport = t->dport;
-			if (!host_conn_ok(nc, to, NAT_HD_IN, now))
+			hb = nat_host_bucket(nc, to);
+			if (!host_conn_ok(nc, to, hb, NAT_HD_IN, now))
 				return fail(nc, NAT_R_HOST_CONNS_LIMIT, why);
-			c = create_conn(nc, t, &reply, NULL, true, now, why, ct_why);
+			c = create_conn(nc, t, &reply, NULL, true, hb, now, why, ct_why);
 			if (c != NULL)
 				NAT_STAT_INC(nc, triggered_in);
 			return c;
@@ -676,13 +737,14 @@ nat_in_new(struct nat_ctx *nc, const struct ct_pkt *p, ct_time_t now, enum nat_r
 		return fail(nc, NAT_R_FILTERED, why);
 	reply.src = m->in_addr;
 	reply.sport = m->in_port;
+	hb = nat_host_bucket(nc, reply.src);
 	/* the eviction may take the mapping's last connection: hold it across */
 	map_get(m);
-	if (!host_conn_ok(nc, reply.src, NAT_HD_IN, now)) {
+	if (!host_conn_ok(nc, reply.src, hb, NAT_HD_IN, now)) {
 		map_put(nc, m);
 		return fail(nc, NAT_R_HOST_CONNS_LIMIT, why);
 	}
-	c = create_conn(nc, t, &reply, m, true, now, why, ct_why);
+	c = create_conn(nc, t, &reply, m, true, hb, now, why, ct_why);
 	map_put(nc, m);
 	return c;
 }
@@ -692,12 +754,13 @@ nat_in_expected(struct nat_ctx *nc, const struct ct_pkt *p, uint32_t to_addr,
 		uint16_t to_port, ct_time_t now, enum nat_reason *why, enum ct_reason *ct_why)
 {
 	struct ct_tuple reply = ct_tuple_invert(&p->tuple);
+	uint32_t hb = nat_host_bucket(nc, to_addr);
 
 	reply.src = to_addr;
 	reply.sport = to_port;
-	if (!host_conn_ok(nc, to_addr, NAT_HD_IN, now))
+	if (!host_conn_ok(nc, to_addr, hb, NAT_HD_IN, now))
 		return fail(nc, NAT_R_HOST_CONNS_LIMIT, why);
-	return create_conn(nc, &p->tuple, &reply, NULL, true, now, why, ct_why);
+	return create_conn(nc, &p->tuple, &reply, NULL, true, hb, now, why, ct_why);
 }
 
 /* ---- mapping references of related connections (added for lib/helpers, nat.h) ---- */
@@ -740,7 +803,8 @@ struct nat_map *
 nat_map_find_key(const struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_port,
 		 uint32_t dst_addr, uint16_t dst_port)
 {
-	return map_find_fwd(nc, proto, in_addr, in_port, dst_addr, dst_port);
+	return map_find_fwd(nc, fkey_bucket(nc, proto, in_addr, in_port, dst_addr, dst_port),
+			    proto, in_addr, in_port, dst_addr, dst_port);
 }
 
 struct nat_map *
@@ -748,8 +812,8 @@ nat_map_insert(struct nat_ctx *nc, uint8_t proto, uint32_t in_addr, uint16_t in_
 	       uint32_t dst_addr, uint16_t dst_port, unsigned int ai, uint32_t out_addr,
 	       uint16_t out_port, uint8_t flags)
 {
-	return map_insert(nc, proto, in_addr, in_port, dst_addr, dst_port, ai, out_addr,
-			  out_port, flags);
+	return map_insert(nc, fkey_bucket(nc, proto, in_addr, in_port, dst_addr, dst_port), proto,
+			  in_addr, in_port, dst_addr, dst_port, ai, out_addr, out_port, flags);
 }
 
 void

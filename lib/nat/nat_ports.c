@@ -251,36 +251,47 @@ pclass_proto(unsigned int pc)
 	return pc == NAT_PC_TCP ? IPPROTO_TCP : pc == NAT_PC_UDP ? IPPROTO_UDP : 0;
 }
 
-/* forwarded ports of word `w` (ports 64w .. 64w + 63) in the adopted or published table */
-static uint64_t
+static inline bool
+fwd_empty(const struct nat_fwd_table *ft)
+{
+	return ft == NULL || ft->n == 0;
+}
+
+/* forwarded ports of word `w` (ports 64w .. 64w + 63) in the adopted or published table
+ * (no call at all when neither has a forward: every new mapping asks) */
+static inline uint64_t
 fwd_mask(const struct nat_ctx *nc, unsigned int ai, unsigned int pc, unsigned int w)
 {
+	const struct nat_fwd_table *pend = __atomic_load_n(&nc->fwd_pending, __ATOMIC_ACQUIRE);
 	uint8_t proto = pclass_proto(pc);
-	const struct nat_fwd_table *pend;
 	uint64_t m;
 
-	if (proto == 0)
+	if (proto == 0 || (fwd_empty(nc->fwd) && fwd_empty(pend)))
 		return 0;
 	m = nat_fwd_mask64(nc->fwd, proto, nc->cfg.addrs[ai], w * 64);
-	pend = __atomic_load_n(&nc->fwd_pending, __ATOMIC_ACQUIRE);
 	if (pend != nc->fwd)
 		m |= nat_fwd_mask64(pend, proto, nc->cfg.addrs[ai], w * 64);
 	return m;
 }
 
-bool
-nat_port_allowed(const struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port)
+static inline bool
+port_allowed(const struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port)
 {
 	if (port < nc->cfg.port_lo[ai] || port > nc->cfg.port_hi[ai])
 		return false;
 	return !((fwd_mask(nc, ai, pc, port / 64) >> (port % 64)) & 1);
 }
 
+bool
+nat_port_allowed(const struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port)
+{
+	return port_allowed(nc, ai, pc, port);
+}
 
 int
 nat_port_take(struct nat_ctx *nc, unsigned int ai, unsigned int pc, uint16_t port)
 {
-	if (!nat_port_allowed(nc, ai, pc, port) ||
+	if (!port_allowed(nc, ai, pc, port) ||
 	    !pt_claim(space(nc->pt, ai, pc), port, nc->worker))
 		return -1;
 	NAT_STAT_INC(nc, ports_in_use);

@@ -142,12 +142,24 @@ struct nat_hlink {
 
 /* ADF (RFC 4787 section 5 "address-dependent filtering"): remote addresses the mapping
  * has sent to. The first NAT_ADF_SLOTS are kept exactly; beyond that a 64-bit keyed Bloom
- * filter (2 bits per address) records the rest, which can only err towards accepting. */
+ * filter (2 bits per address) records the rest, which can only err towards accepting. Only
+ * ADF reads them, so they live in an array of their own (nat_ctx.adf, parallel to maps[])
+ * allocated only under filtering = address-dependent: the 24 bytes per mapping are not
+ * paid under the default APDF (nor EIF), and nothing of it is read per packet. */
 #define NAT_ADF_SLOTS	4
 
-#define NAT_MF_BLOOM	0x01	/* remote_bloom holds addresses */
-#define NAT_MF_STATIC	0x02	/* a forward's outside port: never allocated, not the host's */
+struct nat_adf {
+	uint64_t bloom;		/* 0: no address beyond the slots */
+	uint32_t remote[NAT_ADF_SLOTS];
+	uint8_t n_remote;
+};
 
+/* nat_map.flags: the pool index of out_addr in the low bits, and what kind of mapping */
+#define NAT_MF_AI_MASK	0x3f	/* index of out_addr in the pool (NAT_MAX_ADDRS <= 64) */
+#define NAT_MF_STATIC	0x80	/* a forward's outside port: never allocated, not the host's */
+
+/* One mapping: 32 bytes, two to a cache line (was 64 with the ADF state inline). Only new
+ * connections, their ends and inbound misses touch it, never an established packet. */
 struct nat_map {
 	uint32_t in_addr;	/* inside endpoint, network order */
 	uint32_t dst_addr;	/* APDM: destination endpoint (0 under EIM) */
@@ -156,15 +168,28 @@ struct nat_map {
 	uint16_t dst_port;
 	uint16_t out_port;
 	uint8_t proto;
-	uint8_t addr_idx;	/* index of out_addr in the pool */
+	uint8_t flags;		/* NAT_MF_*: pool index and kind */
 	uint32_t refcnt;	/* connections using it; 0: free record */
-	uint32_t fnext;		/* chain in the forward (inside key) index */
+	uint32_t fnext;		/* chain in the forward (inside key) index; free: next free */
 	uint32_t rnext;		/* chain in the reverse (outside key) index */
-	uint8_t n_remote;
-	uint8_t flags;		/* NAT_MF_* */
-	uint32_t remote[NAT_ADF_SLOTS];
-	uint64_t remote_bloom;
 };
+
+_Static_assert(sizeof(struct nat_map) == 32, "struct nat_map is 32 bytes");
+_Static_assert(NAT_MAX_ADDRS <= NAT_MF_AI_MASK + 1, "pool index fits nat_map.flags");
+
+static inline unsigned int
+nat_map_ai(const struct nat_map *m)
+{
+	return m->flags & NAT_MF_AI_MASK;
+}
+
+/* bucket of 64-bit hash h in a table of n buckets (any n, not only powers of 2: Lemire's
+ * multiply-shift range reduction of the hash's high half) */
+static inline uint32_t
+nat_bucket(uint64_t h, uint32_t n)
+{
+	return (uint32_t)(((h >> 32) * (uint64_t)n) >> 32);
+}
 
 struct nat_ctx {
 	struct nat_config cfg;			/* own copy, immutable */
@@ -183,18 +208,19 @@ struct nat_ctx {
 	struct nat_hlink *hlink;		/* [conntrack capacity] */
 	struct nat_host *hosts;
 	uint32_t host_cap;
-	uint32_t *host_free;
-	uint32_t host_free_top;
+	uint32_t host_free;			/* first free record, linked by next */
+	uint32_t host_free_top;			/* free records */
 	uint32_t *host_head;
-	uint32_t host_mask;
+	uint32_t host_nb;			/* buckets of host_head */
 	/* mappings */
 	struct nat_map *maps;
+	struct nat_adf *adf;			/* [map_cap] under ADF only, else NULL */
 	uint32_t map_cap;
-	uint32_t *map_free;			/* stack of free record indexes */
-	uint32_t map_free_top;
+	uint32_t map_free;			/* first free record, linked by fnext */
+	uint32_t map_free_top;			/* free records */
 	uint32_t *fhead;			/* inside key -> first record */
 	uint32_t *rhead;			/* outside key -> first record */
-	uint32_t hmask;
+	uint32_t map_nb;			/* buckets of fhead and rhead */
 	struct nat_stats stats;			/* owner writes, anyone reads */
 };
 
@@ -260,13 +286,32 @@ unsigned int nat_port_range_for(const struct nat_ctx *nc, unsigned int ai, unsig
 				uint16_t port);
 
 /* nat_host.c */
+/* [nat] max_hosts auto: a sixteenth of the conntrack capacity, at least this many */
+#define NAT_HOSTS_AUTO_DIV	16
+#define NAT_HOSTS_AUTO_MIN	4096
 int nat_hosts_init(struct nat_ctx *nc);
 void nat_hosts_fini(struct nat_ctx *nc);
+
+/* bucket of inside host addr in host_head (keyed with the context's secret) */
+static inline uint32_t
+nat_host_bucket(const struct nat_ctx *nc, uint32_t addr)
+{
+	return nat_bucket(nat_hash2(nc->key, addr, UINT64_C(0x686f7374)), nc->host_nb);
+}
+
 /* the record of inside host addr, NULL if none; with create, made when missing (NULL only
- * when the host table is full) */
+ * when the host table is full). _b: with its bucket b = nat_host_bucket(nc, addr) known */
 struct nat_host *nat_host_get(struct nat_ctx *nc, uint32_t addr, bool create);
-/* free the record if it counts nothing any more */
+struct nat_host *nat_host_get_b(struct nat_ctx *nc, uint32_t addr, uint32_t b, bool create);
+/* could a record for addr be had now (it exists or one is free)? */
+static inline bool
+nat_host_avail_b(struct nat_ctx *nc, uint32_t addr, uint32_t b)
+{
+	return nc->host_free_top != 0 || nat_host_get_b(nc, addr, b, false) != NULL;
+}
+/* free the record if it counts nothing any more (_b: b is its address' bucket) */
 void nat_host_release(struct nat_ctx *nc, struct nat_host *h);
+void nat_host_release_b(struct nat_ctx *nc, struct nat_host *h, uint32_t b);
 /* connection `id` counted for h in budget d (NAT_HD_*): append to / remove from h's list of
  * eviction candidates (unlinking one not linked is a no-op) */
 void nat_host_link(struct nat_ctx *nc, struct nat_host *h, unsigned int d, uint32_t id);
@@ -275,6 +320,8 @@ void nat_host_unlink(struct nat_ctx *nc, struct nat_host *h, unsigned int d, uin
  * connection of that budget that is not ASSURED (bounded search); true when there is room
  * now. May free addr's record: look it up again afterwards. */
 bool nat_host_room(struct nat_ctx *nc, uint32_t addr, unsigned int d, ct_time_t now);
+bool nat_host_room_b(struct nat_ctx *nc, uint32_t addr, uint32_t b, unsigned int d,
+		     ct_time_t now);
 
 /* nat_mapping.c */
 struct nat_map *nat_map_find_rev(const struct nat_ctx *nc, uint8_t proto,

@@ -41,9 +41,16 @@ nat_map_export(const struct nat_ctx *nc, uint32_t h, struct nat_map_rec *r)
 	r->out_port = m->out_port;
 	r->proto = m->proto;
 	r->flags = (m->flags & NAT_MF_STATIC) ? NAT_MAP_REC_STATIC : 0;
-	r->n_remote = RTE_MIN(m->n_remote, (uint8_t)NAT_ADF_SLOTS);
-	for (i = 0; i < r->n_remote; i++)
-		r->remote[i] = m->remote[i];
+	/* ADF's remotes exist only under ADF (nat_private.h struct nat_adf): elsewhere none
+	 * are saved, and a restore under ADF learns them again from the restored outbound
+	 * connections (nat_conn_import) */
+	if (nc->adf != NULL) {
+		const struct nat_adf *a = &nc->adf[h - 1];
+
+		r->n_remote = RTE_MIN(a->n_remote, (uint8_t)NAT_ADF_SLOTS);
+		for (i = 0; i < r->n_remote; i++)
+			r->remote[i] = a->remote[i];
+	}
 	return 0;
 }
 

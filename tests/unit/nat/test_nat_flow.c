@@ -140,6 +140,60 @@ test_adf_learns(void **state)
 	nt_stop(&e);
 }
 
+/*
+ * ADF's learnt remotes live beside the mappings only under ADF (nat_private.h struct
+ * nat_adf): exported with the mapping there and restored into a fresh worker, whose
+ * filtering then admits exactly them; under APDF (and EIF) nothing is kept or saved (the
+ * old 64-byte record carried them for every mapping: n_remote 2 here).
+ */
+static void
+test_adf_remotes_saved(void **state)
+{
+	static const enum nat_filtering fs[] = { NAT_FILTER_ADF, NAT_FILTER_APDF,
+						 NAT_FILTER_EIF };
+	unsigned int k;
+
+	(void)state;
+	for (k = 0; k < NT_DIM(fs); k++) {
+		struct nat_map_rec rec;
+		struct nt_env e, e2;
+		struct nt_res r;
+		struct pb_spec s;
+		uint32_t h;
+		uint8_t fl;
+		uint16_t op;
+
+		start(&e, fs[k], NULL, 0);
+		op = nt_udp_out(&e, H_A, 5000, R_1, 53, NULL);
+		assert_int_equal(nt_udp_out(&e, H_A, 5000, R_2, 53, NULL), op);
+		s = nt_udp(H_A, 5000, R_2, 53);
+		nt_spec(&e, &s, true, &r);
+		nat_conn_export(r.conn, &h, &fl);
+		assert_int_not_equal(h, 0);
+		assert_int_equal(nat_map_export(e.nc, h, &rec), 0);
+		assert_int_equal(rec.out_addr, N_1);
+		assert_int_equal(ntohs(rec.out_port), op);
+		if (fs[k] != NAT_FILTER_ADF) {
+			assert_int_equal(rec.n_remote, 0);
+			nt_stop(&e);
+			continue;
+		}
+		assert_int_equal(rec.n_remote, 2);
+		assert_int_equal(rec.remote[0], R_1);
+		assert_int_equal(rec.remote[1], R_2);
+		nt_stop(&e);
+
+		start(&e2, NAT_FILTER_ADF, NULL, 0);
+		assert_int_not_equal(nat_map_import(e2.nc, &rec), 0);
+		inbound(&e2, R_2, 7000, op, &r);
+		assert_to_host(&r, R_2, 7000, H_A, 5000);
+		inbound(&e2, RTR, 7000, op, &r);
+		assert_null(r.conn);
+		assert_int_equal(r.nat_why, NAT_R_FILTERED);
+		nt_stop(&e2);
+	}
+}
+
 /* Under EIF, TCP too (RFC 5382 allows it); the inbound connection holds the mapping. */
 static void
 test_eif_tcp_refcount(void **state)
@@ -386,6 +440,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_filtering),
 		cmocka_unit_test(test_adf_learns),
+		cmocka_unit_test(test_adf_remotes_saved),
 		cmocka_unit_test(test_eif_tcp_refcount),
 		cmocka_unit_test(test_hairpin_forward),
 		cmocka_unit_test(test_hairpin_mapping),

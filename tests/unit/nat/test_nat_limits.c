@@ -108,6 +108,88 @@ test_host_records_cover_table(void **state)
 	nt_stop(&e);
 }
 
+/*
+ * Host records are bounded by [nat] max_hosts, not by the connection count (they were
+ * sized to the conntrack capacity + 1/16 + 64: 52 bytes per connection). With every record
+ * taken, a new host's first connection is a counted drop, NAT_R_HOSTS_FULL, never an
+ * uncounted connection or a crash: outbound through a new mapping, and inbound through a
+ * forward to a server that has no record yet (create_conn). Hosts with records go on. With
+ * unassured connections in the way the new host evicts the oldest (early_drop), whose host
+ * record goes with its last connection. The old code had no bound: the ninth host got in.
+ */
+static void
+test_host_table_full(void **state)
+{
+	static const struct nat_fwd fw[] = {
+		{ .proto = IPPROTO_TCP, .ext_addr = N_1, .ext_lo = 9000, .ext_hi = 9000,
+		  .int_addr = H_B, .int_port = 80 },
+	};
+	const uint32_t cap = 64, hosts = 8;
+	struct nat_config cfg;
+	struct ct_stats cs;
+	struct nt_env e;
+	struct nt_res r;
+	struct pb_spec s;
+	unsigned int i;
+
+	(void)state;
+	/* auto: a sixteenth of the capacity, at least 4096, never above what can be live */
+	nt_config(&cfg, 1);
+	assert_int_equal(nat_hosts_capacity(&cfg, 4718592, 4718592), 4718592 / 16);
+	assert_int_equal(nat_hosts_capacity(&cfg, 65536, 65536), 4096);
+	assert_int_equal(nat_hosts_capacity(&cfg, 64, 64), 64 + 64);
+	assert_int_equal(nat_hosts_capacity(&cfg, 1024, 2048), 1024 + 64 + 64);
+	cfg.max_hosts = 100;
+	assert_int_equal(nat_hosts_capacity(&cfg, 4718592, 4718592), 100);
+
+	cfg.max_hosts = hosts;
+	nt_start(&e, &cfg, 0, cap, fw, NT_DIM(fw));
+	for (i = 0; i < hosts; i++) {
+		nt_udp_out_replied(&e, spoofed(i), 3000, R_1, 53, NULL);
+		nt_udp_out_replied(&e, spoofed(i), 3001, R_1, 53, NULL);
+	}
+	/* a ninth host: outbound (a new mapping) and inbound to a forward's server */
+	assert_int_equal(try_udp(&e, spoofed(hosts), 3000, R_1, 53), NAT_R_HOSTS_FULL);
+	s = nt_tcp(spoofed(hosts), 4000, R_1, 80, PB_SYN);
+	nt_spec(&e, &s, true, &r);
+	assert_null(r.conn);
+	assert_int_equal(r.nat_why, NAT_R_HOSTS_FULL);
+	s = nt_tcp(R_2, 5000, N_1, 9000, PB_SYN);
+	nt_spec(&e, &s, false, &r);
+	assert_null(r.conn);
+	assert_int_equal(r.nat_why, NAT_R_HOSTS_FULL);
+	assert_int_equal(nt_reason(&e, NAT_R_HOSTS_FULL), 3);
+	assert_int_equal(nat_host_conns(e.nc, spoofed(hosts)), 0);
+	assert_int_equal(nat_host_conns(e.nc, H_B), 0);
+	assert_int_equal(nt_stats(&e).mappings_active, 2 * hosts);
+	ct_stats_get(e.ct, &cs);
+	assert_int_equal(cs.active, 2 * hosts);
+	/* the hosts that have records go on */
+	for (i = 0; i < hosts; i++) {
+		assert_int_equal(try_udp(&e, spoofed(i), 3002, R_2, 53), NAT_R_NONE);
+		assert_int_equal(nat_host_conns(e.nc, spoofed(i)), 3);
+	}
+	nt_stop(&e);
+
+	/* unassured connections: the ninth host evicts the oldest, and takes its record */
+	nt_start(&e, &cfg, 0, cap, NULL, 0);
+	for (i = 0; i < hosts; i++) {
+		s = nt_tcp(spoofed(i), 3000, R_1, 80, PB_SYN);
+		nt_spec(&e, &s, true, &r);
+		nt_assert_ok(&r);
+	}
+	s = nt_tcp(spoofed(hosts), 3000, R_1, 80, PB_SYN);
+	nt_spec(&e, &s, true, &r);
+	nt_assert_ok(&r);
+	assert_int_equal(pb_ip_src(r.out), N_1);
+	ct_stats_get(e.ct, &cs);
+	assert_int_equal(cs.evicted, 1);
+	assert_int_equal(nat_host_conns(e.nc, spoofed(0)), 0);
+	assert_int_equal(nat_host_conns(e.nc, spoofed(hosts)), 1);
+	assert_int_equal(nt_reason(&e, NAT_R_HOSTS_FULL), 0);
+	nt_stop(&e);
+}
+
 /* The replayed case: ports 1024-1100 (77), host A opens 200 flows, host B then 10. */
 static void
 test_host_ports_limit(void **state)
@@ -474,6 +556,7 @@ main(void)
 		cmocka_unit_test(test_host_ports_release),
 		cmocka_unit_test(test_host_conns_limit),
 		cmocka_unit_test(test_host_records_cover_table),
+		cmocka_unit_test(test_host_table_full),
 		cmocka_unit_test(test_evict_full_table),
 		cmocka_unit_test(test_evict_replied_unassured),
 		cmocka_unit_test(test_port_table_concurrent),
