@@ -470,22 +470,21 @@ gw_arp_memo_slot(unsigned int port, uint32_t ip)
 	return ((ip ^ port) * UINT32_C(0x9e3779b1)) >> (32 - GW_ARP_MEMO_BITS);
 }
 
-void
-gw_arp_resolve_send(struct gw_worker *w, unsigned int port, uint32_t nexthop,
-		    struct rte_mbuf *m, ct_time_t now)
+/* gw_arp_resolve_send past its common case: the memo missed, the entry needs its LRU
+ * touch, it is not reachable, or the TX buffer is full. */
+static __rte_noinline void
+gw_arp_resolve_send_rest(struct gw_worker *w, unsigned int port, uint32_t nexthop,
+			 struct rte_mbuf *m, ct_time_t now)
 {
 	struct gw_arp_entry **slot = &w->arp->memo[gw_arp_memo_slot(port, nexthop)];
 	struct gw_arp_entry *e = *slot;
 	struct rte_ether_hdr *eth;
 
-	/* one multiply and a compare per packet instead of the hash chain (most next hops
-	 * are a handful of inside hosts and the uplink gateway) */
 	if (unlikely(e == NULL || e->ip != nexthop || e->port != port)) {
 		e = gw_arp_find(w->arp, port, nexthop);
 		if (e != NULL)
 			*slot = e;
 	}
-
 	if (likely(e != NULL) && (e->state == GW_ARP_STATIC ||
 				  (e->state == GW_ARP_RESOLVED && e->expire > now))) {
 		gw_arp_touch(w->arp, e, now);
@@ -495,6 +494,28 @@ gw_arp_resolve_send(struct gw_worker *w, unsigned int port, uint32_t nexthop,
 		return;
 	}
 	gw_arp_resolve_slow(w, port, nexthop, m, e, now);
+}
+
+void
+gw_arp_resolve_send(struct gw_worker *w, unsigned int port, uint32_t nexthop,
+		    struct rte_mbuf *m, ct_time_t now)
+{
+	const struct gw_arp_entry *e = w->arp->memo[gw_arp_memo_slot(port, nexthop)];
+	struct gw_txbuf *b = &w->tx[port];
+
+	/* one multiply and a compare per packet instead of the hash chain (most next hops
+	 * are a handful of inside hosts and the uplink gateway); no call on this path, so
+	 * the common case saves no registers: a reachable entry touched within
+	 * GW_ARP_TOUCH_US, room in the TX buffer */
+	if (likely(e != NULL && e->ip == nexthop && e->port == port && b->n < GW_TX_BUF &&
+		   (e->state == GW_ARP_STATIC ||
+		    (e->state == GW_ARP_RESOLVED && e->expire > now &&
+		     now - e->used < GW_ARP_TOUCH_US)))) {
+		rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr = e->mac;
+		b->m[b->n++] = m;
+		return;
+	}
+	gw_arp_resolve_send_rest(w, port, nexthop, m, now);
 }
 
 /* ---------------------------------------------------------------------------------------

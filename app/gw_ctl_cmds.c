@@ -823,6 +823,7 @@ gw_ctl_apply_fwds(const struct nat_fwd *fwds, unsigned int n, uint64_t *touched,
 	/* publish: steering (gw_owner) reads g->fwd, each worker's NAT its adopted table */
 	old = g->fwd;
 	__atomic_store_n(&g->fwd, ft, __ATOMIC_RELEASE);
+	gw_fast_invalidate(g);	/* steering changed: what the fast path learnt (gw_fast.c) */
 	for (i = 0; i < g->n_workers; i++)
 		nat_ctx_set_fwd(g->w[i]->nat, ft);
 	memcpy(gw_ctl_st.cur.fwds, fwds, n * sizeof(fwds[0]));
@@ -1115,6 +1116,7 @@ gw_ctl_cmd_counters(const struct gw_ctl_req *req, struct gw_ctl_reply *rp, void 
 	gw_ctl_json_obj_end(rp);
 	gw_ctl_json_obj_begin(rp, "gateway");
 	gw_ctl_json_u64(rp, "handoff", s.w.handoff_out);
+	gw_ctl_json_u64(rp, "fast_path", s.w.fast_path);
 	gw_ctl_json_u64(rp, "arp_requests", s.w.arp_requests);
 	gw_ctl_json_u64(rp, "arp_replies", s.w.arp_replies);
 	gw_ctl_json_u64(rp, "icmp_sent", s.w.icmp_sent);

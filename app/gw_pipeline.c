@@ -81,23 +81,6 @@ gw_tx_flush(struct gw_worker *w)
 	}
 }
 
-uint32_t
-gw_nexthop(const struct gw *g, unsigned int port, uint32_t dst)
-{
-	const struct gw_route *r;
-
-	if (port == GW_PORT_INSIDE) {
-		/* a prefix behind an inside router ([inside] routes), else on-link */
-		if (likely(g->cfg.n_routes == 0) || gw_on_link(g, port, dst))
-			return dst;
-		r = gw_route_find(g, dst);
-		return r != NULL ? r->via : dst;
-	}
-	if (gw_on_link(g, port, dst))
-		return dst;
-	return g->cfg.ifc[GW_PORT_OUTSIDE].gateway;
-}
-
 void
 gw_l2_send(struct gw_worker *w, unsigned int port, uint32_t nexthop, struct rte_mbuf *m,
 	   ct_time_t now)
@@ -409,6 +392,7 @@ gw_set_untracked(struct gw *g, const struct gw_untracked *u, unsigned int n)
 	memcpy(g->cfg.untracked, u, n * sizeof(*u));
 	g->cfg.n_untracked = n;
 	gw_untracked_prepare(g);
+	gw_fast_invalidate(g);	/* [untracked] decides before the fast path's bits */
 	return 0;
 }
 
@@ -894,6 +878,8 @@ gw_hit(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now,
 		gw_hairpin_loop(w, m, now);	/* the second half forwards it */
 		return true;
 	}
+	if (w->fast_on)
+		gw_fast_learn(w, m, p, egress, dst);	/* its next ones may go the fast path */
 	gw_forward(w, egress, m, p, dst, now);
 	return true;
 dropped:
@@ -1002,9 +988,47 @@ gw_ho_flush(struct gw_worker *w)
 	}
 }
 
-/* Packets with m->port set to their ingress GW port. */
+unsigned int
+gw_owner_of(const struct gw *g, unsigned int port, const struct ct_pkt *p)
+{
+	return gw_owner_parsed(g, port, p);
+}
+
+unsigned int
+gw_slow_one(struct gw_worker *w, struct rte_mbuf *m, ct_time_t now, bool handed,
+	    struct ct_conn *c, uint8_t dir)
+{
+	struct ct_pkt p;
+	bool rehand = false;
+	int owner = gw_stage1(w, &m, &p, now, handed, &rehand);
+
+	if (owner < 0)
+		return 0;
+	if ((unsigned int)owner != w->idx && (!handed || rehand)) {
+		struct gw_txbuf *b = &w->ho[owner];
+
+		if (b->n == GW_TX_BUF)
+			gw_ho_flush(w);
+		b->m[b->n++] = m;
+		return 1;
+	}
+	if (c != NULL && !(ct_conn_status(c) & CT_ST_DYING)) {
+		/* the burst's lookup found it for the same tuple (stage 1 parses a packet the
+		 * fast parse took to the same one) */
+		p.conn = c;
+		p.dir = dir;
+		gw_hit(w, m, &p, now, false);
+		return 0;
+	}
+	gw_miss(w, m, &p, now);		/* looks the connection up first */
+	return 0;
+}
+
+/* The full path for a whole burst (fast path off): stage 1 for every packet, one lookup
+ * for the burst, then each packet's hit or miss in order. */
 static unsigned int
-gw_process(struct gw_worker *w, struct rte_mbuf **pkts, uint16_t n, ct_time_t now, bool handed)
+gw_full_burst(struct gw_worker *w, struct rte_mbuf **pkts, uint16_t n, ct_time_t now,
+	      bool handed)
 {
 	struct ct_pkt pk[GW_BURST_MAX];
 	struct ct_pkt *pp[GW_BURST_MAX];
@@ -1012,8 +1036,6 @@ gw_process(struct gw_worker *w, struct rte_mbuf **pkts, uint16_t n, ct_time_t no
 	unsigned int i, k = 0, handoff = 0;
 	int owner;
 
-	w->ev_now = now;		/* for events from conntrack's destroy callback */
-	gw_rules_poll(w);	/* between bursts: a newly published ruleset */
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		bool rehand = false;
@@ -1045,6 +1067,22 @@ gw_process(struct gw_worker *w, struct rte_mbuf **pkts, uint16_t n, ct_time_t no
 				gw_miss(w, ms[i], &pk[i], now);
 		}
 	}
+	return handoff;
+}
+
+/* Packets with m->port set to their ingress GW port. */
+static unsigned int
+gw_process(struct gw_worker *w, struct rte_mbuf **pkts, uint16_t n, ct_time_t now, bool handed)
+{
+	unsigned int handoff;
+
+	w->ev_now = now;		/* for events from conntrack's destroy callback */
+	gw_rules_poll(w);	/* between bursts: a newly published ruleset */
+	gw_fast_poll(w);	/* ... and whether the fast path is on */
+	if (likely(w->fast_on))
+		handoff = gw_fast_burst(w, pkts, n, now, handed);
+	else
+		handoff = gw_full_burst(w, pkts, n, now, handed);
 	gw_frag_drain(w);
 	gw_ho_flush(w);
 	gw_tx_flush(w);
@@ -1103,6 +1141,8 @@ gw_worker_housekeeping(struct gw_worker *w, ct_time_t now)
 	work = ct_expire(w->ct, now, GW_EXPIRE_BUDGET);
 	if (unlikely(w->rs_sweeping))
 		work += gw_rules_sweep(w);
+	if (unlikely(w->fast_sweeping))
+		work += gw_fast_sweep(w);
 	if (w->hc != NULL)
 		work += helper_expect_expire(w->hc, now, GW_EXPIRE_BUDGET);
 	work += gw_arp_timer(w, now);

@@ -98,6 +98,11 @@ struct gw_worker {
 	bool rs_notrack;
 	bool rsw_heap;
 	struct gw_rs_worker *rsw;
+	/* fast path (gw_fast.c): on for this burst; the serial of what it learnt under */
+	bool fast_on;
+	bool fast_sweeping;			/* clearing the learnt bits: path off */
+	uint32_t fast_serial;
+	uint32_t fast_sweep_pos;
 	struct gw_worker_stats st;
 } __rte_cache_aligned;
 
@@ -126,6 +131,7 @@ struct gw {
 	/* ruleset (gw_rules.c): published pointer and serial, the control side */
 	struct rs_ruleset *rs_pub;
 	uint32_t rs_serial;
+	uint32_t fast_serial;			/* bumped when the fast path must relearn */
 	struct gw_rs_ctl *rsc;
 	struct gw_worker *w[GW_MAX_WORKERS];
 };
@@ -182,6 +188,25 @@ static inline bool
 gw_is_shadow(const struct gw *g, uint32_t addr)
 {
 	return unlikely(g->shadow_mask != 0) && ((addr ^ g->shadow_net) & g->shadow_mask) == 0;
+}
+
+/* The next hop towards dst out of port: inside, on-link or behind an [inside] routes
+ * router; outside, on-link or the gateway (0: none configured). Inline: every forwarded
+ * packet asks. */
+static inline uint32_t
+gw_nexthop(const struct gw *g, unsigned int port, uint32_t dst)
+{
+	const struct gw_route *r;
+
+	if (port == GW_PORT_INSIDE) {
+		if (likely(g->cfg.n_routes == 0) || gw_on_link(g, port, dst))
+			return dst;
+		r = gw_route_find(g, dst);
+		return r != NULL ? r->via : dst;
+	}
+	if (gw_on_link(g, port, dst))
+		return dst;
+	return g->cfg.ifc[GW_PORT_OUTSIDE].gateway;
 }
 
 /* An address of the inside: the inside network, an [inside] routes prefix, or a NAT64
@@ -249,7 +274,33 @@ gw_tx_enqueue(struct gw_worker *w, unsigned int port, struct rte_mbuf *m)
 /* Route an IPv4 frame (data at L2, L3 ready) out of `port` to next hop: ARP + L2. */
 void gw_l2_send(struct gw_worker *w, unsigned int port, uint32_t nexthop, struct rte_mbuf *m,
 		ct_time_t now);
-uint32_t gw_nexthop(const struct gw *g, unsigned int port, uint32_t dst);
+/* The worker that owns p's connection, as stage 1 steers it. */
+unsigned int gw_owner_of(const struct gw *g, unsigned int port, const struct ct_pkt *p);
+/* The full path for one packet in its turn: stage 1, hand-off, then its hit (c, found by
+ * the burst's lookup for dir) or lookup and miss (c NULL). Returns 1 when it was handed to
+ * another worker. */
+unsigned int gw_slow_one(struct gw_worker *w, struct rte_mbuf *m, ct_time_t now, bool handed,
+			 struct ct_conn *c, uint8_t dir);
+
+/* gw_fast.c: the established fast path */
+/* A burst: what the fast path takes, forwarded; the rest through gw_slow_one, in order.
+ * Returns the packets handed to other workers. */
+unsigned int gw_fast_burst(struct gw_worker *w, struct rte_mbuf **pkts, uint16_t n,
+			   ct_time_t now, bool handed);
+/* gw_hit, about to forward p (m as it arrived) out of egress to dst: record what the
+ * fast path may take from now on for p's direction. */
+void gw_fast_learn(struct gw_worker *w, const struct rte_mbuf *m, const struct ct_pkt *p,
+		   unsigned int egress, uint32_t dst);
+/* Between bursts: relearn after gw_fast_invalidate, and whether the path is on. */
+void gw_fast_poll(struct gw_worker *w);
+/* Housekeeping: clear a slice of the learnt bits while relearning. */
+unsigned int gw_fast_sweep(struct gw_worker *w);
+/* Control plane: the configuration the learnt bits stand on changed. */
+static inline void
+gw_fast_invalidate(struct gw *g)
+{
+	__atomic_fetch_add(&g->fast_serial, 1, __ATOMIC_RELEASE);
+}
 
 /* gw_arp.c */
 int gw_arp_init(struct gw_worker *w);

@@ -137,9 +137,10 @@ gw_stats_print(FILE *f, const struct gw *g)
 
 		gw_worker_stats_get(g->w[i], &ws);
 		fprintf(f, "worker %u rx %" PRIu64 "/%" PRIu64 " tx %" PRIu64 "/%" PRIu64
-			" handoff out %" PRIu64 " in %" PRIu64 " conns created %" PRIu64 "\n", i,
+			" handoff out %" PRIu64 " in %" PRIu64 " conns created %" PRIu64
+			" fast path %" PRIu64 "\n", i,
 			ws.rx[0], ws.rx[1], ws.tx[0], ws.tx[1], ws.handoff_out, ws.handoff_in,
-			ws.conns_created);
+			ws.conns_created, ws.fast_path);
 	}
 	fprintf(f, "drops by reason:\n");
 	for (r = 1; r < GW_DROP_MAX; r++)

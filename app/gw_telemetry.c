@@ -97,6 +97,7 @@ gw_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "nat_triggered_in", s.nat.triggered_in);
 	rte_tel_data_add_dict_u64(d, "nat_triggers_evicted", s.nat.triggers_evicted);
 	rte_tel_data_add_dict_u64(d, "handoff", s.w.handoff_out);
+	rte_tel_data_add_dict_u64(d, "fast_path", s.w.fast_path);
 	rte_tel_data_add_dict_u64(d, "arp_requests", s.w.arp_requests);
 	rte_tel_data_add_dict_u64(d, "arp_replies", s.w.arp_replies);
 	rte_tel_data_add_dict_u64(d, "icmp_sent", s.w.icmp_sent);

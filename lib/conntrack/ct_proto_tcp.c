@@ -475,10 +475,10 @@ established_timer(struct ct_table *t, struct ct_conn *c, ct_time_t now)
 
 	if (t->timeout[CT_TC_TCP_UNACK] >= t->timeout[CT_TC_TCP_ESTABLISHED] ||
 	    (!unacked && c->tclass != CT_TC_TCP_UNACK)) {
-		ct_set_class(t, c, CT_TC_TCP_ESTABLISHED, now, true);
+		ct_set_class_refresh(t, c, CT_TC_TCP_ESTABLISHED, now);
 		return;
 	}
-	ct_set_class(t, c, CT_TC_TCP_UNACK, now, true);
+	ct_set_class_refresh(t, c, CT_TC_TCP_UNACK, now);
 	if (!unacked)
 		c->expire = now + t->timeout[CT_TC_TCP_ESTABLISHED];
 }
@@ -817,6 +817,65 @@ tcp_established_fast(struct ct_table *t, struct ct_conn *c, const struct ct_pkt 
 		c->status |= CT_ST_ASSURED;
 	established_timer(t, c, now);
 	return true;
+}
+
+/*
+ * ct_update for the established fast path (app/gw_fast.c), here for the TCP shortcut to
+ * inline into it: the packets of a connection that saw both directions, which change no
+ * state. For them ct_update() would run the UDP tracker's "stream" case or the TCP
+ * tracker's established shortcut, count the packet and refresh the timer; this does the
+ * same, with the general case's checks (ICMP error, first packet of a direction, helper,
+ * sequence adjustment) folded into one status test, and leaves everything else to
+ * ct_update(). It also hands back what the rewrite needs from the entry, in cache now:
+ * the other direction's tuple and the checksum delta the app stored.
+ */
+const struct ct_tuple *
+ct_update_fast(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf, ct_time_t now,
+	       uint16_t *ck_delta)
+{
+	struct ct_conn *c = p->conn;
+	unsigned int d = p->dir;
+	const uint16_t need = CT_ST_SEEN_REPLY | CT_ST_ASSURED |
+			      (d == CT_DIR_ORIG ? CT_ST_FAST0 : CT_ST_FAST1);
+	const uint16_t deny = CT_ST_HELPER | CT_ST_SEQ_ADJUST | CT_ST_DYING | CT_ST_RELATED;
+
+	/* packets[d] == 0 (wrapped): ct_update verifies a UDP checksum then, as for a first */
+	if (unlikely((c->status & (need | deny)) != need || c->packets[d] == 0))
+		return NULL;
+	ct_write_begin(c);
+	if (p->tuple.proto == IPPROTO_TCP) {
+		/* ct_tcp_update's first test and its shortcut, which changes nothing when it
+		 * declines */
+		if (unlikely((p->tcp_flags & (TH_FIN | TH_SYN | TH_RST | TH_ACK | TH_URG)) != TH_ACK ||
+			     c->tcp_state != CT_TCP_ESTABLISHED ||
+			     (c->td_flags[CT_DIR_ORIG] & CT_TD_PEND) ||
+			     !tcp_established_fast(t, c, p, buf, now))) {
+			ct_write_end(c);
+			return NULL;
+		}
+	} else if (likely(p->tuple.proto == IPPROTO_UDP)) {
+		/* ct_udp_update after the reply: ASSURED (already), class UDP_ASSURED */
+		ct_set_class_refresh(t, c, CT_TC_UDP_ASSURED, now);
+	} else {
+		ct_write_end(c);
+		return NULL;
+	}
+	c->packets[d]++;
+	c->bytes[d] += p->ip_len;
+	ct_write_end(c);
+	*ck_delta = c->fast_ck[d];
+	return &c->tuple[!d];
+}
+
+void
+ct_conn_set_fast_ck(struct ct_conn *c, uint16_t orig, uint16_t reply)
+{
+	if (c->status & CT_ST_RELATED)
+		return;		/* the word is the master's id */
+	ct_write_begin(c);
+	c->fast_ck[CT_DIR_ORIG] = orig;
+	c->fast_ck[CT_DIR_REPLY] = reply;
+	ct_write_end(c);
 }
 
 enum ct_reason

@@ -44,7 +44,7 @@ ct_conn_export(const struct ct_table *t, uint32_t id, ct_time_t now, struct ct_c
 	}
 	/* the pending slot is not saved (file comment) */
 	r->td_flags[CT_DIR_ORIG] &= (uint8_t)~CT_TD_PEND;
-	r->master = c->master;
+	r->master = (c->status & CT_ST_RELATED) ? c->master : 0;
 	return 0;
 }
 
@@ -67,7 +67,7 @@ ct_conn_import(struct ct_table *t, const struct ct_conn_rec *r, ct_time_t now,
 	if (c == NULL)
 		return NULL;
 	ct_write_begin(c);
-	c->status = r->status & (uint16_t)~(CT_ST_DYING | CT_ST_RELATED);
+	c->status = r->status & (uint16_t)~(CT_ST_DYING | CT_ST_RELATED | CT_ST_FAST_MASK);
 	c->tcp_state = r->tcp_state;
 	for (unsigned int d = 0; d < 2; d++) {
 		c->packets[d] = r->packets[d];	/* wraps as the entry's counter does */

@@ -6,18 +6,20 @@ packets the phase timed (the floor's loop is counted as 'bench').
 
     tools/bench/cg_stages.py bench-out/callgrind-est64k.out [BEFORE.out]
 
-Per packet = per packet natgw processed: the calls of gw_stage1 (one per packet). The
-profiled region (timed_loop) also holds the verification passes natgw-bench runs before
-timing (4 x 2 x connections packets at 64k: 524,288 beside the 1,000,000 timed), so dividing
-by the JSON's "packets" overstates every figure by that ratio (1.52x at 64k; the figures
-before 2026-12-03 12:30 in docs/bench-findings.md were divided so).
+Per packet = per packet natgw processed in the timed loops (natgw-bench's JSON beside the
+profile, see packets()). Before 2026-12-03 15:00 this script divided by gw_stage1's call
+count, which with --toggle-collect includes the untimed verification passes (1,525,057
+against 1,000,000 timed at 64k): the per-stage figures published then are 1.525x too low.
 """
+import json
+import os
 import re
 import subprocess
 import sys
 
 # (stage, function-name regex) in order; the first match wins
 STAGES = [
+    ('fast path (parse, checks)', r'^gw_fast_'),
     ('parse', r'^ct_parse_ipv4'),
     ('stage-1 checks', r'^gw_stage1|^gw_check_'),
     ('lookup', r'^lookup_chunk|^ct_lookup_burst|^ct_lookup$|^ct_hash_find'),
@@ -35,13 +37,26 @@ STAGES = [
 
 
 def packets(path):
-    out = subprocess.run(['callgrind_annotate', '--tree=calling', path],
-                         capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        m = re.search(r'>\s+\S+:gw_stage1\S* \(([\d,]+)x\)', line)
-        if m:
-            return int(m.group(1).replace(',', ''))
-    raise SystemExit('cg_stages: no calls of gw_stage1 in ' + path)
+    """Packets natgw processed in the profiled region (natgw-bench's timed loops): from the
+    JSON profile.sh wrote beside the profile (profile-PHASE.json for callgrind-PHASE.out):
+    the established rows' packets, two per new connection measured (first packet and
+    reply), the mix row's and the IPv6/NAT64 rows' packets. Not callgrind's call counts:
+    with --toggle-collect, callgrind counts calls outside the toggled region too (the
+    verification passes natgw-bench runs before timing)."""
+    j = os.path.join(os.path.dirname(path),
+                     os.path.basename(path).replace('callgrind-', 'profile-')
+                     .replace('.out', '.json'))
+    if not os.path.exists(j):
+        raise SystemExit('cg_stages: no ' + j + ' (written by tools/bench/profile.sh)')
+    r = json.load(open(j))
+    n = sum(e.get('packets', 0) for e in r.get('established', []))
+    n += 2 * r.get('new_conn_measured', 0)
+    for k in ('mix', 'ip6_established', 'nat64_established'):
+        if isinstance(r.get(k), dict):
+            n += r[k].get('packets', 0)
+    if n == 0:
+        raise SystemExit('cg_stages: no packets timed in ' + j)
+    return n
 
 
 def stages(path):

@@ -7,7 +7,7 @@
 # profiled build is a separate meson dir configured with -Dc_args=-mno-avx512f.
 #
 #   tools/bench/profile.sh [--out DIR] [--build DIR] PHASE
-#     PHASE: est64k | est1m | cps | mix | ip6 (IPv6 and NAT64 established, 64k)
+#     PHASE: est1k | est64k | est1m | cps | mix | ip6 (IPv6 and NAT64 established, 64k)
 # Writes OUT/callgrind-PHASE.out and OUT/callgrind-PHASE.txt (functions by exclusive and
 # inclusive instructions). Packets profiled are printed so Ir/packet can be computed.
 set -euo pipefail
@@ -31,13 +31,14 @@ ninja -C "$build" -j2 tools/bench/natgw-bench >/dev/null
 common=(--reps 1 --min-pkts 1000000 --json "$out/profile-$phase.json")
 toggle='timed_loop*'	# the compiler may suffix it (.constprop.0)
 case "$phase" in
+est1k) args=(--sizes 1000 --no-cps --no-mix --no-ip6) ;;	# cps minus this: the new connections
 est64k) args=(--sizes 65536 --no-cps --no-mix --no-ip6) ;;
 est1m) args=(--sizes 1048576 --no-cps --no-mix --no-ip6) ;;
 cps) args=(--sizes 1000 --no-mix --no-ip6 --cps-conns 2097152) ;;	# 32 flows of one host: over its connection limit
 mix) args=(--sizes 1000 --no-cps --no-ip6) ;;
 # the IPv6 and NAT64 established rows at 64k together (bench_ip6.c's timed_loop6 only)
 ip6) args=(--sizes 1000 --no-cps --no-mix --ip6-conns 65536); toggle='timed_loop6*' ;;
-*) echo "profile.sh: phase est64k, est1m, cps, mix or ip6" >&2; exit 2 ;;
+*) echo "profile.sh: phase est1k, est64k, est1m, cps, mix or ip6" >&2; exit 2 ;;
 esac
 valgrind --tool=callgrind --toggle-collect="$toggle" \
 	--callgrind-out-file="$out/callgrind-$phase.out" \
