@@ -58,7 +58,7 @@ gw_fast_ip_csum(const uint8_t *ip)
 /*
  * nat_rewrite() and gw_forward()'s header work for a whole TCP/UDP datagram of direction d:
  * it leaves with the inverse of the other direction's tuple (`other`). The L4 checksum
- * takes the direction's delta, learnt once (gw_fast_ck_delta: RFC 1624 eqn. 3, the same
+ * takes the direction's delta, learnt once (ct_conn_learn_fast: RFC 1624 eqn. 3, the same
  * sum nat_rewrite folds per packet); a UDP checksum 0 stays 0, a computed 0 goes as
  * 0xffff (RFC 768). TTL - 1, and the header checksum is computed over the new header,
  * which gives the value the full path's incremental updates give (both are the one's
@@ -92,24 +92,12 @@ gw_fast_rewrite(uint8_t *ip, uint8_t *l4, uint8_t proto, const struct ct_tuple *
 	memcpy(ip + 10, &ck, 2);
 }
 
-/* The L4 checksum delta of a direction: from the tuple its packets arrive with (`in`) to
- * the inverse of the other direction's, summed as nat_rewrite sums it (raw words). */
-static uint16_t
-gw_fast_ck_delta(const struct ct_tuple *in, const struct ct_tuple *other)
-{
-	uint64_t d = (uint64_t)(uint32_t)~in->src + other->dst +
-		     (uint64_t)(uint32_t)~in->dst + other->src +
-		     (uint16_t)~in->sport + (uint32_t)other->dport +
-		     (uint16_t)~in->dport + (uint32_t)other->sport;
-
-	return nat_csum_fold64(d);
-}
-
 /*
  * Parse for the lookup, and only the packets the fast path may take: a plain frame on a
  * side (no flag in m->port), one segment, for our MAC, IPv4 with a 20-byte header that
  * ct_parse_ipv4 accepts, not a fragment, TTL above 1, TCP with a data offset that fits or
- * UDP. Anything else keeps family 0, which the lookup skips, and goes the full path.
+ * UDP. p is then what ct_parse_ipv4 would make of it (the full path takes it as is).
+ * Anything else keeps family 0, which the lookup skips, and goes the full path.
  */
 static inline bool
 gw_fast_parse(const struct gw *g, const struct rte_mbuf *m, struct ct_pkt *p)
@@ -162,9 +150,17 @@ gw_fast_parse(const struct gw *g, const struct rte_mbuf *m, struct ct_pkt *p)
 	p->payload_off = (uint16_t)(p->l4_off + hdr);
 	p->payload_len = (uint16_t)(tot - 20 - hdr);
 	p->ttl = ip[8];
+	/* the rest as ct_parse_ipv4 leaves it for this packet, so that the full path can
+	 * take p as it is (gw_stage1 `parsed`) */
+	p->icmp_type = 0;
+	p->icmp_code = 0;
 	p->is_icmp_error = 0;
 	p->is_fragment = 0;
+	p->inner_l3_off = 0;
+	p->inner_l4_off = 0;
+	p->inner_len = 0;
 	p->l4_csum_ok = false;
+	p->frag6_off = 0;
 	return true;
 }
 
@@ -235,7 +231,7 @@ gw_fast_burst(struct gw_worker *w, struct rte_mbuf **pkts, uint16_t n, ct_time_t
 	for (i = 0; i < n; i++) {
 		if (pk[i].conn != NULL && gw_fast_hit(w, pkts[i], &pk[i], now))
 			continue;
-		handoff += gw_slow_one(w, pkts[i], now, handed, pk[i].conn, pk[i].dir);
+		handoff += gw_slow_one(w, pkts[i], now, handed, &pk[i]);
 	}
 	return handoff;
 }
@@ -245,32 +241,27 @@ gw_fast_learn(struct gw_worker *w, const struct rte_mbuf *m, const struct ct_pkt
 	      unsigned int egress, uint32_t dst)
 {
 	const struct gw *g = w->g;
-	struct ct_conn *c = p->conn;
 	unsigned int port = m->port;
 	uint16_t fb = p->dir == CT_DIR_ORIG ? CT_ST_FAST0 : CT_ST_FAST1;
 	uint16_t ob = p->dir == CT_DIR_ORIG ? CT_ST_FAST_OUT0 : CT_ST_FAST_OUT1;
-	uint16_t want = fb | (port == GW_PORT_OUTSIDE ? ob : 0);
-	uint16_t st = ct_conn_status(c);
+	uint16_t st = ct_conn_status(p->conn);
 
+	/* learnt already; or not ASSURED yet, when ct_update_fast takes no packet of it:
+	 * learning then would be wasted on the short ones (a DNS query and its answer) */
+	if ((st & (fb | ob)) == (fb | (port == GW_PORT_OUTSIDE ? ob : 0)) ||
+	    !(st & CT_ST_ASSURED))
+		return;
 	/* m->port with a flag: hairpinned, from NAT64, a fragment handed on; stage 1 did not
 	 * run all of its checks on it as a plain frame of that side */
 	if (!w->fast_on || port > GW_PORT_OUTSIDE || egress != (port ^ 1) ||
 	    p->is_icmp_error || (p->tuple.proto != IPPROTO_TCP && p->tuple.proto != IPPROTO_UDP) ||
-	    (st & CT_ST_HELPER) || gw_is_shadow(g, dst) || (st & (fb | ob)) == want)
+	    (st & (CT_ST_HELPER | CT_ST_RELATED)) || gw_is_shadow(g, dst))
 		return;
 	/* with several workers the full path would hand it to the tuple's owner: learnt
 	 * only where that is this worker */
 	if (g->n_workers > 1 && gw_owner_of(g, port, p) != w->idx)
 		return;
-	if (st & CT_ST_RELATED)
-		return;		/* its entry holds the master's id, not the deltas */
-	ct_conn_set_fast_ck(c, gw_fast_ck_delta(ct_conn_tuple(c, CT_DIR_ORIG),
-						ct_conn_tuple(c, CT_DIR_REPLY)),
-			    gw_fast_ck_delta(ct_conn_tuple(c, CT_DIR_REPLY),
-					     ct_conn_tuple(c, CT_DIR_ORIG)));
-	if (st & (fb | ob))
-		ct_conn_clear_status(c, fb | ob);
-	ct_conn_set_status(c, want);
+	ct_conn_learn_fast(p->conn, (enum ct_dir)p->dir, port == GW_PORT_OUTSIDE);
 }
 
 void

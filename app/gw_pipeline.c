@@ -512,10 +512,13 @@ gw_icmp_error_forged(const struct gw *g, unsigned int port, uint32_t src,
 /*
  * Stage 1, no connection state needed. Returns the owner worker of the (possibly
  * reassembled, *mp replaced) packet with p filled, or -1 when the packet was consumed.
+ * `parsed`: the fast path's parse took the frame (gw_fast.c gw_fast_parse: a plain frame
+ * for our MAC, IPv4 that ct_parse_ipv4 accepts, TCP or UDP, no options, not a fragment)
+ * and filled p as ct_parse_ipv4 does: the frame checks and the parse are skipped.
  */
 static int
 gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t now,
-	  bool handed, bool *reassembled)
+	  bool handed, bool *reassembled, bool parsed)
 {
 	struct gw *g = w->g;
 	struct rte_mbuf *m = *mp;
@@ -527,6 +530,10 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 	uint32_t src, dst;
 	bool dst_pool;
 
+	if (parsed) {
+		r = CT_R_NONE;
+		goto l3;
+	}
 	if (unlikely(m->port & GW_PORT_LEARN_FLAG)) {
 		if (rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type ==
 		    rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6))
@@ -590,6 +597,7 @@ gw_stage1(struct gw_worker *w, struct rte_mbuf **mp, struct ct_pkt *p, ct_time_t
 			  RTE_ETHER_HDR_LEN,
 			  (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD,
 			  p);
+l3:
 	/* conntrack verifies L4 checksums of state-changing packets unless the NIC did (a
 	 * reassembled datagram is parsed again below, which leaves this false) */
 	p->l4_csum_ok = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
@@ -996,11 +1004,22 @@ gw_owner_of(const struct gw *g, unsigned int port, const struct ct_pkt *p)
 
 unsigned int
 gw_slow_one(struct gw_worker *w, struct rte_mbuf *m, ct_time_t now, bool handed,
-	    struct ct_conn *c, uint8_t dir)
+	    struct ct_pkt *pre)
 {
+	struct ct_conn *c = pre != NULL && pre->tuple.family != 0 ? pre->conn : NULL;
+	uint8_t dir = c != NULL ? pre->dir : 0;
+	bool parsed = pre != NULL && pre->tuple.family != 0;
 	struct ct_pkt p;
 	bool rehand = false;
-	int owner = gw_stage1(w, &m, &p, now, handed, &rehand);
+	int owner;
+
+	if (parsed) {
+		p = *pre;	/* the fast path's parse: what ct_parse_ipv4 gives */
+		p.hash = 0;
+		p.conn = NULL;
+		p.dir = 0;
+	}
+	owner = gw_stage1(w, &m, &p, now, handed, &rehand, parsed);
 
 	if (owner < 0)
 		return 0;
@@ -1013,8 +1032,7 @@ gw_slow_one(struct gw_worker *w, struct rte_mbuf *m, ct_time_t now, bool handed,
 		return 1;
 	}
 	if (c != NULL && !(ct_conn_status(c) & CT_ST_DYING)) {
-		/* the burst's lookup found it for the same tuple (stage 1 parses a packet the
-		 * fast parse took to the same one) */
+		/* the burst's lookup found it for this tuple */
 		p.conn = c;
 		p.dir = dir;
 		gw_hit(w, m, &p, now, false);
@@ -1042,7 +1060,7 @@ gw_full_burst(struct gw_worker *w, struct rte_mbuf **pkts, uint16_t n, ct_time_t
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		owner = gw_stage1(w, &m, &pk[k], now, handed, &rehand);
+		owner = gw_stage1(w, &m, &pk[k], now, handed, &rehand, false);
 		if (owner < 0)
 			continue;
 		if ((unsigned int)owner != w->idx && (!handed || rehand)) {

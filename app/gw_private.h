@@ -276,11 +276,12 @@ void gw_l2_send(struct gw_worker *w, unsigned int port, uint32_t nexthop, struct
 		ct_time_t now);
 /* The worker that owns p's connection, as stage 1 steers it. */
 unsigned int gw_owner_of(const struct gw *g, unsigned int port, const struct ct_pkt *p);
-/* The full path for one packet in its turn: stage 1, hand-off, then its hit (c, found by
- * the burst's lookup for dir) or lookup and miss (c NULL). Returns 1 when it was handed to
- * another worker. */
+/* The full path for one packet in its turn: stage 1, hand-off, then its hit or lookup and
+ * miss. `pre`: what the fast path's parse and the burst's lookup found (tuple.family 0:
+ * the fast parse did not take it), or NULL. Returns 1 when it was handed to another
+ * worker. */
 unsigned int gw_slow_one(struct gw_worker *w, struct rte_mbuf *m, ct_time_t now, bool handed,
-			 struct ct_conn *c, uint8_t dir);
+			 struct ct_pkt *pre);
 
 /* gw_fast.c: the established fast path */
 /* A burst: what the fast path takes, forwarded; the rest through gw_slow_one, in order.

@@ -490,10 +490,12 @@ struct ct_conn *ct_create(struct ct_table *t, const struct ct_tuple *orig,
 const struct ct_tuple *ct_update_fast(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf,
 				      ct_time_t now, uint16_t *ck_delta);
 
-/** Store the fast path's L4 checksum delta of each direction (RFC 1624: the one's
- * complement sum of the changed words, folded): what the packet's TCP/UDP checksum takes
- * for the address and port rewrite of that direction. Not for RELATED connections. [owner] */
-void ct_conn_set_fast_ck(struct ct_conn *c, uint16_t orig, uint16_t reply);
+/** The app learnt direction d for the fast path, on the outside port or the inside one:
+ * set its CT_ST_FAST bits, and with the first direction learnt store each direction's L4
+ * checksum delta (RFC 1624: the one's complement sum of the address and port words the
+ * NAT rewrite changes, folded), which ct_update_fast hands back. Nothing for RELATED
+ * connections. [owner] */
+void ct_conn_learn_fast(struct ct_conn *c, enum ct_dir d, bool outside);
 
 enum ct_state ct_update(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf,
 			ct_time_t now, enum ct_reason *why);

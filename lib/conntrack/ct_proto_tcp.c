@@ -867,14 +867,40 @@ ct_update_fast(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf, ct_time
 	return &c->tuple[!d];
 }
 
-void
-ct_conn_set_fast_ck(struct ct_conn *c, uint16_t orig, uint16_t reply)
+/* The L4 checksum delta of a direction: from the tuple its packets arrive with (`in`) to
+ * the inverse of the other direction's, the RFC 1624 (eqn. 3) sum of the changed raw words
+ * (addresses, ports) that nat_rewrite folds per packet, folded. */
+static uint16_t
+fast_ck_delta(const struct ct_tuple *in, const struct ct_tuple *other)
 {
-	if (c->status & CT_ST_RELATED)
-		return;		/* the word is the master's id */
+	uint64_t s = (uint64_t)(uint32_t)~in->src + other->dst +
+		     (uint64_t)(uint32_t)~in->dst + other->src +
+		     (uint16_t)~in->sport + (uint32_t)other->dport +
+		     (uint16_t)~in->dport + (uint32_t)other->sport;
+
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffu) + (s >> 16);
+	s = (s & 0xffffu) + (s >> 16);
+	return (uint16_t)s;
+}
+
+void
+ct_conn_learn_fast(struct ct_conn *c, enum ct_dir d, bool outside)
+{
+	uint16_t fb = d == CT_DIR_ORIG ? CT_ST_FAST0 : CT_ST_FAST1;
+	uint16_t ob = d == CT_DIR_ORIG ? CT_ST_FAST_OUT0 : CT_ST_FAST_OUT1;
+	uint16_t want = fb | (outside ? ob : 0);
+
+	if ((c->status & (fb | ob)) == want || (c->status & CT_ST_RELATED))
+		return;		/* learnt; or the word is the master's id */
 	ct_write_begin(c);
-	c->fast_ck[CT_DIR_ORIG] = orig;
-	c->fast_ck[CT_DIR_REPLY] = reply;
+	if (!(c->status & (CT_ST_FAST0 | CT_ST_FAST1))) {
+		/* the first direction learnt (again): both deltas, from the tuples */
+		c->fast_ck[CT_DIR_ORIG] = fast_ck_delta(&c->tuple[0], &c->tuple[1]);
+		c->fast_ck[CT_DIR_REPLY] = fast_ck_delta(&c->tuple[1], &c->tuple[0]);
+	}
+	c->status = (uint16_t)((c->status & ~(fb | ob)) | want);
 	ct_write_end(c);
 }
 
