@@ -321,6 +321,15 @@ struct gw *gw_create(const struct gw_params *prm, char *err, size_t errlen);
  * only while no worker runs its packet path (all paused between bursts). [main]
  * @return 0, -EINVAL (more than GW_MAX_UNTRACKED). */
 int gw_set_untracked(struct gw *g, const struct gw_untracked *u, unsigned int n);
+
+/**
+ * Make every worker forget what its fast path learnt (app/gw_fast.c) and learn again: each
+ * stops using the learnt bits at its next burst and clears them in slices in
+ * gw_worker_housekeeping. natgw does it itself when [forward] or [untracked] change. [any]
+ */
+void gw_fast_relearn(struct gw *g);
+/** Whether w's fast path is relearning (its bits being cleared). [owner] */
+bool gw_fast_relearning(const struct gw_worker *w);
 /** Free everything (packets still in rings or ARP hold are freed). */
 void gw_free(struct gw *g);
 /** The most mbufs of gw_params.pool the pipeline of n_workers workers may hold at once

@@ -302,3 +302,16 @@ gw_fast_sweep(struct gw_worker *w)
 		w->fast_sweeping = false;	/* gw_fast_poll turns the path on again */
 	return n + 1;
 }
+
+void
+gw_fast_relearn(struct gw *g)
+{
+	gw_fast_invalidate(g);
+}
+
+bool
+gw_fast_relearning(const struct gw_worker *w)
+{
+	return w->fast_sweeping ||
+	       __atomic_load_n(&w->g->fast_serial, __ATOMIC_ACQUIRE) != w->fast_serial;
+}

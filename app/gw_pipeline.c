@@ -1159,6 +1159,7 @@ gw_worker_housekeeping(struct gw_worker *w, ct_time_t now)
 	work = ct_expire(w->ct, now, GW_EXPIRE_BUDGET);
 	if (unlikely(w->rs_sweeping))
 		work += gw_rules_sweep(w);
+	gw_fast_poll(w);	/* an idle worker relearns too */
 	if (unlikely(w->fast_sweeping))
 		work += gw_fast_sweep(w);
 	if (w->hc != NULL)

@@ -352,6 +352,29 @@ bench_pipe_idle(struct bench_pipe *bp, uint64_t now_us)
 	gw_worker_housekeeping(bp->w, now_us);
 }
 
+int
+bench_pipe_relearn(struct bench_pipe *bp, uint64_t now_us)
+{
+	uint32_t bound = gw_get_config(bp->g)->capacity / 1024 + 4;
+	int n = 0;
+
+	gw_fast_relearn(bp->g);
+	do {
+		gw_worker_housekeeping(bp->w, now_us);
+		n++;
+	} while (gw_fast_relearning(bp->w) && (uint32_t)n < bound);
+	return gw_fast_relearning(bp->w) ? -1 : n;
+}
+
+uint64_t
+bench_pipe_fast_count(const struct bench_pipe *bp)
+{
+	struct gw_worker_stats s;
+
+	gw_worker_stats_get(bp->w, &s);
+	return s.fast_path;
+}
+
 size_t
 bench_pipe_ct_memory(const struct bench_pipe *bp)
 {

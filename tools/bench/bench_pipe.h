@@ -56,6 +56,11 @@ void bench_pipe_rx(struct bench_pipe *bp, uint16_t port, struct rte_mbuf **pkts,
 		   uint64_t now_us);
 /** What the worker's poll loop does once per iteration besides rx (expiry). */
 void bench_pipe_idle(struct bench_pipe *bp, uint64_t now_us);
+/* The fast path forgets what it learnt (gw_fast_relearn) and housekeeping clears it all;
+ * returns the housekeeping calls it took, or -1 if it did not finish. */
+int bench_pipe_relearn(struct bench_pipe *bp, uint64_t now_us);
+/* Packets the fast path has forwarded so far. */
+uint64_t bench_pipe_fast_count(const struct bench_pipe *bp);
 /** ct_table_memory() of the worker's table, and its capacity. */
 size_t bench_pipe_ct_memory(const struct bench_pipe *bp);
 uint32_t bench_pipe_capacity(const struct bench_pipe *bp);
