@@ -18,8 +18,8 @@
  * does, at a few cycles per tuple.
  *
  * The lookup path (ct_lookup_burst) is staged like DPDK's bulk hash lookup: hash and
- * prefetch both buckets for the whole burst, then scan signatures and prefetch the candidate
- * entries, then compare full tuples.
+ * prefetch the first bucket for the whole burst, then scan signatures and prefetch the
+ * candidate entries (or the second bucket, then its candidates), then compare full tuples.
  */
 #include <string.h>
 
@@ -314,6 +314,17 @@ ct_lookup(struct ct_table *t, const struct ct_tuple *k, uint8_t *dir, ct_time_t 
 	return c;
 }
 
+#ifndef CT_LOOKUP_LAZY_B2
+#define CT_LOOKUP_LAZY_B2 1
+#endif
+
+/*
+ * Stage 1 hashes the chunk and prefetches each key's first bucket (and, unless
+ * CT_LOOKUP_LAZY_B2, its second); stage 2 scans the first bucket's signatures and
+ * prefetches the candidate entry, or else the second bucket, which stage 2b scans (most
+ * keys are in their first bucket: ct_hash_add prefers it on a tie, so the second bucket's
+ * line is fetched only for the others); stage 3 compares full tuples.
+ */
 static void
 lookup_chunk(struct ct_table *t, struct ct_pkt *pkts[], unsigned int n, ct_time_t now,
 	     unsigned int *nhits)
@@ -322,7 +333,6 @@ lookup_chunk(struct ct_table *t, struct ct_pkt *pkts[], unsigned int n, ct_time_
 	uint32_t m1[CT_BURST_CHUNK], m2[CT_BURST_CHUNK];
 	unsigned int i;
 
-	/* stage 1: hash everything, prefetch both candidate buckets */
 	for (i = 0; i < n; i++) {
 		struct ct_pkt *p = pkts[i];
 		uint64_t h;
@@ -337,38 +347,53 @@ lookup_chunk(struct ct_table *t, struct ct_pkt *pkts[], unsigned int n, ct_time_
 		b1[i] = &t->buckets[ct_hash_b1(t, h)];
 		b2[i] = &t->buckets[ct_hash_b2(t, h)];
 		rte_prefetch0(b1[i]);
-		rte_prefetch0(b2[i]);
+		if (!CT_LOOKUP_LAZY_B2)
+			rte_prefetch0(b2[i]);
 	}
-	/* stage 2: signature scan, prefetch the first candidate entry: both of its lines, as
-	 * ct_update() writes the counters (and TCP the window) on line 1 right after */
+	/* prefetch both lines of the candidate entry, as ct_update() writes the counters
+	 * (and TCP the window) on line 1 right after */
 	for (i = 0; i < n; i++) {
-		const struct ct_conn *c = NULL;
-		uint32_t sig;
+		const struct ct_conn *c;
 
 		if (unlikely(b1[i] == NULL))
 			continue;
-		sig = ct_hash_sig(pkts[i]->hash);
-		m1[i] = ct_bucket_match(b1[i], sig);
-		m2[i] = ct_bucket_match(b2[i], sig);
-		if (m1[i] != 0)
+		m1[i] = ct_bucket_match(b1[i], ct_hash_sig(pkts[i]->hash));
+		m2[i] = UINT32_MAX;	/* not scanned yet */
+		if (m1[i] != 0) {
 			c = &t->conns[b1[i]->val[__builtin_ctz(m1[i])] >> 1];
-		else if (m2[i] != 0)
+			rte_prefetch0(c);
+			rte_prefetch0((const uint8_t *)c + RTE_CACHE_LINE_SIZE);
+		} else {
+			rte_prefetch0(b2[i]);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		const struct ct_conn *c;
+
+		if (unlikely(b1[i] == NULL) || m1[i] != 0)
+			continue;
+		m2[i] = ct_bucket_match(b2[i], ct_hash_sig(pkts[i]->hash));
+		if (m2[i] != 0) {
 			c = &t->conns[b2[i]->val[__builtin_ctz(m2[i])] >> 1];
-		if (c != NULL) {
 			rte_prefetch0(c);
 			rte_prefetch0((const uint8_t *)c + RTE_CACHE_LINE_SIZE);
 		}
 	}
-	/* stage 3: full tuple compare */
 	for (i = 0; i < n; i++) {
 		struct ct_pkt *p = pkts[i];
 		uint32_t v;
 
-		if (unlikely(b1[i] == NULL) || (m1[i] | m2[i]) == 0)
+		if (unlikely(b1[i] == NULL))
 			continue;
-		v = bucket_find(t, b1[i], m1[i], &p->tuple);
-		if (v == CT_SLOT_EMPTY)
+		v = m1[i] != 0 ? bucket_find(t, b1[i], m1[i], &p->tuple) : CT_SLOT_EMPTY;
+		if (v == CT_SLOT_EMPTY) {
+			/* a signature of the first bucket that was not the key's: the second */
+			if (m2[i] == UINT32_MAX)
+				m2[i] = ct_bucket_match(b2[i], ct_hash_sig(p->hash));
+			if (m2[i] == 0)
+				continue;
 			v = bucket_find(t, b2[i], m2[i], &p->tuple);
+		}
 		if (v == CT_SLOT_EMPTY)
 			continue;
 		/* an earlier packet of this burst may have reclaimed it */
