@@ -55,19 +55,7 @@ def fast_same(replay, d, ck, workers):
     names = list(sc.SCENARIOS) if workers == 1 else ["tcp", "udp", "forward", "hairpin",
                                                      "icmp_error", "fragments"]
     for name in names:
-        runs = []
-        for k in range(2):
-            dd = os.path.join(d, f"{name}-{k}")
-            os.makedirs(dd, exist_ok=True)
-            cfg = None if k == 0 else sc.write_config(dd, extra="[workers]\nfast_path = no\n")
-            inputs = runs[0][0].inputs if runs else None
-
-            def build(tr, inputs=inputs):
-                sc.SCENARIOS[name](tr)
-                if inputs is not None:      # exactly the inputs of the first run
-                    tr.inputs = inputs
-            tr, res = sc.build_and_run(replay, dd, build, workers, cfg)
-            runs.append((tr, res))
+        runs = sc.run_twice(replay, d, name, workers, "[workers]\nfast_path = no\n")
         sc.arp_normalise(runs[0][1])
         sub = sc.Checks()
         sc.verify(runs[0][0], runs[0][1], sub)

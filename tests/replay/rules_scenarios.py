@@ -420,20 +420,7 @@ def default_same(replay, d, ck, workers):
     same inputs give byte-identical outputs and drops (reasons included), and the run with
     the ruleset passes every check of the scenario."""
     for name in DEFAULT_SAME if workers == 1 else ["tcp", "forward", "hairpin", "icmp_error"]:
-        runs = []
-        for k in range(2):
-            dd = os.path.join(d, f"{name}-{k}")
-            os.makedirs(dd, exist_ok=True)
-            cfg = None if k == 0 else sc.write_config(
-                dd, extra=f"[filter]\nrules = {RULES_DEFAULT}\n")
-            inputs = runs[0][0].inputs if runs else None
-
-            def build(tr, inputs=inputs):
-                sc.SCENARIOS[name](tr)
-                if inputs is not None:      # exactly the inputs of the first run
-                    tr.inputs = inputs
-            tr, res = sc.build_and_run(replay, dd, build, workers, cfg)
-            runs.append((tr, res))
+        runs = sc.run_twice(replay, d, name, workers, f"[filter]\nrules = {RULES_DEFAULT}\n")
         sc.arp_normalise(runs[1][1])
         sub = sc.Checks()
         sc.verify(runs[1][0], runs[1][1], sub)

@@ -1379,6 +1379,24 @@ def run_one(replay, d, name, ck, workers=1):
     return run_checked(replay, d, SCENARIOS[name], workers, ck)
 
 
+def run_twice(replay, d, name, workers, extra):
+    """Base scenario `name` run twice on exactly the same inputs: with CONFIG, then with
+    `extra` appended to it (each in its own directory under d). Returns [(tr, res)] * 2."""
+    runs = []
+    for k in range(2):
+        dd = os.path.join(d, f"{name}-{k}")
+        os.makedirs(dd, exist_ok=True)
+        cfg = None if k == 0 else write_config(dd, extra=extra)
+        inputs = runs[0][0].inputs if runs else None
+
+        def build(tr, inputs=inputs):
+            SCENARIOS[name](tr)
+            if inputs is not None:      # exactly the inputs of the first run
+                tr.inputs = inputs
+        runs.append(build_and_run(replay, dd, build, workers, cfg))
+    return runs
+
+
 def output_files(d):
     return {f: open(os.path.join(d, f), "rb").read()
             for f in ("out-inside.pcap", "out-outside.pcap", "drops.pcap", "drops.pcap.txt")}
