@@ -755,6 +755,17 @@ gw_owner(const struct gw *g, unsigned int port, const struct rte_mbuf *m)
 static void gw_miss(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t now);
 static void gw_ho_flush(struct gw_worker *w);
 
+/* Queue m for worker o's handoff ring (flushed per burst, or when the buffer is full). */
+static inline void
+gw_ho_push(struct gw_worker *w, unsigned int o, struct rte_mbuf *m)
+{
+	struct gw_txbuf *b = &w->ho[o];
+
+	if (b->n == GW_TX_BUF)
+		gw_ho_flush(w);
+	b->m[b->n++] = m;
+}
+
 /* Is there something to hairpin to behind p's outside destination: hairpinning on, TCP or
  * UDP, and a forward or a port some worker holds (a mapping or a helper's reservation)? */
 static bool
@@ -790,11 +801,7 @@ gw_hairpin_loop(struct gw_worker *w, struct rte_mbuf *m, ct_time_t now)
 		return;
 	o = gw_owner_parsed(w->g, GW_PORT_OUTSIDE, &p);
 	if (o != w->idx) {
-		struct gw_txbuf *b = &w->ho[o];
-
-		if (b->n == GW_TX_BUF)
-			gw_ho_flush(w);
-		b->m[b->n++] = m;
+		gw_ho_push(w, o, m);
 		return;
 	}
 	gw_miss(w, m, &p, now);		/* looks the connection up first */
@@ -1024,11 +1031,7 @@ gw_slow_one(struct gw_worker *w, struct rte_mbuf *m, ct_time_t now, bool handed,
 	if (owner < 0)
 		return 0;
 	if ((unsigned int)owner != w->idx && (!handed || rehand)) {
-		struct gw_txbuf *b = &w->ho[owner];
-
-		if (b->n == GW_TX_BUF)
-			gw_ho_flush(w);
-		b->m[b->n++] = m;
+		gw_ho_push(w, (unsigned int)owner, m);
 		return 1;
 	}
 	if (c != NULL && !(ct_conn_status(c) & CT_ST_DYING)) {
@@ -1064,11 +1067,7 @@ gw_full_burst(struct gw_worker *w, struct rte_mbuf **pkts, uint16_t n, ct_time_t
 		if (owner < 0)
 			continue;
 		if ((unsigned int)owner != w->idx && (!handed || rehand)) {
-			struct gw_txbuf *b = &w->ho[owner];
-
-			if (b->n == GW_TX_BUF)
-				gw_ho_flush(w);
-			b->m[b->n++] = m;
+			gw_ho_push(w, (unsigned int)owner, m);
 			handoff++;
 			continue;
 		}
