@@ -24,8 +24,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <string.h>
-#include <netinet/in.h>
 
 #include "ct.h"
 
@@ -596,58 +594,6 @@ nat_csum_update16(uint16_t csum, uint16_t old, uint16_t new_)
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	return (uint16_t)~s;
-}
-
-/* One's-complement sum folded to 16 bits (RFC 1071: any word size, any byte order, as long
- * as the checksum is stored in the same order as the words were read). */
-static inline uint16_t
-nat_csum_fold64(uint64_t s)
-{
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffu) + (s >> 16);
-	s = (s & 0xffffu) + (s >> 16);
-	return (uint16_t)s;
-}
-
-/**
- * nat_rewrite() of a whole TCP or UDP datagram (not a fragment, not an ICMP error, a full
- * L4 header): the IPv4 header at ip, its L4 header at l4, made to carry `want`. Every
- * changed word is summed once into one RFC 1624 (eqn. 3) delta, `d` for the addresses (IP
- * header checksum) and `d` plus the ports' for the L4 checksum (pseudo header), then one
- * add and fold per checksum, on the raw (network order) words. The result is the value the
- * word-by-word updates give (a valid checksum stays in [0, 0xfffe]). A UDP checksum 0
- * ("none", RFC 768) stays 0, and a computed 0 is sent as 0xffff. Inline: the app's fast
- * path calls it for nearly every packet.
- */
-static inline void
-nat_rewrite_l4(const struct ct_tuple *want, uint8_t *ip, uint8_t *l4, uint8_t proto)
-{
-	uint8_t *l4ck = l4 + (proto == IPPROTO_TCP ? 16 : 6);
-	uint32_t old[2];	/* the words as they are in the packet: addresses, ports */
-	uint64_t d;
-	uint16_t ck, w[2];
-
-	memcpy(old, ip + 12, 8);
-	d = (uint64_t)(uint32_t)~old[0] + want->src + (uint64_t)(uint32_t)~old[1] + want->dst;
-	memcpy(ip + 12, &want->src, 4);
-	memcpy(ip + 16, &want->dst, 4);
-	memcpy(&ck, ip + 10, 2);
-	ck = (uint16_t)~nat_csum_fold64((uint16_t)~ck + d);
-	memcpy(ip + 10, &ck, 2);
-	memcpy(&ck, l4ck, 2);
-	memcpy(w, l4, 4);
-	if (proto != IPPROTO_UDP || ck != 0) {
-		d += (uint16_t)~w[0] + (uint32_t)want->sport + (uint16_t)~w[1] +
-		     (uint32_t)want->dport;
-		ck = (uint16_t)~nat_csum_fold64((uint16_t)~ck + d);
-		if (ck == 0 && proto == IPPROTO_UDP)
-			ck = 0xffff;
-		memcpy(l4ck, &ck, 2);
-	}
-	w[0] = want->sport;
-	w[1] = want->dport;
-	memcpy(l4, w, 4);
 }
 
 static inline uint16_t

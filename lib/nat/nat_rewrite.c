@@ -236,12 +236,62 @@ rewrite_icmp_error(const struct ct_pkt *p, const struct ct_tuple *want, uint8_t 
 	return 0;
 }
 
-/* The established case, a whole TCP or UDP datagram: nat_rewrite_l4() (nat.h, inline for
- * the app's fast path). */
+/* One's-complement sum folded to 16 bits (RFC 1071: any word size, any byte order, as long
+ * as the checksum is stored in the same order as the words were read). */
+static inline uint16_t
+csum_fold64(uint64_t s)
+{
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffu) + (s >> 16);
+	s = (s & 0xffffu) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/*
+ * nat_rewrite() of a whole TCP or UDP datagram (not a fragment, not an ICMP error, a full
+ * L4 header): the IPv4 header at ip, its L4 header at l4, made to carry `want`. Every
+ * changed word is summed once into one RFC 1624 (eqn. 3) delta, `d` for the addresses (IP
+ * header checksum) and `d` plus the ports' for the L4 checksum (pseudo header), then one
+ * add and fold per checksum, on the raw (network order) words. The result is the value the
+ * word-by-word updates give (a valid checksum stays in [0, 0xfffe]). A UDP checksum 0
+ * ("none", RFC 768) stays 0, and a computed 0 is sent as 0xffff.
+ */
+static inline void
+rewrite_l4_words(const struct ct_tuple *want, uint8_t *ip, uint8_t *l4, uint8_t proto)
+{
+	uint8_t *l4ck = l4 + (proto == IPPROTO_TCP ? 16 : 6);
+	uint32_t old[2];	/* the words as they are in the packet: addresses, ports */
+	uint64_t d;
+	uint16_t ck, w[2];
+
+	memcpy(old, ip + 12, 8);
+	d = (uint64_t)(uint32_t)~old[0] + want->src + (uint64_t)(uint32_t)~old[1] + want->dst;
+	memcpy(ip + 12, &want->src, 4);
+	memcpy(ip + 16, &want->dst, 4);
+	memcpy(&ck, ip + 10, 2);
+	ck = (uint16_t)~csum_fold64((uint16_t)~ck + d);
+	memcpy(ip + 10, &ck, 2);
+	memcpy(&ck, l4ck, 2);
+	memcpy(w, l4, 4);
+	if (proto != IPPROTO_UDP || ck != 0) {
+		d += (uint16_t)~w[0] + (uint32_t)want->sport + (uint16_t)~w[1] +
+		     (uint32_t)want->dport;
+		ck = (uint16_t)~csum_fold64((uint16_t)~ck + d);
+		if (ck == 0 && proto == IPPROTO_UDP)
+			ck = 0xffff;
+		memcpy(l4ck, &ck, 2);
+	}
+	w[0] = want->sport;
+	w[1] = want->dport;
+	memcpy(l4, w, 4);
+}
+
+/* The established case, a whole TCP or UDP datagram (rewrite_l4_words). */
 static inline void
 rewrite_l4_fast(const struct ct_pkt *p, const struct ct_tuple *want, uint8_t *buf)
 {
-	nat_rewrite_l4(want, buf + p->l3_off, buf + p->l4_off, p->tuple.proto);
+	rewrite_l4_words(want, buf + p->l3_off, buf + p->l4_off, p->tuple.proto);
 }
 
 /* A whole TCP or UDP datagram with its full header: rewrite_l4_fast's case. */
