@@ -421,12 +421,10 @@ gw_ctl_json_conn(struct gw_ctl_reply *rp, const char *key, const struct ct_conn_
 	gw_ctl_json_str(rp, "orig", buf);
 	gw_ctl_tuple_str(buf, sizeof(buf), &ci->tuple[1]);
 	gw_ctl_json_str(rp, "reply", buf);
-	if (ci->accounting) {	/* [conntrack] accounting (as conntrack -L without acct) */
-		gw_ctl_json_u64(rp, "packets_orig", ci->packets[0]);
-		gw_ctl_json_u64(rp, "packets_reply", ci->packets[1]);
-		gw_ctl_json_u64(rp, "bytes_orig", ci->bytes[0]);
-		gw_ctl_json_u64(rp, "bytes_reply", ci->bytes[1]);
-	}
+	gw_ctl_json_u64(rp, "packets_orig", ci->packets[0]);
+	gw_ctl_json_u64(rp, "packets_reply", ci->packets[1]);
+	gw_ctl_json_u64(rp, "bytes_orig", ci->bytes[0]);
+	gw_ctl_json_u64(rp, "bytes_reply", ci->bytes[1]);
 	gw_ctl_json_bool(rp, "snat", (ci->status & CT_ST_SNAT) != 0);
 	gw_ctl_json_bool(rp, "dnat", (ci->status & CT_ST_DNAT) != 0);
 	gw_ctl_json_bool(rp, "related", (ci->status & CT_ST_RELATED) != 0);

@@ -392,8 +392,6 @@ struct ct_params {
 	uint32_t evict_search;	/**< entries examined to find an evictable one (default 8) */
 	const char *name;	/**< memzone name prefix, unique per process */
 	bool use_heap;		/**< allocate with calloc instead of rte_malloc (no EAL) */
-	bool accounting;	/**< count packets and bytes per connection and direction
-				 *   (nf_conntrack_acct; 32 more bytes per entry) */
 };
 
 /**
@@ -572,8 +570,7 @@ struct ct_conn_info {
 	uint8_t tcp_state;	/**< enum ct_tcp_state (TCP only) */
 	uint8_t tclass;		/**< enum ct_tclass */
 	ct_time_t expire;	/**< absolute time of expiry */
-	bool accounting;	/**< the table counts packets and bytes (ct_params) */
-	uint64_t packets[2];	/**< per direction; 0 without accounting */
+	uint64_t packets[2];
 	uint64_t bytes[2];
 };
 

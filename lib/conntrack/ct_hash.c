@@ -314,20 +314,6 @@ ct_lookup(struct ct_table *t, const struct ct_tuple *k, uint8_t *dir, ct_time_t 
 	return c;
 }
 
-/* The candidate entry's line, and what ct_update() writes right after the lookup: a TCP
- * packet's window data (struct ct_cold), the counters with accounting on. */
-static inline void
-prefetch_conn(const struct ct_table *t, uint32_t val, uint8_t proto)
-{
-	uint32_t idx = val >> 1;
-
-	rte_prefetch0(&t->conns[idx]);
-	if (proto == IPPROTO_TCP)
-		rte_prefetch0(&t->cold[idx]);
-	if (t->acct != NULL)
-		rte_prefetch0(&t->acct[idx]);
-}
-
 #ifndef CT_LOOKUP_LAZY_B2
 #define CT_LOOKUP_LAZY_B2 1
 #endif
@@ -364,22 +350,34 @@ lookup_chunk(struct ct_table *t, struct ct_pkt *pkts[], unsigned int n, ct_time_
 		if (!CT_LOOKUP_LAZY_B2)
 			rte_prefetch0(b2[i]);
 	}
+	/* prefetch both lines of the candidate entry, as ct_update() writes the counters
+	 * (and TCP the window) on line 1 right after */
 	for (i = 0; i < n; i++) {
+		const struct ct_conn *c;
+
 		if (unlikely(b1[i] == NULL))
 			continue;
 		m1[i] = ct_bucket_match(b1[i], ct_hash_sig(pkts[i]->hash));
 		m2[i] = UINT32_MAX;	/* not scanned yet */
-		if (m1[i] != 0)
-			prefetch_conn(t, b1[i]->val[__builtin_ctz(m1[i])], pkts[i]->tuple.proto);
-		else
+		if (m1[i] != 0) {
+			c = &t->conns[b1[i]->val[__builtin_ctz(m1[i])] >> 1];
+			rte_prefetch0(c);
+			rte_prefetch0((const uint8_t *)c + RTE_CACHE_LINE_SIZE);
+		} else {
 			rte_prefetch0(b2[i]);
+		}
 	}
 	for (i = 0; i < n; i++) {
+		const struct ct_conn *c;
+
 		if (unlikely(b1[i] == NULL) || m1[i] != 0)
 			continue;
 		m2[i] = ct_bucket_match(b2[i], ct_hash_sig(pkts[i]->hash));
-		if (m2[i] != 0)
-			prefetch_conn(t, b2[i]->val[__builtin_ctz(m2[i])], pkts[i]->tuple.proto);
+		if (m2[i] != 0) {
+			c = &t->conns[b2[i]->val[__builtin_ctz(m2[i])] >> 1];
+			rte_prefetch0(c);
+			rte_prefetch0((const uint8_t *)c + RTE_CACHE_LINE_SIZE);
+		}
 	}
 	for (i = 0; i < n; i++) {
 		struct ct_pkt *p = pkts[i];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ct_private.h - what lib/conntrack's files share and nobody else sees: the connection entry
- * (one hot cache line, a cold part and optional counters), the table, the bucketised hash index, the keyed hash and the internal
+ * (two cache lines), the table, the bucketised hash index, the keyed hash and the internal
  * functions between the table, the hash and the protocol trackers.
  */
 #ifndef NATGW_CT_PRIVATE_H
@@ -23,58 +23,44 @@
 #define CT_SLOT_EMPTY	UINT32_MAX	/* hash slot value of an empty slot (its sig is 0) */
 #define CT_BUCKET_SLOTS	8
 
-/* per-direction flags (struct ct_conn.td_flags[]): TCP's, and CT_TD_SEEN for every protocol */
+/* per-direction TCP flags (struct ct_conn.td_flags[]) */
 #define CT_TD_WSCALE	0x01	/* window scale option seen in this side's SYN */
 #define CT_TD_SACK_PERM	0x02	/* SACK permitted option seen in this side's SYN */
 #define CT_TD_UNACKED	0x04	/* this side sent data the other has not acknowledged */
 #define CT_TD_PEND	0x08	/* td_flags[CT_DIR_ORIG] only: the connection may have a
 				 * struct ct_tcp_pend (owned by ct_proto_tcp.c's pend_*) */
-#define CT_TD_SEEN	0x10	/* a packet of this side passed ct_update (other protocols
-				 * than TCP check the first one's L4 checksum) */
 
 /**
- * One connection: one cache line, everything a packet of an established connection reads
- * or writes (the lookup's tuples, the timer, the state, the NAT and helper words, the fast
- * path's checksum deltas), except TCP's sequence bounds, which are in its struct ct_cold.
+ * One connection. Line 0 is everything the lookup and the timer touch; line 1 is the TCP
+ * window data, the layered libraries' words and the counters.
  */
 struct ct_conn {
+	/* line 0: hot */
 	struct ct_tuple tuple[2];	/* [CT_DIR_ORIG], [CT_DIR_REPLY] */
 	ct_time_t expire;		/* absolute; <= now means dead */
-	uint32_t seq;			/* seqcount: odd while the owner writes (this entry and
-					 * its struct ct_cold, struct ct_acct) */
+	ct_time_t check_at;		/* when the reaper looks again (list order key) */
+	uint32_t prev, next;		/* timeout-class list links (CT_NIL: none) */
+	uint32_t seq;			/* seqcount: odd while the owner writes */
 	uint16_t status;		/* CT_ST_* */
 	uint8_t tcp_state;		/* enum ct_tcp_state */
 	uint8_t tclass;			/* enum ct_tclass; CT_TC_MAX when free */
+
+	/* line 1: TCP window tracking (as netfilter's ip_ct_tcp_state), per direction */
+	uint32_t td_end[2];		/* highest seq + len sent */
+	uint32_t td_maxend[2];		/* highest ack + window seen from the peer */
+	uint32_t td_maxwin[2];		/* largest (scaled) window advertised */
+	uint8_t td_wscale[2];		/* window scale shift (0 unless both sides sent it) */
+	uint8_t td_flags[2];		/* CT_TD_* */
 	uint32_t user[2];		/* CT_USER_NAT, CT_USER_HELPER */
 	union {
 		uint32_t master;	/* CT_ST_RELATED: master id + 1, 0: none */
 		uint16_t fast_ck[2];	/* others: the fast path's L4 checksum delta per
-					 * direction (ct_conn_learn_fast; RELATED ones
+					 * direction (ct_conn_set_fast_ck; RELATED ones
 					 * never take it) */
 	};
-	uint8_t td_wscale[2];		/* TCP window scale shift (0 unless both sides sent it) */
-	uint8_t td_flags[2];		/* CT_TD_* */
+	uint32_t packets[2];		/* per direction (wraps at 2^32) */
+	uint64_t bytes[2];		/* per direction (IPv4 total length) */
 } __rte_cache_aligned;
-
-/**
- * The rest of a connection, at the same index in struct ct_table.cold: the expiry list's
- * links and order key (the reaper's), and TCP's window tracking (as netfilter's
- * ip_ct_tcp_state), per direction, read by a TCP packet after the lookup.
- */
-struct ct_cold {
-	ct_time_t check_at;		/* when the reaper looks again (list order key) */
-	uint32_t prev, next;		/* timeout-class list links (CT_NIL: none); a free
-					 * entry's next: the next free one */
-	uint32_t td_end[2];		/* highest seq + len sent */
-	uint32_t td_maxend[2];		/* highest ack + window seen from the peer */
-	uint32_t td_maxwin[2];		/* largest (scaled) window advertised */
-};
-
-/** Per-connection counters, at the same index in struct ct_table.acct, with accounting on. */
-struct ct_acct {
-	uint64_t packets[2];		/* per direction */
-	uint64_t bytes[2];		/* per direction (IPv4 total length, IPv6 payload + 40) */
-};
 
 /** Hash bucket: one cache line, 8 signatures then 8 values (entry index << 1 | dir). */
 struct ct_bucket {
@@ -111,8 +97,6 @@ struct ct_list {
 struct ct_table {
 	/* hot, read-only after create */
 	struct ct_conn *conns;
-	struct ct_cold *cold;		/* [capacity], beside conns */
-	struct ct_acct *acct;		/* [capacity] with accounting on, else NULL */
 	struct ct_bucket *buckets;
 	uint32_t n_buckets;		/* any count >= 2 (not a power of 2: ct_buckets_for) */
 	uint32_t capacity;
@@ -124,8 +108,8 @@ struct ct_table {
 	ct_destroy_cb destroy_cb[CT_CB_MAX];	/* per slot, CT_CB_* */
 	void *destroy_arg[CT_CB_MAX];
 	/* owner state */
-	uint32_t free_head;		/* last freed entry, linked by ct_cold.next (CT_NIL) */
-	uint32_t free_top;		/* free entries */
+	uint32_t *free_stack;
+	uint32_t free_top;		/* entries on the stack */
 	uint32_t expire_class;		/* class ct_expire starts at (round robin) */
 	struct ct_list lists[CT_TC_MAX];
 	/* connections handed out since the last ct_lookup_burst()/ct_expire(): the caller may
@@ -297,12 +281,6 @@ static inline uint32_t
 ct_conn_idx(const struct ct_table *t, const struct ct_conn *c)
 {
 	return (uint32_t)(c - t->conns);
-}
-
-static inline struct ct_cold *
-ct_cold(const struct ct_table *t, const struct ct_conn *c)
-{
-	return &t->cold[c - t->conns];
 }
 
 static inline uint8_t

@@ -421,30 +421,24 @@ in_window(struct tcp_side *snd, struct tcp_side *rcv, struct tcp_seg *s,
 }
 
 static void
-side_load(const struct ct_table *t, const struct ct_conn *c, unsigned int d, struct tcp_side *sd)
+side_load(const struct ct_conn *c, unsigned int d, struct tcp_side *sd)
 {
-	const struct ct_cold *k = ct_cold(t, c);
-
-	sd->end = k->td_end[d];
-	sd->maxend = k->td_maxend[d];
-	sd->maxwin = k->td_maxwin[d];
+	sd->end = c->td_end[d];
+	sd->maxend = c->td_maxend[d];
+	sd->maxwin = c->td_maxwin[d];
 	sd->wscale = c->td_wscale[d];
 	sd->flags = c->td_flags[d];
 }
 
-/* CT_TD_PEND is left as it is (only the pend_* functions below set or clear it), and so is
- * CT_TD_SEEN (ct_update's) */
+/* CT_TD_PEND is left as it is: only the pend_* functions below set or clear it */
 static void
-side_store(const struct ct_table *t, struct ct_conn *c, unsigned int d, const struct tcp_side *sd)
+side_store(struct ct_conn *c, unsigned int d, const struct tcp_side *sd)
 {
-	const uint8_t keep = CT_TD_PEND | CT_TD_SEEN;
-	struct ct_cold *k = ct_cold(t, c);
-
-	k->td_end[d] = sd->end;
-	k->td_maxend[d] = sd->maxend;
-	k->td_maxwin[d] = sd->maxwin;
+	c->td_end[d] = sd->end;
+	c->td_maxend[d] = sd->maxend;
+	c->td_maxwin[d] = sd->maxwin;
 	c->td_wscale[d] = sd->wscale;
-	c->td_flags[d] = (uint8_t)((sd->flags & ~keep) | (c->td_flags[d] & keep));
+	c->td_flags[d] = (uint8_t)((sd->flags & ~CT_TD_PEND) | (c->td_flags[d] & CT_TD_PEND));
 }
 
 static void
@@ -625,8 +619,8 @@ reinit_syn_sent(struct ct_table *t, struct ct_conn *c, struct ct_tcp_pend *pd, c
 	pend_drop(c, pd);
 	c->status &= (uint16_t)~(CT_ST_SEEN_REPLY | CT_ST_ASSURED | CT_ST_SEQ_ADJUST);
 	c->tcp_state = CT_TCP_SYN_SENT;
-	side_store(t, c, CT_DIR_ORIG, &o);
-	side_store(t, c, CT_DIR_REPLY, &r);
+	side_store(c, CT_DIR_ORIG, &o);
+	side_store(c, CT_DIR_REPLY, &r);
 	/* a new connection's timer, from now */
 	ct_set_class(t, c, CT_TC_TCP_SYN_SENT, now, true);
 	CT_STAT_INC(t, tcp_reinit);
@@ -635,12 +629,12 @@ reinit_syn_sent(struct ct_table *t, struct ct_conn *c, struct ct_tcp_pend *pd, c
 /* RFC 5961 3.2 checks a RST's seq against the receive window, nothing else: bounds I and II
  * of in_window (a side never seen, as after a mid-stream pickup, has no bound yet). */
 static bool
-rst_in_window(const struct ct_cold *k, uint8_t dir, uint32_t seq)
+rst_in_window(const struct ct_conn *c, uint8_t dir, uint32_t seq)
 {
-	if (k->td_maxwin[dir] == 0)
+	if (c->td_maxwin[dir] == 0)
 		return true;
-	return !seq_after(seq, k->td_maxend[dir]) &&
-	       !seq_before(seq, k->td_end[dir] - k->td_maxwin[!dir]);
+	return !seq_after(seq, c->td_maxend[dir]) &&
+	       !seq_before(seq, c->td_end[dir] - c->td_maxwin[!dir]);
 }
 
 enum rst_act { RST_CLOSE, RST_PASS, RST_KEEP, RST_REINIT };
@@ -653,7 +647,7 @@ enum rst_act { RST_CLOSE, RST_PASS, RST_KEEP, RST_REINIT };
  * outside the window it is dropped.
  */
 static enum ct_reason
-rst_action(const struct ct_cold *k, const struct ct_tcp_pend *pd, const struct tcp_seg *s,
+rst_action(const struct ct_conn *c, const struct ct_tcp_pend *pd, const struct tcp_seg *s,
 	   uint8_t dir, uint8_t old, bool liberal, enum rst_act *act)
 {
 	bool answer;
@@ -662,7 +656,7 @@ rst_action(const struct ct_cold *k, const struct ct_tcp_pend *pd, const struct t
 	if (old == CT_TCP_SYN_SENT && dir == CT_DIR_REPLY) {
 		/* acceptable only if it acknowledges the SYN (RFC 9293 3.10.7.3, RFC 5961 3.2):
 		 * "connection refused" carries ack = SYN seq + its length = what it sent */
-		if (!(s->flags & TH_ACK) || s->ack != k->td_end[CT_DIR_ORIG])
+		if (!(s->flags & TH_ACK) || s->ack != c->td_end[CT_DIR_ORIG])
 			return CT_R_TCP_RST_BAD_ACK;
 		return CT_R_NONE;
 	}
@@ -671,7 +665,7 @@ rst_action(const struct ct_cold *k, const struct ct_tcp_pend *pd, const struct t
 		 * (netfilter: RST to a SYN let through); its seq may be 0, not checked */
 		return CT_R_NONE;
 	answer = pd != NULL && (pd->flags & PEND_ACK(!dir)) && s->seq == pd->ack[!dir];
-	if (answer || s->seq == k->td_end[dir]) {
+	if (answer || s->seq == c->td_end[dir]) {
 		if (pd != NULL && (pd->flags & PEND_SYN) && dir == CT_DIR_ORIG)
 			*act = RST_REINIT;	/* the old connection is gone, the SYN is live */
 		else if (answer && old == CT_TCP_SYN_SENT)
@@ -681,7 +675,7 @@ rst_action(const struct ct_cold *k, const struct ct_tcp_pend *pd, const struct t
 			*act = RST_KEEP;
 		return CT_R_NONE;
 	}
-	if (!rst_in_window(k, dir, s->seq) && !liberal)
+	if (!rst_in_window(c, dir, s->seq) && !liberal)
 		return CT_R_TCP_RST_OUT_OF_WINDOW;
 	*act = RST_PASS;
 	return CT_R_NONE;
@@ -692,7 +686,7 @@ tcp_rst(struct ct_table *t, struct ct_conn *c, struct ct_tcp_pend *pd, const str
 	uint8_t dir, uint8_t old, ct_time_t now)
 {
 	enum rst_act act;
-	enum ct_reason r = rst_action(ct_cold(t, c), pd, s, dir, old, t->tcp_liberal, &act);
+	enum ct_reason r = rst_action(c, pd, s, dir, old, t->tcp_liberal, &act);
 
 	if (r != CT_R_NONE)
 		return r;
@@ -784,10 +778,9 @@ tcp_established_fast(struct ct_table *t, struct ct_conn *c, const struct ct_pkt 
 	const uint8_t *th = buf + p->l4_off;
 	unsigned int d = p->dir, r = !p->dir;
 	unsigned int optlen = (unsigned int)(p->payload_off - p->l4_off) - 20;
-	struct ct_cold *k = ct_cold(t, c);
 	uint32_t seq, ack, win, end;
 
-	if (unlikely(k->td_maxwin[d] == 0 || k->td_maxwin[r] == 0))
+	if (unlikely(c->td_maxwin[d] == 0 || c->td_maxwin[r] == 0))
 		return false;	/* a side never seen (mid-stream pickup): full path */
 	/* the sack edge matters only when the receiver allowed SACK (as in ct_tcp_update);
 	 * NOP, NOP, timestamps is what a SACK-less Linux segment carries */
@@ -799,24 +792,24 @@ tcp_established_fast(struct ct_table *t, struct ct_conn *c, const struct ct_pkt 
 	win = (uint32_t)(th[14] << 8 | th[15]) << c->td_wscale[d];
 	end = seq + p->payload_len;
 	/* in_window's bounds I-IV with sack = ack */
-	if (seq_after(seq, k->td_maxend[d]) || seq_before(end, k->td_end[d] - k->td_maxwin[r]) ||
-	    seq_after(ack, k->td_end[r]) ||
-	    seq_before(ack, k->td_end[r] - RTE_MAX(k->td_maxwin[d], (uint32_t)66000)))
+	if (seq_after(seq, c->td_maxend[d]) || seq_before(end, c->td_end[d] - c->td_maxwin[r]) ||
+	    seq_after(ack, c->td_end[r]) ||
+	    seq_before(ack, c->td_end[r] - RTE_MAX(c->td_maxwin[d], (uint32_t)66000)))
 		return false;
-	if (k->td_maxwin[d] < win)
-		k->td_maxwin[d] = win;
-	if (seq_after(end, k->td_end[d])) {
-		k->td_end[d] = end;
+	if (c->td_maxwin[d] < win)
+		c->td_maxwin[d] = win;
+	if (seq_after(end, c->td_end[d])) {
+		c->td_end[d] = end;
 		c->td_flags[d] |= CT_TD_UNACKED;
 	}
-	if (seq_after(end, k->td_maxend[d]))
-		k->td_maxwin[r] += end - k->td_maxend[d];
-	if (seq_after(ack + win, k->td_maxend[r] - 1)) {
-		k->td_maxend[r] = ack + win;
+	if (seq_after(end, c->td_maxend[d]))
+		c->td_maxwin[r] += end - c->td_maxend[d];
+	if (seq_after(ack + win, c->td_maxend[r] - 1)) {
+		c->td_maxend[r] = ack + win;
 		if (win == 0)
-			k->td_maxend[r]++;	/* room for a zero-window probe */
+			c->td_maxend[r]++;	/* room for a zero-window probe */
 	}
-	if (ack == k->td_end[r])
+	if (ack == c->td_end[r])
 		c->td_flags[r] &= (uint8_t)~CT_TD_UNACKED;
 	if (d == CT_DIR_REPLY)
 		c->status |= CT_ST_SEEN_REPLY;
@@ -846,9 +839,8 @@ ct_update_fast(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf, ct_time
 			      (d == CT_DIR_ORIG ? CT_ST_FAST0 : CT_ST_FAST1);
 	const uint16_t deny = CT_ST_HELPER | CT_ST_SEQ_ADJUST | CT_ST_DYING | CT_ST_RELATED;
 
-	/* (a direction is learnt after its first packet passed ct_update, whose checksum that
-	 * checks: CT_TD_SEEN is set) */
-	if (unlikely((c->status & (need | deny)) != need))
+	/* packets[d] == 0 (wrapped): ct_update verifies a UDP checksum then, as for a first */
+	if (unlikely((c->status & (need | deny)) != need || c->packets[d] == 0))
 		return NULL;
 	ct_write_begin(c);
 	if (p->tuple.proto == IPPROTO_TCP) {
@@ -868,10 +860,8 @@ ct_update_fast(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf, ct_time
 		ct_write_end(c);
 		return NULL;
 	}
-	if (t->acct != NULL) {
-		t->acct[ct_conn_idx(t, c)].packets[d]++;
-		t->acct[ct_conn_idx(t, c)].bytes[d] += p->ip_len;
-	}
+	c->packets[d]++;
+	c->bytes[d] += p->ip_len;
 	ct_write_end(c);
 	*ck_delta = c->fast_ck[d];
 	return &c->tuple[!d];
@@ -978,15 +968,15 @@ ct_tcp_update(struct ct_table *t, struct ct_conn *c, const struct ct_pkt *p,
 			next = CT_TCP_SYN_RECV;
 		}
 	} else {
-		side_load(t, c, dir, &snd);
-		side_load(t, c, !dir, &rcv);
+		side_load(c, dir, &snd);
+		side_load(c, !dir, &rcv);
 	}
 	if (rcv.flags & CT_TD_SACK_PERM)
 		s.sack = sack_edge(&s);
 	if (!in_window(&snd, &rcv, &s, (enum ct_tcp_state)old, dir) && !t->tcp_liberal)
 		return CT_R_TCP_OUT_OF_WINDOW;
-	side_store(t, c, dir, &snd);
-	side_store(t, c, !dir, &rcv);
+	side_store(c, dir, &snd);
+	side_store(c, !dir, &rcv);
 	if (unlikely(slow)) {
 		if (pd != NULL) {
 			/* the prober carrying on in the old connection: what it sent was stale

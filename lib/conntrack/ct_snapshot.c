@@ -18,12 +18,10 @@ int
 ct_conn_export(const struct ct_table *t, uint32_t id, ct_time_t now, struct ct_conn_rec *r)
 {
 	const struct ct_conn *c;
-	const struct ct_cold *k;
 
 	if (id >= t->capacity)
 		return -1;
 	c = &t->conns[id];
-	k = &t->cold[id];
 	if ((c->status & CT_ST_DYING) || c->tclass >= CT_TC_MAX || c->expire <= now ||
 	    c->tuple[CT_DIR_ORIG].family != CT_FAMILY_IPV4)
 		return -1;
@@ -35,13 +33,11 @@ ct_conn_export(const struct ct_table *t, uint32_t id, ct_time_t now, struct ct_c
 	r->tcp_state = c->tcp_state;
 	r->tclass = c->tclass;
 	for (unsigned int d = 0; d < 2; d++) {
-		if (t->acct != NULL) {
-			r->packets[d] = t->acct[id].packets[d];
-			r->bytes[d] = t->acct[id].bytes[d];
-		}
-		r->td_end[d] = k->td_end[d];
-		r->td_maxend[d] = k->td_maxend[d];
-		r->td_maxwin[d] = k->td_maxwin[d];
+		r->packets[d] = c->packets[d];
+		r->bytes[d] = c->bytes[d];
+		r->td_end[d] = c->td_end[d];
+		r->td_maxend[d] = c->td_maxend[d];
+		r->td_maxwin[d] = c->td_maxwin[d];
 		r->td_wscale[d] = c->td_wscale[d];
 		r->td_flags[d] = c->td_flags[d];
 		r->user[d] = c->user[d];
@@ -58,7 +54,6 @@ ct_conn_import(struct ct_table *t, const struct ct_conn_rec *r, ct_time_t now,
 {
 	const struct ct_tuple *o = &r->tuple[CT_DIR_ORIG], *rp = &r->tuple[CT_DIR_REPLY];
 	struct ct_conn *c;
-	struct ct_cold *k;
 
 	*why = CT_R_NONE;
 	if (o->family != CT_FAMILY_IPV4 || rp->family != CT_FAMILY_IPV4 || o->zero != 0 ||
@@ -71,22 +66,17 @@ ct_conn_import(struct ct_table *t, const struct ct_conn_rec *r, ct_time_t now,
 	c = ct_create(t, o, rp, now, why);
 	if (c == NULL)
 		return NULL;
-	k = ct_cold(t, c);
 	ct_write_begin(c);
 	c->status = r->status & (uint16_t)~(CT_ST_DYING | CT_ST_RELATED | CT_ST_FAST_MASK);
 	c->tcp_state = r->tcp_state;
 	for (unsigned int d = 0; d < 2; d++) {
-		if (t->acct != NULL) {
-			t->acct[ct_conn_idx(t, c)].packets[d] = r->packets[d];
-			t->acct[ct_conn_idx(t, c)].bytes[d] = r->bytes[d];
-		}
-		k->td_end[d] = r->td_end[d];
-		k->td_maxend[d] = r->td_maxend[d];
-		k->td_maxwin[d] = r->td_maxwin[d];
+		c->packets[d] = r->packets[d];	/* wraps as the entry's counter does */
+		c->bytes[d] = r->bytes[d];
+		c->td_end[d] = r->td_end[d];
+		c->td_maxend[d] = r->td_maxend[d];
+		c->td_maxwin[d] = r->td_maxwin[d];
 		c->td_wscale[d] = r->td_wscale[d];
-		/* a record with packets counted and no CT_TD_SEEN was saved by a table that
-		 * told a direction's first packet by its count */
-		c->td_flags[d] = (uint8_t)(r->td_flags[d] | (r->packets[d] != 0 ? CT_TD_SEEN : 0));
+		c->td_flags[d] = r->td_flags[d];
 	}
 	c->td_flags[CT_DIR_ORIG] &= (uint8_t)~CT_TD_PEND;
 	ct_set_class_expire(t, c, (enum ct_tclass)r->tclass, now + r->expire_in);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ct_table.c - the connection table: entry storage (flat arrays and a free list), creation
+ * ct_table.c - the connection table: entry storage (a flat array and a free stack), creation
  * and removal, the per-timeout-class expiry lists, eviction when full, the per-packet update
  * dispatch, accessors, and the lock-free readers (snapshot, counters).
  *
@@ -21,10 +21,9 @@
 
 #include "ct_private.h"
 
-/* the layout the design is built on: an established packet reads one line of the entry
- * array (TCP one of the cold array too) and one hash bucket */
-_Static_assert(sizeof(struct ct_conn) == RTE_CACHE_LINE_SIZE, "ct_conn is 1 line");
-_Static_assert(sizeof(struct ct_cold) == 40, "ct_cold is 40 bytes");
+/* the layout the design is built on: two cache lines, the hot one first */
+_Static_assert(sizeof(struct ct_conn) == 2 * RTE_CACHE_LINE_SIZE, "ct_conn is 2 lines");
+_Static_assert(offsetof(struct ct_conn, td_end) == RTE_CACHE_LINE_SIZE, "line 1 = window");
 _Static_assert(sizeof(struct ct_bucket) == RTE_CACHE_LINE_SIZE, "bucket is 1 line");
 
 /* ---- timeout-class lists ---- */
@@ -32,21 +31,20 @@ _Static_assert(sizeof(struct ct_bucket) == RTE_CACHE_LINE_SIZE, "bucket is 1 lin
 static void
 list_unlink(struct ct_table *t, struct ct_conn *c)
 {
-	struct ct_cold *k = ct_cold(t, c);
 	struct ct_list *l;
 
 	if (c->tclass >= CT_TC_MAX)
 		return;
 	l = &t->lists[c->tclass];
-	if (k->prev != CT_NIL)
-		t->cold[k->prev].next = k->next;
+	if (c->prev != CT_NIL)
+		t->conns[c->prev].next = c->next;
 	else
-		l->head = k->next;
-	if (k->next != CT_NIL)
-		t->cold[k->next].prev = k->prev;
+		l->head = c->next;
+	if (c->next != CT_NIL)
+		t->conns[c->next].prev = c->prev;
 	else
-		l->tail = k->prev;
-	k->prev = k->next = CT_NIL;
+		l->tail = c->prev;
+	c->prev = c->next = CT_NIL;
 }
 
 static void
@@ -54,18 +52,17 @@ list_append(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_time_t
 {
 	struct ct_list *l = &t->lists[cls];
 	uint32_t idx = ct_conn_idx(t, c);
-	struct ct_cold *k = &t->cold[idx];
 
 	c->tclass = (uint8_t)cls;
-	k->next = CT_NIL;
-	k->prev = l->tail;
-	k->check_at = check_at;
+	c->next = CT_NIL;
+	c->prev = l->tail;
+	c->check_at = check_at;
 	if (l->tail != CT_NIL) {
-		struct ct_cold *tail = &t->cold[l->tail];
+		struct ct_conn *tail = &t->conns[l->tail];
 
 		/* keep the list sorted by check_at whatever the caller's clock did */
-		if (k->check_at < tail->check_at)
-			k->check_at = tail->check_at;
+		if (c->check_at < tail->check_at)
+			c->check_at = tail->check_at;
 		tail->next = idx;
 	} else {
 		l->head = idx;
@@ -160,18 +157,12 @@ ct_table_create(const struct ct_params *prm)
 	nb = ct_buckets_for(prm->capacity);
 	t->n_buckets = nb;
 	t->conns = ct_mem(t, prm->name, (size_t)prm->capacity * sizeof(struct ct_conn), socket);
-	t->cold = ct_mem(t, prm->name, (size_t)prm->capacity * sizeof(struct ct_cold), socket);
 	t->buckets = ct_mem(t, prm->name, (size_t)nb * sizeof(struct ct_bucket), socket);
-	if (prm->accounting)
-		t->acct = ct_mem(t, prm->name, (size_t)prm->capacity * sizeof(struct ct_acct),
-				 socket);
-	if (t->conns == NULL || t->cold == NULL || t->buckets == NULL ||
-	    (prm->accounting && t->acct == NULL))
+	t->free_stack = ct_mem(t, prm->name, (size_t)prm->capacity * sizeof(uint32_t), socket);
+	if (t->conns == NULL || t->buckets == NULL || t->free_stack == NULL)
 		goto fail;
-	t->memory = sizeof(*t) + (size_t)prm->capacity * (sizeof(struct ct_conn) +
-							   sizeof(struct ct_cold)) +
-		    (size_t)nb * sizeof(struct ct_bucket) +
-		    (prm->accounting ? (size_t)prm->capacity * sizeof(struct ct_acct) : 0);
+	t->memory = sizeof(*t) + (size_t)prm->capacity * sizeof(struct ct_conn) +
+		    (size_t)nb * sizeof(struct ct_bucket) + (size_t)prm->capacity * 4;
 
 	ct_keys_init(t, prm->seed);
 	ct_timeouts_default(&def);
@@ -185,22 +176,22 @@ ct_table_create(const struct ct_params *prm)
 		memset(t->buckets[i].val, 0xff, sizeof(t->buckets[i].val));
 	for (i = 0; i < CT_TC_MAX; i++)
 		t->lists[i].head = t->lists[i].tail = CT_NIL;
-	/* the free list: index 0 first, so ids are handed out in order */
+	/* stack: index 0 on top, so ids are handed out in order */
 	for (i = 0; i < prm->capacity; i++) {
-		t->conns[i].status = CT_ST_DYING;
-		t->conns[i].tclass = CT_TC_MAX;
-		t->cold[i].prev = CT_NIL;
-		t->cold[i].next = i + 1 < prm->capacity ? i + 1 : CT_NIL;
+		struct ct_conn *c = &t->conns[i];
+
+		c->status = CT_ST_DYING;
+		c->tclass = CT_TC_MAX;
+		c->prev = c->next = CT_NIL;
+		t->free_stack[i] = prm->capacity - 1 - i;
 	}
-	t->free_head = 0;
 	t->free_top = prm->capacity;
 	return t;
 
 fail:
 	ct_mem_free(t->use_heap, t->conns);
-	ct_mem_free(t->use_heap, t->cold);
 	ct_mem_free(t->use_heap, t->buckets);
-	ct_mem_free(t->use_heap, t->acct);
+	ct_mem_free(t->use_heap, t->free_stack);
 	ct_mem_free(t->use_heap, t);
 fail_nomem:
 	rte_errno = ENOMEM;
@@ -229,9 +220,8 @@ ct_table_free(struct ct_table *t)
 		if (!(t->conns[i].status & CT_ST_DYING))
 			run_destroy_cbs(t, &t->conns[i]);
 	ct_mem_free(t->use_heap, t->conns);
-	ct_mem_free(t->use_heap, t->cold);
 	ct_mem_free(t->use_heap, t->buckets);
-	ct_mem_free(t->use_heap, t->acct);
+	ct_mem_free(t->use_heap, t->free_stack);
 	ct_mem_free(t->use_heap, t->addr6);
 	ct_mem_free(t->use_heap, t);
 }
@@ -268,9 +258,7 @@ ct_conn_remove(struct ct_table *t, struct ct_conn *c)
 	c->status |= CT_ST_DYING;
 	c->tclass = CT_TC_MAX;
 	ct_write_end(c);
-	t->cold[idx].next = t->free_head;
-	t->free_head = idx;
-	t->free_top++;
+	t->free_stack[t->free_top++] = idx;
 	CT_STAT_ADD(t, active, -1);
 }
 
@@ -315,7 +303,7 @@ ct_expire(struct ct_table *t, ct_time_t now, unsigned int budget)
 		while (budget > 0 && l->head != CT_NIL) {
 			struct ct_conn *c = &t->conns[l->head];
 
-			if (t->cold[l->head].check_at > now)
+			if (c->check_at > now)
 				break;
 			budget--;
 			if (c->expire <= now) {
@@ -412,7 +400,7 @@ evict_one(struct ct_table *t, ct_time_t now)
 				CT_STAT_INC(t, evicted);
 				return true;
 			}
-			i = t->cold[i].next;
+			i = c->next;
 		}
 	}
 	return false;
@@ -503,7 +491,7 @@ ct_create(struct ct_table *t, const struct ct_tuple *orig, const struct ct_tuple
 		return refuse(t, CT_R_HASH_FULL, why);
 	if (t->free_top == 0 && !evict_one(t, now))
 		return refuse(t, CT_R_TABLE_FULL, why);
-	idx = t->free_head;
+	idx = t->free_stack[t->free_top - 1];
 	c = &t->conns[idx];
 	ct_write_begin(c);
 	/* the tuples first: an insert's cuckoo moves rehash the tuples of the entries they
@@ -520,7 +508,6 @@ ct_create(struct ct_table *t, const struct ct_tuple *orig, const struct ct_tuple
 		ct_write_end(c);
 		return refuse(t, CT_R_HASH_FULL, why);
 	}
-	t->free_head = t->cold[idx].next;
 	t->free_top--;
 	if (reply->dst != orig->src || reply->dport != orig->sport)
 		st |= CT_ST_SNAT;
@@ -528,11 +515,10 @@ ct_create(struct ct_table *t, const struct ct_tuple *orig, const struct ct_tuple
 		st |= CT_ST_DNAT;
 	c->status = st;
 	c->tcp_state = CT_TCP_NONE;
-	/* user words, master, TCP's flags and scales; the window data; the counters */
-	memset(c->user, 0, sizeof(*c) - offsetof(struct ct_conn, user));
-	memset(t->cold[idx].td_end, 0, sizeof(struct ct_cold) - offsetof(struct ct_cold, td_end));
-	if (t->acct != NULL)
-		memset(&t->acct[idx], 0, sizeof(t->acct[idx]));
+	/* line 1 from td_end up to the counters: window data, user words, master */
+	memset(c->td_end, 0, offsetof(struct ct_conn, packets) - offsetof(struct ct_conn, td_end));
+	c->packets[0] = c->packets[1] = 0;
+	c->bytes[0] = c->bytes[1] = 0;
 	c->tclass = CT_TC_MAX;
 	c->expire = now + t->timeout[cls];
 	list_append(t, c, cls, c->expire);
@@ -575,7 +561,7 @@ ct_update(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf, ct_time_t no
 		return CT_RELATED;	/* about c: no state change, no refresh */
 	/* the first packet each way creates or changes state: its checksum first (TCP checks
 	 * its own state-changing segments in ct_tcp_update) */
-	if (ct_conn_proto(c) != IPPROTO_TCP && unlikely(!(c->td_flags[dir] & CT_TD_SEEN)) &&
+	if (ct_conn_proto(c) != IPPROTO_TCP && unlikely(c->packets[dir] == 0) &&
 	    !p->l4_csum_ok && !ct_l4_csum_valid(p, buf)) {
 		r = CT_R_L4_BAD_CSUM;
 		ct_reason_inc(t, r);
@@ -602,11 +588,8 @@ ct_update(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf, ct_time_t no
 		break;
 	}
 	if (likely(r == CT_R_NONE)) {
-		c->td_flags[dir] |= CT_TD_SEEN;
-		if (t->acct != NULL) {
-			t->acct[ct_conn_idx(t, c)].packets[dir]++;
-			t->acct[ct_conn_idx(t, c)].bytes[dir] += p->ip_len;
-		}
+		c->packets[dir]++;
+		c->bytes[dir] += p->ip_len;
 	}
 	ct_write_end(c);
 	if (unlikely(r != CT_R_NONE)) {
@@ -740,9 +723,9 @@ ct_set_timeouts(struct ct_table *t, const struct ct_timeouts *to, ct_time_t now)
 		ct_time_t lim = now + to->t[i];
 
 		if (to->t[i] < t->timeout[i])
-			for (idx = t->lists[i].head; idx != CT_NIL; idx = t->cold[idx].next) {
-				if (t->cold[idx].check_at > lim)
-					t->cold[idx].check_at = lim;
+			for (idx = t->lists[i].head; idx != CT_NIL; idx = t->conns[idx].next) {
+				if (t->conns[idx].check_at > lim)
+					t->conns[idx].check_at = lim;
 				n++;
 			}
 		t->timeout[i] = to->t[i];
@@ -760,10 +743,8 @@ ct_count_reason(struct ct_table *t, enum ct_reason r)
 
 /* Copy one entry consistently; false if it is free or dying. */
 static bool
-read_conn(const struct ct_table *t, uint32_t idx, struct ct_conn_info *o)
+read_conn(const struct ct_conn *c, struct ct_conn_info *o)
 {
-	const struct ct_conn *c = &t->conns[idx];
-	const struct ct_acct *a = t->acct != NULL ? &t->acct[idx] : NULL;
 	uint32_t s1, s2;
 
 	for (;;) {
@@ -779,15 +760,10 @@ read_conn(const struct ct_table *t, uint32_t idx, struct ct_conn_info *o)
 		o->tcp_state = __atomic_load_n(&c->tcp_state, __ATOMIC_RELAXED);
 		o->tclass = __atomic_load_n(&c->tclass, __ATOMIC_RELAXED);
 		o->expire = __atomic_load_n(&c->expire, __ATOMIC_RELAXED);
-		o->accounting = a != NULL;
-		if (a != NULL) {
-			o->packets[0] = __atomic_load_n(&a->packets[0], __ATOMIC_RELAXED);
-			o->packets[1] = __atomic_load_n(&a->packets[1], __ATOMIC_RELAXED);
-			o->bytes[0] = __atomic_load_n(&a->bytes[0], __ATOMIC_RELAXED);
-			o->bytes[1] = __atomic_load_n(&a->bytes[1], __ATOMIC_RELAXED);
-		} else {
-			o->packets[0] = o->packets[1] = o->bytes[0] = o->bytes[1] = 0;
-		}
+		o->packets[0] = __atomic_load_n(&c->packets[0], __ATOMIC_RELAXED);
+		o->packets[1] = __atomic_load_n(&c->packets[1], __ATOMIC_RELAXED);
+		o->bytes[0] = __atomic_load_n(&c->bytes[0], __ATOMIC_RELAXED);
+		o->bytes[1] = __atomic_load_n(&c->bytes[1], __ATOMIC_RELAXED);
 		/* the copies must complete before the count is read again */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		s2 = __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
@@ -807,7 +783,7 @@ ct_snapshot(const struct ct_table *t, uint32_t *cursor, struct ct_conn_info *out
 	while (got < n && i < t->capacity) {
 		struct ct_conn_info *o = &out[got];
 
-		if (read_conn(t, i, o) && o->expire > now) {
+		if (read_conn(&t->conns[i], o) && o->expire > now) {
 			o->id = i;
 			got++;
 		}
