@@ -39,7 +39,8 @@ struct ct_conn {
 	struct ct_tuple tuple[2];	/* [CT_DIR_ORIG], [CT_DIR_REPLY] */
 	ct_time_t expire;		/* absolute; <= now means dead */
 	ct_time_t check_at;		/* when the reaper looks again (list order key) */
-	uint32_t prev, next;		/* timeout-class list links (CT_NIL: none) */
+	uint32_t prev, next;		/* timeout-class list links (CT_NIL: none); a free
+					 * entry's next: the next free one */
 	uint32_t seq;			/* seqcount: odd while the owner writes */
 	uint16_t status;		/* CT_ST_* */
 	uint8_t tcp_state;		/* enum ct_tcp_state */
@@ -108,8 +109,8 @@ struct ct_table {
 	ct_destroy_cb destroy_cb[CT_CB_MAX];	/* per slot, CT_CB_* */
 	void *destroy_arg[CT_CB_MAX];
 	/* owner state */
-	uint32_t *free_stack;
-	uint32_t free_top;		/* entries on the stack */
+	uint32_t free_head;		/* last freed entry, linked by next (CT_NIL: none) */
+	uint32_t free_top;		/* free entries */
 	uint32_t expire_class;		/* class ct_expire starts at (round robin) */
 	struct ct_list lists[CT_TC_MAX];
 	/* connections handed out since the last ct_lookup_burst()/ct_expire(): the caller may

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ct_table.c - the connection table: entry storage (a flat array and a free stack), creation
+ * ct_table.c - the connection table: entry storage (a flat array, free entries linked through
+ * their list link), creation
  * and removal, the per-timeout-class expiry lists, eviction when full, the per-packet update
  * dispatch, accessors, and the lock-free readers (snapshot, counters).
  *
@@ -158,11 +159,10 @@ ct_table_create(const struct ct_params *prm)
 	t->n_buckets = nb;
 	t->conns = ct_mem(t, prm->name, (size_t)prm->capacity * sizeof(struct ct_conn), socket);
 	t->buckets = ct_mem(t, prm->name, (size_t)nb * sizeof(struct ct_bucket), socket);
-	t->free_stack = ct_mem(t, prm->name, (size_t)prm->capacity * sizeof(uint32_t), socket);
-	if (t->conns == NULL || t->buckets == NULL || t->free_stack == NULL)
+	if (t->conns == NULL || t->buckets == NULL)
 		goto fail;
 	t->memory = sizeof(*t) + (size_t)prm->capacity * sizeof(struct ct_conn) +
-		    (size_t)nb * sizeof(struct ct_bucket) + (size_t)prm->capacity * 4;
+		    (size_t)nb * sizeof(struct ct_bucket);
 
 	ct_keys_init(t, prm->seed);
 	ct_timeouts_default(&def);
@@ -176,22 +176,22 @@ ct_table_create(const struct ct_params *prm)
 		memset(t->buckets[i].val, 0xff, sizeof(t->buckets[i].val));
 	for (i = 0; i < CT_TC_MAX; i++)
 		t->lists[i].head = t->lists[i].tail = CT_NIL;
-	/* stack: index 0 on top, so ids are handed out in order */
+	/* the free list: index 0 first, so ids are handed out in order */
 	for (i = 0; i < prm->capacity; i++) {
 		struct ct_conn *c = &t->conns[i];
 
 		c->status = CT_ST_DYING;
 		c->tclass = CT_TC_MAX;
-		c->prev = c->next = CT_NIL;
-		t->free_stack[i] = prm->capacity - 1 - i;
+		c->prev = CT_NIL;
+		c->next = i + 1 < prm->capacity ? i + 1 : CT_NIL;
 	}
+	t->free_head = 0;
 	t->free_top = prm->capacity;
 	return t;
 
 fail:
 	ct_mem_free(t->use_heap, t->conns);
 	ct_mem_free(t->use_heap, t->buckets);
-	ct_mem_free(t->use_heap, t->free_stack);
 	ct_mem_free(t->use_heap, t);
 fail_nomem:
 	rte_errno = ENOMEM;
@@ -221,7 +221,6 @@ ct_table_free(struct ct_table *t)
 			run_destroy_cbs(t, &t->conns[i]);
 	ct_mem_free(t->use_heap, t->conns);
 	ct_mem_free(t->use_heap, t->buckets);
-	ct_mem_free(t->use_heap, t->free_stack);
 	ct_mem_free(t->use_heap, t->addr6);
 	ct_mem_free(t->use_heap, t);
 }
@@ -258,7 +257,9 @@ ct_conn_remove(struct ct_table *t, struct ct_conn *c)
 	c->status |= CT_ST_DYING;
 	c->tclass = CT_TC_MAX;
 	ct_write_end(c);
-	t->free_stack[t->free_top++] = idx;
+	c->next = t->free_head;		/* off its list: the link is the free list's now */
+	t->free_head = idx;
+	t->free_top++;
 	CT_STAT_ADD(t, active, -1);
 }
 
@@ -491,7 +492,7 @@ ct_create(struct ct_table *t, const struct ct_tuple *orig, const struct ct_tuple
 		return refuse(t, CT_R_HASH_FULL, why);
 	if (t->free_top == 0 && !evict_one(t, now))
 		return refuse(t, CT_R_TABLE_FULL, why);
-	idx = t->free_stack[t->free_top - 1];
+	idx = t->free_head;
 	c = &t->conns[idx];
 	ct_write_begin(c);
 	/* the tuples first: an insert's cuckoo moves rehash the tuples of the entries they
@@ -508,6 +509,7 @@ ct_create(struct ct_table *t, const struct ct_tuple *orig, const struct ct_tuple
 		ct_write_end(c);
 		return refuse(t, CT_R_HASH_FULL, why);
 	}
+	t->free_head = c->next;
 	t->free_top--;
 	if (reply->dst != orig->src || reply->dport != orig->sport)
 		st |= CT_ST_SNAT;

@@ -514,7 +514,7 @@ test_hash_index_size(void **state)
 	const uint32_t cap = 4100;
 	struct ct_params prm = { .capacity = cap, .use_heap = true, .seed = { 7, 9 } };
 	struct ct_table *t = ct_table_create(&prm);
-	size_t entries = (size_t)cap * (128 + 4);	/* the entries and their free stack */
+	size_t entries = (size_t)cap * 128;	/* the entries (free ones linked through them) */
 	enum ct_reason why = CT_R_NONE;
 	struct ct_tuple o, r;
 	struct ct_stats st;
@@ -877,6 +877,55 @@ test_large(void **state)
 	ct_table_free(t);
 }
 
+/*
+ * A UDP connection's first packet each way creates or changes state: its checksum is
+ * verified (a bad one is INVALID and changes nothing); later ones are not (the endpoint
+ * drops them).
+ */
+static void
+test_udp_first_csum(void **state)
+{
+	struct ct_table *t = ct_test_table(64, false, false);
+	struct pb_spec out = ct_test_udp(0), back = ct_test_udp(1);
+	unsigned int len, csum_off = PB_ETH_LEN + 20 + 6;
+	uint8_t f[PB_MAX];
+	struct ct_stats st;
+	struct ct_res r;
+
+	(void)state;
+	out.payload = back.payload = "payload!";
+	out.payload_len = back.payload_len = 8;
+	/* a bad first packet: refused, nothing created */
+	len = pb_build(f, &out);
+	f[csum_off] ^= 0x5a;
+	r = ct_test_frame(t, f, len, T0);
+	assert_int_equal(r.state, CT_INVALID);
+	assert_int_equal(r.why, CT_R_L4_BAD_CSUM);
+	ct_stats_get(t, &st);
+	assert_int_equal(st.active, 0);
+	/* good: created; a bad second one passes unchecked */
+	len = pb_build(f, &out);
+	assert_int_equal(ct_test_frame(t, f, len, T0).state, CT_NEW);
+	f[csum_off] ^= 0x5a;
+	assert_int_equal(ct_test_frame(t, f, len, T0).state, CT_NEW);
+	/* the first reply: bad is INVALID and leaves it unreplied; good replies */
+	len = pb_build(f, &back);
+	f[csum_off] ^= 0x5a;
+	r = ct_test_frame(t, f, len, T0);
+	assert_int_equal(r.state, CT_INVALID);
+	assert_int_equal(r.why, CT_R_L4_BAD_CSUM);
+	assert_false(ct_conn_status(r.conn) & CT_ST_SEEN_REPLY);
+	len = pb_build(f, &back);
+	r = ct_test_frame(t, f, len, T0);
+	assert_int_equal(r.state, CT_ESTABLISHED);
+	assert_true(ct_conn_status(r.conn) & CT_ST_SEEN_REPLY);
+	f[csum_off] ^= 0x5a;
+	assert_int_equal(ct_test_frame(t, f, len, T0).state, CT_ESTABLISHED);
+	ct_stats_get(t, &st);
+	assert_int_equal(st.reason[CT_R_L4_BAD_CSUM], 2);
+	ct_table_free(t);
+}
+
 static void
 test_icmp_and_related(void **state)
 {
@@ -1016,6 +1065,7 @@ main(void)
 		cmocka_unit_test(test_seed),
 		cmocka_unit_test(test_capacity_one),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_udp_first_csum),
 		cmocka_unit_test(test_icmp_and_related),
 		cmocka_unit_test(test_bad_params),
 	};
