@@ -174,14 +174,12 @@ gw_fast_hit(struct gw_worker *w, struct rte_mbuf *m, struct ct_pkt *p, ct_time_t
 	unsigned int port = m->port, egress = port ^ 1;
 	uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
 	uint16_t st = ct_conn_status(c);
-	uint16_t fb = p->dir == CT_DIR_ORIG ? CT_ST_FAST0 : CT_ST_FAST1;
-	uint16_t ob = p->dir == CT_DIR_ORIG ? CT_ST_FAST_OUT0 : CT_ST_FAST_OUT1;
 	const struct ct_tuple *other;
 	uint16_t dl4;
 	uint32_t nh;
 
 	/* learnt for this direction on this port; leaves by the other (gw_fast_learn) */
-	if ((st & (fb | ob)) != (fb | (port == GW_PORT_OUTSIDE ? ob : 0)))
+	if ((st & ct_st_fast_mask(p->dir)) != ct_st_fast_bits(p->dir, port == GW_PORT_OUTSIDE))
 		return false;
 	/* gw_hit's DF test, the NAT64 case excluded by gw_fast_learn: never too big here */
 	if (unlikely(p->ip_len + 20u > g->cfg.ifc[egress].mtu))
@@ -242,13 +240,11 @@ gw_fast_learn(struct gw_worker *w, const struct rte_mbuf *m, const struct ct_pkt
 {
 	const struct gw *g = w->g;
 	unsigned int port = m->port;
-	uint16_t fb = p->dir == CT_DIR_ORIG ? CT_ST_FAST0 : CT_ST_FAST1;
-	uint16_t ob = p->dir == CT_DIR_ORIG ? CT_ST_FAST_OUT0 : CT_ST_FAST_OUT1;
 	uint16_t st = ct_conn_status(p->conn);
 
 	/* learnt already; or not ASSURED yet, when ct_update_fast takes no packet of it:
 	 * learning then would be wasted on the short ones (a DNS query and its answer) */
-	if ((st & (fb | ob)) == (fb | (port == GW_PORT_OUTSIDE ? ob : 0)) ||
+	if ((st & ct_st_fast_mask(p->dir)) == ct_st_fast_bits(p->dir, port == GW_PORT_OUTSIDE) ||
 	    !(st & CT_ST_ASSURED))
 		return;
 	/* m->port with a flag: hairpinned, from NAT64, a fragment handed on; stage 1 did not

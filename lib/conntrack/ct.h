@@ -314,6 +314,21 @@ const char *ct_state_str(enum ct_state s);
 #define CT_ST_FAST_OUT1		0x8000
 #define CT_ST_FAST_MASK		0xf000
 
+/** Direction d's FAST bit, and with outside its FAST_OUT bit too: what the status of a
+ * direction learnt on that port carries in CT_ST_FAST0/1 | CT_ST_FAST_OUT0/1 of it. */
+static inline uint16_t
+ct_st_fast_bits(unsigned int d, bool outside)
+{
+	return (uint16_t)((CT_ST_FAST0 << (d & 1)) | (outside ? CT_ST_FAST_OUT0 << (d & 1) : 0));
+}
+
+/** Both of direction d's fast-path bits (the mask ct_st_fast_bits() values are read under). */
+static inline uint16_t
+ct_st_fast_mask(unsigned int d)
+{
+	return ct_st_fast_bits(d, true);
+}
+
 /** TCP states, as netfilter names them. */
 #define CT_FOREACH_TCP_STATE(_)	\
 	_(NONE) _(SYN_SENT) _(SYN_RECV) _(ESTABLISHED) _(FIN_WAIT) _(CLOSE_WAIT)	\

@@ -835,8 +835,7 @@ ct_update_fast(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf, ct_time
 {
 	struct ct_conn *c = p->conn;
 	unsigned int d = p->dir;
-	const uint16_t need = CT_ST_SEEN_REPLY | CT_ST_ASSURED |
-			      (d == CT_DIR_ORIG ? CT_ST_FAST0 : CT_ST_FAST1);
+	const uint16_t need = CT_ST_SEEN_REPLY | CT_ST_ASSURED | ct_st_fast_bits(d, false);
 	const uint16_t deny = CT_ST_HELPER | CT_ST_SEQ_ADJUST | CT_ST_DYING | CT_ST_RELATED;
 
 	/* packets[d] == 0 (wrapped): ct_update verifies a UDP checksum then, as for a first */
@@ -888,11 +887,9 @@ fast_ck_delta(const struct ct_tuple *in, const struct ct_tuple *other)
 void
 ct_conn_learn_fast(struct ct_conn *c, enum ct_dir d, bool outside)
 {
-	uint16_t fb = d == CT_DIR_ORIG ? CT_ST_FAST0 : CT_ST_FAST1;
-	uint16_t ob = d == CT_DIR_ORIG ? CT_ST_FAST_OUT0 : CT_ST_FAST_OUT1;
-	uint16_t want = fb | (outside ? ob : 0);
+	uint16_t mask = ct_st_fast_mask(d), want = ct_st_fast_bits(d, outside);
 
-	if ((c->status & (fb | ob)) == want || (c->status & CT_ST_RELATED))
+	if ((c->status & mask) == want || (c->status & CT_ST_RELATED))
 		return;		/* learnt; or the word is the master's id */
 	ct_write_begin(c);
 	if (!(c->status & (CT_ST_FAST0 | CT_ST_FAST1))) {
@@ -900,7 +897,7 @@ ct_conn_learn_fast(struct ct_conn *c, enum ct_dir d, bool outside)
 		c->fast_ck[CT_DIR_ORIG] = fast_ck_delta(&c->tuple[0], &c->tuple[1]);
 		c->fast_ck[CT_DIR_REPLY] = fast_ck_delta(&c->tuple[1], &c->tuple[0]);
 	}
-	c->status = (uint16_t)((c->status & ~(fb | ob)) | want);
+	c->status = (uint16_t)((c->status & ~mask) | want);
 	ct_write_end(c);
 }
 
