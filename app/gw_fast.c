@@ -39,22 +39,6 @@
 
 #define GW_FAST_SWEEP_BUDGET 4096	/* entries cleared per housekeeping call */
 
-/* The IPv4 header checksum over 20 bytes, 0 when it is right (as ct_parse_ipv4 checks). */
-static inline uint16_t
-gw_fast_ip_csum(const uint8_t *ip)
-{
-	uint32_t w[5];
-	uint64_t s;
-
-	memcpy(w, ip, sizeof(w));
-	s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
-	s = (s & 0xffffffff) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 /*
  * nat_rewrite() and gw_forward()'s header work for a whole TCP/UDP datagram of direction d:
  * it leaves with the inverse of the other direction's tuple (`other`). The L4 checksum
@@ -88,7 +72,7 @@ gw_fast_rewrite(uint8_t *ip, uint8_t *l4, uint8_t proto, const struct ct_tuple *
 	ip[8]--;
 	ip[10] = 0;
 	ip[11] = 0;
-	ck = gw_fast_ip_csum(ip);
+	ck = ct_ipv4_hdr_csum(ip);
 	memcpy(ip + 10, &ck, 2);
 }
 
@@ -136,7 +120,7 @@ gw_fast_parse(const struct gw *g, const struct rte_mbuf *m, struct ct_pkt *p)
 		return false;
 	}
 	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
-	    unlikely(gw_fast_ip_csum(ip) != 0))
+	    unlikely(ct_ipv4_hdr_csum(ip) != 0))
 		return false;	/* the full path counts it */
 	memcpy(&p->tuple.src, ip + 12, 8);	/* src, dst */
 	memcpy(&p->tuple.sport, l4, 4);		/* sport, dport */

@@ -176,15 +176,8 @@ csum_fold(uint64_t sum)
 static inline uint16_t
 ip_csum(const uint8_t *ip, unsigned int len)
 {
-	uint64_t w[2];
-	uint32_t w4;
-
-	if (likely(len == 20)) {
-		/* no options, nearly every packet: two words and a half, no loop */
-		memcpy(w, ip, 16);
-		memcpy(&w4, ip + 16, 4);
-		return (uint16_t)~csum_fold(csum_add64(csum_add64(w[0], w[1]), w4));
-	}
+	if (likely(len == 20))
+		return ct_ipv4_hdr_csum(ip);	/* no options, nearly every packet: no loop */
 	return (uint16_t)~csum_fold(csum_add(ip, len, 0));
 }
 
