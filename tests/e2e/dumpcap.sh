@@ -10,11 +10,7 @@
 # last; always tears the lab down.
 # Run it as: flock /run/natgw-lab.lock bash tests/e2e/dumpcap.sh [--workers 1|2] [--keep]
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-LAB="$top/tools/lab/lab.sh"
-STATE=${LAB_STATE:-/run/natgw-lab}
-export LAB_STATE=$STATE
+. "$(dirname "$0")/lib.sh"	# here, top, LAB, STATE, PY; pass, fail, run_case
 workers=1 keep=0
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -37,9 +33,6 @@ trap 'exit 130' INT TERM
 C() { ip netns exec lab-client "$@"; }
 PFX=--file-prefix=natgw-lab
 
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "PASS $1${2:+ ($2)}"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1: $2"; }
 
 export LAB_BLOB_MB=1
 if ! bash "$LAB" up --workers "$workers" >"$WORK/up.log" 2>&1; then

@@ -33,11 +33,7 @@
 # the same short timeouts (sysctl in lab-gw) to prove the cases. A separate script from
 # run.sh. Packages: tools/lab/packages.txt (tftpd-hpa, tftp-hpa).
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-LAB="$top/tools/lab/lab.sh"
-STATE=${LAB_STATE:-/run/natgw-lab}
-export LAB_STATE=$STATE
+. "$(dirname "$0")/lib.sh"	# here, top, LAB, STATE, PY; pass, fail, run_case
 mode=natgw keep=0 uselab=0 pmd=af_packet workers=1
 while [ $# -gt 0 ]; do
 	case "$1" in

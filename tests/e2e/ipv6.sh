@@ -11,11 +11,8 @@
 #   state established,related" in, anything out), which proves the tests.
 # Run it under the lab lock: flock /run/natgw-lab.lock bash tests/e2e/ipv6.sh --mode natgw
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-LAB="$top/tools/lab/lab.sh"
-STATE=${LAB_STATE:-/run/natgw-lab}
-export LAB_STATE=$STATE LAB_IPV6=1 LAB_BLOB_MB=${LAB_BLOB_MB:-2}
+. "$(dirname "$0")/lib.sh"	# here, top, LAB, STATE, PY; pass, fail, run_case
+export LAB_IPV6=1 LAB_BLOB_MB=${LAB_BLOB_MB:-2}
 mode=natgw pmd=af_packet workers=1 keep=0
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -41,24 +38,7 @@ C() { ip netns exec lab-client "$@"; }
 V() { ip netns exec lab-svc "$@"; }
 S() { ip netns exec lab-server "$@"; }
 SRV=2001:db8:3::10
-PY=/usr/bin/python3
 
-passed=0 failed=0 REASON="" DETAIL=""
-natgw_alive() {
-	[ "$mode" != natgw ] && return 0
-	kill -0 "$(cat "$STATE/pids/natgw.pid" 2>/dev/null)" 2>/dev/null
-}
-run_case() { # name function
-	REASON="" DETAIL=""
-	if ! natgw_alive; then
-		failed=$((failed + 1)); echo "FAIL $1: not run, natgw is not running"; return
-	fi
-	if "$2"; then
-		passed=$((passed + 1)); echo "PASS $1 ${DETAIL:+($DETAIL)}"
-	else
-		failed=$((failed + 1)); echo "FAIL $1: ${REASON:-failed} ${DETAIL:+($DETAIL)}"
-	fi
-}
 
 case_ping6() {
 	local out

@@ -10,12 +10,7 @@
 # and "N passed, N failed" last; exits non-zero on any failure; always tears the lab down.
 # Run it as: flock /run/natgw-lab.lock bash tests/e2e/restore.sh [--workers 1|2] [--keep]
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-LAB="$top/tools/lab/lab.sh"
-STATE=${LAB_STATE:-/run/natgw-lab}
-export LAB_STATE=$STATE
-PY=/usr/bin/python3
+. "$(dirname "$0")/lib.sh"	# here, top, LAB, STATE, PY; pass, fail, run_case
 SESS="$PY $here/tcp_session.py"
 workers=1 keep=0
 while [ $# -gt 0 ]; do
@@ -40,9 +35,6 @@ trap 'exit 130' INT TERM
 C() { ip netns exec lab-client "$@"; }
 S() { ip netns exec lab-server "$@"; }
 
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "PASS $1${2:+ ($2)}"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1: $2"; }
 
 export LAB_BLOB_MB=1
 # the lab's config picks TCP up mid-stream (tcp_loose, default yes), which would carry the

@@ -23,12 +23,7 @@
 #
 # Run it as every lab command: flock /run/natgw-lab.lock bash tests/e2e/rules.sh
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-LAB="$top/tools/lab/lab.sh"
-PY=/usr/bin/python3
-STATE=${LAB_STATE:-/run/natgw-lab}
-export LAB_STATE=$STATE
+. "$(dirname "$0")/lib.sh"	# here, top, LAB, STATE, PY; pass, fail, run_case
 mode=natgw pmd=af_packet workers=1 keep=0
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -62,31 +57,6 @@ C() { ip netns exec lab-client "$@"; }
 S() { ip netns exec lab-server "$@"; }
 G() { ip netns exec lab-gw "$@"; }
 
-passed=0 failed=0
-REASON="" DETAIL=""
-natgw_alive() {
-	[ "$mode" != natgw ] && return 0
-	kill -0 "$(cat "$STATE/pids/natgw.pid" 2>/dev/null)" 2>/dev/null
-}
-run_case() { # name function
-	local name=$1 t0 t1
-	REASON="" DETAIL=""
-	[ -z "${E2E_ONLY:-}" ] || [[ " $E2E_ONLY " == *" $name "* ]] || return 0
-	if ! natgw_alive; then
-		failed=$((failed + 1))
-		echo "FAIL $name: not run, natgw is not running"
-		return
-	fi
-	t0=$(date +%s.%N)
-	if "$2"; then
-		t1=$(date +%s.%N)
-		passed=$((passed + 1))
-		printf 'PASS %-16s %s [%.1fs]\n' "$name" "$DETAIL" "$(echo "$t1 - $t0" | bc)"
-	else
-		failed=$((failed + 1))
-		echo "FAIL $name: ${REASON:-failed} ${DETAIL:+($DETAIL)}"
-	fi
-}
 
 # TCP connect from a namespace: prints "connected", "refused", "timeout" or the error
 tcp_try() { # NS HOST PORT [TIMEOUT]

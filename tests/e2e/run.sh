@@ -16,12 +16,8 @@
 #   --compare      run both modes and print kernel vs natgw throughput and connections/s
 #   --keep         leave the lab up afterwards (tools/lab/lab.sh down removes it)
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-LAB="$top/tools/lab/lab.sh"
+. "$(dirname "$0")/lib.sh"	# here, top, LAB, STATE, PY; pass, fail, run_case
 CLI="/usr/bin/python3 $top/tools/lab/labcli.py"
-STATE=${LAB_STATE:-/run/natgw-lab}
-export LAB_STATE=$STATE
 mode=natgw quick=0 compare=0 keep=0 pmd=af_packet workers=1
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -121,32 +117,6 @@ S() { ip netns exec lab-server "$@"; }
 R() { ip netns exec lab-router "$@"; }
 G() { ip netns exec lab-gw "$@"; }
 
-passed=0 failed=0
-REASON="" DETAIL=""
-natgw_alive() { # natgw mode: the gateway process still runs (a precondition of every case)
-	[ "$mode" != natgw ] && return 0
-	kill -0 "$(cat "$STATE/pids/natgw.pid" 2>/dev/null)" 2>/dev/null
-}
-run_case() { # name function
-	local name=$1 t0 t1
-	REASON="" DETAIL=""
-	# E2E_ONLY="case ...": run only those (not run is not counted either way)
-	[ -z "${E2E_ONLY:-}" ] || [[ " $E2E_ONLY " == *" $name "* ]] || return 0
-	if ! natgw_alive; then
-		failed=$((failed + 1))
-		echo "FAIL $name: not run, natgw is not running"
-		return
-	fi
-	t0=$(date +%s.%N)
-	if "$2"; then
-		t1=$(date +%s.%N)
-		passed=$((passed + 1))
-		printf 'PASS %-16s %s [%.1fs]\n' "$name" "$DETAIL" "$(echo "$t1 - $t0" | bc)"
-	else
-		failed=$((failed + 1))
-		echo "FAIL $name: ${REASON:-failed} ${DETAIL:+($DETAIL)}"
-	fi
-}
 metric() { echo "$1 $2" >>"$METRICS"; }
 
 # packet capture in a namespace, for evidence: cap_start NS IF FILTER; ...; cap_stop -> $CAPN

@@ -22,14 +22,9 @@
 #
 # Run it as every lab command: flock /run/natgw-lab.lock bash tests/e2e/vlan.sh
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-LAB="$top/tools/lab/lab.sh"
+. "$(dirname "$0")/lib.sh"	# here, top, LAB, STATE, PY; pass, fail, run_case
 CLI="/usr/bin/python3 $top/tools/lab/labcli.py"
 TEL="/usr/bin/python3 $top/tools/lab/natgw_tel.py"
-PY=/usr/bin/python3
-STATE=${LAB_STATE:-/run/natgw-lab}
-export LAB_STATE=$STATE
 mode=natgw pmd=af_packet workers=1 keep=0
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -60,32 +55,10 @@ C() { ip netns exec lab-client "$@"; }
 R() { ip netns exec lab-router "$@"; }
 W() { ip netns exec lab-sw "$@"; }
 
-passed=0 failed=0
-REASON="" DETAIL=""
-LABNAME=""
-natgw_alive() { kill -0 "$(cat "$STATE/pids/natgw.pid" 2>/dev/null)" 2>/dev/null; }
-run_case() { # name function
-	local name=$LABNAME-$1 t0 t1
-	REASON="" DETAIL=""
-	[ -z "${E2E_ONLY:-}" ] || [[ " $E2E_ONLY " == *" $name "* ]] || return 0
-	if ! natgw_alive; then
-		failed=$((failed + 1))
-		echo "FAIL $name: not run, natgw is not running"
-		return
-	fi
-	t0=$(date +%s.%N)
-	if "$2"; then
-		t1=$(date +%s.%N)
-		passed=$((passed + 1))
-		printf 'PASS %-20s %s [%.1fs]\n' "$name" "$DETAIL" "$(echo "$t1 - $t0" | bc)"
-	else
-		failed=$((failed + 1))
-		echo "FAIL $name: ${REASON:-failed} ${DETAIL:+($DETAIL)}"
-	fi
-}
+LABNAME="" E2E_CASE_PREFIX=""
 
 lab_up() { # name lab.sh options...: bring a lab up (a failure is one FAIL, the cases skipped)
-	LABNAME=$1; shift
+	LABNAME=$1 E2E_CASE_PREFIX=$1; shift
 	bash "$LAB" down >/dev/null 2>&1
 	if bash "$LAB" up --mode natgw --pmd "$pmd" --workers "$workers" "$@" >"$WORK/up.log" 2>&1
 	then
