@@ -19,7 +19,7 @@
 
 #include "ct.h"
 
-#define CT_NIL		UINT32_MAX	/* "no entry" in list links and the free stack */
+#define CT_NIL		UINT32_MAX	/* "no entry" in list links and the free list */
 #define CT_SLOT_EMPTY	UINT32_MAX	/* hash slot value of an empty slot (its sig is 0) */
 #define CT_BUCKET_SLOTS	8
 

@@ -2,8 +2,9 @@
 # natgw end-to-end: IPv6 routed with conntrack (issue 12; docs/config.md "IPv6"), real
 # clients in the namespace lab brought up with --ipv6 (tools/lab/lab.sh lab_ipv6: inside
 # 2001:db8:1::/64 and the routed 2001:db8:100::/56 behind lab-svc, the router's far link to
-# the server with MTU 1280). Prints "PASS name (detail)" or "FAIL name: reason" per case and,
-# last, "N passed, N failed"; exits non-zero on any failure; always tears the lab down.
+# the server with MTU 1280). Prints "PASS name detail [time]" or "FAIL name: reason" per
+# case and, last, "N passed, N failed"; exits non-zero on any failure; always tears the lab
+# down.
 #
 #   tests/e2e/ipv6.sh [--mode natgw|kernel] [--pmd af_packet|af_xdp] [--workers 1|2] [--keep]
 #

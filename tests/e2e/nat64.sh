@@ -8,7 +8,7 @@
 # over the same 1280-byte link; the lab reaches nothing outside). Cases: ping -6,
 # an HTTP download, an upload that needs PMTUD (the router-server link is 1280 bytes of
 # IPv4: fragmentation needed must come back as Packet Too Big), UDP echo, a refused UDP port
-# (ICMP port unreachable -> ICMPv6). Prints "PASS name (detail)" or "FAIL name: reason" per
+# (ICMP port unreachable -> ICMPv6). Prints "PASS name detail [time]" or "FAIL name: reason" per
 # case and, last, "N passed, N failed"; exits non-zero on any failure; tears the lab down.
 #
 #   tests/e2e/nat64.sh [--mode natgw|kernel] [--pmd af_packet|af_xdp] [--workers 1|2] [--keep]
