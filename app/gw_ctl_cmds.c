@@ -823,7 +823,7 @@ gw_ctl_apply_fwds(const struct nat_fwd *fwds, unsigned int n, uint64_t *touched,
 	/* publish: steering (gw_owner) reads g->fwd, each worker's NAT its adopted table */
 	old = g->fwd;
 	__atomic_store_n(&g->fwd, ft, __ATOMIC_RELEASE);
-	gw_fast_invalidate(g);	/* steering changed: what the fast path learnt (gw_fast.c) */
+	gw_fast_relearn(g);	/* steering changed: what the fast path learnt (gw_fast.c) */
 	for (i = 0; i < g->n_workers; i++)
 		nat_ctx_set_fwd(g->w[i]->nat, ft);
 	memcpy(gw_ctl_st.cur.fwds, fwds, n * sizeof(fwds[0]));

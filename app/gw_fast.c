@@ -286,7 +286,7 @@ gw_fast_sweep(struct gw_worker *w)
 void
 gw_fast_relearn(struct gw *g)
 {
-	gw_fast_invalidate(g);
+	__atomic_fetch_add(&g->fast_serial, 1, __ATOMIC_RELEASE);
 }
 
 bool

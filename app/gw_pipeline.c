@@ -392,7 +392,7 @@ gw_set_untracked(struct gw *g, const struct gw_untracked *u, unsigned int n)
 	memcpy(g->cfg.untracked, u, n * sizeof(*u));
 	g->cfg.n_untracked = n;
 	gw_untracked_prepare(g);
-	gw_fast_invalidate(g);	/* [untracked] decides before the fast path's bits */
+	gw_fast_relearn(g);	/* [untracked] decides before the fast path's bits */
 	return 0;
 }
 

@@ -292,16 +292,10 @@ unsigned int gw_fast_burst(struct gw_worker *w, struct rte_mbuf **pkts, uint16_t
  * fast path may take from now on for p's direction. */
 void gw_fast_learn(struct gw_worker *w, const struct rte_mbuf *m, const struct ct_pkt *p,
 		   unsigned int egress, uint32_t dst);
-/* Between bursts: relearn after gw_fast_invalidate, and whether the path is on. */
+/* Between bursts: relearn after gw_fast_relearn (gw.h), and whether the path is on. */
 void gw_fast_poll(struct gw_worker *w);
 /* Housekeeping: clear a slice of the learnt bits while relearning. */
 unsigned int gw_fast_sweep(struct gw_worker *w);
-/* Control plane: the configuration the learnt bits stand on changed. */
-static inline void
-gw_fast_invalidate(struct gw *g)
-{
-	__atomic_fetch_add(&g->fast_serial, 1, __ATOMIC_RELEASE);
-}
 
 /* gw_arp.c */
 int gw_arp_init(struct gw_worker *w);

@@ -250,7 +250,7 @@ csum_fold64(uint64_t s)
 
 /*
  * nat_rewrite() of a whole TCP or UDP datagram (not a fragment, not an ICMP error, a full
- * L4 header): the IPv4 header at ip, its L4 header at l4, made to carry `want`. Every
+ * L4 header), the established case: p's IPv4 and L4 headers made to carry `want`. Every
  * changed word is summed once into one RFC 1624 (eqn. 3) delta, `d` for the addresses (IP
  * header checksum) and `d` plus the ports' for the L4 checksum (pseudo header), then one
  * add and fold per checksum, on the raw (network order) words. The result is the value the
@@ -258,8 +258,10 @@ csum_fold64(uint64_t s)
  * ("none", RFC 768) stays 0, and a computed 0 is sent as 0xffff.
  */
 static inline void
-rewrite_l4_words(const struct ct_tuple *want, uint8_t *ip, uint8_t *l4, uint8_t proto)
+rewrite_l4_fast(const struct ct_pkt *p, const struct ct_tuple *want, uint8_t *buf)
 {
+	uint8_t *ip = buf + p->l3_off, *l4 = buf + p->l4_off;
+	uint8_t proto = p->tuple.proto;
 	uint8_t *l4ck = l4 + (proto == IPPROTO_TCP ? 16 : 6);
 	uint32_t old[2];	/* the words as they are in the packet: addresses, ports */
 	uint64_t d;
@@ -285,13 +287,6 @@ rewrite_l4_words(const struct ct_tuple *want, uint8_t *ip, uint8_t *l4, uint8_t 
 	w[0] = want->sport;
 	w[1] = want->dport;
 	memcpy(l4, w, 4);
-}
-
-/* The established case, a whole TCP or UDP datagram (rewrite_l4_words). */
-static inline void
-rewrite_l4_fast(const struct ct_pkt *p, const struct ct_tuple *want, uint8_t *buf)
-{
-	rewrite_l4_words(want, buf + p->l3_off, buf + p->l4_off, p->tuple.proto);
 }
 
 /* A whole TCP or UDP datagram with its full header: rewrite_l4_fast's case. */
