@@ -276,7 +276,7 @@ b6_rx_fill(struct bench *b, struct rte_mbuf **m, unsigned int n, struct stream6 
 {
 	unsigned int i;
 
-	if (unlikely(rte_pktmbuf_alloc_bulk(b->mp, m, n) != 0)) {
+	if (unlikely(nic_rx_bulk(b->mp, m, n, port, RTE_PTYPE_L2_ETHER) != 0)) {
 		b->alloc_fail++;
 		return -ENOBUFS;
 	}
@@ -293,9 +293,7 @@ b6_rx_fill(struct bench *b, struct rte_mbuf **m, unsigned int n, struct stream6 
 		}
 		m[i]->data_len = s->len;
 		m[i]->pkt_len = s->len;
-		m[i]->port = port;
-		m[i]->packet_type = RTE_PTYPE_L2_ETHER |
-			(s->v6 ? RTE_PTYPE_L3_IPV6 : RTE_PTYPE_L3_IPV4);
+		m[i]->packet_type |= s->v6 ? RTE_PTYPE_L3_IPV6 : RTE_PTYPE_L3_IPV4;
 		*(uint32_t *)rte_mbuf_to_priv(m[i]) = s->tag;
 	}
 	return 0;
@@ -392,7 +390,7 @@ b6_tx(struct bench *b, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 		if (unlikely(x->mode != M_FREE))
 			b6_verify(b, x, pkts[i], port);
 	}
-	rte_pktmbuf_free_bulk(pkts, n);
+	nic_tx_free(b->mp, pkts, n);
 	return n;
 }
 

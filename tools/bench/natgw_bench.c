@@ -504,7 +504,7 @@ rx_fill(struct bench *b, struct rte_mbuf **m, unsigned int n, struct stream *st,
 
 	if (n == 0)
 		return 0;
-	if (unlikely(rte_pktmbuf_alloc_bulk(b->mp, m, n) != 0)) {
+	if (unlikely(nic_rx_bulk(b->mp, m, n, port, RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4) != 0)) {
 		b->alloc_fail++;
 		return -ENOBUFS;
 	}
@@ -521,8 +521,6 @@ rx_fill(struct bench *b, struct rte_mbuf **m, unsigned int n, struct stream *st,
 		}
 		m[i]->data_len = FRAME_LEN;
 		m[i]->pkt_len = FRAME_LEN;
-		m[i]->port = port;
-		m[i]->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4;
 		*mbuf_tag(m[i]) = s->tag;
 		if (st->fresh) {
 			struct mbuf_priv *pv = mbuf_priv(m[i]);
@@ -673,12 +671,12 @@ bench_tx(void *arg, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 		}
 		done[nd++] = m;
 		if (nd == RTE_DIM(done)) {
-			rte_pktmbuf_free_bulk(done, nd);
+			nic_tx_free(b->mp, done, nd);
 			nd = 0;
 		}
 	}
 	if (nd > 0)
-		rte_pktmbuf_free_bulk(done, nd);
+		nic_tx_free(b->mp, done, nd);
 	return n;
 }
 
