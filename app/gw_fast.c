@@ -80,8 +80,9 @@ gw_fast_rewrite(uint8_t *ip, uint8_t *l4, uint8_t proto, const struct ct_tuple *
  * Parse for the lookup, and only the packets the fast path may take: a plain frame on a
  * side (no flag in m->port), one segment, for our MAC, IPv4 with a 20-byte header that
  * ct_parse_ipv4 accepts, not a fragment, TTL above 1, TCP with a data offset that fits or
- * UDP. p is then what ct_parse_ipv4 would make of it (the full path takes it as is).
- * Anything else keeps family 0, which the lookup skips, and goes the full path.
+ * UDP. p then has what the lookup and the fast path read, as ct_parse_ipv4 would give
+ * it; gw_slow_one sets the rest when the packet goes the full path after all. Anything
+ * else keeps family 0, which the lookup skips, and goes the full path.
  */
 static inline bool
 gw_fast_parse(const struct gw *g, const struct rte_mbuf *m, struct ct_pkt *p)
@@ -134,17 +135,6 @@ gw_fast_parse(const struct gw *g, const struct rte_mbuf *m, struct ct_pkt *p)
 	p->payload_off = (uint16_t)(p->l4_off + hdr);
 	p->payload_len = (uint16_t)(tot - 20 - hdr);
 	p->ttl = ip[8];
-	/* the rest as ct_parse_ipv4 leaves it for this packet, so that the full path can
-	 * take p as it is (gw_stage1 `parsed`) */
-	p->icmp_type = 0;
-	p->icmp_code = 0;
-	p->is_icmp_error = 0;
-	p->is_fragment = 0;
-	p->inner_l3_off = 0;
-	p->inner_l4_off = 0;
-	p->inner_len = 0;
-	p->l4_csum_ok = false;
-	p->frag6_off = 0;
 	return true;
 }
 

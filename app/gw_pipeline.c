@@ -1021,10 +1021,21 @@ gw_slow_one(struct gw_worker *w, struct rte_mbuf *m, ct_time_t now, bool handed,
 	int owner;
 
 	if (parsed) {
-		p = *pre;	/* the fast path's parse: what ct_parse_ipv4 gives */
+		/* the fast path's parse (gw_fast_parse), and the fields it leaves as
+		 * ct_parse_ipv4 leaves them for such a packet (TCP or UDP, whole, IPv4) */
+		p = *pre;
 		p.hash = 0;
 		p.conn = NULL;
 		p.dir = 0;
+		p.icmp_type = 0;
+		p.icmp_code = 0;
+		p.is_icmp_error = 0;
+		p.is_fragment = 0;
+		p.inner_l3_off = 0;
+		p.inner_l4_off = 0;
+		p.inner_len = 0;
+		p.l4_csum_ok = false;
+		p.frag6_off = 0;
 	}
 	owner = gw_stage1(w, &m, &p, now, handed, &rehand, parsed);
 
