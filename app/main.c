@@ -38,6 +38,7 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include <rte_cycles.h>
@@ -1102,6 +1103,14 @@ natgw_worker_main(void *arg)
 	uint32_t idle = 0;
 	unsigned int p;
 	ct_time_t reclaim = 0;
+
+	/* The idle back-off's sleep ends when the kernel's timer slack lets it: 50 us more
+	 * by default, on every packet that finds the worker asleep (a 50 us sleep took 138 us
+	 * here, 90 us with 1 us of slack). The latency of a quiet connection's every round trip
+	 * is that wake-up, so the worker asks for 1 us. */
+	if (natgw_cfg.idle_sleep_us != 0 && prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0) != 0)
+		fprintf(stderr, "natgw: worker %u: timer slack left as it is: %s\n", k->idx,
+			strerror(errno));
 
 	while (!natgw_stop) {
 		ct_time_t now = natgw_clock();
