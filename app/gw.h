@@ -208,6 +208,8 @@ struct gw_config {
 	/* conntrack */
 	uint32_t capacity;			/**< connections per worker */
 	bool tcp_liberal, tcp_loose;
+	bool ct_accounting;			/**< [conntrack] accounting: per-connection
+						 *   packet and byte counters */
 	struct ct_timeouts timeouts;
 	/* workers */
 	uint32_t idle_sleep_us;

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -651,6 +652,9 @@ gw_cfg_conntrack(const struct gw_cfg_ctx *x, struct gw_config *c, const char *se
 	} else if (strcmp(key, "tcp_loose") == 0) {
 		if (gw_parse_bool(val, &c->tcp_loose) < 0)
 			return BAD("tcp_loose: want yes or no, got '%s'", val);
+	} else if (strcmp(key, "accounting") == 0) {
+		if (gw_parse_bool(val, &c->ct_accounting) < 0)
+			return BAD("accounting: want yes or no, got '%s'", val);
 	} else if (strncmp(key, "timeout.", 8) == 0) {
 		cl = ct_tclass_by_name(key + 8);
 		if (cl < 0)
@@ -659,6 +663,9 @@ gw_cfg_conntrack(const struct gw_cfg_ctx *x, struct gw_config *c, const char *se
 		if (gw_parse_time(val, &us) < 0 || us == 0)
 			return BAD("%s: want a time > 0 (30, 30s, 500ms, 5m, 2h), got '%s'",
 				   key, val);
+		if (us > CT_TIMEOUT_MAX)
+			return BAD("%s: at most %" PRIu64 " s (2^30 ms, 12.4 days), got '%s'",
+				   key, CT_TIMEOUT_MAX / CT_USEC_PER_SEC, val);
 		c->timeouts.t[cl] = us;
 	} else {
 		return BAD("unknown key '%s' in [%s]", key, sec);
@@ -1183,8 +1190,9 @@ gw_config_print(FILE *f, const struct gw_config *c)
 			fw->proto == IPPROTO_TCP ? "tcp" : "udp", a, fw->ext_lo, fw->ext_hi, b,
 			fw->int_port);
 	}
-	fprintf(f, "  conntrack: capacity %u per worker, tcp_liberal %s, tcp_loose %s\n",
-		c->capacity, c->tcp_liberal ? "yes" : "no", c->tcp_loose ? "yes" : "no");
+	fprintf(f, "  conntrack: capacity %u per worker, tcp_liberal %s, tcp_loose %s, "
+		"accounting %s\n", c->capacity, c->tcp_liberal ? "yes" : "no",
+		c->tcp_loose ? "yes" : "no", c->ct_accounting ? "yes" : "no");
 	fprintf(f, "  untracked rules %u, inside routes %u, arp timeout %us hold %u, "
 		"fragments %u flows %ums, held <= %u (%u per source)\n",
 		c->n_untracked, c->n_routes, c->arp_timeout_s, c->arp_hold, c->frag_max_flows,

@@ -39,7 +39,8 @@ extern "C" {
 
 /** One connection as an object member (the listing's fields, also for events): id,
  * worker, lcore, proto, tcp_state, status, timeout (s), orig, reply ("src=A dst=B sport=P
- * dport=Q"), packets_orig/_reply, bytes_orig/_reply, snat, dnat, related, helper. [any] */
+ * dport=Q"), packets_orig/_reply, bytes_orig/_reply ([conntrack] accounting only), snat,
+ * dnat, related, helper. [any] */
 struct ct_conn_info;
 void gw_ctl_json_conn(struct gw_ctl_reply *rp, const char *key, const struct ct_conn_info *ci,
 		      unsigned int worker, ct_time_t now);

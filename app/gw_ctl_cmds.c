@@ -421,10 +421,12 @@ gw_ctl_json_conn(struct gw_ctl_reply *rp, const char *key, const struct ct_conn_
 	gw_ctl_json_str(rp, "orig", buf);
 	gw_ctl_tuple_str(buf, sizeof(buf), &ci->tuple[1]);
 	gw_ctl_json_str(rp, "reply", buf);
-	gw_ctl_json_u64(rp, "packets_orig", ci->packets[0]);
-	gw_ctl_json_u64(rp, "packets_reply", ci->packets[1]);
-	gw_ctl_json_u64(rp, "bytes_orig", ci->bytes[0]);
-	gw_ctl_json_u64(rp, "bytes_reply", ci->bytes[1]);
+	if (ci->accounting) {	/* [conntrack] accounting (as conntrack -L without acct) */
+		gw_ctl_json_u64(rp, "packets_orig", ci->packets[0]);
+		gw_ctl_json_u64(rp, "packets_reply", ci->packets[1]);
+		gw_ctl_json_u64(rp, "bytes_orig", ci->bytes[0]);
+		gw_ctl_json_u64(rp, "bytes_reply", ci->bytes[1]);
+	}
 	gw_ctl_json_bool(rp, "snat", (ci->status & CT_ST_SNAT) != 0);
 	gw_ctl_json_bool(rp, "dnat", (ci->status & CT_ST_DNAT) != 0);
 	gw_ctl_json_bool(rp, "related", (ci->status & CT_ST_RELATED) != 0);
@@ -691,7 +693,7 @@ gw_ctl_w_flush(struct gw_worker *w, const void *arg, uint64_t *pos, uint64_t *to
 	 * does not show it): left to the reaper, which counts it as expired */
 	if (f->id >= 0) {
 		c = ct_conn_by_id(ct, (uint32_t)f->id);
-		if (c != NULL && ct_conn_expire(c) > now &&
+		if (c != NULL && ct_conn_expire(c, now) > now &&
 		    gw_ctl_match(f, ct_conn_tuple(c, CT_DIR_ORIG),
 					      ct_conn_tcp_state(c), w->idx, (uint32_t)f->id)) {
 			ct_delete(ct, c);
@@ -702,7 +704,7 @@ gw_ctl_w_flush(struct gw_worker *w, const void *arg, uint64_t *pos, uint64_t *to
 	end = (uint32_t)RTE_MIN((uint64_t)cap, *pos + GW_CTL_BUDGET);
 	for (id = (uint32_t)*pos; id < end; id++) {
 		c = ct_conn_by_id(ct, id);
-		if (c == NULL || ct_conn_expire(c) <= now ||
+		if (c == NULL || ct_conn_expire(c, now) <= now ||
 		    !gw_ctl_match(f, ct_conn_tuple(c, CT_DIR_ORIG), ct_conn_tcp_state(c), w->idx,
 				  id))
 			continue;

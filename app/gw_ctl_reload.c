@@ -107,6 +107,7 @@ gw_ctl_immutable_diff(const struct gw_config *a, const struct gw_config *b)
 	GW_DIFF(a->capacity != b->capacity, "[conntrack] capacity");
 	GW_DIFF(a->tcp_liberal != b->tcp_liberal, "[conntrack] tcp_liberal");
 	GW_DIFF(a->tcp_loose != b->tcp_loose, "[conntrack] tcp_loose");
+	GW_DIFF(a->ct_accounting != b->ct_accounting, "[conntrack] accounting");
 	GW_DIFF(a->idle_sleep_us != b->idle_sleep_us, "[workers] idle_sleep_us");
 	GW_DIFF(a->idle_polls != b->idle_polls, "[workers] idle_polls");
 	GW_DIFF(a->burst != b->burst, "[workers] burst");

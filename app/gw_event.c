@@ -76,7 +76,7 @@ gw_event_conn_new(struct gw_worker *w, const struct ct_conn *c)
 	if (!gw_event_v4(c))
 		return;
 	gw_event_fill(w, &e, c, GW_EV_NEW);
-	e.expire = ct_conn_expire(c);
+	e.expire = ct_conn_expire(c, w->ev_now);
 	gw_event_put(w, &e);
 }
 
@@ -91,7 +91,7 @@ gw_event_conn_check(struct gw_worker *w, const struct ct_conn *c, uint16_t old_s
 	     (uint8_t)ct_conn_tcp_state(c) == old_tcp) || !gw_event_v4(c))
 		return;
 	gw_event_fill(w, &e, c, GW_EV_UPDATE);
-	e.expire = ct_conn_expire(c);
+	e.expire = ct_conn_expire(c, w->ev_now);
 	gw_event_put(w, &e);
 }
 
@@ -108,7 +108,7 @@ gw_event_ct_destroyed(struct ct_table *t, struct ct_conn *c, void *arg)
 	    !gw_event_v4(c))
 		return;
 	gw_event_fill(w, &e, c, GW_EV_DESTROY);
-	e.reason = ct_conn_expire(c) <= w->ev_now ? GW_EV_R_TIMEOUT : w->ev_why;
+	e.reason = ct_conn_expire(c, w->ev_now) <= w->ev_now ? GW_EV_R_TIMEOUT : w->ev_why;
 	gw_event_put(w, &e);
 }
 

@@ -1247,6 +1247,7 @@ gw_worker_create(struct gw *g, unsigned int i, const struct gw_params *prm, char
 		.timeouts = &g->cfg.timeouts,
 		.tcp_liberal = g->cfg.tcp_liberal,
 		.tcp_loose = g->cfg.tcp_loose,
+		.accounting = g->cfg.ct_accounting,
 		.use_heap = prm->use_heap,
 	};
 	char name[32];

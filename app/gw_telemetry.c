@@ -252,8 +252,10 @@ gw_tel_conns(const char *cmd, const char *params, struct rte_tel_data *d)
 				inet_ntop(AF_INET6, a6, buf, sizeof(buf));
 				rte_tel_data_add_dict_string(c, "nat64_host", buf);
 			}
-			rte_tel_data_add_dict_u64(c, "packets_orig", ci[i].packets[0]);
-			rte_tel_data_add_dict_u64(c, "packets_reply", ci[i].packets[1]);
+			if (ci[i].accounting) {
+				rte_tel_data_add_dict_u64(c, "packets_orig", ci[i].packets[0]);
+				rte_tel_data_add_dict_u64(c, "packets_reply", ci[i].packets[1]);
+			}
 			rte_tel_data_add_dict_u64(c, "worker", wk);
 			rte_tel_data_add_dict_u64(c, "lcore", gw_tel_lcore[wk]);
 			snprintf(key, sizeof(key), "c%u", n);

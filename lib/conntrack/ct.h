@@ -391,10 +391,14 @@ enum ct_tclass {
 	CT_TC_MAX
 };
 
-/** Timeouts in microseconds, one per class. */
+/** Timeouts in microseconds, one per class: 1 us .. CT_TIMEOUT_MAX, kept to the millisecond
+ * (a connection lives its timeout rounded up to the next ms). */
 struct ct_timeouts {
 	ct_time_t t[CT_TC_MAX];
 };
+
+/** The longest timeout: 2^30 ms, 12.4 days (entry times are 32-bit milliseconds). */
+#define CT_TIMEOUT_MAX	((UINT64_C(1) << 30) * 1000)
 
 /* TCP_UNACK: ESTABLISHED with data not yet acknowledged (shorter, netfilter's "unacknowledged"
  * timeout). A connection enters that class on unacknowledged data and then stays in it while
@@ -428,6 +432,8 @@ struct ct_params {
 	uint32_t evict_search;	/**< entries examined to find an evictable one (default 8) */
 	const char *name;	/**< memzone name prefix, unique per process */
 	bool use_heap;		/**< allocate with calloc instead of rte_malloc (no EAL) */
+	bool accounting;	/**< count packets and bytes per connection and direction
+				 *   (nf_conntrack_acct; 32 more bytes per entry) */
 };
 
 /**
@@ -580,8 +586,9 @@ void ct_conn_set_status(struct ct_conn *c, uint16_t bits);
 /** Clear status bits (the app's CT_ST_RS_* cache bits). [owner] */
 void ct_conn_clear_status(struct ct_conn *c, uint16_t bits);
 enum ct_tcp_state ct_conn_tcp_state(const struct ct_conn *c);
-/** Absolute time the connection expires at (<= now: dead, awaiting reclaim). */
-ct_time_t ct_conn_expire(const struct ct_conn *c);
+/** Absolute time the connection expires at (<= now: dead, awaiting reclaim), to the
+ * millisecond, read near now (the caller's clock of the packet path). */
+ct_time_t ct_conn_expire(const struct ct_conn *c, ct_time_t now);
 /** Index of the connection in its table, stable while it lives (0..capacity-1). */
 uint32_t ct_conn_id(const struct ct_table *t, const struct ct_conn *c);
 struct ct_conn *ct_conn_by_id(struct ct_table *t, uint32_t id);
@@ -606,7 +613,8 @@ struct ct_conn_info {
 	uint8_t tcp_state;	/**< enum ct_tcp_state (TCP only) */
 	uint8_t tclass;		/**< enum ct_tclass */
 	ct_time_t expire;	/**< absolute time of expiry */
-	uint64_t packets[2];
+	bool accounting;	/**< the table counts packets and bytes (ct_params) */
+	uint64_t packets[2];	/**< per direction; 0 without accounting */
 	uint64_t bytes[2];
 };
 

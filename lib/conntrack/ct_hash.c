@@ -4,9 +4,9 @@
  * bucketised table (not rte_hash). A bucket is one cache line holding 8 signatures and 8
  * values (entry index << 1 | direction). Each key has two candidate buckets taken from
  * different bits of the hash and goes into the less loaded one (the "power of two choices").
- * The index is sized for <= 75% of its slots (ct_buckets_for). At that load greedy choice
+ * The index is sized for <= 87.5% of its slots (ct_buckets_for). At that load greedy choice
  * alone overflows a bucket now and then (the fullest of n buckets holds about
- * mean + ln ln n / ln 2 keys: 6 + ~4 > 8 at 4M connections), so when both candidates are
+ * mean + ln ln n / ln 2 keys: 7 + ~4 > 8 at 4M connections), so when both candidates are
  * full a short breadth-first cuckoo search moves keys to their other bucket (as DPDK
  * rte_hash's make_space_bucket and "Cuckoo hashing" by Pagh and Rodler; 2-choice 8-slot
  * buckets hold up to ~98% this way). Only if that search fails too is the new connection
@@ -63,11 +63,12 @@ ct_keys_init(struct ct_table *t, const uint64_t seed[2])
 uint32_t
 ct_buckets_for(uint32_t capacity)
 {
-	/* 2 keys per connection, at most 3/4 of the slots used: capacity * 2 / (8 * 3 / 4) =
-	 * capacity / 3 buckets, 64 / 3 ~ 21.3 bytes per connection (at 50% it was 32; the
-	 * cuckoo search of ct_hash_add keeps inserts from failing at 75%). Exactly that many:
-	 * the buckets are indexed by ct_hash_range(), so the count need not be a power of 2. */
-	uint64_t n = ((uint64_t)capacity * 2 * 4 + CT_BUCKET_SLOTS * 3 - 1) / (CT_BUCKET_SLOTS * 3);
+	/* 2 keys per connection, at most 7/8 of the slots used: capacity * 2 / (8 * 7 / 8) =
+	 * capacity * 2 / 7 buckets, 128 / 7 ~ 18.3 bytes per connection (at 75% it was 21.3,
+	 * at 50% 32; the cuckoo search of ct_hash_add keeps inserts from failing at 87.5%, and
+	 * a lookup reads the same one or two buckets at any load). Exactly that many: the
+	 * buckets are indexed by ct_hash_range(), so the count need not be a power of 2. */
+	uint64_t n = ((uint64_t)capacity * 2 + 6) / 7;
 
 	return (uint32_t)RTE_MAX(n, (uint64_t)2);
 }
@@ -285,11 +286,11 @@ ct_hash_find_h(const struct ct_table *t, const struct ct_tuple *k, uint64_t h)
 /* A found value: the connection, unless it is dead (expired entries are reclaimed here so
  * that the semantics are exact at the boundary even when the reaper runs late). */
 static inline struct ct_conn *
-hit_conn(struct ct_table *t, uint32_t v, ct_time_t now)
+hit_conn(struct ct_table *t, uint32_t v, ct_ms_t now_ms)
 {
 	struct ct_conn *c = &t->conns[v >> 1];
 
-	if (unlikely(c->expire <= now)) {
+	if (unlikely(ct_ms_le(c->expire, now_ms))) {
 		ct_reclaim_expired(t, c);
 		return NULL;
 	}
@@ -303,8 +304,9 @@ ct_lookup(struct ct_table *t, const struct ct_tuple *k, uint8_t *dir, ct_time_t 
 	struct ct_conn *c = NULL;
 
 	CT_STAT_INC(t, lookups);
+	ct_clock(t, now);
 	if (v != CT_SLOT_EMPTY)
-		c = hit_conn(t, v, now);
+		c = hit_conn(t, v, ct_ms(now));
 	if (c != NULL) {
 		ct_pin(t, v >> 1);
 		CT_STAT_INC(t, hits);
@@ -331,6 +333,7 @@ lookup_chunk(struct ct_table *t, struct ct_pkt *pkts[], unsigned int n, ct_time_
 {
 	const struct ct_bucket *b1[CT_BURST_CHUNK], *b2[CT_BURST_CHUNK];
 	uint32_t m1[CT_BURST_CHUNK], m2[CT_BURST_CHUNK];
+	const ct_ms_t now_ms = ct_ms(now);
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
@@ -350,8 +353,9 @@ lookup_chunk(struct ct_table *t, struct ct_pkt *pkts[], unsigned int n, ct_time_
 		if (!CT_LOOKUP_LAZY_B2)
 			rte_prefetch0(b2[i]);
 	}
-	/* prefetch both lines of the candidate entry, as ct_update() writes the counters
-	 * (and TCP the window) on line 1 right after */
+	/* prefetch both lines of the candidate entry (96 bytes at 32-byte alignment: c and
+	 * c + 64 are in its two lines), as ct_update() writes the timer and TCP the window
+	 * right after */
 	for (i = 0; i < n; i++) {
 		const struct ct_conn *c;
 
@@ -399,7 +403,7 @@ lookup_chunk(struct ct_table *t, struct ct_pkt *pkts[], unsigned int n, ct_time_
 		/* an earlier packet of this burst may have reclaimed it */
 		if (unlikely(t->conns[v >> 1].status & CT_ST_DYING))
 			continue;
-		p->conn = hit_conn(t, v, now);
+		p->conn = hit_conn(t, v, now_ms);
 		if (p->conn != NULL) {
 			p->dir = v & 1;
 			ct_pin(t, v >> 1);
@@ -414,6 +418,7 @@ ct_lookup_burst(struct ct_table *t, struct ct_pkt *pkts[], unsigned int n, ct_ti
 	unsigned int done = 0, hits = 0;
 
 	ct_pins_reset(t);	/* a new burst: the previous one's pointers are dead */
+	ct_clock(t, now);
 	while (done < n) {
 		unsigned int k = RTE_MIN(n - done, (unsigned int)CT_BURST_CHUNK);
 

@@ -5,8 +5,8 @@
  * header checksums, the ICMPv6 echo tracker, and the IPv6 key: folded addresses in the
  * 16-byte struct ct_tuple plus the exact 128-bit pair of each connection in a side array.
  *
- * Why folds and a side array, not 128-bit address slots in the key: struct ct_conn is two
- * cache lines that hold both tuples; 40-byte keys would grow it and the hash of every IPv4
+ * Why folds and a side array, not 128-bit address slots in the key: struct ct_conn is 96
+ * bytes (two cache lines) that hold both tuples; 40-byte keys would grow it and the hash of every IPv4
  * packet (ct_hash_inline reads two words). Here an IPv6 key differs from every IPv4 one by
  * its family byte, so the IPv4 lookup (ct_lookup_burst) is the same code and never reads the
  * side array; an IPv6 lookup compares the folded key first and then the exact addresses
@@ -436,6 +436,7 @@ ct_lookup6(struct ct_table *t, struct ct_pkt *p, const struct ct_addr6 *a, ct_ti
 	CT_STAT_INC(t, lookups);
 	if (unlikely(t->addr6 == NULL))
 		return NULL;
+	ct_clock(t, now);
 	ct_ip6_fold(t, p, a);
 	h = ct_hash_inline(t->key, &p->tuple);
 	p->hash = h;
@@ -448,7 +449,7 @@ ct_lookup6(struct ct_table *t, struct ct_pkt *p, const struct ct_addr6 *a, ct_ti
 	c = &t->conns[v >> 1];
 	if (unlikely(c->status & CT_ST_DYING))
 		return NULL;
-	if (c->expire <= now) {
+	if (ct_conn_dead(c, now)) {
 		ct_reclaim_expired(t, c);
 		return NULL;
 	}

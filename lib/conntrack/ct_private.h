@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ct_private.h - what lib/conntrack's files share and nobody else sees: the connection entry
- * (two cache lines), the table, the bucketised hash index, the keyed hash and the internal
+ * (96 bytes), the table, the bucketised hash index, the keyed hash and the internal
  * functions between the table, the hash and the protocol trackers.
  */
 #ifndef NATGW_CT_PRIVATE_H
@@ -30,38 +30,86 @@
 #define CT_TD_PEND	0x08	/* td_flags[CT_DIR_ORIG] only: the connection may have a
 				 * struct ct_tcp_pend (owned by ct_proto_tcp.c's pend_*) */
 
+/* per-direction flag of every protocol: a packet of this direction passed ct_update (its
+ * first one had its L4 checksum verified there) */
+#define CT_TD_SEEN	0x10
+
+/*
+ * Entry times (expire, check_at) are 32-bit milliseconds of the caller's clock, compared as
+ * serial numbers, as netfilter's 32-bit jiffies timeout is: right while every time kept is
+ * within 2^31 ms (24.8 days) of now. Timeouts are at most CT_TIMEOUT_MAX (2^30 ms) and a
+ * clock that jumps by more than that since the table last saw it sweeps the table
+ * (ct_clock_jump), so a dead entry never reads as alive. An expiry rounds up to the next
+ * millisecond: a connection lives its timeout, at most 1 ms more.
+ */
+typedef uint32_t ct_ms_t;
+
+#define CT_JUMP_MS	(UINT32_C(1) << 30)
+
+static inline ct_ms_t
+ct_ms(ct_time_t now)
+{
+	return (ct_ms_t)(now / 1000);
+}
+
+static inline ct_ms_t
+ct_ms_up(ct_time_t now)
+{
+	return (ct_ms_t)((now + 999) / 1000);
+}
+
+/* a at or before b */
+static inline bool
+ct_ms_le(ct_ms_t a, ct_ms_t b)
+{
+	return (int32_t)(a - b) <= 0;
+}
+
+/* the microsecond time of entry time v, read near now (not before 0) */
+static inline ct_time_t
+ct_ms_abs(ct_ms_t v, ct_time_t now)
+{
+	int64_t ms = (int64_t)(now / 1000) + (int32_t)(v - ct_ms(now));
+
+	return ms > 0 ? (ct_time_t)ms * 1000 : 0;
+}
+
 /**
- * One connection. Line 0 is everything the lookup and the timer touch; line 1 is the TCP
- * window data, the layered libraries' words and the counters.
+ * One connection: 96 bytes, 32-byte aligned, so it spans exactly two cache lines (the
+ * lookup prefetches both): the tuples, the timer and the state first, then the layered
+ * libraries' words and TCP's window data. Counters live in a separate array, only under
+ * [conntrack] accounting (struct ct_acct).
  */
 struct ct_conn {
-	/* line 0: hot */
 	struct ct_tuple tuple[2];	/* [CT_DIR_ORIG], [CT_DIR_REPLY] */
-	ct_time_t expire;		/* absolute; <= now means dead */
-	ct_time_t check_at;		/* when the reaper looks again (list order key) */
+	ct_ms_t expire;			/* <= now means dead (serial, ms) */
+	ct_ms_t check_at;		/* when the reaper looks again (list order key) */
 	uint32_t prev, next;		/* timeout-class list links (CT_NIL: none); a free
 					 * entry's next: the next free one */
 	uint32_t seq;			/* seqcount: odd while the owner writes */
 	uint16_t status;		/* CT_ST_* */
 	uint8_t tcp_state;		/* enum ct_tcp_state */
 	uint8_t tclass;			/* enum ct_tclass; CT_TC_MAX when free */
-
-	/* line 1: TCP window tracking (as netfilter's ip_ct_tcp_state), per direction */
-	uint32_t td_end[2];		/* highest seq + len sent */
-	uint32_t td_maxend[2];		/* highest ack + window seen from the peer */
-	uint32_t td_maxwin[2];		/* largest (scaled) window advertised */
-	uint8_t td_wscale[2];		/* window scale shift (0 unless both sides sent it) */
-	uint8_t td_flags[2];		/* CT_TD_* */
-	uint32_t user[2];		/* CT_USER_NAT, CT_USER_HELPER */
 	union {
 		uint32_t master;	/* CT_ST_RELATED: master id + 1, 0: none */
 		uint16_t fast_ck[2];	/* others: the fast path's L4 checksum delta per
 					 * direction (ct_conn_set_fast_ck; RELATED ones
 					 * never take it) */
 	};
-	uint32_t packets[2];		/* per direction (wraps at 2^32) */
-	uint64_t bytes[2];		/* per direction (IPv4 total length) */
-} __rte_cache_aligned;
+	uint8_t td_flags[2];		/* CT_TD_* */
+	uint8_t td_wscale[2];		/* window scale shift (0 unless both sides sent it) */
+	uint32_t user[2];		/* CT_USER_NAT, CT_USER_HELPER */
+	/* TCP window tracking (as netfilter's ip_ct_tcp_state), per direction */
+	uint32_t td_end[2];		/* highest seq + len sent */
+	uint32_t td_maxend[2];		/* highest ack + window seen from the peer */
+	uint32_t td_maxwin[2];		/* largest (scaled) window advertised */
+} __attribute__((aligned(32)));
+
+/* [conntrack] accounting: per connection and direction (as nf_conntrack_acct) */
+struct ct_acct {
+	uint64_t packets[2];
+	uint64_t bytes[2];		/* IP total length */
+};
 
 /** Hash bucket: one cache line, 8 signatures then 8 values (entry index << 1 | dir). */
 struct ct_bucket {
@@ -75,7 +123,7 @@ struct ct_bucket {
  * A TCP connection waiting for the answer to a segment passed without a state change: a SYN
  * in a live connection, a RST in window but not at rcv.nxt, an ACK to SYN_SENT (RFC 5961
  * challenge ACKs; netfilter keeps the same in ip_ct_tcp's last_* fields). It is needed on a
- * handful of segments per such event, so it lives beside the table, not in the two-line
+ * handful of segments per such event, so it lives beside the table, not in the 96-byte
  * entry: one slot per (connection index mod CT_TCP_PEND_SLOTS), taken by the last to need
  * it. A connection whose slot was taken just loses the shortcut (see ct_proto_tcp.c).
  */
@@ -103,6 +151,7 @@ struct ct_table {
 	uint32_t capacity;
 	uint64_t key[4];		/* hash secret */
 	ct_time_t timeout[CT_TC_MAX];
+	ct_ms_t timeout_ms[CT_TC_MAX];	/* the same, rounded up to ms */
 	bool tcp_liberal;
 	bool tcp_loose;
 	uint32_t evict_search;
@@ -113,6 +162,8 @@ struct ct_table {
 	uint32_t free_top;		/* free entries */
 	uint32_t expire_class;		/* class ct_expire starts at (round robin) */
 	struct ct_list lists[CT_TC_MAX];
+	ct_time_t clock;		/* the latest now ct_expire or a lookup saw */
+	struct ct_acct *acct;		/* [conntrack] accounting, else NULL */
 	/* connections handed out since the last ct_lookup_burst()/ct_expire(): the caller may
 	 * still hold pointers to them, so eviction must not reuse them (see ct_pin) */
 	uint32_t npinned;
@@ -290,6 +341,23 @@ ct_conn_proto(const struct ct_conn *c)
 	return c->tuple[CT_DIR_ORIG].proto;
 }
 
+/* is c dead at now? */
+static inline bool
+ct_conn_dead(const struct ct_conn *c, ct_time_t now)
+{
+	return ct_ms_le(c->expire, ct_ms(now));
+}
+
+/* the table's clock: every entry point that compares entry times calls it first */
+void ct_clock_jump(struct ct_table *t, ct_time_t now);
+static inline void
+ct_clock(struct ct_table *t, ct_time_t now)
+{
+	if (unlikely(now - t->clock >= (ct_time_t)CT_JUMP_MS * 1000 && now > t->clock))
+		ct_clock_jump(t, now);
+	t->clock = now;
+}
+
 /* ct_hash.c. The _h variants take the key's ct_hash_inline() value, computed once by the
  * caller. ct_hash_add may move other keys to their other bucket (cuckoo), rehashing the
  * tuples their entries hold: an entry's tuples must be written before its keys are added. */
@@ -317,11 +385,11 @@ static inline void
 ct_set_class(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_time_t now,
 	     bool refresh)
 {
-	ct_time_t exp = now + t->timeout[cls];
+	ct_ms_t exp = ct_ms_up(now) + t->timeout_ms[cls];
 
 	if (refresh)
 		c->expire = exp;
-	else if (exp < c->expire)
+	else if (!ct_ms_le(c->expire, exp))
 		c->expire = exp;	/* never extends */
 	if (unlikely(c->tclass != cls))
 		ct_set_class_move(t, c, cls);
@@ -338,7 +406,7 @@ static inline void
 ct_set_class_refresh(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_time_t now)
 {
 	if (likely(c->tclass == cls))
-		c->expire = now + t->timeout[cls];
+		c->expire = ct_ms_up(now) + t->timeout_ms[cls];
 	else
 		ct_set_class(t, c, cls, now, true);
 }

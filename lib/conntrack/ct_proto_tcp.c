@@ -430,15 +430,18 @@ side_load(const struct ct_conn *c, unsigned int d, struct tcp_side *sd)
 	sd->flags = c->td_flags[d];
 }
 
-/* CT_TD_PEND is left as it is: only the pend_* functions below set or clear it */
+/* CT_TD_PEND is left as it is (only the pend_* functions below set or clear it), and so is
+ * CT_TD_SEEN (ct_update's) */
 static void
 side_store(struct ct_conn *c, unsigned int d, const struct tcp_side *sd)
 {
+	const uint8_t keep = CT_TD_PEND | CT_TD_SEEN;
+
 	c->td_end[d] = sd->end;
 	c->td_maxend[d] = sd->maxend;
 	c->td_maxwin[d] = sd->maxwin;
 	c->td_wscale[d] = sd->wscale;
-	c->td_flags[d] = (uint8_t)((sd->flags & ~CT_TD_PEND) | (c->td_flags[d] & CT_TD_PEND));
+	c->td_flags[d] = (uint8_t)((sd->flags & ~keep) | (c->td_flags[d] & keep));
 }
 
 static void
@@ -480,7 +483,7 @@ established_timer(struct ct_table *t, struct ct_conn *c, ct_time_t now)
 	}
 	ct_set_class_refresh(t, c, CT_TC_TCP_UNACK, now);
 	if (!unacked)
-		c->expire = now + t->timeout[CT_TC_TCP_ESTABLISHED];
+		c->expire = ct_ms_up(now) + t->timeout_ms[CT_TC_TCP_ESTABLISHED];
 }
 
 /*
@@ -838,8 +841,9 @@ ct_update_fast(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf, ct_time
 	const uint16_t need = CT_ST_SEEN_REPLY | CT_ST_ASSURED | ct_st_fast_bits(d, false);
 	const uint16_t deny = CT_ST_HELPER | CT_ST_SEQ_ADJUST | CT_ST_DYING | CT_ST_RELATED;
 
-	/* packets[d] == 0 (wrapped): ct_update verifies a UDP checksum then, as for a first */
-	if (unlikely((c->status & (need | deny)) != need || c->packets[d] == 0))
+	/* (a direction is learnt after its first packet passed ct_update, which checked that
+	 * one's checksum) */
+	if (unlikely((c->status & (need | deny)) != need))
 		return NULL;
 	ct_write_begin(c);
 	if (p->tuple.proto == IPPROTO_TCP) {
@@ -859,8 +863,10 @@ ct_update_fast(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf, ct_time
 		ct_write_end(c);
 		return NULL;
 	}
-	c->packets[d]++;
-	c->bytes[d] += p->ip_len;
+	if (t->acct != NULL) {
+		t->acct[ct_conn_idx(t, c)].packets[d]++;
+		t->acct[ct_conn_idx(t, c)].bytes[d] += p->ip_len;
+	}
 	ct_write_end(c);
 	*ck_delta = c->fast_ck[d];
 	return &c->tuple[!d];

@@ -22,19 +22,21 @@ ct_conn_export(const struct ct_table *t, uint32_t id, ct_time_t now, struct ct_c
 	if (id >= t->capacity)
 		return -1;
 	c = &t->conns[id];
-	if ((c->status & CT_ST_DYING) || c->tclass >= CT_TC_MAX || c->expire <= now ||
+	if ((c->status & CT_ST_DYING) || c->tclass >= CT_TC_MAX || ct_conn_dead(c, now) ||
 	    c->tuple[CT_DIR_ORIG].family != CT_FAMILY_IPV4)
 		return -1;
 	memset(r, 0, sizeof(*r));
 	r->tuple[0] = c->tuple[0];
 	r->tuple[1] = c->tuple[1];
-	r->expire_in = c->expire - now;
+	r->expire_in = ct_ms_abs(c->expire, now) - now;
 	r->status = c->status;
 	r->tcp_state = c->tcp_state;
 	r->tclass = c->tclass;
 	for (unsigned int d = 0; d < 2; d++) {
-		r->packets[d] = c->packets[d];
-		r->bytes[d] = c->bytes[d];
+		if (t->acct != NULL) {
+			r->packets[d] = t->acct[id].packets[d];
+			r->bytes[d] = t->acct[id].bytes[d];
+		}
 		r->td_end[d] = c->td_end[d];
 		r->td_maxend[d] = c->td_maxend[d];
 		r->td_maxwin[d] = c->td_maxwin[d];
@@ -70,16 +72,21 @@ ct_conn_import(struct ct_table *t, const struct ct_conn_rec *r, ct_time_t now,
 	c->status = r->status & (uint16_t)~(CT_ST_DYING | CT_ST_RELATED | CT_ST_FAST_MASK);
 	c->tcp_state = r->tcp_state;
 	for (unsigned int d = 0; d < 2; d++) {
-		c->packets[d] = r->packets[d];	/* wraps as the entry's counter does */
-		c->bytes[d] = r->bytes[d];
+		if (t->acct != NULL) {
+			t->acct[ct_conn_idx(t, c)].packets[d] = r->packets[d];
+			t->acct[ct_conn_idx(t, c)].bytes[d] = r->bytes[d];
+		}
 		c->td_end[d] = r->td_end[d];
 		c->td_maxend[d] = r->td_maxend[d];
 		c->td_maxwin[d] = r->td_maxwin[d];
 		c->td_wscale[d] = r->td_wscale[d];
-		c->td_flags[d] = r->td_flags[d];
+		/* a record with packets counted and no CT_TD_SEEN was saved by a table that
+		 * told a direction's first packet by its count */
+		c->td_flags[d] = (uint8_t)(r->td_flags[d] | (r->packets[d] != 0 ? CT_TD_SEEN : 0));
 	}
 	c->td_flags[CT_DIR_ORIG] &= (uint8_t)~CT_TD_PEND;
-	ct_set_class_expire(t, c, (enum ct_tclass)r->tclass, now + r->expire_in);
+	ct_set_class_expire(t, c, (enum ct_tclass)r->tclass,
+			    now + RTE_MIN(r->expire_in, (uint64_t)CT_TIMEOUT_MAX));
 	ct_write_end(c);
 	return c;
 }

@@ -22,9 +22,9 @@
 
 #include "ct_private.h"
 
-/* the layout the design is built on: two cache lines, the hot one first */
-_Static_assert(sizeof(struct ct_conn) == 2 * RTE_CACHE_LINE_SIZE, "ct_conn is 2 lines");
-_Static_assert(offsetof(struct ct_conn, td_end) == RTE_CACHE_LINE_SIZE, "line 1 = window");
+/* the layout the design is built on: 96 bytes at 32-byte alignment span exactly two lines */
+_Static_assert(sizeof(struct ct_conn) == 96, "ct_conn is 96 bytes");
+_Static_assert(sizeof(struct ct_acct) == 32, "ct_acct is 32 bytes");
 _Static_assert(sizeof(struct ct_bucket) == RTE_CACHE_LINE_SIZE, "bucket is 1 line");
 
 /* ---- timeout-class lists ---- */
@@ -49,7 +49,7 @@ list_unlink(struct ct_table *t, struct ct_conn *c)
 }
 
 static void
-list_append(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_time_t check_at)
+list_append(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_ms_t check_at)
 {
 	struct ct_list *l = &t->lists[cls];
 	uint32_t idx = ct_conn_idx(t, c);
@@ -62,7 +62,7 @@ list_append(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_time_t
 		struct ct_conn *tail = &t->conns[l->tail];
 
 		/* keep the list sorted by check_at whatever the caller's clock did */
-		if (c->check_at < tail->check_at)
+		if (!ct_ms_le(tail->check_at, c->check_at))
 			c->check_at = tail->check_at;
 		tail->next = idx;
 	} else {
@@ -85,8 +85,8 @@ void
 ct_set_class_expire(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_time_t expire)
 {
 	list_unlink(t, c);
-	c->expire = expire;
-	list_append(t, c, cls, expire);
+	c->expire = ct_ms_up(expire);
+	list_append(t, c, cls, c->expire);
 }
 
 /* ---- memory ---- */
@@ -138,7 +138,7 @@ ct_table_create(const struct ct_params *prm)
 	}
 	if (prm->timeouts != NULL)
 		for (i = 0; i < CT_TC_MAX; i++)
-			if (prm->timeouts->t[i] == 0) {
+			if (prm->timeouts->t[i] == 0 || prm->timeouts->t[i] > CT_TIMEOUT_MAX) {
 				rte_errno = EINVAL;
 				return NULL;
 			}
@@ -161,14 +161,23 @@ ct_table_create(const struct ct_params *prm)
 	t->buckets = ct_mem(t, prm->name, (size_t)nb * sizeof(struct ct_bucket), socket);
 	if (t->conns == NULL || t->buckets == NULL)
 		goto fail;
+	if (prm->accounting) {
+		t->acct = ct_mem(t, prm->name, (size_t)prm->capacity * sizeof(struct ct_acct),
+				 socket);
+		if (t->acct == NULL)
+			goto fail;
+	}
 	t->memory = sizeof(*t) + (size_t)prm->capacity * sizeof(struct ct_conn) +
-		    (size_t)nb * sizeof(struct ct_bucket);
+		    (size_t)nb * sizeof(struct ct_bucket) +
+		    (prm->accounting ? (size_t)prm->capacity * sizeof(struct ct_acct) : 0);
 
 	ct_keys_init(t, prm->seed);
 	ct_timeouts_default(&def);
 	to = prm->timeouts != NULL ? prm->timeouts : &def;
-	for (i = 0; i < CT_TC_MAX; i++)
+	for (i = 0; i < CT_TC_MAX; i++) {
 		t->timeout[i] = to->t[i];
+		t->timeout_ms[i] = ct_ms_up(to->t[i]);
+	}
 	t->tcp_liberal = prm->tcp_liberal;
 	t->tcp_loose = prm->tcp_loose;
 	t->evict_search = prm->evict_search != 0 ? prm->evict_search : 8;
@@ -192,6 +201,7 @@ ct_table_create(const struct ct_params *prm)
 fail:
 	ct_mem_free(t->use_heap, t->conns);
 	ct_mem_free(t->use_heap, t->buckets);
+	ct_mem_free(t->use_heap, t->acct);
 	ct_mem_free(t->use_heap, t);
 fail_nomem:
 	rte_errno = ENOMEM;
@@ -221,6 +231,7 @@ ct_table_free(struct ct_table *t)
 			run_destroy_cbs(t, &t->conns[i]);
 	ct_mem_free(t->use_heap, t->conns);
 	ct_mem_free(t->use_heap, t->buckets);
+	ct_mem_free(t->use_heap, t->acct);
 	ct_mem_free(t->use_heap, t->addr6);
 	ct_mem_free(t->use_heap, t);
 }
@@ -292,9 +303,12 @@ unsigned int
 ct_expire(struct ct_table *t, ct_time_t now, unsigned int budget)
 {
 	unsigned int removed = 0, k;
+	ct_ms_t nm;
 
 	/* called between bursts: no pointer from a lookup is held any more */
 	ct_pins_reset(t);
+	ct_clock(t, now);
+	nm = ct_ms(now);
 
 	for (k = 0; k < CT_TC_MAX && budget > 0; k++) {
 		/* round robin so that one busy class cannot starve the others */
@@ -304,17 +318,20 @@ ct_expire(struct ct_table *t, ct_time_t now, unsigned int budget)
 		while (budget > 0 && l->head != CT_NIL) {
 			struct ct_conn *c = &t->conns[l->head];
 
-			if (c->check_at > now)
+			if (!ct_ms_le(c->check_at, nm))
 				break;
 			budget--;
-			if (c->expire <= now) {
+			if (ct_ms_le(c->expire, nm)) {
 				ct_reclaim_expired(t, c);
 				removed++;
 			} else {
 				/* refreshed since appended: re-check at its new expiry, or one
 				 * class period from now if that is sooner (an entry of the UNACK
 				 * list may carry the longer established expiry, ct_proto_tcp.c) */
-				ct_time_t at = RTE_MIN(c->expire, now + t->timeout[cls]);
+				ct_ms_t at = ct_ms_up(now) + t->timeout_ms[cls];
+
+				if (ct_ms_le(c->expire, at))
+					at = c->expire;
 
 				list_unlink(t, c);
 				list_append(t, c, (enum ct_tclass)cls, at);
@@ -323,6 +340,33 @@ ct_expire(struct ct_table *t, ct_time_t now, unsigned int budget)
 	}
 	t->expire_class = (t->expire_class + 1) % CT_TC_MAX;
 	return removed;
+}
+
+/*
+ * The clock moved on by CT_JUMP_MS or more since the table last saw it (a worker stopped
+ * for 12 days, a test's jump): every entry expired by then, as no timeout is longer
+ * (CT_TIMEOUT_MAX), and they go now, while their times can still be read against the old
+ * clock; after 24.8 days they would read as alive (ct_private.h). O(live entries).
+ */
+void
+ct_clock_jump(struct ct_table *t, ct_time_t now)
+{
+	ct_time_t old = t->clock;
+	unsigned int k;
+
+	ct_pins_reset(t);
+	for (k = 0; k < CT_TC_MAX; k++) {
+		uint32_t i = t->lists[k].head;
+
+		while (i != CT_NIL) {
+			struct ct_conn *c = &t->conns[i];
+
+			i = c->next;
+			if (ct_ms_abs(c->expire, old) <= now)
+				ct_reclaim_expired(t, c);
+		}
+	}
+	t->clock = now;
 }
 
 /* ---- creation ---- */
@@ -384,7 +428,7 @@ evict_one(struct ct_table *t, ct_time_t now)
 	for (k = 0; k < CT_TC_MAX; k++) {
 		uint32_t i = t->lists[k].head;
 
-		if (i != CT_NIL && t->conns[i].expire <= now && !pinned(t, i)) {
+		if (i != CT_NIL && ct_conn_dead(&t->conns[i], now) && !pinned(t, i)) {
 			ct_reclaim_expired(t, &t->conns[i]);
 			return true;
 		}
@@ -414,7 +458,7 @@ ct_evict_conn(struct ct_table *t, struct ct_conn *c, ct_time_t now)
 
 	if ((c->status & CT_ST_DYING) || t->pin_overflow || pinned(t, idx))
 		return false;
-	if (c->expire <= now) {
+	if (ct_conn_dead(c, now)) {
 		ct_reclaim_expired(t, c);
 		return true;
 	}
@@ -451,7 +495,7 @@ key_in_use(struct ct_table *t, const struct ct_tuple *k, uint64_t h, ct_time_t n
 	if (v == CT_SLOT_EMPTY)
 		return false;
 	c = &t->conns[v >> 1];
-	if (c->expire <= now && !pinned(t, v >> 1)) {
+	if (ct_conn_dead(c, now) && !pinned(t, v >> 1)) {
 		ct_reclaim_expired(t, c);
 		return false;
 	}
@@ -486,6 +530,7 @@ ct_create(struct ct_table *t, const struct ct_tuple *orig, const struct ct_tuple
 
 	if (ct_tuple_equal(orig, reply))
 		return refuse(t, CT_R_HASH_FULL, why);
+	ct_clock(t, now);
 	ho = ct_hash_inline(t->key, orig);
 	hr = ct_hash_inline(t->key, reply);
 	if (key_in_use(t, orig, ho, now) || key_in_use(t, reply, hr, now))
@@ -517,12 +562,12 @@ ct_create(struct ct_table *t, const struct ct_tuple *orig, const struct ct_tuple
 		st |= CT_ST_DNAT;
 	c->status = st;
 	c->tcp_state = CT_TCP_NONE;
-	/* line 1 from td_end up to the counters: window data, user words, master */
-	memset(c->td_end, 0, offsetof(struct ct_conn, packets) - offsetof(struct ct_conn, td_end));
-	c->packets[0] = c->packets[1] = 0;
-	c->bytes[0] = c->bytes[1] = 0;
+	/* master, TCP's flags and scales, the user words, the window data; the counters */
+	memset(&c->master, 0, sizeof(*c) - offsetof(struct ct_conn, master));
+	if (t->acct != NULL)
+		memset(&t->acct[idx], 0, sizeof(t->acct[idx]));
 	c->tclass = CT_TC_MAX;
-	c->expire = now + t->timeout[cls];
+	c->expire = ct_ms_up(now) + t->timeout_ms[cls];
 	list_append(t, c, cls, c->expire);
 	ct_write_end(c);
 	ct_pin(t, idx);
@@ -563,7 +608,7 @@ ct_update(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf, ct_time_t no
 		return CT_RELATED;	/* about c: no state change, no refresh */
 	/* the first packet each way creates or changes state: its checksum first (TCP checks
 	 * its own state-changing segments in ct_tcp_update) */
-	if (ct_conn_proto(c) != IPPROTO_TCP && unlikely(c->packets[dir] == 0) &&
+	if (ct_conn_proto(c) != IPPROTO_TCP && unlikely(!(c->td_flags[dir] & CT_TD_SEEN)) &&
 	    !p->l4_csum_ok && !ct_l4_csum_valid(p, buf)) {
 		r = CT_R_L4_BAD_CSUM;
 		ct_reason_inc(t, r);
@@ -590,8 +635,11 @@ ct_update(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf, ct_time_t no
 		break;
 	}
 	if (likely(r == CT_R_NONE)) {
-		c->packets[dir]++;
-		c->bytes[dir] += p->ip_len;
+		c->td_flags[dir] |= CT_TD_SEEN;
+		if (t->acct != NULL) {
+			t->acct[ct_conn_idx(t, c)].packets[dir]++;
+			t->acct[ct_conn_idx(t, c)].bytes[dir] += p->ip_len;
+		}
 	}
 	ct_write_end(c);
 	if (unlikely(r != CT_R_NONE)) {
@@ -659,9 +707,9 @@ ct_conn_tcp_state(const struct ct_conn *c)
 }
 
 ct_time_t
-ct_conn_expire(const struct ct_conn *c)
+ct_conn_expire(const struct ct_conn *c, ct_time_t now)
 {
-	return c->expire;
+	return ct_ms_abs(c->expire, now);
 }
 
 uint32_t
@@ -719,18 +767,20 @@ ct_set_timeouts(struct ct_table *t, const struct ct_timeouts *to, ct_time_t now)
 	uint32_t idx;
 
 	for (i = 0; i < CT_TC_MAX; i++)
-		if (to->t[i] == 0)
+		if (to->t[i] == 0 || to->t[i] > CT_TIMEOUT_MAX)
 			return -1;
+	ct_clock(t, now);
 	for (i = 0; i < CT_TC_MAX; i++) {
-		ct_time_t lim = now + to->t[i];
+		ct_ms_t lim = ct_ms_up(now) + ct_ms_up(to->t[i]);
 
 		if (to->t[i] < t->timeout[i])
 			for (idx = t->lists[i].head; idx != CT_NIL; idx = t->conns[idx].next) {
-				if (t->conns[idx].check_at > lim)
+				if (!ct_ms_le(t->conns[idx].check_at, lim))
 					t->conns[idx].check_at = lim;
 				n++;
 			}
 		t->timeout[i] = to->t[i];
+		t->timeout_ms[i] = ct_ms_up(to->t[i]);
 	}
 	return n;
 }
@@ -745,8 +795,10 @@ ct_count_reason(struct ct_table *t, enum ct_reason r)
 
 /* Copy one entry consistently; false if it is free or dying. */
 static bool
-read_conn(const struct ct_conn *c, struct ct_conn_info *o)
+read_conn(const struct ct_table *t, uint32_t idx, struct ct_conn_info *o, ct_time_t now)
 {
+	const struct ct_conn *c = &t->conns[idx];
+	const struct ct_acct *a = t->acct != NULL ? &t->acct[idx] : NULL;
 	uint32_t s1, s2;
 
 	for (;;) {
@@ -761,11 +813,16 @@ read_conn(const struct ct_conn *c, struct ct_conn_info *o)
 			    __atomic_load_n(&c->master, __ATOMIC_RELAXED) : 0;
 		o->tcp_state = __atomic_load_n(&c->tcp_state, __ATOMIC_RELAXED);
 		o->tclass = __atomic_load_n(&c->tclass, __ATOMIC_RELAXED);
-		o->expire = __atomic_load_n(&c->expire, __ATOMIC_RELAXED);
-		o->packets[0] = __atomic_load_n(&c->packets[0], __ATOMIC_RELAXED);
-		o->packets[1] = __atomic_load_n(&c->packets[1], __ATOMIC_RELAXED);
-		o->bytes[0] = __atomic_load_n(&c->bytes[0], __ATOMIC_RELAXED);
-		o->bytes[1] = __atomic_load_n(&c->bytes[1], __ATOMIC_RELAXED);
+		o->expire = ct_ms_abs(__atomic_load_n(&c->expire, __ATOMIC_RELAXED), now);
+		o->accounting = a != NULL;
+		if (a != NULL) {
+			o->packets[0] = __atomic_load_n(&a->packets[0], __ATOMIC_RELAXED);
+			o->packets[1] = __atomic_load_n(&a->packets[1], __ATOMIC_RELAXED);
+			o->bytes[0] = __atomic_load_n(&a->bytes[0], __ATOMIC_RELAXED);
+			o->bytes[1] = __atomic_load_n(&a->bytes[1], __ATOMIC_RELAXED);
+		} else {
+			o->packets[0] = o->packets[1] = o->bytes[0] = o->bytes[1] = 0;
+		}
 		/* the copies must complete before the count is read again */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		s2 = __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
@@ -785,7 +842,7 @@ ct_snapshot(const struct ct_table *t, uint32_t *cursor, struct ct_conn_info *out
 	while (got < n && i < t->capacity) {
 		struct ct_conn_info *o = &out[got];
 
-		if (read_conn(&t->conns[i], o) && o->expire > now) {
+		if (read_conn(t, i, o, now) && o->expire > now) {
 			o->id = i;
 			got++;
 		}

@@ -62,7 +62,7 @@ nat_config_default(struct nat_config *cfg)
 	cfg->host_seed = (uint32_t)rte_rand();
 }
 
-#define NAT_MAX_WORKERS 1024
+#define NAT_MAX_WORKERS 254	/* worker + 1 fits nat_pt_space.owner[] */
 
 int
 nat_config_check(const struct nat_config *cfg, char *msg, size_t msglen)

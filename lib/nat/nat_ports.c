@@ -201,7 +201,7 @@ nat_port_table_owner(const struct nat_port_table *pt, uint8_t proto, uint32_t ad
 {
 	int ai = pt != NULL ? pt_addr_index(pt, addr) : -1;
 	int pc = nat_pclass_of(proto);
-	uint16_t o;
+	uint8_t o;
 
 	if (ai < 0 || pc < 0)
 		return NAT_OWNER_UNKNOWN;
@@ -226,7 +226,7 @@ pt_claim(struct nat_pt_space *s, uint16_t port, unsigned int w)
 
 	if (__atomic_fetch_or(&s->used[port / 64], bit, __ATOMIC_ACQ_REL) & bit)
 		return false;	/* someone else holds it */
-	__atomic_store_n(&s->owner[port], (uint16_t)(w + 1), __ATOMIC_RELEASE);
+	__atomic_store_n(&s->owner[port], (uint8_t)(w + 1), __ATOMIC_RELEASE);
 	__atomic_fetch_sub(&s->free[range_of(port)], 1, __ATOMIC_RELAXED);
 	if (s->wop != NULL)
 		__atomic_fetch_sub(&s->steer_free[s->wop[port]], 1, __ATOMIC_RELAXED);

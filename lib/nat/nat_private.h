@@ -63,7 +63,8 @@ uint64_t nat_fwd_mask64(const struct nat_fwd_table *ft, uint8_t proto, uint32_t 
 /** One outside address' ports of one class, shared by all workers (nat_ports.c). */
 struct nat_pt_space {
 	uint64_t used[NAT_PORT_WORDS];	/* set: held; claimed with an atomic fetch-or */
-	uint16_t owner[65536];		/* worker + 1 holding the port, 0: free */
+	uint8_t owner[65536];		/* worker + 1 holding the port, 0: free (workers
+					 * <= 254: nat_config_check) */
 	uint32_t free[2];		/* ports left per [NAT_RANGE_LOW/HIGH] (atomic) */
 	uint32_t total[2];		/* ports in [port_lo, port_hi] per range */
 	/* RSS steering (nat_rss.c): this address' row of the table's wop[] (NULL: none), and

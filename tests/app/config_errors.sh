@@ -52,6 +52,8 @@ case_ missing_section  7 "missing section [outside]"    '/^\[outside\]/d; /^addr
 case_ syntax           4  "syntax error"                 '4s/.*/this is not ini/'
 case_ bad_forward      12 "forward 'web'"                '$a [forward]\nweb = tcp 10.0.2.1:80 => 10.0.1.2:80'
 case_ bad_timeout      12 "unknown timeout class"        '$a [conntrack]\ntimeout.udp_foo = 10'
+case_ long_timeout     12 "timeout.tcp_established: at most 1073741 s" '$a [conntrack]\ntimeout.tcp_established = 300h'
+case_ bad_accounting   12 "accounting: want yes or no"   '$a [conntrack]\naccounting = maybe'
 case_ bad_bool         11 "hairpin: want yes or no"      '$a hairpin = maybe'
 case_ bad_priv_ports   12 "privileged_data_ports: want yes or no" '$a [helpers]\nprivileged_data_ports = maybe'
 # [inside] routes and [untracked] (app/gw_config.c)

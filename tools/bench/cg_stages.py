@@ -38,7 +38,9 @@ STAGES = [
 
 # With link-time optimisation (the default build) the lookup, conntrack's update and the
 # ARP memo are inlined into gw_fast_burst; callgrind still names the source file of each
-# inlined line, so lines of these files count for their stage whatever function holds them
+# inlined line, so lines of these files count for their stage when a gw_fast_* function
+# holds them
+FAST_FN = r'gw_fast_'
 FILE_STAGES = [
     ('lookup', r'(^|/)ct_hash\.c$'),
     ('ct_update', r'(^|/)ct_proto_(tcp|udp|icmp)\.c$'),
@@ -81,7 +83,9 @@ def stages(path):
             continue
         ir = int(m.group(1).replace(',', ''))
         fn = m.group(3)
-        for s, rx in FILE_STAGES:
+        # the file rule is for lines inlined into the fast path's burst function (LTO);
+        # ct_hash_add, gw_arp_timer and the like keep their own names' stages
+        for s, rx in FILE_STAGES if re.match(FAST_FN, fn) else []:
             if re.search(rx, m.group(2)):
                 acc[s] += ir
                 break

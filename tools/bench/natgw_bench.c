@@ -736,8 +736,10 @@ run_loop(struct bench *b, const struct plan *p, uint64_t iters)
 				return -ENOBUFS;
 		}
 		n = p->out != NULL ? BURST - nf : 0;
-		if (rx_fill(b, m + nf, n, p->out, BENCH_PORT_INSIDE) != 0)
+		if (rx_fill(b, m + nf, n, p->out, BENCH_PORT_INSIDE) != 0) {
+			rte_pktmbuf_free_bulk(m, nf);	/* the fresh ones filled above */
 			return -ENOBUFS;
+		}
 		if (nf + n > 0)
 			deliver(b, p, BENCH_PORT_INSIDE, m, nf + n);
 
@@ -748,8 +750,10 @@ run_loop(struct bench *b, const struct plan *p, uint64_t iters)
 			memmove(b->replies, b->replies + nf, b->n_replies * sizeof(m[0]));
 		}
 		n = p->in != NULL ? BURST - nf : 0;
-		if (rx_fill(b, m + nf, n, p->in, BENCH_PORT_OUTSIDE) != 0)
+		if (rx_fill(b, m + nf, n, p->in, BENCH_PORT_OUTSIDE) != 0) {
+			rte_pktmbuf_free_bulk(m, nf);	/* the replies taken above */
 			return -ENOBUFS;
+		}
 		if (nf + n > 0)
 			deliver(b, p, BENCH_PORT_OUTSIDE, m, nf + n);
 		b->now += DT_US;

@@ -117,6 +117,7 @@ write_config() { # the lab's natgw config (docs/config.md), when config/lab.ini 
 
 	[conntrack]
 	capacity = 16384
+	accounting = yes
 	timeout.udp_unreplied = $LAB_UDP_TIMEOUT
 	timeout.udp_replied   = $LAB_UDP_TIMEOUT
 	timeout.udp_assured   = $LAB_UDP_TIMEOUT

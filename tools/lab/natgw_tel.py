@@ -4,8 +4,8 @@
   natgw_tel.py raw CMD            print the JSON answer of CMD ("/natgw/conns")
   natgw_tel.py conns              every connection (all pages of /natgw/conns), one line each
                                   in conntrack -L's shape: "udp REPLIED src=.. dst=.. sport=..
-                                  dport=.. packets=N src=.. dst=.. sport=.. dport=.. packets=N
-                                  timeout=S worker=W"
+                                  dport=.. [packets=N] src=.. dst=.. sport=.. dport=.. [packets=N]
+                                  timeout=S worker=W" (packets=N with [conntrack] accounting)
   natgw_tel.py stat NAME          the number under key NAME anywhere in /natgw/stats
   natgw_tel.py drops              /natgw/drops, one "REASON_ID COUNT" line each (what the
                                   PMD or the kernel lost under natgw too: PMD_INSIDE_IMISSED..)
@@ -61,9 +61,11 @@ def main():
             for k, c in page.items():
                 if not isinstance(c, dict):
                     continue
+                # packets=N only with [conntrack] accounting (as conntrack -L without acct)
+                po = f" packets={c['packets_orig']}" if 'packets_orig' in c else ""
+                pr = f" packets={c['packets_reply']}" if 'packets_reply' in c else ""
                 print(f"{c.get('proto')} {c.get('tcp_state') or '-'} {c.get('status')} "
-                      f"{c.get('orig')} packets={c.get('packets_orig')} "
-                      f"{c.get('reply')} packets={c.get('packets_reply')} "
+                      f"{c.get('orig')}{po} {c.get('reply')}{pr} "
                       f"timeout={c.get('timeout')} worker={c.get('worker')}")
             param = page.get("next", "")
             pages += 1

@@ -29,7 +29,7 @@ ct_test_table(uint32_t cap, bool liberal, bool loose)
 {
 	struct ct_params prm = {
 		.capacity = cap, .use_heap = true, .tcp_liberal = liberal, .tcp_loose = loose,
-		.name = "test",
+		.name = "test", .accounting = true,
 	};
 	struct ct_table *t = ct_table_create(&prm);
 

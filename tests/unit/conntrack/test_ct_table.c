@@ -213,8 +213,10 @@ test_eviction(void **state)
 	assert_int_equal(st.refused, 2);
 	assert_int_equal(st.reason[CT_R_TABLE_FULL], 2);
 	assert_int_equal(st.evicted, 1);
-	/* a dead entry is reclaimed instead (counted as expired, not evicted) */
-	assert_non_null(create_udp(t, 6, T0 + 20 + 300 * SEC, &why));
+	/* a dead entry is reclaimed instead (counted as expired, not evicted); the update at
+	 * T0 + 20 us set an expiry in whole milliseconds, rounded up */
+	assert_null(create_udp(t, 6, T0 + 20 + 300 * SEC, &why));
+	assert_non_null(create_udp(t, 6, T0 + 1000 + 300 * SEC, &why));
 	ct_stats_get(t, &st);
 	assert_int_equal(st.expired, 1);
 	assert_int_equal(st.evicted, 1);
@@ -438,8 +440,8 @@ reader(void *a)
 				/* what the owner writes together must be seen together */
 				if (!ct_tuple_equal(&inv, &info[i].tuple[1]) ||
 				    info[i].tuple[0].dport != htons((uint16_t)(k * 7)) ||
-				    info[i].expire != T0 + k + 120 * SEC ||
-				    info[i].packets[0] > (k & 7) ||
+				    info[i].expire != (T0 + k + 120 * SEC + 999) / 1000 * 1000 ||
+				    !info[i].accounting || info[i].packets[0] > (k & 7) ||
 				    info[i].bytes[0] != 100 * info[i].packets[0])
 					ra->bad++;
 				ra->seen++;
@@ -456,7 +458,7 @@ reader(void *a)
 static void
 test_snapshot_concurrent(void **state)
 {
-	struct ct_params prm = { .capacity = 512, .use_heap = true };
+	struct ct_params prm = { .capacity = 512, .use_heap = true, .accounting = true };
 	struct reader_arg ra = { 0 };
 	struct ct_conn *live[512] = { 0 };
 	pthread_t th;
@@ -504,8 +506,8 @@ test_snapshot_concurrent(void **state)
 
 /*
  * The hash index is sized to its load, not rounded up to a power of 2: 4,100 connections
- * (8,200 keys) get exactly 1,367 buckets of 8 slots (<= 75% full), 87,488 bytes (50% took
- * 2,050 buckets, the power-of-2 rounding before that 4,096), and a full table still finds
+ * (8,200 keys) get exactly 1,172 buckets of 8 slots (<= 87.5% full), 75,008 bytes (75% took
+ * 1,367, 50% 2,050 buckets, the power-of-2 rounding before that 4,096), and a full table still finds
  * room for every key in one of its two buckets.
  */
 static void
@@ -514,7 +516,7 @@ test_hash_index_size(void **state)
 	const uint32_t cap = 4100;
 	struct ct_params prm = { .capacity = cap, .use_heap = true, .seed = { 7, 9 } };
 	struct ct_table *t = ct_table_create(&prm);
-	size_t entries = (size_t)cap * 128;	/* the entries (free ones linked through them) */
+	size_t entries = (size_t)cap * 96;	/* the entries (free ones linked through them) */
 	enum ct_reason why = CT_R_NONE;
 	struct ct_tuple o, r;
 	struct ct_stats st;
@@ -523,8 +525,8 @@ test_hash_index_size(void **state)
 
 	(void)state;
 	assert_non_null(t);
-	assert_true(ct_table_memory(t) >= entries + 1367 * 64);
-	assert_true(ct_table_memory(t) < entries + 1367 * 64 + 16384);	/* + struct ct_table */
+	assert_true(ct_table_memory(t) >= entries + 1172 * 64);
+	assert_true(ct_table_memory(t) < entries + 1172 * 64 + 16384);	/* + struct ct_table */
 	for (i = 0; i < cap; i++) {
 		o = tup(A_IN + htonl(i / 60000), A_OUT + htonl(i % 7),
 			(uint16_t)(1024 + i % 60000), 53, IPPROTO_UDP);
@@ -570,17 +572,18 @@ random_conn(uint64_t *rng, struct ct_tuple *o, struct ct_tuple *r)
 }
 
 /*
- * Issue 10: the index at 75% of its slots (capacity / 3 buckets, ~21.3 bytes per connection
- * instead of 32 at 50%: the memory bound below fails on the 50% sizing). Greedy two-choice alone overflows at that load (the fullest bucket
- * of n holds about 6 + ln ln n / ln 2 > 8 keys), so the insert moves keys (hash_moves counts
+ * The index at 87.5% of its slots (capacity * 2 / 7 buckets, ~18.3 bytes per connection
+ * instead of 21.3 at 75%, 32 at 50%: the memory bound below fails on those sizings). Greedy
+ * two-choice alone overflows at that load (the fullest bucket of n holds about
+ * 7 + ln ln n / ln 2 > 8 keys), so the insert moves keys (hash_moves counts
  * the inserts that found both candidates full: each one would have been a refusal without
  * the moves). A table filled to capacity with random tuples, then churned (a quarter deleted
  * and replaced, four times), never refuses a connection and finds every key, both ways.
  */
 static void
-test_hash_load_75(void **state)
+test_hash_load_875(void **state)
 {
-	const uint32_t cap = 3 * 65536;		/* 65,536 buckets, 393,216 keys: 75% */
+	const uint32_t cap = 7 * 32768;		/* 65,536 buckets, 458,752 keys: 87.5% */
 	struct ct_params prm = { .capacity = cap, .use_heap = true, .seed = { 11, 13 } };
 	struct ct_table *t = ct_table_create(&prm);
 	struct ct_tuple *ko = malloc(sizeof(*ko) * cap), *kr = malloc(sizeof(*kr) * cap);
@@ -597,7 +600,7 @@ test_hash_load_75(void **state)
 	assert_non_null(kr);
 	assert_non_null(cs);
 	/* entries (free ones linked through them), 65,536 buckets, struct ct_table */
-	assert_true(ct_table_memory(t) <= (size_t)cap * 128 + 65536 * 64 + 16384);
+	assert_true(ct_table_memory(t) <= (size_t)cap * 96 + 65536 * 64 + 16384);
 	for (i = 0; i < cap; i++) {
 		random_conn(&rng, &ko[i], &kr[i]);
 		cs[i] = ct_create(t, &ko[i], &kr[i], T0, &why);
@@ -637,7 +640,7 @@ test_hash_load_75(void **state)
 }
 
 /*
- * Keys moved by inserts stay findable: a full table (75% of the slots) churned one
+ * Keys moved by inserts stay findable: a full table (87.5% of the slots) churned one
  * connection at a time, so that inserts keep finding both candidates full and move keys
  * (~3,000 of the 200,000 inserts here). 32 buckets: a cuckoo search reaches most of them,
  * so the new connection's own orig key gets moved at times, when its reply key's insert
@@ -648,7 +651,7 @@ test_hash_load_75(void **state)
 static void
 test_hash_moves_consistent(void **state)
 {
-	enum { CAP = 3 * 32 };	/* 32 buckets */
+	enum { CAP = 7 * 16 };	/* 32 buckets */
 	struct ct_params prm = { .capacity = CAP, .use_heap = true, .seed = { 5, 6 } };
 	struct ct_table *t = ct_table_create(&prm);
 	struct ct_tuple *ko = malloc(sizeof(*ko) * CAP), *kr = malloc(sizeof(*kr) * CAP);
@@ -703,9 +706,9 @@ test_hash_moves_consistent(void **state)
 
 /*
  * Both candidate buckets full: refused with CT_R_HASH_FULL, nothing half inserted. White
- * box: a 16-entry table has 6 buckets (2 keys per connection, <= 75% of the 48 slots); with a
- * known seed we pick tuples whose two buckets (ct_hash_range: each 32-bit half of the hash
- * times 6, the top 32 bits; the next bucket when they agree) are both in {0, 1}. Once 16
+ * box: a 16-entry table has 5 buckets (2 keys per connection, <= 87.5% of the 40 slots);
+ * with a known seed we pick tuples whose two buckets (ct_hash_range: each 32-bit half of the
+ * hash times 5, the top 32 bits; the next bucket when they agree) are both in {0, 1}. Once 16
  * such keys fill buckets 0 and 1, no cuckoo move can help either: every key there has both
  * of its buckets there.
  */
@@ -713,11 +716,11 @@ static bool
 in_buckets_01(struct ct_table *t, const struct ct_tuple *k)
 {
 	uint64_t h = ct_hash(t, k);
-	uint32_t b1 = (uint32_t)(((uint64_t)(uint32_t)h * 6) >> 32);
-	uint32_t b2 = (uint32_t)(((h >> 32) * 6) >> 32);
+	uint32_t b1 = (uint32_t)(((uint64_t)(uint32_t)h * 5) >> 32);
+	uint32_t b2 = (uint32_t)(((h >> 32) * 5) >> 32);
 
 	if (b2 == b1)
-		b2 = (b1 + 1) % 6;
+		b2 = (b1 + 1) % 5;
 	return b1 < 2 && b2 < 2;
 }
 
@@ -853,8 +856,8 @@ test_large(void **state)
 
 	(void)state;
 	assert_non_null(info);
-	/* entries, and 2 keys of 8 bytes per connection at <= 75% of the slots */
-	assert_true(ct_table_memory(t) >= (size_t)n * 128 + (size_t)n * 2 * 8 * 4 / 3);
+	/* entries, and 2 keys of 8 bytes per connection at <= 87.5% of the slots */
+	assert_true(ct_table_memory(t) >= (size_t)n * 96 + (size_t)n * 2 * 8 * 8 / 7);
 	/* fill to the last entry: the hash never refuses */
 	for (i = 0; i < n; i++)
 		if (create_udp(t, i, T0, &why) == NULL)
@@ -1040,10 +1043,138 @@ test_bad_params(void **state)
 		rte_errno = 0;
 		assert_null(ct_table_create(&prm));
 		assert_int_equal(rte_errno, EINVAL);
+		/* entry times are 32-bit milliseconds: no timeout beyond 2^30 ms */
+		to.t[CT_TC_ICMP] = CT_TIMEOUT_MAX + 1;
+		rte_errno = 0;
+		assert_null(ct_table_create(&prm));
+		assert_int_equal(rte_errno, EINVAL);
 		to.t[CT_TC_ICMP] = 1;
-		ct_table_free(ct_table_create(&prm));
+		{
+			struct ct_table *t = ct_table_create(&prm);
+
+			assert_non_null(t);
+			to.t[CT_TC_ICMP] = CT_TIMEOUT_MAX + 1;
+			assert_int_equal(ct_set_timeouts(t, &to, T0), -1);
+			to.t[CT_TC_ICMP] = CT_TIMEOUT_MAX;
+			assert_int_equal(ct_set_timeouts(t, &to, T0), 0);
+			ct_table_free(t);
+		}
 	}
 	ct_table_free(NULL);
+}
+
+/*
+ * [conntrack] accounting: off, a connection costs 96 bytes and reports no counters; on, 32
+ * more, and every packet that passed is counted per direction with its IP length.
+ */
+static const uint8_t zeros64[64];
+
+static void
+test_accounting(void **state)
+{
+	uint8_t f[PB_MAX];
+	unsigned int k, i;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		struct ct_params prm = { .capacity = 64, .use_heap = true, .accounting = k == 1 };
+		struct ct_table *t = ct_table_create(&prm), *t0;
+		struct ct_params prm0 = { .capacity = 64, .use_heap = true };
+		struct ct_conn_info info[4];
+		struct pb_spec s;
+		uint32_t cur = 0;
+		unsigned int len;
+
+		assert_non_null(t);
+		t0 = ct_table_create(&prm0);
+		assert_non_null(t0);
+		assert_int_equal(ct_table_memory(t) - ct_table_memory(t0), k == 1 ? 64 * 32 : 0);
+		ct_table_free(t0);
+		for (i = 0; i < 5; i++) {
+			s = ct_test_udp(i >= 3);
+			s.payload = zeros64;
+			s.payload_len = (uint16_t)(10 * i);
+			len = pb_build(f, &s);
+			assert_int_not_equal(ct_test_frame(t, f, len, T0).state, CT_INVALID);
+		}
+		assert_int_equal(ct_snapshot(t, &cur, info, 4, T0), 1);
+		assert_int_equal(info[0].accounting, k == 1);
+		/* 3 out (payload 0, 10, 20), 2 back (30, 40): 28 bytes of headers each */
+		assert_int_equal(info[0].packets[0], k == 1 ? 3 : 0);
+		assert_int_equal(info[0].packets[1], k == 1 ? 2 : 0);
+		assert_int_equal(info[0].bytes[0], k == 1 ? 3 * 28 + 30 : 0);
+		assert_int_equal(info[0].bytes[1], k == 1 ? 2 * 28 + 70 : 0);
+		ct_table_free(t);
+	}
+}
+
+/*
+ * Entry times are milliseconds, rounded up: a connection made 1 us into a millisecond lives
+ * its timeout and less than 1 ms more, and its expiry reads as that millisecond.
+ */
+static void
+test_expiry_ms(void **state)
+{
+	struct ct_table *t = ct_test_table(16, false, false);
+	struct ct_timeouts def;
+	struct pb_spec out = ct_test_udp(0), back = ct_test_udp(1);
+	uint8_t f[PB_MAX];
+	unsigned int len;
+	struct ct_res r;
+
+	(void)state;
+	ct_timeouts_default(&def);
+	len = pb_build(f, &out);
+	r = ct_test_frame(t, f, len, T0 + 1);
+	assert_int_equal(r.state, CT_NEW);
+	assert_int_equal(ct_conn_expire(r.conn, T0), T0 + 1000 + def.t[CT_TC_UDP_UNREPLIED]);
+	len = pb_build(f, &back);
+	r = ct_test_frame(t, f, len, T0 + 1 + def.t[CT_TC_UDP_UNREPLIED]);
+	assert_int_equal(r.state, CT_ESTABLISHED);	/* exact: dead; here 999 us left */
+	/* the reply refreshed it at T0 + 1 + timeout(replied): gone 1 ms after */
+	ct_timeouts_default(&def);
+	assert_int_equal(ct_expire(t, T0 + 1 + def.t[CT_TC_UDP_UNREPLIED] +
+				       def.t[CT_TC_UDP_REPLIED] + 998, 16), 0);
+	assert_int_equal(ct_expire(t, T0 + 1 + def.t[CT_TC_UDP_UNREPLIED] +
+				       def.t[CT_TC_UDP_REPLIED] + 999, 16), 1);
+	ct_table_free(t);
+}
+
+/*
+ * A clock that jumps 30 or 60 days (past the 24.8 days where a 32-bit millisecond reads as
+ * the future again, and past its 49.7-day wrap): every connection is gone, counted as
+ * expired; a packet of one is a new connection, not an established one.
+ */
+static void
+test_clock_jump(void **state)
+{
+	static const uint64_t days[] = { 13, 30, 60 };
+	unsigned int k;
+
+	(void)state;
+	for (k = 0; k < sizeof(days) / sizeof(days[0]); k++) {
+		struct ct_table *t = ct_test_table(16, false, false);
+		struct pb_spec out = ct_test_udp(0), back = ct_test_udp(1);
+		ct_time_t later = T0 + days[k] * 86400 * SEC;
+		uint8_t f[PB_MAX];
+		struct ct_stats st;
+		unsigned int len;
+
+		len = pb_build(f, &out);
+		assert_int_equal(ct_test_frame(t, f, len, T0).state, CT_NEW);
+		len = pb_build(f, &back);
+		assert_int_equal(ct_test_frame(t, f, len, T0).state, CT_ESTABLISHED);
+		out.sport = 4000;	/* a second connection */
+		len = pb_build(f, &out);
+		assert_int_equal(ct_test_frame(t, f, len, T0).state, CT_NEW);
+		len = pb_build(f, &back);
+		assert_int_equal(ct_test_frame(t, f, len, later).state, CT_NEW);
+		ct_stats_get(t, &st);
+		assert_int_equal(st.expired, 2);
+		assert_int_equal(st.active, 1);
+		assert_int_equal(ct_expire(t, later, 16), 0);
+		ct_table_free(t);
+	}
 }
 
 int
@@ -1059,13 +1190,16 @@ main(void)
 		cmocka_unit_test(test_expire_budget),
 		cmocka_unit_test(test_snapshot_concurrent),
 		cmocka_unit_test(test_hash_index_size),
-		cmocka_unit_test(test_hash_load_75),
+		cmocka_unit_test(test_hash_load_875),
 		cmocka_unit_test(test_hash_moves_consistent),
 		cmocka_unit_test(test_hash_full),
 		cmocka_unit_test(test_seed),
 		cmocka_unit_test(test_capacity_one),
 		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_udp_first_csum),
+		cmocka_unit_test(test_accounting),
+		cmocka_unit_test(test_expiry_ms),
+		cmocka_unit_test(test_clock_jump),
 		cmocka_unit_test(test_icmp_and_related),
 		cmocka_unit_test(test_bad_params),
 	};

@@ -49,6 +49,7 @@ ht_start_lim(struct ht_env *e, const struct helper_config *hcfg, uint16_t lo, ui
 {
 	struct ct_params prm = {
 		.capacity = 1024, .use_heap = true, .tcp_liberal = false, .name = "ht",
+		.accounting = true,	/* test_snapshot checks the counters restored */
 	};
 	char msg[128];
 

@@ -195,6 +195,7 @@ test_round_trip(void **state)
 			if (ct_tuple_equal(&info[i].tuple[0], &f.c[k].tuple[0])) {
 				assert_int_equal(info[i].expire, b.now + f.c[k].expire_in);
 				assert_int_equal(info[i].tcp_state, f.c[k].tcp_state);
+				assert_true(info[i].accounting && f.c[k].packets[0] > 0);
 				assert_int_equal(info[i].packets[0], f.c[k].packets[0]);
 				assert_int_equal(info[i].bytes[1], f.c[k].bytes[1]);
 				found = true;

@@ -143,7 +143,7 @@ test_fwd_reject(void **state)
 	}
 }
 
-enum bad_cfg { BAD_EMPTY, BAD_WORKERS, BAD_RANGE, BAD_DUP, BAD_ZERO, BAD_SLICE, BAD_MAP,
+enum bad_cfg { BAD_EMPTY, BAD_WORKERS, BAD_WORKERS_MAX, BAD_RANGE, BAD_DUP, BAD_ZERO, BAD_SLICE, BAD_MAP,
 	       BAD_FILTER, BAD_MAX };
 
 static const char *
@@ -156,6 +156,9 @@ bad_config(struct nat_config *c, enum bad_cfg k)
 	case BAD_WORKERS:
 		c->n_workers = 0;
 		return "no workers";
+	case BAD_WORKERS_MAX:
+		c->n_workers = 255;	/* a port's owner is kept as worker + 1 in a byte */
+		return "255 workers";
 	case BAD_RANGE:
 		c->port_lo[1] = 2000;
 		c->port_hi[1] = 1999;
