@@ -300,11 +300,12 @@ hit_conn(struct ct_table *t, uint32_t v, ct_ms_t now_ms)
 struct ct_conn *
 ct_lookup(struct ct_table *t, const struct ct_tuple *k, uint8_t *dir, ct_time_t now)
 {
-	uint32_t v = ct_hash_find(t, k);
 	struct ct_conn *c = NULL;
+	uint32_t v;
 
 	CT_STAT_INC(t, lookups);
-	ct_clock(t, now);
+	ct_clock(t, now);	/* before the find: a jump's sweep may reclaim what it finds */
+	v = ct_hash_find(t, k);
 	if (v != CT_SLOT_EMPTY)
 		c = hit_conn(t, v, ct_ms(now));
 	if (c != NULL) {

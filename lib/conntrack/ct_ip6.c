@@ -6,8 +6,8 @@
  * 16-byte struct ct_tuple plus the exact 128-bit pair of each connection in a side array.
  *
  * Why folds and a side array, not 128-bit address slots in the key: struct ct_conn is 96
- * bytes (two cache lines) that hold both tuples; 40-byte keys would grow it and the hash of every IPv4
- * packet (ct_hash_inline reads two words). Here an IPv6 key differs from every IPv4 one by
+ * bytes (two cache lines) that hold both tuples; 40-byte keys would grow it and the hash of
+ * every IPv4 packet (ct_hash_inline reads two words). Here an IPv6 key differs from every IPv4 one by
  * its family byte, so the IPv4 lookup (ct_lookup_burst) is the same code and never reads the
  * side array; an IPv6 lookup compares the folded key first and then the exact addresses
  * (the side array line), and a fold collision with different addresses is simply not a

@@ -348,12 +348,31 @@ ct_conn_dead(const struct ct_conn *c, ct_time_t now)
 	return ct_ms_le(c->expire, ct_ms(now));
 }
 
+/* the expiry of a timer of class cls set at now */
+static inline ct_ms_t
+ct_expiry(const struct ct_table *t, enum ct_tclass cls, ct_time_t now)
+{
+	return ct_ms_up(now) + t->timeout_ms[cls];
+}
+
+/* a packet of direction d passed: counted under [conntrack] accounting */
+static inline void
+ct_acct_count(struct ct_table *t, const struct ct_conn *c, unsigned int d, uint32_t ip_len)
+{
+	if (t->acct != NULL) {
+		struct ct_acct *a = &t->acct[ct_conn_idx(t, c)];
+
+		a->packets[d]++;
+		a->bytes[d] += ip_len;
+	}
+}
+
 /* the table's clock: every entry point that compares entry times calls it first */
 void ct_clock_jump(struct ct_table *t, ct_time_t now);
 static inline void
 ct_clock(struct ct_table *t, ct_time_t now)
 {
-	if (unlikely(now - t->clock >= (ct_time_t)CT_JUMP_MS * 1000 && now > t->clock))
+	if (unlikely(now > t->clock && now - t->clock >= (ct_time_t)CT_JUMP_MS * 1000))
 		ct_clock_jump(t, now);
 	t->clock = now;
 }
@@ -385,7 +404,7 @@ static inline void
 ct_set_class(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_time_t now,
 	     bool refresh)
 {
-	ct_ms_t exp = ct_ms_up(now) + t->timeout_ms[cls];
+	ct_ms_t exp = ct_expiry(t, cls, now);
 
 	if (refresh)
 		c->expire = exp;
@@ -406,7 +425,7 @@ static inline void
 ct_set_class_refresh(struct ct_table *t, struct ct_conn *c, enum ct_tclass cls, ct_time_t now)
 {
 	if (likely(c->tclass == cls))
-		c->expire = ct_ms_up(now) + t->timeout_ms[cls];
+		c->expire = ct_expiry(t, cls, now);
 	else
 		ct_set_class(t, c, cls, now, true);
 }

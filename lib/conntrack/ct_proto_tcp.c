@@ -483,7 +483,7 @@ established_timer(struct ct_table *t, struct ct_conn *c, ct_time_t now)
 	}
 	ct_set_class_refresh(t, c, CT_TC_TCP_UNACK, now);
 	if (!unacked)
-		c->expire = ct_ms_up(now) + t->timeout_ms[CT_TC_TCP_ESTABLISHED];
+		c->expire = ct_expiry(t, CT_TC_TCP_ESTABLISHED, now);
 }
 
 /*
@@ -863,10 +863,7 @@ ct_update_fast(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf, ct_time
 		ct_write_end(c);
 		return NULL;
 	}
-	if (t->acct != NULL) {
-		t->acct[ct_conn_idx(t, c)].packets[d]++;
-		t->acct[ct_conn_idx(t, c)].bytes[d] += p->ip_len;
-	}
+	ct_acct_count(t, c, d, p->ip_len);
 	ct_write_end(c);
 	*ck_delta = c->fast_ck[d];
 	return &c->tuple[!d];

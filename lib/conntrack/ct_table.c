@@ -328,7 +328,7 @@ ct_expire(struct ct_table *t, ct_time_t now, unsigned int budget)
 				/* refreshed since appended: re-check at its new expiry, or one
 				 * class period from now if that is sooner (an entry of the UNACK
 				 * list may carry the longer established expiry, ct_proto_tcp.c) */
-				ct_ms_t at = ct_ms_up(now) + t->timeout_ms[cls];
+				ct_ms_t at = ct_expiry(t, (enum ct_tclass)cls, now);
 
 				if (ct_ms_le(c->expire, at))
 					at = c->expire;
@@ -342,35 +342,7 @@ ct_expire(struct ct_table *t, ct_time_t now, unsigned int budget)
 	return removed;
 }
 
-/*
- * The clock moved on by CT_JUMP_MS or more since the table last saw it (a worker stopped
- * for 12 days, a test's jump): every entry expired by then, as no timeout is longer
- * (CT_TIMEOUT_MAX), and they go now, while their times can still be read against the old
- * clock; after 24.8 days they would read as alive (ct_private.h). O(live entries).
- */
-void
-ct_clock_jump(struct ct_table *t, ct_time_t now)
-{
-	ct_time_t old = t->clock;
-	unsigned int k;
-
-	ct_pins_reset(t);
-	for (k = 0; k < CT_TC_MAX; k++) {
-		uint32_t i = t->lists[k].head;
-
-		while (i != CT_NIL) {
-			struct ct_conn *c = &t->conns[i];
-
-			i = c->next;
-			if (ct_ms_abs(c->expire, old) <= now)
-				ct_reclaim_expired(t, c);
-		}
-	}
-	t->clock = now;
-}
-
-/* ---- creation ---- */
-
+/* is entry idx held by the caller (handed out since the pins were reset)? */
 static bool
 pinned(const struct ct_table *t, uint32_t idx)
 {
@@ -381,6 +353,44 @@ pinned(const struct ct_table *t, uint32_t idx)
 			return true;
 	return false;
 }
+
+/*
+ * The clock moved on by CT_JUMP_MS or more since the table last saw it (a worker stopped
+ * for 12 days, a test's jump): every entry expired by then, as no timeout is longer
+ * (CT_TIMEOUT_MAX), and they go now, while their times can still be read against the old
+ * clock; after 24.8 days they would read as alive (ct_private.h). One the caller still
+ * holds (pinned: ct_lookup, ct_lookup6 and ct_create run within a burst) is not reused
+ * under it: its times become now, dead, and the reaper takes it. O(live entries).
+ */
+void
+ct_clock_jump(struct ct_table *t, ct_time_t now)
+{
+	ct_time_t old = t->clock;
+	unsigned int k;
+
+	for (k = 0; k < CT_TC_MAX; k++) {
+		uint32_t i = t->lists[k].head;
+
+		while (i != CT_NIL) {
+			struct ct_conn *c = &t->conns[i];
+			uint32_t idx = i;
+
+			i = c->next;
+			if (ct_ms_abs(c->expire, old) > now)
+				continue;
+			if (!t->pin_overflow && !pinned(t, idx)) {
+				ct_reclaim_expired(t, c);
+				continue;
+			}
+			ct_write_begin(c);
+			c->expire = c->check_at = ct_ms(now);
+			ct_write_end(c);
+		}
+	}
+	t->clock = now;
+}
+
+/* ---- creation ---- */
 
 /*
  * Full table: make room, as netfilter's early_drop does: any connection not ASSURED may go
@@ -567,7 +577,7 @@ ct_create(struct ct_table *t, const struct ct_tuple *orig, const struct ct_tuple
 	if (t->acct != NULL)
 		memset(&t->acct[idx], 0, sizeof(t->acct[idx]));
 	c->tclass = CT_TC_MAX;
-	c->expire = ct_ms_up(now) + t->timeout_ms[cls];
+	c->expire = ct_expiry(t, cls, now);
 	list_append(t, c, cls, c->expire);
 	ct_write_end(c);
 	ct_pin(t, idx);
@@ -636,10 +646,7 @@ ct_update(struct ct_table *t, struct ct_pkt *p, const uint8_t *buf, ct_time_t no
 	}
 	if (likely(r == CT_R_NONE)) {
 		c->td_flags[dir] |= CT_TD_SEEN;
-		if (t->acct != NULL) {
-			t->acct[ct_conn_idx(t, c)].packets[dir]++;
-			t->acct[ct_conn_idx(t, c)].bytes[dir] += p->ip_len;
-		}
+		ct_acct_count(t, c, dir, p->ip_len);
 	}
 	ct_write_end(c);
 	if (unlikely(r != CT_R_NONE)) {
@@ -771,7 +778,7 @@ ct_set_timeouts(struct ct_table *t, const struct ct_timeouts *to, ct_time_t now)
 			return -1;
 	ct_clock(t, now);
 	for (i = 0; i < CT_TC_MAX; i++) {
-		ct_ms_t lim = ct_ms_up(now) + ct_ms_up(to->t[i]);
+		ct_ms_t ms = ct_ms_up(to->t[i]), lim = ct_ms_up(now) + ms;
 
 		if (to->t[i] < t->timeout[i])
 			for (idx = t->lists[i].head; idx != CT_NIL; idx = t->conns[idx].next) {
@@ -780,7 +787,7 @@ ct_set_timeouts(struct ct_table *t, const struct ct_timeouts *to, ct_time_t now)
 				n++;
 			}
 		t->timeout[i] = to->t[i];
-		t->timeout_ms[i] = ct_ms_up(to->t[i]);
+		t->timeout_ms[i] = ms;
 	}
 	return n;
 }

@@ -1175,6 +1175,37 @@ test_clock_jump(void **state)
 		assert_int_equal(ct_expire(t, later, 16), 0);
 		ct_table_free(t);
 	}
+	/* a jump seen by a lookup within a burst: the connection the burst created (pinned,
+	 * its pointer held) is not reused under the caller; it is dead, and the reaper takes it */
+	{
+		struct ct_table *t = ct_test_table(16, false, false);
+		struct pb_spec out = ct_test_udp(0), back = ct_test_udp(1);
+		ct_time_t later = T0 + 30 * 86400 * SEC;
+		struct ct_conn *held;
+		struct ct_pkt p;
+		uint8_t f[PB_MAX], dir;
+		struct ct_stats st;
+		unsigned int len;
+
+		len = pb_build(f, &out);
+		assert_int_equal(ct_test_frame(t, f, len, T0).state, CT_NEW);
+		out.sport = 4000;
+		len = pb_build(f, &out);
+		held = ct_test_frame(t, f, len, T0).conn;	/* created: pinned */
+		assert_non_null(held);
+		len = pb_build(f, &back);
+		assert_int_equal(ct_test_parse(f, len, &p), CT_R_NONE);
+		assert_null(ct_lookup(t, &p.tuple, &dir, later));
+		ct_stats_get(t, &st);
+		assert_int_equal(st.expired, 1);
+		assert_int_equal(st.active, 1);
+		assert_false(ct_conn_status(held) & CT_ST_DYING);
+		assert_true(ct_conn_expire(held, later) <= later);
+		assert_int_equal(ct_expire(t, later, 16), 1);
+		ct_stats_get(t, &st);
+		assert_int_equal(st.active, 0);
+		ct_table_free(t);
+	}
 }
 
 int
