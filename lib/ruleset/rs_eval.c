@@ -406,41 +406,46 @@ rs_verdict_str(enum rs_verdict v)
 static void
 print_rule(const struct rs_ruleset *rs, unsigned int i, FILE *f)
 {
-	const char *t = rs_rule_text(rs, i), *c = strstr(t, "counter");
+	const struct rs_rule *r = &rs->rules[i];
+	const char *t = rs_rule_text(rs, i);
 	uint64_t pk, by;
 
-	if (!rs->rules[i].counter || c == NULL) {
+	if (!r->counter) {
 		fprintf(f, "\t\t%s\n", t);
 		return;
 	}
 	rs_rule_counters(rs, i, &pk, &by);
-	c += strlen("counter");
-	if (strncmp(c, " packets ", 9) == 0) {	/* re-read listing: replace the old values */
-		const char *e = strstr(c, " bytes ");
+	fprintf(f, "\t\t%.*s packets %llu bytes %llu%s\n", (int)r->counter_at, t,
+		(unsigned long long)pk, (unsigned long long)by, t + r->counter_at);
+}
 
-		if (e != NULL) {
-			e += 7;
-			while (*e >= '0' && *e <= '9')
-				e++;
-			fprintf(f, "\t\t%.*s packets %llu bytes %llu%s\n", (int)(c - t), t,
-				(unsigned long long)pk, (unsigned long long)by, e);
-			return;
-		}
-	}
-	fprintf(f, "\t\t%.*s packets %llu bytes %llu%s\n", (int)(c - t), t,
-		(unsigned long long)pk, (unsigned long long)by, c);
+/* A table or chain name: bare when it reads back as one word, else in quotes (a name
+ * cannot hold a quote or a line end: the lexer's strings end there). */
+static void
+print_name(FILE *f, const char *s)
+{
+	const char *c = s;
+
+	while (*c != '\0' && rs_is_word_char((unsigned char)*c))
+		c++;
+	fprintf(f, *s != '\0' && *c == '\0' ? "%s" : "\"%s\"", s);
 }
 
 void
 rs_print(const struct rs_ruleset *rs, FILE *f)
 {
+	const char *name = strchr(rs->table, ' ');	/* rs->table is "FAMILY NAME" */
 	unsigned int ch, i;
 
-	fprintf(f, "table %s {\n", rs->table);
+	fprintf(f, "table %.*s ", (int)(name - rs->table), rs->table);
+	print_name(f, name + 1);
+	fprintf(f, " {\n");
 	for (ch = 0; ch < RS_CHAIN_MAX; ch++) {
 		if (!rs->declared[ch])
 			continue;
-		fprintf(f, "\tchain %s {\n", rs->chain_name[ch]);
+		fprintf(f, "\tchain ");
+		print_name(f, rs->chain_name[ch]);
+		fprintf(f, " {\n");
 		fprintf(f, "\t\ttype filter hook %s priority filter; policy %s;\n",
 			ch == RS_CHAIN_INPUT ? "input" : "forward",
 			rs_verdict_str((enum rs_verdict)rs->policy[ch]));

@@ -39,6 +39,8 @@ struct ps {
 	size_t errlen;
 	bool failed;
 	struct rs_ruleset *rs;
+	uint32_t counter_tok, counter_end;	/* the rule's `counter` and the token after its
+						 * values */
 	/* rules are built in file order; chain lists made at the end */
 };
 
@@ -70,13 +72,6 @@ ps_err_at(struct ps *p, const struct tok *t, const char *fmt, ...)
 /* ---------------------------------------------------------------------------------------
  * Lexer
  */
-static bool
-is_word_char(int c)
-{
-	return isalnum(c) || c == '_' || c == '-' || c == '.' || c == '/' || c == ':' ||
-	       c == '!' || c == '=' || c == '*' || c == '@' || c == '$' || c == '<' || c == '>';
-}
-
 static int
 lex(struct ps *p)
 {
@@ -140,10 +135,10 @@ lex(struct ps *p)
 			tk.len = e - off - 1;
 			col += e + 1 - off;
 			off = e + 1;
-		} else if (is_word_char((unsigned char)c)) {
+		} else if (rs_is_word_char((unsigned char)c)) {
 			uint32_t e = off;
 
-			while (is_word_char((unsigned char)s[e]))
+			while (rs_is_word_char((unsigned char)s[e]))
 				e++;
 			tk.type = T_WORD;
 			tk.len = e - off;
@@ -790,6 +785,8 @@ parse_counter(struct ps *p, struct rs_rule *r)
 	r->counter = true;
 	if (add_item(p, RS_K_COUNTER) == NULL)
 		return -1;
+	p->counter_tok = p->i - 1;
+	p->counter_end = p->i;
 	if (accept_word(p, "packets")) {
 		if (parse_u64(p, cur(p), tok_str(p, cur(p), b, sizeof(b)), UINT64_MAX, &v) < 0)
 			return -1;
@@ -799,6 +796,7 @@ parse_counter(struct ps *p, struct rs_rule *r)
 		if (parse_u64(p, cur(p), tok_str(p, cur(p), b, sizeof(b)), UINT64_MAX, &v) < 0)
 			return -1;
 		p->i++;
+		p->counter_end = p->i;
 	}
 	return 0;
 }
@@ -921,15 +919,52 @@ parse_match(struct ps *p, struct rs_rule *r, const struct tok *kw, bool *tcp_ctx
 	return -1;
 }
 
+/* The rule's text, tokens [from, to): each as written (strings with their quotes), one space
+ * where the source had anything between two of them (blanks, a line continuation, a comment
+ * and line end inside a set), so that it reads back to the same tokens and is one line. The
+ * values after `counter` are left out: the listing prints the live ones there. */
+static int
+rule_text(struct ps *p, struct rs_rule *r, uint32_t from, uint32_t to)
+{
+	uint32_t k, tl = 0, prev_end = 0, cap = 1;
+	char *text;
+
+	for (k = from; k < to; k++)
+		cap += p->t[k].len + 3;
+	text = malloc(cap);
+	if (text == NULL) {
+		ps_err_at(p, &p->t[from], "out of memory");
+		return -1;
+	}
+	r->counter_at = 0;
+	for (k = from; k < to; k++) {
+		const struct tok *t = &p->t[k];
+		uint32_t s = t->off - (t->type == T_STR), e = t->off + t->len + (t->type == T_STR);
+
+		if (t->type == T_NL)
+			continue;
+		if (r->counter && k > p->counter_tok && k < p->counter_end)
+			continue;
+		if (tl > 0 && s != prev_end)
+			text[tl++] = ' ';
+		memcpy(text + tl, p->src + s, e - s);
+		tl += e - s;
+		prev_end = e;
+		if (r->counter && k == p->counter_tok)
+			r->counter_at = tl;
+	}
+	r->text = add_text(p, text, tl);
+	free(text);
+	return p->failed ? -1 : 0;
+}
+
 static int
 parse_rule(struct ps *p, uint8_t chain)
 {
 	struct rs_ruleset *rs = p->rs;
-	struct tok *first = cur(p), *last;
+	struct tok *first = cur(p);
 	struct rs_rule *r;
 	bool tcp_ctx = false, ct_match = false;
-	char text[1024];
-	uint32_t k, tl = 0, start, end;
 
 	if (rs->n_rules == RS_MAX_RULES) {
 		ps_err_at(p, first, "too many rules (max %u)", RS_MAX_RULES);
@@ -999,23 +1034,7 @@ parse_rule(struct ps *p, uint8_t chain)
 		return -1;
 	}
 	r->n = rs->n_items - r->first;
-	/* the text as written, whitespace collapsed */
-	last = &p->t[p->i - 1];
-	start = first->off;
-	end = last->off + last->len + (last->type == T_STR ? 1 : 0);
-	for (k = start; k < end && tl + 2 < sizeof(text); k++) {
-		char c = p->src[k];
-
-		if (c == '\\' && p->src[k + 1] == '\n')
-			continue;
-		if (c == '\n' || c == '\t' || c == '\r')
-			c = ' ';
-		if (c == ' ' && (tl == 0 || text[tl - 1] == ' '))
-			continue;
-		text[tl++] = c;
-	}
-	r->text = add_text(p, text, tl);
-	if (p->failed)
+	if (rule_text(p, r, first - p->t, p->i) < 0)
 		return -1;
 	rs->n_rules++;
 	return 0;

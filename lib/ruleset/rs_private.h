@@ -7,6 +7,9 @@
 #ifndef NATGW_RS_PRIVATE_H
 #define NATGW_RS_PRIVATE_H
 
+#include <ctype.h>
+#include <stdbool.h>
+
 #include "rs.h"
 
 #define RS_MAX_RULES	1024
@@ -74,12 +77,24 @@ struct rs_rule {
 	uint8_t reject_code6;	/* ICMPv6 code for an IPv6 packet */
 	bool counter, notrack;
 	uint32_t line;
-	uint32_t text;		/* offset in text */
+	uint32_t text;		/* offset in text: the tokens as written, one space where the
+				 * source had whitespace, comments or line ends between them */
+	uint32_t counter_at;	/* with counter: where in the text its values go (just after
+				 * the word; `packets N bytes N` as written is left out) */
 	uint32_t log_prefix;	/* offset in text ("" when none) */
 	int32_t limit;		/* limit index or -1 */
 };
 
 #define RS_V_CONTINUE 0xff
+
+/* A character of a bare word (the lexer's); a name with any other character, or an empty
+ * one, is listed in quotes. */
+static inline bool
+rs_is_word_char(int c)
+{
+	return isalnum(c) || c == '_' || c == '-' || c == '.' || c == '/' || c == ':' ||
+	       c == '!' || c == '=' || c == '*' || c == '@' || c == '$' || c == '<' || c == '>';
+}
 
 struct rs_count {
 	uint64_t packets, bytes;

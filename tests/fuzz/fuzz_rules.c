@@ -8,8 +8,9 @@
  *
  * Checks (abort = crash): a refused text gives "fuzz.nft:LINE:COL: ..." with LINE and COL
  * >= 1 and LINE no more than the text's lines + 1, or "fuzz.nft: ..." (size); a loaded one
- * prints (rs_print) to a text that loads again with the same rules in the same chains and
- * the same policies; every evaluation returns a known verdict, a deciding rule of its chain
+ * prints (rs_print) to a text that loads again with the same rules (same texts, log
+ * prefixes, chains) in the same chains (same names) and the same policies, and lists the
+ * same again; every evaluation returns a known verdict, a deciding rule of its chain
  * (or -1), and log requests for rules of the ruleset.
  */
 #include <stdbool.h>
@@ -88,7 +89,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *nul = memchr(data, 0, size);
 	size_t tl = nul != NULL ? (size_t)(nul - data) : size;
-	char *text = malloc(tl + 1), *out = NULL, err[512];
+	char *text = malloc(tl + 1), *out = NULL, *out2 = NULL, err[512];
 	struct rs_ruleset *rs, *again;
 	size_t outlen = 0;
 	unsigned int i, ch;
@@ -114,11 +115,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz_rules: listing does not load: %s\n%s\n", err, out);
 	FZ_CHECK(again != NULL);
 	FZ_CHECK(rs_n_rules(again) == rs_n_rules(rs));
-	for (i = 0; i < rs_n_rules(rs); i++)
+	FZ_CHECK(strcmp(rs_table_name(again), rs_table_name(rs)) == 0);
+	for (i = 0; i < rs_n_rules(rs); i++) {
 		FZ_CHECK(rs_rule_chain(again, i) == rs_rule_chain(rs, i));
-	for (ch = 0; ch < RS_CHAIN_MAX; ch++)
+		FZ_CHECK(strcmp(rs_rule_text(again, i), rs_rule_text(rs, i)) == 0);
+		FZ_CHECK(strcmp(rs_rule_log_prefix(again, i), rs_rule_log_prefix(rs, i)) == 0);
+	}
+	for (ch = 0; ch < RS_CHAIN_MAX; ch++) {
 		FZ_CHECK(rs_chain_policy(again, (enum rs_chain)ch) ==
 			 rs_chain_policy(rs, (enum rs_chain)ch));
+		FZ_CHECK(strcmp(rs_chain_name(again, (enum rs_chain)ch),
+				rs_chain_name(rs, (enum rs_chain)ch)) == 0);
+	}
+	f = open_memstream(&out2, &outlen);
+	FZ_CHECK(f != NULL);
+	rs_print(again, f);
+	fclose(f);
+	if (strcmp(out, out2) != 0)
+		fprintf(stderr, "fuzz_rules: listing lists differently:\n%s\n%s\n", out, out2);
+	FZ_CHECK(strcmp(out, out2) == 0);
+	free(out2);
 	check_eval(rs, nul != NULL ? nul + 1 : data, nul != NULL ? size - tl - 1 : 0);
 	rs_free(again);
 	rs_free(rs);
