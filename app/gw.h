@@ -237,7 +237,7 @@ struct gw_config {
 	struct helper_config helpers;
 	/* [log]: connection events, NAT logging (app/gw_event.h) */
 	struct gw_log_config log;
-	/* RSS steering ([nat] rss_*, lib/nat/nat_rss.c; applied by app/main.c) */
+	/* RSS steering ([nat] rss_*, lib/nat/nat_rss.c; applied by app/natgw_port.c) */
 	bool rss_off;				/**< rss_steering = off */
 	uint8_t rss_key_len;			/**< 0: random key per start */
 	uint8_t rss_key[NAT_RSS_KEY_MAX];	/**< rss_key (then forced bits, nat_rss.c) */
@@ -534,7 +534,7 @@ struct gw_port_hw_stats {
 	uint64_t kernel_rx_dropped, kernel_tx_dropped;	/**< interface under af_packet/af_xdp */
 	bool kernel;		/**< the kernel_* counters were read */
 };
-/** Where /natgw/stats reads the ports' PMD counters (main.c provides it); 0 or < 0. */
+/** Where /natgw/stats reads the ports' PMD counters (app/natgw_port.c provides it); 0 or < 0. */
 typedef int (*gw_port_hw_stats_fn)(unsigned int port, struct gw_port_hw_stats *s);
 void gw_telemetry_set_port_stats(gw_port_hw_stats_fn fn);
 

@@ -603,7 +603,7 @@ gw_cfg_nat(const struct gw_cfg_ctx *x, struct gw_config *c, const char *sec,
 		else if (gw_parse_u32(val, 1, hi, lim) < 0)
 			return BAD("%s: want auto, unlimited or 1..%u, got '%s'", key, hi, val);
 	} else if (strcmp(key, "rss_steering") == 0) {
-		/* lib/nat/nat_rss.c; app/main.c says per port whether it applies */
+		/* lib/nat/nat_rss.c; app/natgw_port.c says per port whether it applies */
 		if (strcmp(val, "auto") != 0 && strcmp(val, "off") != 0)
 			return BAD("rss_steering: want auto or off, got '%s'", val);
 		c->rss_off = val[0] == 'o';

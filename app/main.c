@@ -1,31 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * main.c - the natgw executable: EAL, command line, configuration, port setup (one RX/TX
- * queue pair per worker where the port has enough, RSS on the inside hashing the source
- * address), the worker lcores' poll loops with idle back-off, the control plane on the main
- * lcore (telemetry, pdump, periodic stats) and a clean stop on SIGINT/SIGTERM with the
- * final counters.
+ * main.c - the natgw executable: EAL, command line, configuration, the worker lcores' poll
+ * loops with idle back-off, the control plane on the main lcore (telemetry, pdump, periodic
+ * stats, save and reload) and a clean stop on SIGINT/SIGTERM with the final counters. The
+ * ports and the mbuf pools are app/natgw_port.c's.
  *
  * Queues: queue q of port p belongs to worker (q + p) % workers. A worker without an RX
  * queue on a port does not poll it: the queue's worker receives for it and hands packets
  * to their owner (gw.h). A worker without a TX queue on a port passes what it sends
  * through an SP/SC ring to the worker that has the queue, which transmits it, so no TX
  * queue is shared and nothing locks.
- *
- * Mbufs: one pool for RX and what the pipeline generates, sized from what can hold mbufs
- * at once: each queue's PMD (RX and TX descriptors; net_af_xdp: its fill and TX rings;
- * net_af_packet copies in and out and keeps none), the pipeline's bounded holders
- * (gw_mbufs_held_max: ARP hold queues, handoff and TX rings, bursts), the per-lcore caches
- * and a reserve, so RX refill always finds mbufs. Reassembly holds copies in its own pools
- * (gw_frag.c). net_af_xdp (DPDK 22.11, zero copy) registers the pool's memory as its UMEM
- * assuming one chunk of objects back to back: the pool is then created with objects packed
- * (RTE_MEMPOOL_F_NO_IOVA_CONTIG), checked, and refused if it is not so, because a buffer
- * outside the UMEM given to the kernel's fill queue is discarded by it, and once the pool
- * hands out enough of those the fill queue runs dry and the port receives nothing ever
- * again (what a fragment flood did: it made the pool reach its far end). Idle workers
- * also reclaim TX completions (a zero-length tx burst), which that PMD only does on TX.
- * Ports that offer RTE_ETH_TX_OFFLOAD_MULTI_SEGS get it (chained fragments go out as
- * they are); the others get single-segment fragments (gw_params.tx_multi_seg).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,45 +20,24 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <net/if.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 
 #include <rte_cycles.h>
-#include <rte_dev.h>
-#include <rte_devargs.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
-#include <rte_malloc.h>
 #include <rte_mbuf.h>
-#include <rte_mbuf_pool_ops.h>
 #include <rte_pdump.h>
 #include <rte_ring.h>
 #include <rte_version.h>
 
 #include "gw.h"
 #include "gw_ctl.h"
+#include "natgw_port.h"
 
-#define NATGW_RX_DESC	1024
-#define NATGW_TX_DESC	1024
-#define NATGW_TXRING	1024
-#define NATGW_CACHE	256
-#define NATGW_RESERVE	2048	/* generated packets, fragment headers, slack */
-#define NATGW_XDP_RING	2048	/* net_af_xdp: XSK_RING_*__DEFAULT_NUM_DESCS */
 #define NATGW_RECLAIM_US 1000	/* idle: TX completions reclaimed this often */
-#define NATGW_TPACKET2_HDR 32	/* net_af_packet: frame bytes before the data (TPACKET2) */
-#define NATGW_XDP_HEADROOM 256u	/* net_af_xdp: XDP_PACKET_HEADROOM in each UMEM chunk */
-#define NATGW_XDP_ROOM_MAX 3840u	/* net_af_xdp: mbuf + data room within one 4 KiB chunk */
-
-enum natgw_pmd {
-	NATGW_PMD_OTHER = 0,
-	NATGW_PMD_AF_PACKET,	/* copies frames in and out: holds no mbufs */
-	NATGW_PMD_AF_XDP,	/* the pool is its UMEM: fill, RX and TX rings hold mbufs */
-};
 
 struct natgw_wk {
 	unsigned int idx;
@@ -89,19 +52,11 @@ struct natgw_wk {
 
 static volatile int natgw_stop;
 static volatile int natgw_hup;	/* SIGHUP: reload (app/gw_ctl_reload.c) */
-static uint16_t natgw_port_id[GW_PORT_MAX];
-static uint16_t natgw_nq[GW_PORT_MAX];
-static enum natgw_pmd natgw_pmd[GW_PORT_MAX];
-static uint32_t natgw_rx_room[GW_PORT_MAX];	/* data room the port's RX needs */
-static bool natgw_multi_seg[GW_PORT_MAX];
-static bool natgw_tx_vlan[GW_PORT_MAX];		/* the PMD inserts 802.1Q tags */
-static bool natgw_stick;			/* both sides on one port (VLAN trunk) */
 static struct natgw_wk natgw_wk[GW_MAX_WORKERS];
 static unsigned int natgw_n_workers;
 static struct gw_config natgw_cfg;
 static struct gw_log *natgw_log;	/* events and NAT logging (app/gw_event.h) */
 static uint64_t natgw_tsc_hz;
-static char natgw_ifname[GW_PORT_MAX][32];	/* af_packet/af_xdp: the kernel interface */
 
 static ct_time_t
 natgw_clock(void)
@@ -460,607 +415,15 @@ natgw_args(int argc, char **argv, bool *check_only)
 	return 0;
 }
 
-static int
-natgw_port_lookup(const char *s, uint16_t *id)
-{
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-
-	if (*s != '\0' && *end == '\0') {
-		if (v >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port((uint16_t)v))
-			return -1;
-		*id = (uint16_t)v;
-		return 0;
-	}
-	return rte_eth_dev_get_port_by_name(s, id) == 0 ? 0 : -1;
-}
-
-/* net_af_packet's framesz devarg (the PMD's default 2048). */
-static unsigned long
-natgw_af_packet_framesz(const struct rte_eth_dev_info *info)
-{
-	const struct rte_devargs *da = info->device != NULL ? rte_dev_devargs(info->device) : NULL;
-	const char *a = da != NULL ? da->args : NULL;
-	unsigned long fs = 2048;	/* the PMD's default frame size */
-
-	for (; a != NULL && *a != '\0'; a = strchr(a, ',') != NULL ? strchr(a, ',') + 1 : NULL)
-		if (strncmp(a, "framesz=", 8) == 0)
-			fs = strtoul(a + 8, NULL, 0);
-	return fs;
-}
-
-/* net_af_packet: the kernel hands over frames up to its framesz devarg (datagrams it
- * reassembled included), each copied into one RX mbuf whose data room must fit it. */
-static uint32_t
-natgw_af_packet_room(const struct rte_eth_dev_info *info)
-{
-	unsigned long fs = natgw_af_packet_framesz(info);
-
-	fs = RTE_MIN(RTE_MAX(fs, (unsigned long)RTE_MBUF_DEFAULT_DATAROOM),
-		     (unsigned long)(UINT16_MAX - RTE_PKTMBUF_HEADROOM));	/* mbuf data room */
-	return (uint32_t)fs + RTE_PKTMBUF_HEADROOM;
-}
-
-/* ---- PMD-level counters ----------------------------------------------------------------
- * What was lost under natgw, where its own counters cannot see it: rte_eth_stats (imissed,
- * ierrors, rx_nombuf, oerrors; net_af_xdp reports XDP_STATISTICS' rx_dropped as imissed),
- * the PMD's own xstats whose name says "drop" (the generic ethdev xstats have none), and,
- * under net_af_packet / net_af_xdp, the kernel interface's rx_dropped / tx_dropped (sysfs;
- * af_packet's ring drops, PACKET_STATISTICS tp_drops, are not exported by DPDK 22.11's PMD:
- * a full ring shows as imissed nowhere, so natgw's rx falls short of the sender's tx).
- * Main lcore and telemetry thread only: nothing here runs per packet.
- */
-static void
-natgw_port_ifname(unsigned int p, const struct rte_eth_dev_info *info)
-{
-	const struct rte_devargs *da = info->device != NULL ? rte_dev_devargs(info->device) : NULL;
-	const char *a = da != NULL ? da->args : NULL;
-
-	natgw_ifname[p][0] = '\0';
-	if (a == NULL || (a = strstr(a, "iface=")) == NULL)
-		return;
-	a += 6;
-	snprintf(natgw_ifname[p], sizeof(natgw_ifname[p]), "%.*s", (int)strcspn(a, ","), a);
-}
-
-static int
-natgw_sysfs_u64(const char *ifn, const char *ctr, uint64_t *v)
-{
-	char path[128];
-	FILE *f;
-	int ok;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", ifn, ctr);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	ok = fscanf(f, "%" SCNu64, v) == 1;
-	fclose(f);
-	return ok ? 0 : -1;
-}
-
-static int
-natgw_port_hw_stats(unsigned int p, struct gw_port_hw_stats *h)
-{
-	uint16_t id = natgw_port_id[p];
-	struct rte_eth_xstat_name *names = NULL;
-	struct rte_eth_xstat *xs = NULL;
-	struct rte_eth_stats st;
-	int n, i;
-
-	memset(h, 0, sizeof(*h));
-	if (p >= GW_PORT_MAX || rte_eth_stats_get(id, &st) != 0)
-		return -1;
-	h->ipackets = st.ipackets;
-	h->opackets = st.opackets;
-	h->imissed = st.imissed;
-	h->ierrors = st.ierrors;
-	h->rx_nombuf = st.rx_nombuf;
-	h->oerrors = st.oerrors;
-	n = rte_eth_xstats_get_names(id, NULL, 0);
-	if (n > 0) {
-		names = calloc((size_t)n, sizeof(*names));
-		xs = calloc((size_t)n, sizeof(*xs));
-	}
-	if (names != NULL && xs != NULL && rte_eth_xstats_get_names(id, names, n) == n &&
-	    rte_eth_xstats_get(id, xs, n) == n)
-		for (i = 0; i < n; i++)
-			if (xs[i].id < (uint64_t)n && strstr(names[xs[i].id].name, "drop") != NULL)
-				h->pmd_drops += xs[i].value;
-	free(names);
-	free(xs);
-	if (natgw_ifname[p][0] != '\0' &&
-	    natgw_sysfs_u64(natgw_ifname[p], "rx_dropped", &h->kernel_rx_dropped) == 0 &&
-	    natgw_sysfs_u64(natgw_ifname[p], "tx_dropped", &h->kernel_tx_dropped) == 0)
-		h->kernel = true;
-	return 0;
-}
-
-/* One line per port for the final report; a single "natgw: pmd ..." line periodically. */
-static void
-natgw_port_stats_print(FILE *f, bool one_line)
-{
-	struct gw_port_hw_stats h;
-	unsigned int p;
-
-	if (one_line)
-		fprintf(f, "natgw: pmd");
-	for (p = 0; p < GW_PORT_MAX; p++) {
-		if (natgw_port_hw_stats(p, &h) < 0)
-			continue;
-		fprintf(f, "%s%s rx %" PRIu64 " tx %" PRIu64 " imissed %" PRIu64 " ierrors %"
-			PRIu64 " rx_nombuf %" PRIu64 " oerrors %" PRIu64 " xstats_drops %" PRIu64,
-			one_line ? (p ? " | " : " ") : "  pmd ", gw_port_name(p), h.ipackets,
-			h.opackets, h.imissed, h.ierrors, h.rx_nombuf, h.oerrors, h.pmd_drops);
-		if (h.kernel)
-			fprintf(f, " kernel %s rx_dropped %" PRIu64 " tx_dropped %" PRIu64,
-				natgw_ifname[p], h.kernel_rx_dropped, h.kernel_tx_dropped);
-		if (!one_line)
-			fputc('\n', f);
-	}
-	if (one_line)
-		fputc('\n', f);
-	fflush(f);
-}
-
-/* The largest frame side p receives: its MTU, Ethernet header, one 802.1Q tag; with both
- * sides on one port, the larger side's. */
-static uint32_t
-natgw_frame_len(unsigned int p)
-{
-	uint32_t mtu = natgw_cfg.ifc[p].mtu;
-
-	if (natgw_stick)
-		mtu = RTE_MAX(natgw_cfg.ifc[GW_PORT_INSIDE].mtu,
-			      natgw_cfg.ifc[GW_PORT_OUTSIDE].mtu);
-	return mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
-}
-
-/* What a port is (before any pool exists): PMD kind, queue count, RX data room. */
-static int
-natgw_port_probe(unsigned int p)
-{
-	struct rte_eth_dev_info info;
-	unsigned int nq;
-	int rc;
-
-	rc = rte_eth_dev_info_get(natgw_port_id[p], &info);
-	if (rc < 0)
-		return rc;
-	/* a whole frame of the side's MTU (and an 802.1Q tag a PMD may leave in it) fits one
-	 * RX mbuf: no chained frames to make contiguous on the hit path (gw_frag_contig) */
-	natgw_rx_room[p] = RTE_MAX((uint32_t)RTE_MBUF_DEFAULT_BUF_SIZE,
-				   natgw_frame_len(p) + RTE_PKTMBUF_HEADROOM);
-	if (strcmp(info.driver_name, "net_af_packet") == 0) {
-		natgw_pmd[p] = NATGW_PMD_AF_PACKET;
-		natgw_rx_room[p] = RTE_MAX(natgw_rx_room[p], natgw_af_packet_room(&info));
-	} else if (strcmp(info.driver_name, "net_af_xdp") == 0) {
-		natgw_pmd[p] = NATGW_PMD_AF_XDP;
-		/* the UMEM chunk is the mbuf: the kernel writes the frame after XDP's own
-		 * headroom (XDP_PACKET_HEADROOM, 256), inside the data room */
-		natgw_rx_room[p] = RTE_MAX(natgw_rx_room[p],
-					   RTE_MIN(natgw_frame_len(p) + RTE_PKTMBUF_HEADROOM +
-						   NATGW_XDP_HEADROOM, NATGW_XDP_ROOM_MAX));
-	}
-	if (natgw_pmd[p] != NATGW_PMD_OTHER)
-		natgw_port_ifname(p, &info);
-	nq = RTE_MIN(natgw_n_workers,
-		     (unsigned int)RTE_MIN(info.max_rx_queues, info.max_tx_queues));
-	if (nq == 0 || (nq > 1 && info.flow_type_rss_offloads == 0))
-		nq = 1;
-	natgw_nq[p] = (uint16_t)nq;
-	return 0;
-}
-
-/* The most mbufs of the pool that can be away from it at once (Mbufs, top of file). */
-static unsigned int
-natgw_pool_size(void)
-{
-	unsigned int p, n = 0, per_q;
-
-	for (p = 0; p < GW_PORT_MAX; p++) {
-		switch (natgw_pmd[p]) {
-		case NATGW_PMD_AF_PACKET:
-			per_q = 0;
-			break;
-		case NATGW_PMD_AF_XDP:	/* fill ring + RX ring, TX ring + completions */
-			per_q = 2 * NATGW_XDP_RING + 2 * RTE_MAX(NATGW_TX_DESC, NATGW_XDP_RING);
-			break;
-		default:
-			per_q = NATGW_RX_DESC + NATGW_TX_DESC;
-			break;
-		}
-		n += natgw_nq[p] * per_q;
-		n += (natgw_n_workers - natgw_nq[p]) * NATGW_TXRING;	/* TX handed to a queue */
-	}
-	n += gw_mbufs_held_max(&natgw_cfg, natgw_n_workers, 0);
-	n += (natgw_n_workers + 1) * NATGW_CACHE * 3 / 2 + NATGW_RESERVE;
-	return n;
-}
-
-struct natgw_span {
-	uintptr_t lo, hi;
-};
-
-static void
-natgw_obj_span(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
-{
-	struct natgw_span *s = arg;
-
-	RTE_SET_USED(mp);
-	RTE_SET_USED(idx);
-	s->lo = RTE_MIN(s->lo, (uintptr_t)obj);
-	s->hi = RTE_MAX(s->hi, (uintptr_t)obj);
-}
-
-/* An mbuf pool; packed: objects back to back in one chunk (what net_af_xdp's UMEM needs),
- * else rte_pktmbuf_pool_create's layout (objects within pages, as DMA wants). */
-static struct rte_mempool *
-natgw_pool_create(const char *name, unsigned int n, unsigned int cache, uint32_t room,
-		  bool packed)
-{
-	struct rte_pktmbuf_pool_private priv = { .mbuf_data_room_size = (uint16_t)room };
-	struct natgw_span span = { UINTPTR_MAX, 0 };
-	struct rte_mempool *mp;
-	size_t stride;
-
-	if (!packed)
-		return rte_pktmbuf_pool_create(name, n, cache, 0, (uint16_t)room,
-					       (int)rte_socket_id());
-	mp = rte_mempool_create_empty(name, n, sizeof(struct rte_mbuf) + room, cache,
-				      sizeof(priv), (int)rte_socket_id(),
-				      RTE_MEMPOOL_F_NO_IOVA_CONTIG);
-	if (mp == NULL)
-		return NULL;
-	if (rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(), NULL) != 0)
-		goto fail;
-	rte_pktmbuf_pool_init(mp, &priv);
-	if (rte_mempool_populate_default(mp) != (int)n)
-		goto fail;
-	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
-	rte_mempool_obj_iter(mp, natgw_obj_span, &span);
-	stride = mp->header_size + mp->elt_size + mp->trailer_size;
-	if (mp->nb_mem_chunks != 1 || span.hi - span.lo != (n - 1) * stride) {
-		fprintf(stderr, "natgw: mbuf pool %s is not one packed chunk (%u chunks): "
-			"net_af_xdp would lose buffers; give EAL more memory (-m)\n", name,
-			mp->nb_mem_chunks);
-		rte_errno = ENOMEM;
-		goto fail;
-	}
-	return mp;
-fail:
-	rte_mempool_free(mp);
-	return NULL;
-}
-
-/* ---- RSS steering (lib/nat/nat_rss.c) ------------------------------------------------
- * Where a port has one RX queue per worker, RSS with a settable 40/52-byte key and a RETA,
- * natgw sets both itself: the inside key makes the queue a function of the source address
- * (all of a host's flows on its owner), the outside key a function of our address and port
- * only (a reply reaches the worker that chose the port, whatever the remote: EIM), and the
- * port choice (nat_ports.c) picks ports whose replies land on the allocating worker. Both
- * are read back from the NIC; anything missing or different turns steering off on that
- * port, and the handoff rings carry what lands elsewhere, as on a port without RSS.
- */
-static struct nat_rss natgw_rss;
-static char natgw_rss_why[GW_PORT_MAX][96];
-
-#define NATGW_RSS_HF (RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP | \
-		      RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_FRAG_IPV4)
-
-/* Decide and build port p's steering; fills conf's rss_conf when it applies. */
-static bool
-natgw_rss_prepare(unsigned int p, const struct rte_eth_dev_info *info, unsigned int nq,
-		  struct rte_eth_conf *conf)
-{
-	struct nat_rss_port *rp = &natgw_rss.port[p == GW_PORT_OUTSIDE ? NAT_RSS_OUTSIDE :
-									   NAT_RSS_INSIDE];
-	uint8_t key[NAT_RSS_KEY_MAX];
-	uint16_t woq[NAT_RSS_MAX_WORKERS];
-	unsigned int q, i;
-	const char *why = NULL;
-
-	memset(rp, 0, sizeof(*rp));
-	if (natgw_cfg.rss_off)
-		why = "rss_steering off";
-	else if (natgw_n_workers == 1)
-		why = "one worker";
-	else if (nq != natgw_n_workers || nq > NAT_RSS_MAX_WORKERS)
-		why = "not one RX queue per worker";
-	else if ((info->flow_type_rss_offloads & (RTE_ETH_RSS_NONFRAG_IPV4_TCP |
-						  RTE_ETH_RSS_NONFRAG_IPV4_UDP)) !=
-		 (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP))
-		why = "no RSS over IPv4 TCP and UDP";
-	else if (info->hash_key_size != 40 && info->hash_key_size != 52)
-		why = "RSS key size not 40 or 52";
-	else if (info->reta_size < 2 || info->reta_size > NAT_RSS_RETA_MAX ||
-		 (info->reta_size & (info->reta_size - 1)) != 0)
-		why = "RETA size not a power of two up to 2048";
-	if (why != NULL) {
-		snprintf(natgw_rss_why[p], sizeof(natgw_rss_why[p]), "off (%s)", why);
-		return false;
-	}
-	for (i = 0; i < sizeof(key); i += 8) {
-		uint64_t r = rte_rand();
-
-		memcpy(key + i, &r, RTE_MIN(8u, (unsigned int)sizeof(key) - i));
-	}
-	memcpy(key, natgw_cfg.rss_key, RTE_MIN(natgw_cfg.rss_key_len, info->hash_key_size));
-	for (q = 0; q < nq; q++)
-		woq[q] = (uint16_t)((q + p) % natgw_n_workers);	/* natgw_workers_setup */
-	if (nat_rss_port_init(rp, p == GW_PORT_OUTSIDE ? NAT_RSS_OUTSIDE : NAT_RSS_INSIDE, key,
-			      info->hash_key_size, info->reta_size, nq, woq,
-			      natgw_n_workers) != 0) {
-		memset(rp, 0, sizeof(*rp));
-		snprintf(natgw_rss_why[p], sizeof(natgw_rss_why[p]), "off (bad RSS geometry)");
-		return false;
-	}
-	conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-	conf->rx_adv_conf.rss_conf.rss_key = rp->key;
-	conf->rx_adv_conf.rss_conf.rss_key_len = rp->key_len;
-	/* the plain 4-tuple of the RSS spec (no *_SRC_ONLY / *_DST_ONLY): the key does it */
-	conf->rx_adv_conf.rss_conf.rss_hf = NATGW_RSS_HF & info->flow_type_rss_offloads;
-	return true;
-}
-
-/* Program port p's key and RETA (after start) and read both back; off on any mismatch. */
-static void
-natgw_rss_program(unsigned int p)
-{
-	struct nat_rss_port *rp = &natgw_rss.port[p == GW_PORT_OUTSIDE ? NAT_RSS_OUTSIDE :
-									   NAT_RSS_INSIDE];
-	struct rte_eth_rss_reta_entry64 reta[NAT_RSS_RETA_MAX / 64];
-	struct rte_eth_dev_info info;
-	uint8_t key[NAT_RSS_KEY_MAX];
-	struct rte_eth_rss_conf rc = {
-		.rss_key = rp->key, .rss_key_len = rp->key_len,
-	};
-	uint16_t id = natgw_port_id[p];
-	unsigned int i;
-	const char *why = NULL;
-	int rv;
-
-	if (rp->reta_size == 0)
-		return;
-	memset(reta, 0, sizeof(reta));
-	for (i = 0; i < rp->reta_size; i++) {
-		reta[i / 64].mask |= UINT64_C(1) << (i % 64);
-		reta[i / 64].reta[i % 64] = rp->queue[i];
-	}
-	rc.rss_hf = NATGW_RSS_HF;
-	if (rte_eth_dev_info_get(id, &info) == 0)
-		rc.rss_hf &= info.flow_type_rss_offloads;
-	if (rte_eth_dev_rss_hash_update(id, &rc) != 0)
-		why = "key not accepted";
-	else if (rte_eth_dev_rss_reta_update(id, reta, rp->reta_size) != 0)
-		why = "RETA not accepted";
-	if (why == NULL) {
-		struct rte_eth_rss_conf got = { .rss_key = key, .rss_key_len = rp->key_len };
-
-		memset(key, 0, sizeof(key));
-		rv = rte_eth_dev_rss_hash_conf_get(id, &got);
-		if (rv == 0 && memcmp(key, rp->key, rp->key_len) != 0)
-			why = "key read back differs";
-		else if (rv != 0 && rv != -ENOTSUP)
-			why = "key cannot be read back";
-	}
-	if (why == NULL) {
-		memset(reta, 0, sizeof(reta));
-		for (i = 0; i < rp->reta_size; i++)
-			reta[i / 64].mask |= UINT64_C(1) << (i % 64);
-		if (rte_eth_dev_rss_reta_query(id, reta, rp->reta_size) != 0) {
-			why = "RETA cannot be read back";
-		} else {
-			for (i = 0; i < rp->reta_size && why == NULL; i++)
-				if (reta[i / 64].reta[i % 64] != rp->queue[i])
-					why = "RETA read back differs";
-		}
-	}
-	if (why != NULL) {
-		memset(rp, 0, sizeof(*rp));
-		snprintf(natgw_rss_why[p], sizeof(natgw_rss_why[p]), "off (%s)", why);
-		return;
-	}
-	snprintf(natgw_rss_why[p], sizeof(natgw_rss_why[p]), "on (RETA %u, key %u bytes)",
-		 rp->reta_size, rp->key_len);
-}
-
-/*
- * Frame size and 802.1Q offloads of port p in its rte_eth_conf: rxmode.mtu is the side's
- * MTU (ethdev checks it against the port's min/max MTU; the PMD derives its largest RX
- * frame from it); RX scatter where a frame does not fit one mbuf of the pool (natgw sizes
- * the data room from the MTU, natgw_port_probe, so only a PMD with smaller RX buffers needs
- * it); VLAN strip / insert where a side is tagged and the port offers them (else
- * app/gw_vlan.c does it in software). 0 or a negative errno (message printed).
- */
-static int
-natgw_port_l2_conf(unsigned int p, const struct rte_eth_dev_info *info,
-		   struct rte_eth_conf *conf)
-{
-	uint32_t frame = natgw_frame_len(p);
-	uint32_t mtu = frame - RTE_ETHER_HDR_LEN - RTE_VLAN_HLEN;
-	bool tagged = natgw_cfg.ifc[p].vlan != 0 ||
-		      (natgw_stick && natgw_cfg.ifc[GW_PORT_OUTSIDE].vlan != 0);
-
-	if (natgw_pmd[p] == NATGW_PMD_AF_PACKET) {
-		/* DPDK 22.11's net_af_packet reports a 1518-byte max_rx_pktlen whatever its
-		 * framesz (ethdev then refuses any MTU over 1500): its frames are sized by the
-		 * devarg and the kernel interface's MTU (natgw_af_packet_mtu) instead */
-		unsigned long fs = natgw_af_packet_framesz(info);
-
-		if (mtu + RTE_ETHER_HDR_LEN > fs - NATGW_TPACKET2_HDR) {
-			fprintf(stderr, "natgw: %s port %u (net_af_packet): framesz=%lu holds "
-				"frames of %lu bytes, mtu %u needs framesz >= %u (--vdev "
-				"...,framesz=N)\n",
-				gw_port_name(p), natgw_port_id[p], fs, fs - NATGW_TPACKET2_HDR, mtu,
-				mtu + RTE_ETHER_HDR_LEN + NATGW_TPACKET2_HDR);
-			return -EINVAL;
-		}
-	} else if (mtu > info->max_mtu || mtu < info->min_mtu) {
-		fprintf(stderr, "natgw: %s port %u (%s): mtu %u not supported (port: %u..%u)\n",
-			gw_port_name(p), natgw_port_id[p], info->driver_name, mtu, info->min_mtu,
-			info->max_mtu);
-		return -EINVAL;
-	} else if (natgw_pmd[p] == NATGW_PMD_AF_XDP &&
-		   frame + RTE_PKTMBUF_HEADROOM + NATGW_XDP_HEADROOM > natgw_rx_room[p]) {
-		fprintf(stderr, "natgw: %s port %u (net_af_xdp): a frame of mtu %u does not fit "
-			"a UMEM chunk (one page with the mbuf): largest mtu %u\n", gw_port_name(p),
-			natgw_port_id[p], mtu, natgw_rx_room[p] - RTE_PKTMBUF_HEADROOM -
-			NATGW_XDP_HEADROOM - RTE_ETHER_HDR_LEN - RTE_VLAN_HLEN);
-		return -EINVAL;
-	} else if (frame > info->max_rx_pktlen) {
-		fprintf(stderr, "natgw: %s port %u (%s): frames of mtu %u (%u bytes) are over the "
-			"port's largest RX frame (%u)\n", gw_port_name(p), natgw_port_id[p],
-			info->driver_name, mtu, frame, info->max_rx_pktlen);
-		return -EINVAL;
-	} else {
-		conf->rxmode.mtu = mtu;
-	}
-	if (frame + RTE_PKTMBUF_HEADROOM > natgw_rx_room[p]) {
-		if ((info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) == 0) {
-			fprintf(stderr, "natgw: %s port %u (%s): a frame of mtu %u does not fit "
-				"an RX mbuf (%u) and the port has no RX scatter\n",
-				gw_port_name(p), natgw_port_id[p], info->driver_name, mtu,
-				natgw_rx_room[p] - RTE_PKTMBUF_HEADROOM);
-			return -EINVAL;
-		}
-		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
-	}
-	if (tagged && (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_STRIP))
-		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
-	natgw_tx_vlan[p] = tagged && (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT);
-	if (natgw_tx_vlan[p])
-		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
-	return 0;
-}
-
-/*
- * The port's MTU, after configure: a port that cannot take it (a NIC over its limit; for
- * net_af_packet the kernel interface's MTU, set as the PMD would) is an error, never
- * ignored. A PMD without an MTU
- * operation (net_pcap, net_null, net_ring) has no link to size: said once, not fatal.
- */
-static int
-natgw_af_packet_mtu(unsigned int p, uint32_t mtu)
-{
-	struct ifreq ifr;
-	int fd, rc = 0;
-
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.*s", (int)sizeof(ifr.ifr_name) - 1,
-		 natgw_ifname[p]);
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0 || ioctl(fd, SIOCGIFMTU, &ifr) < 0) {
-		rc = -errno;
-	} else if ((uint32_t)ifr.ifr_mtu != mtu) {
-		ifr.ifr_mtu = (int)mtu;
-		if (ioctl(fd, SIOCSIFMTU, &ifr) < 0)
-			rc = -errno;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		fprintf(stderr, "natgw: %s port %u (net_af_packet): cannot set mtu %u on interface "
-			"%s: %s\n", gw_port_name(p), natgw_port_id[p], mtu, natgw_ifname[p],
-			strerror(-rc));
-	return rc;
-}
-
-static int
-natgw_port_set_mtu(unsigned int p)
-{
-	uint32_t mtu = natgw_frame_len(p) - RTE_ETHER_HDR_LEN - RTE_VLAN_HLEN;
-	int rc;
-
-	/* what the PMD's own mtu_set does (SIOCSIFMTU), past ethdev's 1518-byte check */
-	if (natgw_pmd[p] == NATGW_PMD_AF_PACKET)
-		return natgw_af_packet_mtu(p, mtu);
-	rc = rte_eth_dev_set_mtu(natgw_port_id[p], (uint16_t)mtu);
-
-	if (rc == -ENOTSUP) {
-		if (mtu != RTE_ETHER_MTU)
-			fprintf(stderr, "natgw: %s port %u: the PMD cannot set an MTU; mtu %u is "
-				"natgw's limit only\n", gw_port_name(p), natgw_port_id[p], mtu);
-		return 0;
-	}
-	if (rc < 0) {
-		fprintf(stderr, "natgw: %s port %u: cannot set mtu %u: %s%s\n", gw_port_name(p),
-			natgw_port_id[p], mtu, rte_strerror(-rc),
-			natgw_pmd[p] == NATGW_PMD_AF_PACKET ?
-			" (net_af_packet: its framesz devarg must hold the frame; and the "
-			"interface's MTU must be settable)" : "");
-		return rc;
-	}
-	return 0;
-}
-
-static int
-natgw_port_init(unsigned int p, struct rte_mempool *pool)
-{
-	uint16_t id = natgw_port_id[p];
-	struct rte_eth_conf conf;
-	struct rte_eth_dev_info info;
-	uint16_t nrx = NATGW_RX_DESC, ntx = NATGW_TX_DESC, q, nq = natgw_nq[p];
-	int rc;
-
-	memset(&conf, 0, sizeof(conf));
-	rc = rte_eth_dev_info_get(id, &info);
-	if (rc < 0)
-		return rc;
-	/* chained fragments as they are where the port can send them; this also keeps a
-	 * PMD off vector TX paths that would not */
-	natgw_multi_seg[p] = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
-	if (natgw_multi_seg[p])
-		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
-	rc = natgw_port_l2_conf(p, &info, &conf);
-	if (rc < 0)
-		return rc;
-	if (natgw_rss_prepare(p, &info, nq, &conf)) {
-		/* RSS steering: key and hash fields set (natgw_rss_prepare) */
-	} else if (nq > 1 && info.flow_type_rss_offloads != 0) {
-		uint64_t hf = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP |
-			      RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_FRAG_IPV4;
-
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf = hf & info.flow_type_rss_offloads;
-		/* inside: all flows of a host to one queue (DESIGN.md "Ownership") */
-		if (p == GW_PORT_INSIDE && (info.flow_type_rss_offloads & RTE_ETH_RSS_L3_SRC_ONLY))
-			conf.rx_adv_conf.rss_conf.rss_hf |= RTE_ETH_RSS_L3_SRC_ONLY;
-	}
-	rc = rte_eth_dev_configure(id, nq, nq, &conf);
-	if (rc < 0)
-		return rc;
-	rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &nrx, &ntx);
-	if (rc < 0)
-		return rc;
-	for (q = 0; q < nq; q++) {
-		rc = rte_eth_rx_queue_setup(id, q, nrx, rte_eth_dev_socket_id(id), NULL, pool);
-		if (rc < 0)
-			return rc;
-		rc = rte_eth_tx_queue_setup(id, q, ntx, rte_eth_dev_socket_id(id), NULL);
-		if (rc < 0)
-			return rc;
-	}
-	rc = natgw_port_set_mtu(p);
-	if (rc < 0)
-		return rc;
-	rc = rte_eth_dev_start(id);
-	if (rc < 0)
-		return rc;
-	natgw_rss_program(p);
-	rte_eth_promiscuous_enable(id);	/* best effort; the pipeline checks the MAC */
-	return 0;
-}
-
 static uint16_t
 natgw_tx(void *arg, unsigned int port, struct rte_mbuf **m, uint16_t n)
 {
 	struct natgw_wk *k = arg;
 
-	if (natgw_stick)
+	if (natgw_ports.stick)
 		port = GW_PORT_INSIDE;	/* one port: the tag (app/gw_vlan.c) says the side */
 	if (k->txq[port] >= 0)
-		return rte_eth_tx_burst(natgw_port_id[port], (uint16_t)k->txq[port], m, n);
+		return rte_eth_tx_burst(natgw_ports.id[port], (uint16_t)k->txq[port], m, n);
 	return (uint16_t)rte_ring_sp_enqueue_burst(k->txring[port], (void **)m, n, NULL);
 }
 
@@ -1085,7 +448,7 @@ natgw_drain(struct natgw_wk *k)
 						      NULL);
 			if (n == 0)
 				continue;
-			s = rte_eth_tx_burst(natgw_port_id[p], (uint16_t)k->txq[p], m, n);
+			s = rte_eth_tx_burst(natgw_ports.id[p], (uint16_t)k->txq[p], m, n);
 			if (s < n)
 				rte_pktmbuf_free_bulk(m + s, n - s);
 			total += n;
@@ -1129,7 +492,7 @@ natgw_worker_main(void *arg)
 
 			if (k->rxq[p] < 0)
 				continue;
-			n = rte_eth_rx_burst(natgw_port_id[p], (uint16_t)k->rxq[p], pkts, burst);
+			n = rte_eth_rx_burst(natgw_ports.id[p], (uint16_t)k->rxq[p], pkts, burst);
 			if (n != 0) {
 				gw_worker_rx(k->w, p, pkts, n, now);
 				busy += n;
@@ -1150,7 +513,7 @@ natgw_worker_main(void *arg)
 			reclaim = now;
 			for (p = 0; p < GW_PORT_MAX; p++)
 				if (k->txq[p] >= 0)
-					rte_eth_tx_burst(natgw_port_id[p], (uint16_t)k->txq[p],
+					rte_eth_tx_burst(natgw_ports.id[p], (uint16_t)k->txq[p],
 							 pkts, 0);
 		}
 		if (natgw_cfg.idle_sleep_us != 0 && ++idle >= natgw_cfg.idle_polls)
@@ -1177,9 +540,9 @@ natgw_workers_setup(struct gw *g)
 		for (p = 0; p < GW_PORT_MAX; p++) {
 			unsigned int q = (i + n - p) % n;
 
-			k->rxq[p] = q < natgw_nq[p] ? (int)q : -1;
+			k->rxq[p] = q < natgw_ports.nq[p] ? (int)q : -1;
 			k->txq[p] = k->rxq[p];
-			if (natgw_stick && p == GW_PORT_OUTSIDE)
+			if (natgw_ports.stick && p == GW_PORT_OUTSIDE)
 				k->rxq[p] = k->txq[p] = -1;	/* the inside's queues do both */
 		}
 		io.arg = k;
@@ -1193,9 +556,9 @@ natgw_workers_setup(struct gw *g)
 		for (p = 0; p < GW_PORT_MAX; p++) {
 			unsigned int q, owner;
 
-			if (k->txq[p] >= 0 || (natgw_stick && p == GW_PORT_OUTSIDE))
+			if (k->txq[p] >= 0 || (natgw_ports.stick && p == GW_PORT_OUTSIDE))
 				continue;
-			q = ((i + n - p) % n) % natgw_nq[p];
+			q = ((i + n - p) % n) % natgw_ports.nq[p];
 			owner = (q + p) % n;
 			snprintf(name, sizeof(name), "natgw_tx%u_%u", i, p);
 			k->txring[p] = rte_ring_create(name, NATGW_TXRING, rte_socket_id(),
@@ -1291,15 +654,16 @@ natgw_banner(struct rte_mempool *pool, struct rte_mempool *big)
 		struct rte_ether_addr mac;
 		char name[RTE_ETH_NAME_MAX_LEN], ms[RTE_ETHER_ADDR_FMT_SIZE];
 
-		rte_eth_macaddr_get(natgw_port_id[p], &mac);
+		rte_eth_macaddr_get(natgw_ports.id[p], &mac);
 		if (natgw_cfg.ifc[p].mac_set)
 			mac = natgw_cfg.ifc[p].mac;
-		rte_eth_dev_get_name_by_port(natgw_port_id[p], name);
+		rte_eth_dev_get_name_by_port(natgw_ports.id[p], name);
 		rte_ether_format_addr(ms, sizeof(ms), &mac);
 		printf("  port %-7s id %u (%s) mac %s queues %u, rx room %u, tx %s\n",
-		       gw_port_name(p), natgw_port_id[p], name, ms, natgw_nq[p],
-		       natgw_rx_room[p], natgw_multi_seg[p] ? "multi-seg" : "single-seg");
-		printf("  port %-7s rss steering %s\n", gw_port_name(p), natgw_rss_why[p]);
+		       gw_port_name(p), natgw_ports.id[p], name, ms, natgw_ports.nq[p],
+		       natgw_ports.rx_room[p],
+		       natgw_ports.multi_seg[p] ? "multi-seg" : "single-seg");
+		printf("  port %-7s rss steering %s\n", gw_port_name(p), natgw_ports.rss_why[p]);
 	}
 	gw_config_print(stdout, &natgw_cfg);
 	for (i = 0; i < natgw_n_workers; i++) {
@@ -1359,42 +723,45 @@ main(int argc, char **argv)
 			GW_MAX_WORKERS);
 		goto out;
 	}
+	natgw_ports.cfg = &natgw_cfg;
+	natgw_ports.n_workers = natgw_n_workers;
 	for (p = 0; p < GW_PORT_MAX; p++)
-		if (natgw_port_lookup(natgw_cfg.ifc[p].port, &natgw_port_id[p]) < 0) {
+		if (natgw_port_lookup(natgw_cfg.ifc[p].port, &natgw_ports.id[p]) < 0) {
 			fprintf(stderr, "natgw: %s port '%s': no such DPDK port (%u available)\n",
 				gw_port_name(p), natgw_cfg.ifc[p].port, rte_eth_dev_count_avail());
 			goto out;
 		}
 	/* router on a stick: both sides name one port (gw_config_check: both tagged, with
 	 * different ids); RSS steering is per side, so off on a trunk carrying both */
-	natgw_stick = strcmp(natgw_cfg.ifc[0].port, natgw_cfg.ifc[1].port) == 0;
-	if (natgw_port_id[0] == natgw_port_id[1] && !natgw_stick) {
+	natgw_ports.stick = strcmp(natgw_cfg.ifc[0].port, natgw_cfg.ifc[1].port) == 0;
+	if (natgw_ports.id[0] == natgw_ports.id[1] && !natgw_ports.stick) {
 		fprintf(stderr, "natgw: inside and outside are the same port: for a VLAN trunk "
 			"name it the same way in both and set [inside] vlan and [outside] vlan\n");
 		goto out;
 	}
-	if (natgw_stick)
+	if (natgw_ports.stick)
 		natgw_cfg.rss_off = true;
 	packed = !rte_eal_has_hugepages();	/* no DMA without hugepages: pack anyway */
 	room = RTE_MBUF_DEFAULT_BUF_SIZE;
 	for (p = 0; p < GW_PORT_MAX; p++) {
-		if (natgw_stick && p == GW_PORT_OUTSIDE) {	/* the inside's port */
-			natgw_pmd[p] = natgw_pmd[GW_PORT_INSIDE];
-			natgw_nq[p] = natgw_nq[GW_PORT_INSIDE];
-			natgw_rx_room[p] = natgw_rx_room[GW_PORT_INSIDE];
-			memcpy(natgw_ifname[p], natgw_ifname[GW_PORT_INSIDE],
-			       sizeof(natgw_ifname[p]));
-			snprintf(natgw_rss_why[p], sizeof(natgw_rss_why[p]), "off (vlan trunk)");
+		if (natgw_ports.stick && p == GW_PORT_OUTSIDE) {	/* the inside's port */
+			natgw_ports.pmd[p] = natgw_ports.pmd[GW_PORT_INSIDE];
+			natgw_ports.nq[p] = natgw_ports.nq[GW_PORT_INSIDE];
+			natgw_ports.rx_room[p] = natgw_ports.rx_room[GW_PORT_INSIDE];
+			memcpy(natgw_ports.ifname[p], natgw_ports.ifname[GW_PORT_INSIDE],
+			       sizeof(natgw_ports.ifname[p]));
+			snprintf(natgw_ports.rss_why[p], sizeof(natgw_ports.rss_why[p]),
+				 "off (vlan trunk)");
 			continue;
 		}
 		rc = natgw_port_probe(p);
 		if (rc < 0) {
 			fprintf(stderr, "natgw: %s port %u: %s\n", gw_port_name(p),
-				natgw_port_id[p], rte_strerror(-rc));
+				natgw_ports.id[p], rte_strerror(-rc));
 			goto out;
 		}
-		packed |= natgw_pmd[p] == NATGW_PMD_AF_XDP;
-		room = RTE_MAX(room, natgw_rx_room[p]);
+		packed |= natgw_ports.pmd[p] == NATGW_PMD_AF_XDP;
+		room = RTE_MAX(room, natgw_ports.rx_room[p]);
 	}
 	pool = natgw_pool_create("natgw_mbuf", natgw_pool_size(), NATGW_CACHE, room, packed);
 	big = natgw_pool_create("natgw_big", 127, 16, 9216 + RTE_PKTMBUF_HEADROOM, packed);
@@ -1409,24 +776,24 @@ main(int argc, char **argv)
 	prm.big_pool = big;
 	prm.socket_id = (int)rte_socket_id();
 	for (p = 0; p < GW_PORT_MAX; p++) {
-		rc = natgw_stick && p == GW_PORT_OUTSIDE ? 0 : natgw_port_init(p, pool);
+		rc = natgw_ports.stick && p == GW_PORT_OUTSIDE ? 0 : natgw_port_init(p, pool);
 		if (rc < 0) {
 			fprintf(stderr, "natgw: %s port %u: setup failed: %s\n", gw_port_name(p),
-				natgw_port_id[p], rte_strerror(-rc));
+				natgw_ports.id[p], rte_strerror(-rc));
 			goto out;
 		}
-		rte_eth_macaddr_get(natgw_port_id[p], &prm.mac[p]);
-		if (natgw_stick && p == GW_PORT_OUTSIDE) {
-			natgw_multi_seg[p] = natgw_multi_seg[GW_PORT_INSIDE];
-			natgw_tx_vlan[p] = natgw_tx_vlan[GW_PORT_INSIDE];
+		rte_eth_macaddr_get(natgw_ports.id[p], &prm.mac[p]);
+		if (natgw_ports.stick && p == GW_PORT_OUTSIDE) {
+			natgw_ports.multi_seg[p] = natgw_ports.multi_seg[GW_PORT_INSIDE];
+			natgw_ports.tx_vlan[p] = natgw_ports.tx_vlan[GW_PORT_INSIDE];
 		}
-		prm.tx_multi_seg[p] = natgw_multi_seg[p];
-		prm.tx_vlan_offload[p] = natgw_tx_vlan[p];
+		prm.tx_multi_seg[p] = natgw_ports.multi_seg[p];
+		prm.tx_vlan_offload[p] = natgw_ports.tx_vlan[p];
 	}
 	/* RSS steering where a port took it (owners and port choice, lib/nat/nat_rss.c) */
-	if (natgw_rss.port[NAT_RSS_INSIDE].reta_size != 0 ||
-	    natgw_rss.port[NAT_RSS_OUTSIDE].reta_size != 0)
-		natgw_cfg.nat.rss = &natgw_rss;
+	if (natgw_ports.rss.port[NAT_RSS_INSIDE].reta_size != 0 ||
+	    natgw_ports.rss.port[NAT_RSS_OUTSIDE].reta_size != 0)
+		natgw_cfg.nat.rss = &natgw_ports.rss;
 	if (natgw_snapshot_open(&prm) < 0)
 		goto out;
 	g = gw_create(&prm, err, sizeof(err));
@@ -1492,10 +859,10 @@ main(int argc, char **argv)
 out:
 	if (g != NULL) {
 		for (p = 0; p < GW_PORT_MAX; p++) {
-			if (natgw_stick && p == GW_PORT_OUTSIDE)
+			if (natgw_ports.stick && p == GW_PORT_OUTSIDE)
 				break;
-			rte_eth_dev_stop(natgw_port_id[p]);
-			rte_eth_dev_close(natgw_port_id[p]);
+			rte_eth_dev_stop(natgw_ports.id[p]);
+			rte_eth_dev_close(natgw_ports.id[p]);
 		}
 		gw_log_free(natgw_log);
 		gw_free(g);
