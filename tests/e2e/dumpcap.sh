@@ -35,7 +35,7 @@ PFX=--file-prefix=natgw-lab
 
 
 export LAB_BLOB_MB=1
-if ! bash "$LAB" up --workers "$workers" >"$WORK/up.log" 2>&1; then
+if ! bash "$LAB" up --pmd af_packet --workers "$workers" >"$WORK/up.log" 2>&1; then
 	tail -n 20 "$WORK/up.log"
 	echo "FAIL lab: could not bring the lab up"
 	echo "0 passed, 1 failed"

@@ -49,8 +49,8 @@ S() { ip netns exec lab-server "$@"; }
 CFG="$WORK/live.ini"
 sed 's/^\[conntrack\]$/[conntrack]\ntimeout.icmp = 30/' "$top/config/lab.ini" >"$CFG"
 export LAB_BLOB_MB=1
-if ! NATGW_CONFIG="$CFG" NATGW_ARGS="--ctl-socket $SOCK" bash "$LAB" up --workers "$workers" \
-		>"$WORK/up.log" 2>&1; then
+if ! NATGW_CONFIG="$CFG" NATGW_ARGS="--ctl-socket $SOCK" bash "$LAB" up --pmd af_packet \
+		--workers "$workers" >"$WORK/up.log" 2>&1; then
 	tail -n 20 "$WORK/up.log"
 	echo "FAIL lab: could not bring the lab up"
 	echo "0 passed, 1 failed"

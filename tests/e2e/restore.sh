@@ -41,7 +41,7 @@ export LAB_BLOB_MB=1
 # sessions over a restart by itself: off here, so only the restore can keep them
 sed -e '/^tcp_loose *=/d' -e '/^\[conntrack\]/a tcp_loose = no' "$top/config/lab.ini" >"$WORK/lab.ini"
 export NATGW_CONFIG=$WORK/lab.ini
-if ! NATGW_ARGS="--save $SNAP" bash "$LAB" up --workers "$workers" >"$WORK/up.log" 2>&1; then
+if ! NATGW_ARGS="--save $SNAP" bash "$LAB" up --pmd af_packet --workers "$workers" >"$WORK/up.log" 2>&1; then
 	tail -n 20 "$WORK/up.log"
 	echo "FAIL lab: could not bring the lab up"
 	echo "0 passed, 1 failed"
