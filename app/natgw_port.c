@@ -613,11 +613,8 @@ natgw_port_init(unsigned int p, struct rte_mempool *pool)
 	if (natgw_rss_prepare(p, &info, nq, &conf)) {
 		/* RSS steering: key and hash fields set (natgw_rss_prepare) */
 	} else if (nq > 1 && info.flow_type_rss_offloads != 0) {
-		uint64_t hf = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP |
-			      RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_FRAG_IPV4;
-
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf = hf & info.flow_type_rss_offloads;
+		conf.rx_adv_conf.rss_conf.rss_hf = NATGW_RSS_HF & info.flow_type_rss_offloads;
 		/* inside: all flows of a host to one queue (DESIGN.md "Ownership") */
 		if (p == GW_PORT_INSIDE && (info.flow_type_rss_offloads & RTE_ETH_RSS_L3_SRC_ONLY))
 			conf.rx_adv_conf.rss_conf.rss_hf |= RTE_ETH_RSS_L3_SRC_ONLY;
