@@ -614,7 +614,7 @@ while [ $# -gt 0 ]; do
 done
 # net_af_xdp by default: faster than net_af_packet with the lab's clients (iperf3 TCP 2,094
 # against 1,470 Mbit/s up, docs/bench-findings.md); its frames live in one 4 KiB UMEM chunk,
-# so an MTU over 3000 takes net_af_packet (16 KiB frames)
+# so an MTU over 3000 takes net_af_packet (8 KiB frames; 16 KiB over 8000)
 [ -n "$LAB_PMD" ] || { [ "${LAB_MTU:-0}" -gt 3000 ] && LAB_PMD=af_packet || LAB_PMD=af_xdp; }
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
 case "$cmd" in
