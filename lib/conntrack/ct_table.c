@@ -257,12 +257,19 @@ void
 ct_conn_remove(struct ct_table *t, struct ct_conn *c)
 {
 	uint32_t idx = ct_conn_idx(t, c);
+	uint64_t h0, h1;
 
 	if (c->status & CT_ST_DYING)
 		return;
+	/* both keys' first buckets are fetched while the destroy callbacks run (NAT frees
+	 * the mapping, its chains and its port): on expiry in a large table all are cold */
+	h0 = ct_hash_inline(t->key, &c->tuple[CT_DIR_ORIG]);
+	h1 = ct_hash_inline(t->key, &c->tuple[CT_DIR_REPLY]);
+	rte_prefetch0(&t->buckets[ct_hash_b1(t, h0)]);
+	rte_prefetch0(&t->buckets[ct_hash_b1(t, h1)]);
 	run_destroy_cbs(t, c);
-	ct_hash_del(t, &c->tuple[CT_DIR_ORIG], idx << 1 | CT_DIR_ORIG);
-	ct_hash_del(t, &c->tuple[CT_DIR_REPLY], idx << 1 | CT_DIR_REPLY);
+	ct_hash_del_h(t, h0, idx << 1 | CT_DIR_ORIG);
+	ct_hash_del_h(t, h1, idx << 1 | CT_DIR_REPLY);
 	ct_write_begin(c);
 	list_unlink(t, c);
 	c->status |= CT_ST_DYING;
