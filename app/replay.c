@@ -8,7 +8,7 @@
  *   natgw-replay --config FILE --in-inside A.pcap --in-outside B.pcap
  *                --out-inside X.pcap --out-outside Y.pcap --out-drops Z.pcap
  *                [--workers N] [--timeout CLASS=SECONDS ...]
- *                [--restore SNAPSHOT] [--save SNAPSHOT]
+ *                [--restore SNAPSHOT] [--save SNAPSHOT] [--burst]
  *
  * Either input may be left out (nothing arrives on that side). --save writes the sessions
  * (app/gw_snapshot.c) at the end, at the last packet's time; --restore loads them at the
@@ -20,6 +20,10 @@
  *    its own order. The clock (`now`, microseconds) is the merged packet's timestamp, never
  *    the wall clock; it never goes backwards (an earlier timestamp is replayed at the last
  *    `now`).
+ *  - One packet per receive call, unless --burst: then consecutive records of one file with
+ *    the same timestamp (up to RP_BURST) are received together, in one gw_worker_rx call,
+ *    as a NIC's burst (the packets of a burst are looked up together, so one of them may
+ *    find what an earlier one of the same burst created).
  *  - Conntrack and NAT get fixed hash seeds, rte_rand() (NAT's port search, RFC 6056) a
  *    fixed seed (rte_srand after EAL init); the port MACs are fixed: inside
  *    02:6e:67:00:00:00, outside 02:6e:67:00:00:01.
@@ -272,6 +276,7 @@ struct rp_args {
 	const char *save;		/* --save FILE: snapshot at the end (gw_snapshot.c) */
 	const char *restore;		/* --restore FILE: snapshot loaded before the input */
 	unsigned int drain_every;	/* --drain-every N: event rings drained each N inputs */
+	bool burst;			/* --burst: same-timestamp records in one receive */
 };
 
 /* --rules-reload N:FILE: after N input packets the ruleset is replaced by FILE's, as
@@ -289,7 +294,7 @@ rp_usage(FILE *f)
 		"                    --out-inside X.pcap --out-outside Y.pcap --out-drops Z.pcap\n"
 		"                    [--workers N] [--timeout CLASS=SECONDS ...]\n"
 		"                    [--restore SNAPSHOT] [--save SNAPSHOT]\n"
-		"                    [--rules-reload N:FILE]\n"
+		"                    [--rules-reload N:FILE] [--burst]\n"
 		"       (--in-inside and --in-outside are optional: a side left out gets nothing)\n"
 		"       natgw-replay --selftest --config FILE [--workers N] [--timeout ...]\n"
 		"       [--events FILE] [--drain-every N]: connection events and [log] sinks;\n"
@@ -297,7 +302,9 @@ rp_usage(FILE *f)
 		"Replays A (arriving on the inside port) and B (on the outside port), merged by\n"
 		"timestamp, through the natgw pipeline with the timestamps as the clock; writes what\n"
 		"leaves each port to X and Y, dropped packets to Z and their reasons to Z.txt\n"
-		"(\"<record index> <REASON_ID> <reason text>\" per line). Same input, same output.\n");
+		"(\"<record index> <REASON_ID> <reason text>\" per line). Same input, same output.\n"
+		"--burst: consecutive records of one file with the same timestamp arrive in one\n"
+		"receive burst (up to 32) instead of one by one.\n");
 }
 
 static int
@@ -318,6 +325,7 @@ rp_parse_args(int argc, char **argv, struct rp_args *a)
 		{ "save", required_argument, NULL, 'S' },
 		{ "restore", required_argument, NULL, 'R' },
 		{ "rules-reload", required_argument, NULL, 'L' },
+		{ "burst", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -353,6 +361,7 @@ rp_parse_args(int argc, char **argv, struct rp_args *a)
 			a->timeout[a->n_timeouts++] = optarg;
 			break;
 		case 's': a->selftest = true; break;
+		case 'B': a->burst = true; break;
 		case 'E': a->events = optarg; break;
 		case 'S': a->save = optarg; break;
 		case 'R': a->restore = optarg; break;
@@ -491,8 +500,11 @@ struct rp_ctx {
 	uint64_t n_in;			/* input packets so far (both files) */
 	struct gw_log *log;		/* [log] sinks / --events: the main lcore's part */
 	unsigned int drain_every;
+	bool burst;			/* --burst */
 	FILE *events;
 };
+
+#define RP_BURST	32	/* --burst: records received together, at most */
 
 #define RP_SMALL_ROOM	2048
 #define RP_BIG_ROOM	16384
@@ -604,8 +616,9 @@ static int
 rp_run(struct rp_ctx *c, struct rp_input in[GW_PORT_MAX])
 {
 	struct rp_input *cur;
-	unsigned int i, port, w;
-	struct rte_mbuf *m;
+	unsigned int port, w, k, i;
+	struct rte_mbuf *m[RP_BURST];
+	uint64_t ts, first;
 	bool skip;
 
 	while ((cur = rp_input_pick(&in[GW_PORT_INSIDE], &in[GW_PORT_OUTSIDE])) != NULL) {
@@ -614,20 +627,31 @@ rp_run(struct rp_ctx *c, struct rp_input in[GW_PORT_MAX])
 			c->now = cur->ts;	/* the clock never goes back */
 		c->out.now = c->now;
 		rp_housekeeping(c);
-		m = rp_mbuf_from(c, cur, &skip);
-		if (m == NULL && !skip)
-			return -1;
-		if (m != NULL) {
-			/* the receiving worker: round robin over the inputs, so that with several
-			 * workers packets arrive on non-owners too and take the handoff rings */
-			w = (unsigned int)(c->n_in % c->n_workers);
-			gw_worker_rx(gw_get_worker(c->gw, w), port, &m, 1, c->now);
+		/* the receiving worker: round robin over the inputs, so that with several
+		 * workers packets arrive on non-owners too and take the handoff rings */
+		w = (unsigned int)(c->n_in % c->n_workers);
+		first = c->n_in;
+		ts = cur->ts;
+		k = 0;
+		do {
+			m[k] = rp_mbuf_from(c, cur, &skip);
+			if (m[k] == NULL && !skip)
+				goto fail;
+			if (m[k] != NULL)
+				k++;
+			c->n_in++;
+			if (rp_input_next(cur) < 0)
+				goto fail;
+		} while (c->burst && k < RP_BURST && c->n_in - first < RP_BURST &&
+			 rp_input_pick(&in[GW_PORT_INSIDE], &in[GW_PORT_OUTSIDE]) == cur &&
+			 cur->ts == ts);
+		if (k > 0) {
+			gw_worker_rx(gw_get_worker(c->gw, w), port, m, (uint16_t)k, c->now);
 			rp_drain_rings(c);
 			gw_rules_log_drain(c->gw, stdout);	/* ruleset log records */
 			rp_reclaimed += gw_rules_reclaim(c->gw);
 		}
-		c->n_in++;
-		if (rp_reload_file != NULL && c->n_in == rp_reload_at) {
+		if (rp_reload_file != NULL && first < rp_reload_at && c->n_in >= rp_reload_at) {
 			char err[512];
 
 			if (gw_rules_reload(c->gw, rp_reload_file, err, sizeof(err)) < 0)
@@ -637,10 +661,8 @@ rp_run(struct rp_ctx *c, struct rp_input in[GW_PORT_MAX])
 				       " packets\n", rp_reload_file, c->n_in);
 		}
 		/* the main lcore's turn: event rings to listeners and [log] sinks */
-		if (c->log != NULL && c->n_in % c->drain_every == 0)
+		if (c->log != NULL && c->n_in / c->drain_every != first / c->drain_every)
 			gw_log_poll(c->log, c->now);
-		if (rp_input_next(cur) < 0)
-			return -1;
 	}
 	/* end of input: last timers at the last time, then drop what is still held */
 	rp_housekeeping(c);
@@ -651,6 +673,10 @@ rp_run(struct rp_ctx *c, struct rp_input in[GW_PORT_MAX])
 	for (i = 0; i < c->n_workers; i++)
 		gw_worker_flush(gw_get_worker(c->gw, i));
 	return 0;
+fail:
+	for (i = 0; i < k; i++)
+		rte_pktmbuf_free(m[i]);
+	return -1;
 }
 
 /* --restore: the snapshot's state at the time of the first input packet (the clock of the
@@ -772,6 +798,7 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	c.n_workers = gw_n_workers(c.gw);
+	c.burst = a.burst;
 	if (rp_log_open(&c, &a, &cfg) < 0)
 		goto fail;
 

@@ -14,6 +14,13 @@ fast_same:   every base scenario of scenarios.py with the fast path (the default
              `[workers] fast_path = no`: byte-identical outputs and drops (reasons
              included), every check of the scenario passes with the fast path, and the
              fast path forwarded packets where the scenario has established traffic.
+fast_burst:  new connections whose packets arrive together (natgw-replay --burst: one
+             receive burst per run of same-timestamp records): the first packet of a UDP
+             flow three times, a TCP SYN and its retransmission and a second UDP flow in one
+             inside burst, then their replies in one outside burst and the next packets of
+             each in bursts again: every copy translated to its flow's one outside port, one
+             connection per flow (a later packet of the burst finds what an earlier one
+             created), the replies back in, the flows on the fast path afterwards.
 fast_edges:  a UDP flow and a TCP connection that the fast path carries both ways, then
              what it must leave to the full path, each in its turn: the reply tuple sent in
              from the inside and the original tuple from the uplink (spoofs: dropped as
@@ -39,16 +46,22 @@ host, remote, to_out, to_in = sc.host, sc.remote, sc.to_out, sc.to_in
 FAST_USED = {"tcp", "forward"}
 
 
-def fast_count(d):
-    """Packets the fast path forwarded, summed over workers (natgw-replay's stats)."""
+def worker_sum(d, counter):
+    """A counter of natgw-replay's per-worker stats lines ("fast path", "conns created"),
+    summed over workers; None if there is no such line."""
     n, seen = 0, False
     with open(os.path.join(d, "replay.log")) as f:
         for line in f:
-            m = re.search(r"^worker \d+ .* fast path (\d+)", line)
+            m = re.search(r"^worker \d+ .* %s (\d+)" % counter, line)
             if m:
                 n += int(m.group(1))
                 seen = True
     return n if seen else None
+
+
+def fast_count(d):
+    """Packets the fast path forwarded, summed over workers."""
+    return worker_sum(d, "fast path")
 
 
 def fast_same(replay, d, ck, workers):
@@ -201,8 +214,72 @@ def fast_edges(tr):
     tr.own_check = {"outside"}      # the time exceeded is checked field by field above
 
 
-SCENARIOS = {"fast_edges": fast_edges}
-NAMES = ["fast_same", "fast_same_workers2", "fast_edges", "fast_edges_workers2"]
+def fast_burst(tr):
+    sc.preamble(tr)
+    tr.replay_args += ["--burst"]
+    pl = lambda p: bytes(p[Raw].load)  # noqa: E731
+    a = tr.flow("a", "outside", lambda p: p.haslayer(UDP) and pl(p).startswith(b"a-0"),
+                lambda p: p[UDP].sport, 4700)
+    b = tr.flow("b", "outside", lambda p: p.haslayer(TCP) and p[TCP].flags == "S",
+                lambda p: p[TCP].sport, 47000)
+    c = tr.flow("c", "outside", lambda p: p.haslayer(UDP) and pl(p).startswith(b"c-0"),
+                lambda p: p[UDP].sport, 4701)
+    ext = {4700: a, 47000: b, 4701: c}
+
+    def burst(port, pkts):
+        """pkts arrive on port in one burst (the same timestamp); each is forwarded"""
+        for i, x in enumerate(pkts):
+            y = tr.send(port, x, dt=1000 if i == 0 else 0)
+            if port == "inside":
+                sp = y[UDP].sport if y.haslayer(UDP) else y[TCP].sport
+                tr.out("outside", to_out(y, src=GW_OUT, sport=ext[sp]))
+            else:
+                dp = y[UDP].dport if y.haslayer(UDP) else y[TCP].dport
+                inner = {v: k for k, v in ext.items()}[dp]
+                tr.out("inside", to_in(y, H1_MAC, dst=H1, dport=inner))
+
+    def u(sport, load):
+        return host(tr, H1, SERVER, UDP(sport=sport, dport=53) / load)
+
+    def ur(sport, load):
+        return remote(tr, SERVER, GW_OUT, UDP(sport=53, dport=ext[sport]) / load)
+
+    cs, ss = 5000, 8000
+    syn = dict(flags="S", seq=cs, window=64240, options=sc.tcp_opts())
+    burst("inside", [u(4700, b"a-0"), u(4700, b"a-0 again"),
+                     host(tr, H1, SERVER, TCP(sport=47000, dport=80, **syn)),
+                     u(4700, b"a-0 third"), u(4701, b"c-0"),
+                     host(tr, H1, SERVER, TCP(sport=47000, dport=80, **syn))])
+    burst("outside", [ur(4700, b"a-r0"),
+                      remote(tr, SERVER, GW_OUT, TCP(sport=80, dport=b, flags="SA", seq=ss,
+                                                     ack=cs + 1, window=65160,
+                                                     options=sc.tcp_opts())),
+                      ur(4701, b"c-r0")])
+    cs, ss = cs + 1, ss + 1
+    for i in range(1, 4):
+        burst("inside", [u(4700, b"a-%d" % i),
+                         host(tr, H1, SERVER, TCP(sport=47000, dport=80, flags="PA", seq=cs,
+                                                  ack=ss, window=502) / (b"q" * 20)),
+                         u(4701, b"c-%d" % i)])
+        cs += 20
+        burst("outside", [ur(4700, b"a-r%d" % i),
+                          remote(tr, SERVER, GW_OUT, TCP(sport=80, dport=b, flags="PA",
+                                                         seq=ss, ack=cs, window=509) /
+                                 (b"s" * 40)),
+                          ur(4701, b"c-r%d" % i)])
+        ss += 40
+
+    def check(t_, res, ck):
+        ck.eq("one connection per flow, though its first packets came in one burst", 3,
+              worker_sum(res.dir, "conns created"))
+        n = fast_count(res.dir)
+        ck.ok(n is not None and n >= 6, "the flows went on on the fast path", ">= 6", n)
+    tr.check(check)
+
+
+SCENARIOS = {"fast_edges": fast_edges, "fast_burst": fast_burst}
+NAMES = ["fast_same", "fast_same_workers2", "fast_edges", "fast_edges_workers2",
+         "fast_burst", "fast_burst_workers2"]
 
 
 def run(replay, d, name, ck, workers):
