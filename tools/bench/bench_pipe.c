@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 
 #include <rte_arp.h>
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -37,6 +38,10 @@ struct bench_pipe {
 	struct rte_mbuf *arp[GW_PORT_MAX][ARP_PENDING_MAX];
 	unsigned int n_arp[GW_PORT_MAX];
 	uint64_t arp_answered;
+	/* bench_pipe_split: TSC cycles inside natgw's receive calls per port and in
+	 * housekeeping, while on */
+	bool split;
+	uint64_t split_rx[GW_PORT_MAX], split_idle;
 };
 
 static const struct rte_ether_addr mac_in = { { 0x02, 0x6e, 0x61, 0x74, 0x00, 0x00 } };
@@ -332,7 +337,14 @@ bench_pipe_rx(struct bench_pipe *bp, uint16_t port, struct rte_mbuf **pkts, uint
 {
 	unsigned int p;
 
-	gw_worker_rx(bp->w, port, pkts, n, now_us);
+	if (unlikely(bp->split)) {
+		uint64_t t0 = rte_rdtsc();
+
+		gw_worker_rx(bp->w, port, pkts, n, now_us);
+		bp->split_rx[port & 1] += rte_rdtsc() - t0;
+	} else {
+		gw_worker_rx(bp->w, port, pkts, n, now_us);
+	}
 	/* neighbours' answers arrive right after (rare: first packet to each next hop) */
 	for (p = 0; p < GW_PORT_MAX; p++) {
 		while (unlikely(bp->n_arp[p] > 0)) {
@@ -349,7 +361,31 @@ bench_pipe_rx(struct bench_pipe *bp, uint16_t port, struct rte_mbuf **pkts, uint
 void
 bench_pipe_idle(struct bench_pipe *bp, uint64_t now_us)
 {
-	gw_worker_housekeeping(bp->w, now_us);
+	if (unlikely(bp->split)) {
+		uint64_t t0 = rte_rdtsc();
+
+		gw_worker_housekeeping(bp->w, now_us);
+		bp->split_idle += rte_rdtsc() - t0;
+	} else {
+		gw_worker_housekeeping(bp->w, now_us);
+	}
+}
+
+void
+bench_pipe_split(struct bench_pipe *bp, bool on)
+{
+	bp->split = on;
+	if (on) {
+		memset(bp->split_rx, 0, sizeof(bp->split_rx));
+		bp->split_idle = 0;
+	}
+}
+
+void
+bench_pipe_split_get(const struct bench_pipe *bp, uint64_t rx[GW_PORT_MAX], uint64_t *idle)
+{
+	memcpy(rx, bp->split_rx, sizeof(bp->split_rx));
+	*idle = bp->split_idle;
 }
 
 int

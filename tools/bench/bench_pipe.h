@@ -56,6 +56,10 @@ void bench_pipe_rx(struct bench_pipe *bp, uint16_t port, struct rte_mbuf **pkts,
 		   uint64_t now_us);
 /** What the worker's poll loop does once per iteration besides rx (expiry). */
 void bench_pipe_idle(struct bench_pipe *bp, uint64_t now_us);
+/** Count TSC cycles spent in natgw's receive calls, per port, and in housekeeping from now
+ *  on (on: the sums start from 0), or stop counting; bench_pipe_split_get reads them. */
+void bench_pipe_split(struct bench_pipe *bp, bool on);
+void bench_pipe_split_get(const struct bench_pipe *bp, uint64_t rx[2], uint64_t *idle);
 /* The fast path forgets what it learnt (gw_fast_relearn) and housekeeping clears it all;
  * returns the housekeeping calls it took, or -1 if it did not finish. */
 int bench_pipe_relearn(struct bench_pipe *bp, uint64_t now_us);

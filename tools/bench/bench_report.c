@@ -173,6 +173,10 @@ bench_json_write(const struct bench *b, const struct results *res, int argc, cha
 		"  \"new_conn_offered\": %" PRIu64 ",\n  \"new_conn_bad\": %" PRIu64 ",\n",
 		res->cps_ok ? res->cps.mpps * 1e6 : 0.0, res->cps.cycles, res->cps_conns,
 		res->cps_drops, res->cps_offered, res->cps_bad);
+	fprintf(f, "  \"new_conn_split_cycles\": {\"first_packet\": %.1f, \"reply\": %.1f, "
+		"\"expiry\": %.1f, \"what\": \"mean TSC cycles per offered connection inside "
+		"natgw's receive calls (first packets; replies) and its housekeeping\"},\n",
+		res->cps_first, res->cps_reply, res->cps_expiry);
 	fprintf(f, "  \"mix_cycles_per_pkt\": %.2f,\n  \"mix_drops\": %" PRIu64 ",\n",
 		res->mix_ok ? res->mix.cycles : 0.0, res->mix_drops);
 	fprintf(f, "  \"mix\": {\"established_share\": 0.9, \"cycles_per_pkt\": %.2f, "

@@ -1104,10 +1104,18 @@ measure_cps(struct bench *b, struct result *r, struct results *res)
 		uint64_t iters = RTE_MIN((uint64_t)(fr.n - fr.pos) / BURST / b->o.reps,
 					 RTE_MAX(b->o.min_pkts / 2 / BURST, live * 2 / BURST));
 
+		uint64_t rx[2], idle;
+
 		counters_reset(b);
+		bench_pipe_split(b->pipe, true);
 		rc = measure(b, &p, iters, true, r, NULL);
+		bench_pipe_split(b->pipe, false);
+		bench_pipe_split_get(b->pipe, rx, &idle);
 		drain_replies(b, &p);
 		res->cps_offered = iters * b->o.reps * BURST;
+		res->cps_first = (double)rx[BENCH_PORT_INSIDE] / (double)res->cps_offered;
+		res->cps_reply = (double)rx[BENCH_PORT_OUTSIDE] / (double)res->cps_offered;
+		res->cps_expiry = (double)idle / (double)res->cps_offered;
 		res->cps_conns = b->conns_ok;
 		res->cps_bad = b->conns_bad;
 		res->cps_drops = b->dropped;
@@ -1425,8 +1433,10 @@ main(int argc, char **argv)
 	} else if (measure_cps(&b, &res.cps, &res) == 0) {
 		res.cps_ok = true;
 		printf("new connections: %.1f cycles/conn, %.2f M conn/s (%" PRIu64 " of %" PRIu64
-		       " completed, %" PRIu64 " drops)\n", res.cps.cycles, res.cps.mpps,
-		       res.cps_conns, res.cps_offered, res.cps_drops);
+		       " completed, %" PRIu64 " drops); inside natgw, mean per connection: first "
+		       "packet %.0f, reply %.0f, expiry %.0f\n", res.cps.cycles, res.cps.mpps,
+		       res.cps_conns, res.cps_offered, res.cps_drops, res.cps_first,
+		       res.cps_reply, res.cps_expiry);
 	} else {
 		fprintf(stderr, "natgw-bench: new-connection measurement failed\n");
 		rc = 1;

@@ -170,6 +170,9 @@ struct results {
 	struct result cps;
 	uint64_t cps_conns, cps_drops;	/* connections completed (reply translated back) */
 	uint64_t cps_offered, cps_bad;	/* first packets sent; wrongly translated */
+	/* the new-connection row's mean cycles per offered connection inside natgw: its first
+	 * packet's receive, its reply's, and housekeeping (the expiry of one) */
+	double cps_first, cps_reply, cps_expiry;
 	bool cps_ok;
 	struct result mix;
 	uint64_t mix_drops;
