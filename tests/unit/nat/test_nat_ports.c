@@ -496,6 +496,68 @@ test_mappings_full(void **state)
 	nt_stop(&e);
 }
 
+/* Mappings sharing their hash chains (max_mappings 6: 3 buckets of each index), freed in
+ * an order that takes a chain's first, last and middle records: after each free every
+ * other mapping is still found from the inside (EIM: a new connection of its inside
+ * endpoint gets its port) and from the outside (EIF: a new remote reaches its host), and
+ * the freed one is gone from both. */
+static void
+test_chain_unlink(void **state)
+{
+	static const unsigned int order[] = { 2, 5, 0, 4, 1, 3 };
+	struct ct_conn *conn[6];
+	uint16_t port[6];
+	bool gone[6] = { false };
+	struct nat_config cfg;
+	struct nt_env e;
+	struct nt_res r;
+	struct pb_spec s;
+	unsigned int i, j, k;
+
+	(void)state;
+	nt_config(&cfg, 1);
+	cfg.max_mappings = 6;
+	cfg.filtering = NAT_FILTER_EIF;
+	nt_start(&e, &cfg, 0, 64, NULL, 0);
+	for (i = 0; i < 6; i++) {
+		s = nt_udp(host_i(i), 5000, R_1, 53);
+		nt_spec(&e, &s, true, &r);
+		nt_assert_ok(&r);
+		conn[i] = r.conn;
+		port[i] = pb_sport(r.out);
+	}
+	for (k = 0; k < NT_DIM(order); k++) {
+		ct_delete(e.ct, conn[order[k]]);
+		gone[order[k]] = true;
+		assert_int_equal(nt_stats(&e).mappings_active, 6 - (k + 1));
+		for (j = 0; j < 6; j++) {
+			if (gone[j])
+				continue;
+			/* from the inside: the same port, through the mapping's inside key */
+			s = nt_udp(host_i(j), 5000, R_2, 53);
+			nt_spec(&e, &s, true, &r);
+			nt_assert_ok(&r);
+			assert_true(r.created);
+			assert_int_equal(pb_sport(r.out), port[j]);
+			ct_delete(e.ct, r.conn);
+			/* from the outside: a new remote reaches the host, through its outside key */
+			s = nt_udp(R_2, 4000, N_1, port[j]);
+			nt_spec(&e, &s, false, &r);
+			nt_assert_ok(&r);
+			assert_int_equal(pb_ip_dst(r.out), host_i(j));
+			assert_int_equal(pb_dport(r.out), 5000);
+			ct_delete(e.ct, r.conn);
+		}
+		/* the freed one: nothing behind its outside port any more */
+		s = nt_udp(R_2, 4000, N_1, port[order[k]]);
+		nt_spec(&e, &s, false, &r);
+		assert_null(r.conn);
+		assert_int_equal(nt_stats(&e).mappings_active, 6 - (k + 1));
+	}
+	assert_int_equal(nt_stats(&e).ports_in_use, 0);
+	nt_stop(&e);
+}
+
 int
 main(void)
 {
@@ -507,6 +569,7 @@ main(void)
 		cmocka_unit_test(test_shared_workers),
 		cmocka_unit_test(test_release),
 		cmocka_unit_test(test_mappings_full),
+		cmocka_unit_test(test_chain_unlink),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
