@@ -262,14 +262,12 @@ map_insert(struct nat_ctx *nc, uint32_t fb, uint8_t proto, uint32_t in_addr, uin
 	uint32_t *fh = &nc->fhead[fb];
 	uint32_t *rh = &nc->rhead[rkey_bucket(nc, proto, out_addr, out_port)];
 
-	/* A dynamic mapping goes to the end of its inside key's chain, which map_find_fwd has
-	 * just walked (no match): the chain runs oldest first, so the one freed next (most
-	 * often the oldest) is unlinked from near its head instead of after a walk over the
-	 * newer, cold, records. A static one (a forward) goes first, to win over any other
-	 * record of its key. */
-	if (!(flags & NAT_MF_STATIC))
-		while (*fh != NAT_NIL)
-			fh = &nc->maps[*fh].fnext;
+	/* To the end of its inside key's chain, which the caller has just walked without a
+	 * match (a key has one record at most): the chain runs oldest first, so the one freed
+	 * next (most often the oldest) is unlinked from near its head instead of after a walk
+	 * over the newer, cold, records. */
+	while (*fh != NAT_NIL)
+		fh = &nc->maps[*fh].fnext;
 	nc->map_free = m->fnext;
 	nc->map_free_top--;
 	/* every field written: no memset first */
