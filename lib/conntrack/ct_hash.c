@@ -115,7 +115,7 @@ cuckoo_queued(const struct cuckoo_node *q, unsigned int n, uint32_t bucket)
  * Both candidate buckets r1, r2 full: search breadth first for a key that can move to a
  * bucket with room, through a chain of distinct full buckets, then shift the chain one step
  * from its end so that a slot of r1 or r2 comes free. Each key stays in one of its own two
- * buckets, so lookups and ct_hash_del find it as before. Cold: only when both are full.
+ * buckets, so lookups and ct_hash_del_h find it as before. Cold: only when both are full.
  * Returns the freed slot's bucket (and *slot), or NULL when no chain was found.
  */
 static __rte_noinline struct ct_bucket *
@@ -210,25 +210,13 @@ bucket_del(struct ct_bucket *b, uint32_t sig, uint32_t val)
 	return false;
 }
 
-static inline void
-hash_del(struct ct_table *t, uint64_t h, uint32_t val)
+void
+ct_hash_del_h(struct ct_table *t, uint64_t h, uint32_t val)
 {
 	uint32_t sig = ct_hash_sig(h);
 
 	if (!bucket_del(&t->buckets[ct_hash_b1(t, h)], sig, val))
 		bucket_del(&t->buckets[ct_hash_b2(t, h)], sig, val);
-}
-
-void
-ct_hash_del_h(struct ct_table *t, uint64_t h, uint32_t val)
-{
-	hash_del(t, h, val);
-}
-
-void
-ct_hash_del(struct ct_table *t, const struct ct_tuple *k, uint32_t val)
-{
-	hash_del(t, ct_hash_inline(t->key, k), val);
 }
 
 static inline uint32_t

@@ -384,7 +384,6 @@ void ct_keys_init(struct ct_table *t, const uint64_t seed[2]);
 uint32_t ct_buckets_for(uint32_t capacity);
 int ct_hash_add(struct ct_table *t, const struct ct_tuple *k, uint32_t val);
 int ct_hash_add_h(struct ct_table *t, uint64_t h, uint32_t val);	/* h: ct_hash of the key */
-void ct_hash_del(struct ct_table *t, const struct ct_tuple *k, uint32_t val);
 void ct_hash_del_h(struct ct_table *t, uint64_t h, uint32_t val);
 /* find a key; returns slot value or CT_SLOT_EMPTY. No expiry handling. */
 uint32_t ct_hash_find(const struct ct_table *t, const struct ct_tuple *k);

@@ -335,16 +335,12 @@ void
 bench_pipe_rx(struct bench_pipe *bp, uint16_t port, struct rte_mbuf **pkts, uint16_t n,
 	      uint64_t now_us)
 {
+	uint64_t t0 = unlikely(bp->split) ? rte_rdtsc() : 0;
 	unsigned int p;
 
-	if (unlikely(bp->split)) {
-		uint64_t t0 = rte_rdtsc();
-
-		gw_worker_rx(bp->w, port, pkts, n, now_us);
+	gw_worker_rx(bp->w, port, pkts, n, now_us);
+	if (unlikely(bp->split))
 		bp->split_rx[port & 1] += rte_rdtsc() - t0;
-	} else {
-		gw_worker_rx(bp->w, port, pkts, n, now_us);
-	}
 	/* neighbours' answers arrive right after (rare: first packet to each next hop) */
 	for (p = 0; p < GW_PORT_MAX; p++) {
 		while (unlikely(bp->n_arp[p] > 0)) {
@@ -361,14 +357,11 @@ bench_pipe_rx(struct bench_pipe *bp, uint16_t port, struct rte_mbuf **pkts, uint
 void
 bench_pipe_idle(struct bench_pipe *bp, uint64_t now_us)
 {
-	if (unlikely(bp->split)) {
-		uint64_t t0 = rte_rdtsc();
+	uint64_t t0 = unlikely(bp->split) ? rte_rdtsc() : 0;
 
-		gw_worker_housekeeping(bp->w, now_us);
+	gw_worker_housekeeping(bp->w, now_us);
+	if (unlikely(bp->split))
 		bp->split_idle += rte_rdtsc() - t0;
-	} else {
-		gw_worker_housekeeping(bp->w, now_us);
-	}
 }
 
 void

@@ -1103,7 +1103,6 @@ measure_cps(struct bench *b, struct result *r, struct results *res)
 	if (rc == 0) {
 		uint64_t iters = RTE_MIN((uint64_t)(fr.n - fr.pos) / BURST / b->o.reps,
 					 RTE_MAX(b->o.min_pkts / 2 / BURST, live * 2 / BURST));
-
 		uint64_t rx[2], idle;
 
 		counters_reset(b);
